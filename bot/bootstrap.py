@@ -1,0 +1,20 @@
+"""Wiring: settings in, a ready core (database migrated, services connected) out."""
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.database import create_database_engine, upgrade_schema
+from handlers.context import Services
+from handlers.core import Core
+
+
+def build_services(settings: Settings, *, clock: Clock | None = None, engine: Engine | None = None) -> Services:
+    engine = engine or create_database_engine(settings.database_url)
+    upgrade_schema(engine)
+    return Services(engine=engine, clock=clock or SystemClock(), settings=settings)
+
+
+def build_core(services: Services) -> Core:
+    return Core(services)

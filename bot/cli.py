@@ -1,0 +1,77 @@
+"""The `collectbot` command line."""
+from __future__ import annotations
+
+import asyncio
+import getpass
+import logging
+import sys
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from bot.config import Settings
+
+app = typer.Typer(help="collectbot: chase unpaid invoices on time, politely, step by step.", no_args_is_help=True)
+err = Console(stderr=True)
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        for problem in error.errors():
+            err.print(f"[red]Setting {'.'.join(str(p) for p in problem['loc']).upper()}: {problem['msg']}[/red]")
+        err.print("Fix it in the environment or in .env (see .env.example).")
+        raise typer.Exit(2) from None
+
+
+def default_identity() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name on some containers
+        return "admin"
+
+
+@app.command()
+def run(
+    as_: str = typer.Option(None, "--as", help="Your name in the console chat (default: your login name)."),
+) -> None:
+    """Run the bot: Telegram and Slack when their tokens are set, otherwise the console chat."""
+    settings = load_settings()
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not settings.telegram_bot_token and not settings.slack_bot_token:
+        err.print("No TELEGRAM_BOT_TOKEN or SLACK_BOT_TOKEN set: starting the console chat "
+                  f"on {settings.database_url}.")
+        console(as_=as_)
+        return
+    err.print("[red]Telegram and Slack adapters are not available in this version yet; unset the tokens to use the console.[/red]")
+    raise typer.Exit(2)
+
+
+@app.command()
+def console(
+    as_: str = typer.Option(None, "--as", help="Your name in the console chat (default: your login name)."),
+) -> None:
+    """Chat with the bot in this terminal (or pipe commands in, one per line)."""
+    from bot.bootstrap import build_core, build_services
+    from bot.console.chat import ConsoleChat, run_console
+
+    settings = load_settings()
+    core = build_core(build_services(settings))
+    chat = ConsoleChat(core, as_ or default_identity())
+    asyncio.run(run_console(chat, sys.stdin.readline, interactive=sys.stdin.isatty()))
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date (the bot also does this on start)."""
+    from bot.bootstrap import build_services
+
+    settings = load_settings()
+    build_services(settings)
+    err.print(f"Database at {settings.database_url} is up to date.")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,171 @@
+"""The stored world: teams, people and their chat identities, customers, invoices, ladder steps
+and the append-only event log."""
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import Enum as SAEnum
+from sqlmodel import Field, SQLModel
+
+from bot.db_types import ExactAmount, UTCDateTime
+
+
+class Role(StrEnum):
+    SALESPERSON = "salesperson"
+    COLLECTOR = "collector"
+    MANAGER = "manager"
+    LAWYER = "lawyer"
+
+
+class InvoiceStatus(StrEnum):
+    OPEN = "open"
+    PAID = "paid"
+    DISPUTED = "disputed"
+    CANCELLED = "cancelled"
+
+
+class StepState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    ACKNOWLEDGED = "acknowledged"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
+
+
+def text_enum(enum: type[StrEnum]) -> SAEnum:
+    """Stored as its plain value in a short VARCHAR, read back as the enum member."""
+    return SAEnum(enum, native_enum=False, length=16, values_callable=lambda members: [m.value for m in members])
+
+
+class Team(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    default_currency: str = Field(max_length=3)
+    default_timezone: str
+    default_country: str = Field(max_length=2)
+    default_language: str = Field(default="en", max_length=8)
+    default_ladder: str = "standard"
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Person(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("team_id", "handle"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    handle: str = Field(max_length=64)
+    display_name: str
+    role: Role = Field(sa_type=text_enum(Role))
+    is_admin: bool = False
+    timezone: str
+    language: str = Field(default="en", max_length=8)
+    work_start: time = time(9, 0)
+    work_end: time = time(17, 0)
+    workdays: str = Field(default="0,1,2,3,4", description="ISO weekday numbers, Monday = 0")
+    holiday_country: str | None = Field(default=None, max_length=2)
+    manager_id: int | None = Field(default=None, foreign_key="person.id")
+    active: bool = True
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+    @property
+    def workday_numbers(self) -> frozenset[int]:
+        return frozenset(int(day) for day in self.workdays.split(",") if day)
+
+    @property
+    def is_manager(self) -> bool:
+        return self.is_admin or self.role == Role.MANAGER
+
+
+class ChatIdentity(SQLModel, table=True):
+    """Links an account on a platform (Telegram user id, Slack team+user id, console name) to a
+    person on the team."""
+
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    platform: str = Field(max_length=16)
+    external_id: str = Field(max_length=128)
+    chat_id: str | None = Field(default=None, max_length=128, description="where pings go")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Customer(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("team_id", "name_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    name: str
+    name_key: str = Field(description="case- and space-folded name, for finding the customer again")
+    country: str = Field(max_length=2)
+    contact_name: str | None = None
+    language: str | None = Field(default=None, max_length=8)
+    tone: str | None = Field(default=None, max_length=16)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Invoice(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("team_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    number: str = Field(max_length=64)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    amount: Decimal = Field(sa_type=ExactAmount)
+    balance: Decimal = Field(sa_type=ExactAmount)
+    currency: str = Field(max_length=3)
+    issue_date: date | None = None
+    due_date: date = Field(index=True)
+    owner_id: int = Field(foreign_key="person.id", index=True)
+    collector_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    ladder: str = Field(max_length=64)
+    status: InvoiceStatus = Field(default=InvoiceStatus.OPEN, sa_type=text_enum(InvoiceStatus), index=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    paid_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LadderStep(SQLModel, table=True):
+    """One scheduled step of an invoice's ladder: the due table the scheduler fires from."""
+
+    __tablename__ = "ladder_step"
+    __table_args__ = (
+        UniqueConstraint("invoice_id", "position"),
+        Index("ix_ladder_step_state_due_at", "state", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    invoice_id: int = Field(foreign_key="invoice.id", index=True)
+    position: int
+    name: str = Field(max_length=64)
+    action: str = Field(max_length=16)
+    responsible_role: str = Field(max_length=16)
+    responsible_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    stage: str = Field(max_length=32)
+    tone: str = Field(max_length=16)
+    instruction: str = ""
+    ack_within_seconds: int = 4 * 3600
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    state: StepState = Field(default=StepState.PENDING, sa_type=text_enum(StepState))
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    attempts: int = 0
+
+
+class Event(SQLModel, table=True):
+    """Append-only history: who did what to which invoice, and when."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    invoice_id: int | None = Field(default=None, foreign_key="invoice.id", index=True)
+    actor_id: int | None = Field(default=None, foreign_key="person.id")
+    kind: str = Field(max_length=32)
+    summary: str
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    at: datetime = Field(sa_type=UTCDateTime)

@@ -1,0 +1,78 @@
+"""What a handler gets besides its parsed command: the sender, the acting person, the session."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Protocol
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.models import Invoice, Person, Team
+from handlers.dates import local_today
+
+if TYPE_CHECKING:
+    from handlers.catalogue import CommandSpec
+
+LOCALES = {"en": "en", "ru": "ru", "nb": "nb"}
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who wrote, as the platform knows them. Adapters fill this in; the core never parses platforms."""
+
+    platform: str
+    external_id: str
+    display_name: str
+    chat_id: str | None = None
+    in_group: bool = False
+    verified_handle: str | None = None
+    """A team handle the platform vouches for (the local console does); others link by invite."""
+
+
+class InvoiceHook(Protocol):
+    """Told, inside the command's transaction, whenever an invoice is added or changed."""
+
+    def invoice_changed(self, ctx: "Context", invoice: Invoice) -> None: ...
+
+
+@dataclass
+class Services:
+    """Long-lived dependencies, built once by `bot.bootstrap`."""
+
+    engine: Engine
+    clock: Clock
+    settings: Settings
+    invoice_hooks: list[InvoiceHook] = field(default_factory=list)
+    catalogue: dict[str, "CommandSpec"] = field(default_factory=dict)
+
+
+@dataclass
+class Context:
+    session: Session
+    services: Services
+    team: Team
+    sender: Sender
+    now: datetime
+    actor: Person | None = None
+
+    @property
+    def person(self) -> Person:
+        """The acting team member; commands that need one are only called when there is one."""
+        assert self.actor is not None, "this command needs a team member"
+        return self.actor
+
+    @property
+    def locale(self) -> str:
+        language = self.actor.language if self.actor else self.team.default_language
+        return LOCALES.get(language, "en")
+
+    @property
+    def timezone(self) -> str:
+        return self.actor.timezone if self.actor else self.team.default_timezone
+
+    @property
+    def today(self) -> date:
+        return local_today(self.now, self.timezone)

@@ -1,0 +1,311 @@
+"""Invoice commands: /add, /list, /show, /paid."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from babel import Locale
+from sqlmodel import col, func, select
+
+from bot.models import Customer, Invoice, InvoiceStatus, LadderStep, Person
+from handlers.context import Context
+from handlers.dates import looks_like_date, parse_date, show_date, show_moment
+from handlers.errors import NotAllowed, UsageError
+from handlers.grammar import Command
+from handlers.history import history_lines, record_event
+from handlers.invoice_lookup import customer_of, days_label, find_invoice, visible_invoices
+from handlers.money import check_amount, format_money, parse_amount, parse_currency
+from handlers.people import resolve_mention
+from handlers.reply import BulletList, Facts, Reply, Table
+
+ADD_USAGE = "/add <invoice-no> <amount> [currency] <due-date> <customer name…> [@owner] [collector=@person] [ladder=name] [country=XX]"
+ADD_EXAMPLE = "/add INV-1042 1200.50 EUR 2026-12-01 Acme Trading Ltd"
+LIST_EXAMPLE = "/list overdue"
+SHOW_EXAMPLE = "/show INV-1042"
+PAID_EXAMPLE = "/paid INV-1042 or /paid INV-1042 500"
+ADD_OPTIONS = ("collector", "ladder", "country", "contact")
+LIST_LIMIT = 30
+_INVOICE_NUMBER = re.compile(r"^[\w][\w./#-]{0,63}$", re.UNICODE)
+_SPACE_GROUP = re.compile(r"^\d{3}(?:[.,]\d+)?$")
+_FIRST_GROUP = re.compile(r"^\d{1,3}$")
+_COUNTRIES = frozenset(code for code in Locale("en").territories if len(code) == 2 and code.isalpha())
+
+
+@dataclass(frozen=True)
+class NewInvoice:
+    number: str
+    amount: Decimal
+    currency: str
+    due_date: date
+    customer_name: str
+    owner: Person
+    collector: Person | None
+    ladder: str
+    country: str
+    contact: str | None
+
+
+def money(ctx: Context, amount: Decimal, currency: str) -> str:
+    return format_money(amount, currency, ctx.locale)
+
+
+def parse_new_invoice(command: Command, ctx: Context) -> NewInvoice:
+    words = list(command.words)
+    unknown = sorted(set(command.options) - set(ADD_OPTIONS))
+    if unknown:
+        raise UsageError(
+            f"/add does not take {', '.join(o + '=' for o in unknown)}; it takes {', '.join(o + '=' for o in ADD_OPTIONS)}.",
+            ADD_EXAMPLE,
+        )
+    if len(words) < 4:
+        raise UsageError(
+            f"/add needs the invoice number, the amount, the due date and the customer's name: {ADD_USAGE}",
+            ADD_EXAMPLE,
+        )
+    number = words.pop(0)
+    if not _INVOICE_NUMBER.match(number):
+        raise UsageError(
+            f"{number!r} is not a usable invoice number: use up to 64 letters, digits and . / # - _", ADD_EXAMPLE
+        )
+    amount_text = words.pop(0)
+    while _FIRST_GROUP.match(amount_text.split(" ")[0]) and words and _SPACE_GROUP.match(words[0]) and not re.search(r"[.,]", amount_text):
+        amount_text += " " + words.pop(0)
+    amount = parse_amount(amount_text)
+    currency = ctx.team.default_currency
+    if words and not looks_like_date(words[0]) and (len(words[0]) == 3 and words[0].isalpha() or words[0] in "€$£¥₽"):
+        currency = parse_currency(words.pop(0))
+    check_amount(amount, currency, ctx.services.settings.max_invoice_amount)
+    if not words:
+        raise UsageError("The due date is missing after the amount.", ADD_EXAMPLE)
+    due_date = parse_date(words.pop(0), ctx.today, ADD_EXAMPLE)
+    customer_name = " ".join(words).strip()
+    if not customer_name:
+        raise UsageError("The customer's name is missing after the due date.", ADD_EXAMPLE)
+    if len(customer_name) > 200:
+        raise UsageError("The customer's name is longer than 200 characters; shorten it.", ADD_EXAMPLE)
+    if len(command.mentions) > 1:
+        raise UsageError(
+            "Mention one owner at most; name a collector with collector=@person.",
+            ADD_EXAMPLE + " @bob collector=@carol",
+        )
+    owner = resolve_mention(ctx.session, ctx.team, command.mentions[0], ADD_EXAMPLE) if command.mentions else ctx.person
+    collector_ref = command.option("collector")
+    collector = resolve_mention(ctx.session, ctx.team, collector_ref.lstrip("@"), ADD_EXAMPLE) if collector_ref else None
+    country = (command.option("country") or ctx.team.default_country).upper()
+    if country not in _COUNTRIES:
+        raise UsageError(f"{country!r} is not an ISO country code; use two letters such as NO, SE, DE or US.", ADD_EXAMPLE + " country=NO")
+    return NewInvoice(
+        number=number,
+        amount=amount,
+        currency=currency,
+        due_date=due_date,
+        customer_name=customer_name,
+        owner=owner,
+        collector=collector,
+        ladder=command.option("ladder") or ctx.team.default_ladder,
+        country=country,
+        contact=command.option("contact"),
+    )
+
+
+def name_key(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+def find_or_create_customer(ctx: Context, name: str, country: str, contact: str | None) -> Customer:
+    key = name_key(name)
+    customer = ctx.session.exec(
+        select(Customer).where(Customer.team_id == ctx.team.id, Customer.name_key == key)
+    ).first()
+    if customer is None:
+        customer = Customer(
+            team_id=ctx.team.id,  # type: ignore[arg-type]
+            name=name,
+            name_key=key,
+            country=country,
+            contact_name=contact,
+            created_at=ctx.now,
+        )
+        ctx.session.add(customer)
+        ctx.session.flush()
+    elif contact and customer.contact_name != contact:
+        customer.contact_name = contact
+    return customer
+
+
+def add_invoice(command: Command, ctx: Context) -> Reply:
+    """Put an invoice on the list; its ladder starts at once."""
+    new = parse_new_invoice(command, ctx)
+    duplicate = ctx.session.exec(
+        select(Invoice).where(Invoice.team_id == ctx.team.id, func.lower(Invoice.number) == new.number.lower())
+    ).first()
+    if duplicate is not None:
+        raise UsageError(
+            f"Invoice {duplicate.number} is already on the list. Use another number, or see it with /show {duplicate.number}.",
+            ADD_EXAMPLE,
+        )
+    customer = find_or_create_customer(ctx, new.customer_name, new.country, new.contact)
+    invoice = Invoice(
+        team_id=ctx.team.id,  # type: ignore[arg-type]
+        number=new.number,
+        customer_id=customer.id,  # type: ignore[arg-type]
+        amount=new.amount,
+        balance=new.amount,
+        currency=new.currency,
+        due_date=new.due_date,
+        owner_id=new.owner.id,  # type: ignore[arg-type]
+        collector_id=new.collector.id if new.collector else None,
+        ladder=new.ladder,
+        created_at=ctx.now,
+    )
+    ctx.session.add(invoice)
+    ctx.session.flush()
+    shown_amount = money(ctx, new.amount, new.currency)
+    record_event(
+        ctx,
+        "added",
+        f"added {invoice.number}: {shown_amount} due {invoice.due_date.isoformat()}, owner @{new.owner.handle}",
+        invoice,
+        amount=str(new.amount),
+        currency=new.currency,
+        due_date=new.due_date.isoformat(),
+    )
+    for hook in ctx.services.invoice_hooks:
+        hook.invoice_changed(ctx, invoice)
+    facts = [
+        ("Customer", customer.name),
+        ("Amount", shown_amount),
+        ("Due", f"{show_date(new.due_date, ctx.locale)} ({days_label(new.due_date, ctx.today)})"),
+        ("Owner", f"@{new.owner.handle}"),
+    ]
+    if new.collector:
+        facts.append(("Collector", f"@{new.collector.handle}"))
+    facts.append(("Ladder", invoice.ladder))
+    return Reply(title=f"Added invoice {invoice.number}", blocks=[Facts(tuple(facts))])
+
+
+def list_invoices(command: Command, ctx: Context) -> Reply:
+    """Open invoices you can see, soonest due first; filter by `overdue`, @person or customer text."""
+    query = visible_invoices(ctx).where(col(Invoice.status).in_([InvoiceStatus.OPEN, InvoiceStatus.DISPUTED]))
+    words = [word for word in command.words if word.lower() != "overdue"]
+    overdue_only = len(words) != len(command.words)
+    filters = []
+    if overdue_only:
+        query = query.where(Invoice.due_date < ctx.today)
+        filters.append("overdue")
+    for mention in command.mentions:
+        person = resolve_mention(ctx.session, ctx.team, mention, LIST_EXAMPLE)
+        if person.id != ctx.person.id and not ctx.person.is_manager:
+            raise NotAllowed("Only managers can list another person's invoices; /list shows yours.")
+        query = query.where((Invoice.owner_id == person.id) | (Invoice.collector_id == person.id))
+        filters.append(f"@{person.handle}")
+    if words:
+        text = name_key(" ".join(words))
+        query = query.join(Customer, Customer.id == Invoice.customer_id).where(col(Customer.name_key).contains(text))
+        filters.append(f"customer contains “{' '.join(words)}”")
+    invoices = list(ctx.session.exec(query.order_by(col(Invoice.due_date), col(Invoice.number)).limit(LIST_LIMIT + 1)))
+    scope = "all open invoices" if ctx.person.is_manager else "your open invoices"
+    title = scope[0].upper() + scope[1:] + (f" ({', '.join(filters)})" if filters else "")
+    if not invoices:
+        return Reply(title=title).say(
+            "Nothing here. Add an invoice with " + ADD_EXAMPLE if not filters else "No open invoices match."
+        )
+    people = {p.id: p for p in ctx.session.exec(select(Person).where(Person.team_id == ctx.team.id))}
+    customers = {c.id: c for c in ctx.session.exec(select(Customer).where(col(Customer.id).in_({i.customer_id for i in invoices})))}
+    rows = tuple(
+        (
+            invoice.number,
+            customers[invoice.customer_id].name,
+            money(ctx, invoice.balance, invoice.currency),
+            show_date(invoice.due_date, ctx.locale),
+            days_label(invoice.due_date, ctx.today) + (" · disputed" if invoice.status == InvoiceStatus.DISPUTED else ""),
+            f"@{people[invoice.owner_id].handle}",
+        )
+        for invoice in invoices[:LIST_LIMIT]
+    )
+    reply = Reply(title=title, blocks=[Table(("Invoice", "Customer", "Balance", "Due", "When", "Owner"), rows)])
+    if len(invoices) > LIST_LIMIT:
+        reply.say(f"Showing the first {LIST_LIMIT}; narrow the list with overdue, @person or part of a customer's name.")
+    return reply
+
+
+def show_invoice(command: Command, ctx: Context) -> Reply:
+    """An invoice's details, its ladder steps and its history."""
+    if not command.words:
+        raise UsageError("Which invoice? Give its number.", SHOW_EXAMPLE)
+    invoice = find_invoice(ctx, command.words[0], SHOW_EXAMPLE)
+    customer = customer_of(ctx.session, invoice)
+    owner = ctx.session.get(Person, invoice.owner_id)
+    collector = ctx.session.get(Person, invoice.collector_id) if invoice.collector_id else None
+    facts = [
+        ("Customer", customer.name + (f" ({customer.contact_name})" if customer.contact_name else "")),
+        ("Amount", money(ctx, invoice.amount, invoice.currency)),
+        ("Balance", money(ctx, invoice.balance, invoice.currency)),
+        ("Due", show_date(invoice.due_date, ctx.locale)
+         + ("" if invoice.status == InvoiceStatus.PAID else f" ({days_label(invoice.due_date, ctx.today)})")),
+        ("Status", invoice.status.value),
+        ("Owner", f"@{owner.handle}" if owner else "?"),
+        ("Collector", f"@{collector.handle}" if collector else "the owner"),
+        ("Ladder", invoice.ladder),
+    ]
+    reply = Reply(title=f"Invoice {invoice.number}", blocks=[Facts(tuple(facts))], private=True)
+    steps = list(ctx.session.exec(select(LadderStep).where(LadderStep.invoice_id == invoice.id).order_by(col(LadderStep.position))))
+    if steps:
+        reply.add(BulletList(tuple(
+            f"{step.position}. {step.name} · {step.action} · {show_moment(step.due_at, ctx.timezone, ctx.locale)} · {step.state.value}"
+            for step in steps
+        ), title="Ladder steps"))
+    reply.add(BulletList(tuple(history_lines(ctx, invoice, limit=20)), title="History"))
+    return reply
+
+
+def record_payment(command: Command, ctx: Context) -> Reply:
+    """Record a full payment, or a partial one when an amount is given."""
+    if not command.words:
+        raise UsageError("Which invoice was paid? Give its number, and an amount for a partial payment.", PAID_EXAMPLE)
+    invoice = find_invoice(ctx, command.words[0], PAID_EXAMPLE)
+    if invoice.status == InvoiceStatus.PAID:
+        raise UsageError(f"Invoice {invoice.number} is already paid in full.", f"/show {invoice.number}")
+    rest = list(command.words[1:])
+    if rest and len(rest[-1]) == 3 and rest[-1].isalpha():
+        currency = parse_currency(rest.pop())
+        if currency != invoice.currency:
+            raise UsageError(
+                f"Invoice {invoice.number} is in {invoice.currency}, not {currency}; record the payment in {invoice.currency}.",
+                f"/paid {invoice.number} 500 {invoice.currency}",
+            )
+    if rest:
+        paid = check_amount(parse_amount(" ".join(rest)), invoice.currency, ctx.services.settings.max_invoice_amount)
+        if paid > invoice.balance:
+            raise UsageError(
+                f"{money(ctx, paid, invoice.currency)} is more than the balance of {money(ctx, invoice.balance, invoice.currency)}. "
+                f"For a full payment just write /paid {invoice.number}.",
+                f"/paid {invoice.number}",
+            )
+    else:
+        paid = invoice.balance
+    invoice.balance -= paid
+    shown_paid = money(ctx, paid, invoice.currency)
+    if invoice.balance == 0:
+        invoice.status = InvoiceStatus.PAID
+        invoice.paid_at = ctx.now
+        record_event(ctx, "paid", f"paid in full ({shown_paid})", invoice, amount=str(paid))
+        title = f"Invoice {invoice.number} is paid in full"
+    else:
+        record_event(
+            ctx, "partial_payment",
+            f"partial payment of {shown_paid}; balance {money(ctx, invoice.balance, invoice.currency)}",
+            invoice, amount=str(paid), balance=str(invoice.balance),
+        )
+        title = f"Partial payment recorded on {invoice.number}"
+    ctx.session.add(invoice)
+    for hook in ctx.services.invoice_hooks:
+        hook.invoice_changed(ctx, invoice)
+    customer = customer_of(ctx.session, invoice)
+    return Reply(title=title, blocks=[Facts((
+        ("Customer", customer.name),
+        ("Paid now", shown_paid),
+        ("Balance", money(ctx, invoice.balance, invoice.currency)),
+    ))])

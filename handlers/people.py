@@ -1,0 +1,103 @@
+"""Finding people: who is writing, and whom an @mention names."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlmodel import Session, col, func, select
+
+from bot.models import ChatIdentity, Person, Role, Team
+from handlers.context import Sender
+from handlers.errors import UsageError
+
+HANDLE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+
+
+def normalise_handle(text: str) -> str:
+    return text.strip().lstrip("@").lower()
+
+
+def find_sender(session: Session, sender: Sender) -> Person | None:
+    identity = session.exec(
+        select(ChatIdentity).where(
+            ChatIdentity.platform == sender.platform, ChatIdentity.external_id == sender.external_id
+        )
+    ).first()
+    if identity is not None:
+        person = session.get(Person, identity.person_id)
+        return person if person is not None and person.active else None
+    return None
+
+
+def find_by_handle(session: Session, team: Team, handle: str) -> Person | None:
+    return session.exec(
+        select(Person).where(Person.team_id == team.id, Person.handle == normalise_handle(handle))
+    ).first()
+
+
+def team_size(session: Session, team: Team) -> int:
+    return session.exec(select(func.count()).select_from(Person).where(Person.team_id == team.id)).one()
+
+
+def active_members(session: Session, team: Team) -> list[Person]:
+    return list(
+        session.exec(
+            select(Person).where(Person.team_id == team.id, col(Person.active).is_(True)).order_by(Person.handle)
+        )
+    )
+
+
+def resolve_mention(session: Session, team: Team, mention: str, example: str) -> Person:
+    """`@bob` by handle; `@telegram:123` / `@slack:T1:U2` by a linked chat account."""
+    platform, _, external_id = mention.partition(":")
+    person: Person | None
+    if external_id and platform in ("telegram", "slack", "console"):
+        identity = session.exec(
+            select(ChatIdentity).where(ChatIdentity.platform == platform, ChatIdentity.external_id == external_id)
+        ).first()
+        person = session.get(Person, identity.person_id) if identity else None
+    else:
+        person = find_by_handle(session, team, mention)
+    if person is None or not person.active:
+        known = ", ".join(f"@{member.handle}" for member in active_members(session, team)) or "nobody yet"
+        raise UsageError(
+            f"I don't know @{mention} on this team (members: {known}). "
+            f"An admin can add them with /team add @{normalise_handle(mention)} salesperson.",
+            example,
+        )
+    return person
+
+
+def link_identity(session: Session, person: Person, sender: Sender, at: datetime) -> ChatIdentity:
+    identity = ChatIdentity(
+        person_id=person.id,  # type: ignore[arg-type]
+        platform=sender.platform,
+        external_id=sender.external_id,
+        chat_id=sender.chat_id,
+        created_at=at,
+    )
+    session.add(identity)
+    return identity
+
+
+def handle_from_name(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9_.-]+", "", name.strip().lower().replace(" ", "."))
+    return slug[:64] or "admin"
+
+
+def create_first_admin(session: Session, team: Team, sender: Sender, at: datetime) -> Person:
+    """The first person to talk to a fresh bot becomes its admin (a manager who can add others)."""
+    person = Person(
+        team_id=team.id,  # type: ignore[arg-type]
+        handle=normalise_handle(sender.verified_handle or handle_from_name(sender.display_name)),
+        display_name=sender.display_name,
+        role=Role.MANAGER,
+        is_admin=True,
+        timezone=team.default_timezone,
+        language=team.default_language,
+        created_at=at,
+    )
+    session.add(person)
+    session.flush()
+    link_identity(session, person, sender, at)
+    return person

@@ -1,0 +1,85 @@
+"""What a handler returns: a platform-neutral reply that each adapter renders (and escapes) its way.
+
+Every string in a reply is plain text — user text included, unescaped. Emphasis is structure
+(a title, fact labels, table headers), never markup, so each renderer can escape once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    text: str
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Label/value pairs: the numbers of an invoice, a summary's totals."""
+
+    items: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    caption: str | None = None
+
+
+@dataclass(frozen=True)
+class BulletList:
+    items: tuple[str, ...]
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class DraftText:
+    """A ready-to-copy draft (letter, message or call script): rendered as a copyable block."""
+
+    label: str
+    text: str
+    subject: str | None = None
+
+
+Block = Paragraph | Facts | Table | BulletList | DraftText
+
+
+@dataclass(frozen=True)
+class Button:
+    """A choice the user can press; `action` is an opaque id the core understands (e.g. `paid:42`)."""
+
+    label: str
+    action: str
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    mime_type: str
+    kind: Literal["photo", "document"] = "document"
+
+
+@dataclass
+class Reply:
+    title: str | None = None
+    blocks: list[Block] = field(default_factory=list)
+    buttons: list[Button] = field(default_factory=list)
+    files: list[Attachment] = field(default_factory=list)
+    is_error: bool = False
+    example: str | None = None
+    private: bool = False
+    """True when the reply holds facts only its reader may see (kept out of group chats)."""
+
+    def add(self, block: Block) -> "Reply":
+        self.blocks.append(block)
+        return self
+
+    def say(self, text: str) -> "Reply":
+        return self.add(Paragraph(text))
+
+
+def error_reply(problem: str, example: str | None = None) -> Reply:
+    return Reply(blocks=[Paragraph(problem)], is_error=True, example=example)

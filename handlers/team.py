@@ -1,0 +1,222 @@
+"""/team: who is on the team, their roles, time zones, working hours and languages."""
+from __future__ import annotations
+
+import re
+from datetime import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlmodel import select
+
+from bot.models import ChatIdentity, Person, Role
+from handlers.context import Context
+from handlers.errors import NotAllowed, UsageError
+from handlers.grammar import Command
+from handlers.history import record_event
+from handlers.people import HANDLE, active_members, find_by_handle, normalise_handle, resolve_mention
+from handlers.reply import Reply, Table
+
+TEAM_EXAMPLE = "/team add @bob salesperson tz=Europe/Oslo lang=en"
+LANGUAGES = {"en": "English", "ru": "Russian", "nb": "Norwegian Bokmål"}
+SETTABLE = ("role", "tz", "lang", "hours", "days", "manager", "admin", "name", "holidays")
+SELF_SETTABLE = ("tz", "lang", "hours", "days", "name", "holidays")
+_DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HOURS = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
+
+
+def team_command(command: Command, ctx: Context) -> Reply:
+    """`/team` lists the team; `/team add|set|remove @person …` changes it."""
+    action = command.words[0].lower() if command.words else "list"
+    if action == "list":
+        return list_team(ctx)
+    if action == "add":
+        return add_member(command, ctx)
+    if action == "set":
+        return set_member(command, ctx)
+    if action == "remove":
+        return remove_member(command, ctx)
+    raise UsageError(f"/team {action} is not something I can do; use /team, /team add, /team set or /team remove.", TEAM_EXAMPLE)
+
+
+def list_team(ctx: Context) -> Reply:
+    members = active_members(ctx.session, ctx.team)
+    managers = {member.id: member.handle for member in members}
+    rows = tuple(
+        (
+            f"@{member.handle}" + (" (admin)" if member.is_admin else ""),
+            member.display_name,
+            member.role.value,
+            member.timezone,
+            f"{member.work_start:%H:%M}-{member.work_end:%H:%M} {describe_days(member.workday_numbers)}",
+            member.language,
+            f"@{managers[member.manager_id]}" if member.manager_id in managers else "",
+        )
+        for member in members
+    )
+    return Reply(
+        title=f"Team {ctx.team.name}: {len(members)} member{'s' if len(members) != 1 else ''}",
+        blocks=[Table(("Handle", "Name", "Role", "Time zone", "Working hours", "Language", "Manager"), rows)],
+    )
+
+
+def require_admin(ctx: Context) -> None:
+    if not ctx.person.is_admin:
+        raise NotAllowed("Only an admin can change the team. Ask an admin, or see the team with /team.")
+
+
+def target_handle(command: Command, example: str) -> str:
+    if len(command.mentions) != 1:
+        raise UsageError("Mention exactly one person, like @bob.", example)
+    return normalise_handle(command.mentions[0])
+
+
+def add_member(command: Command, ctx: Context) -> Reply:
+    require_admin(ctx)
+    handle = target_handle(command, TEAM_EXAMPLE)
+    if not HANDLE.match(handle):
+        raise UsageError(f"@{handle} is not a usable handle: use letters, digits, dot, dash or underscore.", TEAM_EXAMPLE)
+    if len(command.words) < 2:
+        raise UsageError(f"Give @{handle}'s role: {', '.join(role.value for role in Role)}.", TEAM_EXAMPLE)
+    existing = find_by_handle(ctx.session, ctx.team, handle)
+    if existing is not None and existing.active:
+        raise UsageError(f"@{handle} is already on the team; change them with /team set.", f"/team set @{handle} tz=Europe/Oslo")
+    person = existing or Person(
+        team_id=ctx.team.id,  # type: ignore[arg-type]
+        handle=handle,
+        display_name=handle,
+        role=Role.SALESPERSON,
+        timezone=ctx.team.default_timezone,
+        language=ctx.team.default_language,
+        created_at=ctx.now,
+    )
+    person.active = True
+    person.role = parse_role(command.words[1])
+    apply_settings(ctx, person, command.options, TEAM_EXAMPLE)
+    ctx.session.add(person)
+    ctx.session.flush()
+    record_event(ctx, "team_add", f"added @{handle} as {person.role.value}")
+    return Reply(title=f"@{handle} joined the team as {person.role.value}").say(
+        f"Time zone {person.timezone}, working hours {person.work_start:%H:%M}-{person.work_end:%H:%M} "
+        f"{describe_days(person.workday_numbers)}, language {LANGUAGES[person.language]}."
+    )
+
+
+def set_member(command: Command, ctx: Context) -> Reply:
+    example = f"/team set @{ctx.person.handle} tz=Europe/Oslo hours=08:00-16:00"
+    handle = target_handle(command, example) if command.mentions else ctx.person.handle
+    person = resolve_mention(ctx.session, ctx.team, handle, example)
+    if not command.options:
+        raise UsageError(f"Say what to change: {', '.join(key + '=' for key in SETTABLE)}.", example)
+    if person.id != ctx.person.id or set(command.options) - set(SELF_SETTABLE):
+        require_admin(ctx)
+    if "admin" in command.options and person.id == ctx.person.id and not parse_yes_no(command.options["admin"], example):
+        raise UsageError("You cannot take away your own admin rights; another admin can.", example)
+    if "role" in command.options:
+        person.role = parse_role(command.options["role"])
+    apply_settings(ctx, person, command.options, example)
+    ctx.session.add(person)
+    changed = ", ".join(f"{key}={value}" for key, value in command.options.items())
+    record_event(ctx, "team_set", f"changed @{person.handle}: {changed}")
+    return Reply(title=f"Updated @{person.handle}").say(changed)
+
+
+def remove_member(command: Command, ctx: Context) -> Reply:
+    require_admin(ctx)
+    example = "/team remove @bob"
+    person = resolve_mention(ctx.session, ctx.team, target_handle(command, example), example)
+    if person.id == ctx.person.id:
+        raise UsageError("You cannot remove yourself; another admin can.", example)
+    person.active = False
+    for identity in ctx.session.exec(select(ChatIdentity).where(ChatIdentity.person_id == person.id)):
+        ctx.session.delete(identity)
+    ctx.session.add(person)
+    record_event(ctx, "team_remove", f"removed @{person.handle} from the team")
+    return Reply(title=f"@{person.handle} left the team").say(
+        "Their invoices keep their history; give them a new owner with /team or reassign them."
+    )
+
+
+def apply_settings(ctx: Context, person: Person, options: dict[str, str], example: str) -> None:
+    unknown = sorted(set(options) - set(SETTABLE) - {"role"})
+    if unknown:
+        raise UsageError(f"I can't set {', '.join(unknown)}; settable: {', '.join(key + '=' for key in SETTABLE)}.", example)
+    if "tz" in options:
+        person.timezone = parse_timezone(options["tz"], example)
+    if "lang" in options:
+        language = options["lang"].lower()
+        if language not in LANGUAGES:
+            raise UsageError(f"{options['lang']!r} is not a language I speak; choose {', '.join(LANGUAGES)}.", example)
+        person.language = language
+    if "hours" in options:
+        person.work_start, person.work_end = parse_hours(options["hours"], example)
+    if "days" in options:
+        person.workdays = ",".join(str(day) for day in sorted(parse_days(options["days"], example)))
+    if "name" in options:
+        if not options["name"].strip():
+            raise UsageError("The name cannot be empty.", example)
+        person.display_name = options["name"].strip()[:100]
+    if "holidays" in options:
+        person.holiday_country = options["holidays"].upper() or None
+    if "manager" in options:
+        manager = resolve_mention(ctx.session, ctx.team, options["manager"].lstrip("@"), example)
+        if manager.id == person.id:
+            raise UsageError("Nobody can be their own manager.", example)
+        person.manager_id = manager.id
+    if "admin" in options:
+        person.is_admin = parse_yes_no(options["admin"], example)
+
+
+def parse_role(text: str) -> Role:
+    try:
+        return Role(text.lower())
+    except ValueError:
+        raise UsageError(
+            f"{text!r} is not a role; choose {', '.join(role.value for role in Role)}.", TEAM_EXAMPLE
+        ) from None
+
+
+def parse_timezone(text: str, example: str) -> str:
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(f"{text!r} is not a time zone I know; use an IANA name like Europe/Oslo or America/New_York.", example) from None
+    return text
+
+
+def parse_hours(text: str, example: str) -> tuple[time, time]:
+    match = _HOURS.match(text.strip())
+    if not match:
+        raise UsageError(f"{text!r} is not a span of working hours; write it like 09:00-17:00.", example)
+    start_h, start_m, end_h, end_m = (int(part) for part in match.groups())
+    if start_h > 23 or end_h > 24 or start_m > 59 or end_m > 59 or (end_h == 24 and end_m):
+        raise UsageError(f"{text!r} has an impossible time of day.", example)
+    start, end = time(start_h, start_m), time(23, 59) if end_h == 24 else time(end_h, end_m)
+    if end <= start:
+        raise UsageError(f"In {text!r} the working day ends before it starts.", example)
+    return start, end
+
+
+def parse_days(text: str, example: str) -> set[int]:
+    days: set[int] = set()
+    for part in text.lower().split(","):
+        first, _, last = part.strip().partition("-")
+        if first not in _DAY_NAMES or (last and last not in _DAY_NAMES):
+            raise UsageError(f"{text!r} is not a list of weekdays; write mon-fri or mon,wed,fri.", example)
+        start, end = _DAY_NAMES.index(first), _DAY_NAMES.index(last or first)
+        days.update(range(start, end + 1) if start <= end else [*range(start, 7), *range(0, end + 1)])
+    return days
+
+
+def describe_days(days: frozenset[int]) -> str:
+    ordered = sorted(days)
+    if ordered and ordered == list(range(ordered[0], ordered[-1] + 1)) and len(ordered) > 2:
+        return f"{_DAY_NAMES[ordered[0]]}-{_DAY_NAMES[ordered[-1]]}"
+    return ",".join(_DAY_NAMES[day] for day in ordered)
+
+
+def parse_yes_no(text: str, example: str) -> bool:
+    lowered = text.lower()
+    if lowered in ("yes", "true", "on", "1"):
+        return True
+    if lowered in ("no", "false", "off", "0"):
+        return False
+    raise UsageError(f"{text!r} is not yes or no.", example)
