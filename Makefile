@@ -18,8 +18,6 @@ run: install
 	$(BIN)/collectbot run
 
 test: install
-	$(BIN)/collectbot phrasebook check
-	$(BIN)/collectbot ladders check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

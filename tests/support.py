@@ -1,0 +1,35 @@
+"""Test helpers shared by the fixtures in conftest.py and the tests themselves."""
+from __future__ import annotations
+
+from sqlalchemy import Engine
+from sqlmodel import Session, SQLModel, func, select
+
+from bot.console.chat import console_sender
+from bot.console.render import render_text
+from handlers.core import Core
+from handlers.reply import Reply
+
+
+class ChatDriver:
+    """Push a console message as someone, pop the reply as text."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.last: Reply | None = None
+
+    def say(self, who: str, text: str) -> str:
+        self.last = self.core.handle_text(console_sender(who), text)
+        return render_text(self.last)
+
+    def press(self, who: str, action: str) -> str:
+        self.last = self.core.press(console_sender(who), action)
+        return render_text(self.last)
+
+
+def count_rows(engine: Engine) -> dict[str, int]:
+    """Rows per table: a bad command must leave every count as it was."""
+    with Session(engine) as session:
+        return {
+            table.name: session.exec(select(func.count()).select_from(table)).one()
+            for table in SQLModel.metadata.sorted_tables
+        }

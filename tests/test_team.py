@@ -1,0 +1,106 @@
+"""Admins manage the team; newcomers are told politely how to join."""
+import pytest
+from sqlmodel import Session, select
+
+from bot.models import Person, Role
+from tests.support import ChatDriver, count_rows
+
+
+def person(chat: ChatDriver, handle: str) -> Person:
+    with Session(chat.core.services.engine) as session:
+        return session.exec(select(Person).where(Person.handle == handle)).one()
+
+
+def test_the_first_person_to_talk_to_a_fresh_bot_becomes_its_admin(chat: ChatDriver) -> None:
+    reply = chat.say("alice", "/start")
+    assert "You are an admin" in reply
+    alice = person(chat, "alice")
+    assert alice.is_admin and alice.role == Role.MANAGER
+    assert alice.timezone == "Europe/Oslo"
+
+
+def test_a_stranger_gets_a_polite_refusal_that_says_to_ask_an_admin(chat: ChatDriver) -> None:
+    chat.say("alice", "/start")
+    before = count_rows(chat.core.services.engine)
+    assert "not on team" in chat.say("mallory", "/start")
+    reply = chat.say("mallory", "/list")
+    assert "Sorry, you are not on team" in reply and "Ask an admin" in reply
+    assert "Sorry" in chat.say("mallory", "/add X 1 2026-12-01 Acme")
+    assert count_rows(chat.core.services.engine) == before
+    assert "/add" in chat.say("mallory", "/help"), "help is open to everyone"
+
+
+def test_admin_adds_a_colleague_with_time_zone_language_and_hours(chat: ChatDriver) -> None:
+    chat.say("alice", "/start")
+    reply = chat.say("alice", "/team add @Bob collector tz=America/New_York lang=nb hours=08:00-16:00 days=tue-sat manager=@alice")
+    assert "@bob joined the team as collector" in reply
+    bob = person(chat, "bob")
+    assert (bob.role, bob.timezone, bob.language) == (Role.COLLECTOR, "America/New_York", "nb")
+    assert f"{bob.work_start:%H:%M}-{bob.work_end:%H:%M}" == "08:00-16:00"
+    assert bob.workday_numbers == {1, 2, 3, 4, 5}
+    assert bob.manager_id == person(chat, "alice").id
+    listing = chat.say("bob", "/team")
+    assert "@bob" in listing and "America/New_York" in listing and "tue-sat" in listing and "@alice (admin)" in listing
+
+
+@pytest.mark.parametrize("command,problem", [
+    ("/team add bob salesperson", "Mention exactly one person"),
+    ("/team add @bob", "Give @bob's role"),
+    ("/team add @bob ceo", "'ceo' is not a role"),
+    ("/team add @bob salesperson tz=Mars/Olympus", "not a time zone I know"),
+    ("/team add @bob salesperson lang=fr", "not a language I speak"),
+    ("/team add @bob salesperson hours=17:00-09:00", "ends before it starts"),
+    ("/team add @bob salesperson hours=9-5", "not a span of working hours"),
+    ("/team add @bob salesperson days=weekdays", "not a list of weekdays"),
+    ("/team add @bob salesperson manager=@nobody", "I don't know @nobody"),
+    ("/team add @bob salesperson shoe=42", "I can't set shoe"),
+    ("/team add @b!b salesperson", "Mention exactly one person"),
+    ("/team promote @bob", "/team promote is not something I can do"),
+])
+def test_bad_team_commands_are_explained_and_store_nothing(chat: ChatDriver, command: str, problem: str) -> None:
+    chat.say("alice", "/start")
+    before = count_rows(chat.core.services.engine)
+    reply = chat.say("alice", command)
+    assert problem in reply, reply
+    assert "Example: /team" in reply
+    assert count_rows(chat.core.services.engine) == before
+
+
+def test_only_admins_change_the_team_but_anyone_sets_their_own_time_zone(team: ChatDriver) -> None:
+    assert "Only an admin can change the team" in team.say("bob", "/team add @eve salesperson")
+    assert "Only an admin" in team.say("bob", "/team set @bob role=manager")
+    assert "Only an admin" in team.say("bob", "/team set @dave tz=Asia/Tokyo")
+    assert "Updated @bob" in team.say("bob", "/team set tz=Asia/Tokyo hours=10:00-18:00")
+    assert person(team, "bob").timezone == "Asia/Tokyo"
+
+
+def test_admin_promotes_and_removes_people(team: ChatDriver) -> None:
+    assert "Updated @bob" in team.say("alice", "/team set @bob role=manager admin=yes")
+    bob = person(team, "bob")
+    assert bob.role == Role.MANAGER and bob.is_admin
+    assert "@dave left the team" in team.say("bob", "/team remove @dave")
+    assert "not on team" in team.say("dave", "/list")
+    assert "@dave" not in team.say("alice", "/team")
+    assert "cannot remove yourself" in team.say("alice", "/team remove @alice")
+    assert "cannot take away your own admin rights" in team.say("alice", "/team set @alice admin=no")
+
+
+def test_a_removed_person_can_be_added_back(team: ChatDriver) -> None:
+    team.say("alice", "/team remove @dave")
+    assert "joined the team" in team.say("alice", "/team add @dave collector")
+    assert "Your open invoices" in team.say("dave", "/list")
+
+
+def test_help_lists_every_command_with_an_example_and_explains_one(chat: ChatDriver) -> None:
+    reply = chat.say("alice", "/help")
+    for verb in ("start", "help", "add", "list", "show", "paid", "overdue", "team"):
+        assert f"/{verb} — " in reply
+    assert reply.count("Example:") >= 8
+    detail = chat.say("alice", "/help add")
+    assert "Usage:" in detail and "/add <invoice-no> <amount>" in detail
+    assert "There is no /fly command" in chat.say("alice", "/help fly")
+
+
+def test_an_unknown_command_suggests_the_closest_one(chat: ChatDriver) -> None:
+    assert "Did you mean /list?" in chat.say("alice", "/lst")
+    assert "commands that start with /" in chat.say("alice", "hello")
