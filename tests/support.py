@@ -33,3 +33,21 @@ def count_rows(engine: Engine) -> dict[str, int]:
             table.name: session.exec(select(func.count()).select_from(table)).one()
             for table in SQLModel.metadata.sorted_tables
         }
+
+
+class RecordingNotifier:
+    """A platform that records what it was asked to send; it can be told to fail a few times."""
+
+    def __init__(self, platform: str = "console", failures: int = 0) -> None:
+        self.platform = platform
+        self.failures = failures
+        self.sent: list[tuple[str, Reply]] = []
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("platform unavailable")
+        self.sent.append((chat_id, reply))
+
+    def texts(self, chat_id: str | None = None) -> list[str]:
+        return [render_text(reply) for chat, reply in self.sent if chat_id in (None, chat)]

@@ -1,0 +1,87 @@
+"""The message a person gets when ladder steps fall due: what to do, the numbers, a draft, buttons."""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from bot.models import Customer, Invoice, LadderStep, Person
+from handlers.context import LOCALES
+from handlers.dates import local_today, show_date, show_moment
+from handlers.invoice_lookup import days_label
+from handlers.money import format_money
+from handlers.reply import Block, Button, DraftText, Facts, Paragraph, Reply
+
+LATE_AFTER = timedelta(minutes=1)
+DraftFor = Callable[[Session, LadderStep, Invoice, Customer, Person, datetime], DraftText | None]
+
+
+def describe_delay(delay: timedelta) -> str:
+    minutes = int(delay.total_seconds() // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{days} d"] * bool(days) + [f"{hours} h"] * bool(hours) + [f"{minutes} min"] * bool(minutes or not (days or hours))
+    return " ".join(parts)
+
+
+def step_buttons(invoice: Invoice) -> list[Button]:
+    return [
+        Button("✅ Done", f"done {invoice.number}"),
+        Button("💶 Paid", f"paid {invoice.number}"),
+    ]
+
+
+def compose_ping(
+    session: Session,
+    step_ids: Sequence[int],
+    now: datetime,
+    failed_attempts: int = 0,
+    draft_for: DraftFor | None = None,
+) -> Reply | None:
+    """One message for one person's due steps (merged when several), or None if none is left."""
+    steps = list(session.exec(select(LadderStep).where(col(LadderStep.id).in_(step_ids)).order_by(col(LadderStep.due_at))))
+    if not steps:
+        return None
+    invoices = {i.id: i for i in session.exec(select(Invoice).where(col(Invoice.id).in_({s.invoice_id for s in steps})))}
+    customers = {c.id: c for c in session.exec(select(Customer).where(col(Customer.id).in_({i.customer_id for i in invoices.values()})))}
+    person = session.get(Person, steps[0].responsible_id or invoices[steps[0].invoice_id].owner_id)
+    assert person is not None
+    locale = LOCALES.get(person.language, "en")
+    title = (
+        f"Step {steps[0].position} for {invoices[steps[0].invoice_id].number}: {steps[0].instruction or steps[0].name}"
+        if len(steps) == 1 else f"{len(steps)} ladder steps to do"
+    )
+    reply = Reply(title=title, private=True)
+    latest_delay = now - steps[0].due_at
+    if latest_delay > LATE_AFTER:
+        reason = "delivery kept failing" if failed_attempts else "I was not running when it fell due"
+        reply.say(f"Late by {describe_delay(latest_delay)}: {reason}.")
+    if any(step.attempts > 1 for step in steps):
+        reply.say("Repeat: delivery of this reminder was not confirmed before, so you may have seen it already.")
+    for step in steps:
+        invoice = invoices[step.invoice_id]
+        customer = customers[invoice.customer_id]
+        reply.blocks.extend(step_blocks(step, invoice, customer, person, locale, now))
+        draft = draft_for(session, step, invoice, customer, person, now) if draft_for else None
+        reply.add(draft or DraftText(label="Draft", text="(Drafts for this step arrive with the phrasebook.)"))
+        reply.buttons.extend(step_buttons(invoice))
+    return reply
+
+
+def step_blocks(step: LadderStep, invoice: Invoice, customer: Customer, person: Person, locale: str, now: datetime) -> list[Block]:
+    today = local_today(now, person.timezone)
+    answer_by = step.due_at + timedelta(seconds=step.ack_within_seconds)
+    return [
+        Paragraph(f"{invoice.number} · {customer.name} — step {step.position}: {step.name} ({step.action})"),
+        Facts((
+            ("What to do", step.instruction or step.name),
+            ("Customer", customer.name + (f" ({customer.contact_name})" if customer.contact_name else "")),
+            ("Invoice", invoice.number),
+            ("Balance", format_money(invoice.balance, invoice.currency, locale)
+             + (f" of {format_money(invoice.amount, invoice.currency, locale)}" if invoice.balance != invoice.amount else "")),
+            ("Due date", f"{show_date(invoice.due_date, locale)} ({days_label(invoice.due_date, today)})"),
+            ("Scheduled", show_moment(step.due_at, person.timezone, locale)),
+            ("Answer by", show_moment(answer_by, person.timezone, locale)),
+        )),
+    ]

@@ -1,0 +1,146 @@
+"""The due table: ladder steps as rows, claimed in transactions so a step is sent once.
+
+States: pending → sending (claimed_by, claimed_at) → sent → acknowledged, or cancelled / skipped.
+On PostgreSQL, claims take rows with `FOR UPDATE SKIP LOCKED`, so several instances share the
+table without waiting for or doubling each other; SQLite serialises writers by itself.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy import Connection, Engine
+
+from bot.models import Invoice, InvoiceStatus, LadderStep, StepState
+
+STEPS = LadderStep.__table__  # type: ignore[attr-defined]
+INVOICES = Invoice.__table__  # type: ignore[attr-defined]
+NOTIFY_CHANNEL = "collectbot_steps"
+
+
+@dataclass(frozen=True)
+class ClaimedStep:
+    id: int
+    invoice_id: int
+    responsible_id: int | None
+    due_at: datetime
+    attempts: int
+
+    @property
+    def is_repeat(self) -> bool:
+        """Claimed before by an instance that never confirmed delivery."""
+        return self.attempts > 1
+
+
+_CLAIMED_COLUMNS = (STEPS.c.id, STEPS.c.invoice_id, STEPS.c.responsible_id, STEPS.c.due_at, STEPS.c.attempts)
+
+
+def _claimed(rows: Iterable[sa.Row]) -> list[ClaimedStep]:
+    steps = [ClaimedStep(row.id, row.invoice_id, row.responsible_id, row.due_at, row.attempts) for row in rows]
+    return sorted(steps, key=lambda step: (step.due_at, step.id))
+
+
+def earliest_pending(connection: Connection) -> datetime | None:
+    return connection.execute(
+        sa.select(STEPS.c.due_at)
+        .where(STEPS.c.state == StepState.PENDING.value)
+        .order_by(STEPS.c.due_at)
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def claim_due(engine: Engine, now: datetime, instance: str, limit: int = 1000) -> list[ClaimedStep]:
+    """Move up to `limit` pending steps due by `now` to `sending`, owned by `instance`."""
+    due = (
+        sa.select(STEPS.c.id)
+        .where(STEPS.c.state == StepState.PENDING.value, STEPS.c.due_at <= now)
+        .order_by(STEPS.c.due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    claim = (
+        sa.update(STEPS)
+        .where(STEPS.c.id.in_(due.scalar_subquery()))
+        .values(state=StepState.SENDING.value, claimed_by=instance, claimed_at=now, attempts=STEPS.c.attempts + 1)
+        .returning(*_CLAIMED_COLUMNS)
+    )
+    with engine.begin() as connection:
+        return _claimed(connection.execute(claim))
+
+
+def take_over_stale(engine: Engine, now: datetime, instance: str, lease: timedelta) -> list[ClaimedStep]:
+    """Steps left in `sending` by an instance that stopped renewing its claims (it crashed)."""
+    stale = (
+        sa.select(STEPS.c.id)
+        .where(STEPS.c.state == StepState.SENDING.value, STEPS.c.claimed_at < now - lease)
+        .with_for_update(skip_locked=True)
+    )
+    claim = (
+        sa.update(STEPS)
+        .where(STEPS.c.id.in_(stale.scalar_subquery()))
+        .values(claimed_by=instance, claimed_at=now, attempts=STEPS.c.attempts + 1)
+        .returning(*_CLAIMED_COLUMNS)
+    )
+    with engine.begin() as connection:
+        return _claimed(connection.execute(claim))
+
+
+def renew_claims(engine: Engine, instance: str, now: datetime) -> int:
+    """Keep this instance's undelivered claims fresh so nobody takes them over."""
+    with engine.begin() as connection:
+        return connection.execute(
+            sa.update(STEPS)
+            .where(STEPS.c.state == StepState.SENDING.value, STEPS.c.claimed_by == instance)
+            .values(claimed_at=now)
+        ).rowcount
+
+
+def still_deliverable(engine: Engine, step_ids: Sequence[int], instance: str) -> set[int]:
+    """The re-check just before sending: the step is still ours and its invoice still open.
+
+    Steps whose invoice was paid or cancelled meanwhile are cancelled here.
+    """
+    with engine.begin() as connection:
+        rows = connection.execute(
+            sa.select(STEPS.c.id, INVOICES.c.status)
+            .join(INVOICES, INVOICES.c.id == STEPS.c.invoice_id)
+            .where(STEPS.c.id.in_(step_ids), STEPS.c.state == StepState.SENDING.value, STEPS.c.claimed_by == instance)
+        ).all()
+        closed = [row.id for row in rows if row.status != InvoiceStatus.OPEN.value]
+        if closed:
+            connection.execute(
+                sa.update(STEPS).where(STEPS.c.id.in_(closed)).values(state=StepState.CANCELLED.value)
+            )
+    return {row.id for row in rows} - set(closed)
+
+
+def mark_sent(engine: Engine, step_ids: Sequence[int], at: datetime) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            sa.update(STEPS)
+            .where(STEPS.c.id.in_(step_ids), STEPS.c.state == StepState.SENDING.value)
+            .values(state=StepState.SENT.value, sent_at=at)
+        )
+
+
+def cancel_open_steps(connection: Connection, invoice_id: int) -> int:
+    """Cancel every step not yet delivered (pending, or claimed but not sent) of one invoice."""
+    return connection.execute(
+        sa.update(STEPS)
+        .where(
+            STEPS.c.invoice_id == invoice_id,
+            STEPS.c.state.in_([StepState.PENDING.value, StepState.SENDING.value]),
+        )
+        .values(state=StepState.CANCELLED.value)
+    ).rowcount
+
+
+def insert_steps(connection: Connection, rows: Sequence[dict[str, object]]) -> None:
+    """Bulk insert (one statement for many rows); wakes other PostgreSQL instances on commit."""
+    if not rows:
+        return
+    connection.execute(sa.insert(STEPS), list(rows))
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text(f"NOTIFY {NOTIFY_CHANNEL}"))

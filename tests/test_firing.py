@@ -1,0 +1,212 @@
+"""Every step is pinged at its minute; nothing lost across restarts and crashes, nothing doubled."""
+import asyncio
+from datetime import datetime, timedelta
+from threading import Barrier, Thread
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from bot.clock import MovableClock
+from bot.models import Event, Invoice, LadderStep, Person, StepState
+from scheduling import due_table
+from scheduling.notifier import CONSOLE_LIMITS
+from scheduling.scheduler import Scheduler
+from tests.conftest import OSLO
+from tests.support import ChatDriver, RecordingNotifier
+
+
+def add_steps(engine: Engine, number: str, handle: str, *due: datetime) -> list[int]:
+    with Session(engine) as session:
+        invoice = session.exec(select(Invoice).where(Invoice.number == number)).one()
+        person = session.exec(select(Person).where(Person.handle == handle)).one()
+        rows = [
+            dict(invoice_id=invoice.id, position=index, name=f"step-{index}", action="call", responsible_role="owner",
+                 responsible_id=person.id, stage="due_today", tone="neutral", instruction=f"Call about {number}",
+                 ack_within_seconds=4 * 3600, due_at=moment, state=StepState.PENDING.value, attempts=0)
+            for index, moment in enumerate(due, start=1)
+        ]
+        due_table.insert_steps(session.connection(), rows)
+        session.commit()
+        return list(session.exec(select(LadderStep.id).where(LadderStep.invoice_id == invoice.id).order_by(col(LadderStep.position))))
+
+
+def states(engine: Engine, ids: list[int]) -> list[str]:
+    with Session(engine) as session:
+        return [session.get(LadderStep, step_id).state.value for step_id in ids]  # type: ignore[union-attr]
+
+
+def scheduler_for(engine: Engine, clock: MovableClock, notifier: RecordingNotifier, **options: object) -> Scheduler:
+    scheduler = Scheduler(engine, clock, **options)  # type: ignore[arg-type]
+    scheduler.attach(notifier, CONSOLE_LIMITS)
+    return scheduler
+
+
+NOON = datetime(2026, 12, 1, 12, 0, tzinfo=OSLO)
+
+
+async def test_collector_is_pinged_at_noon_on_due_date(team: ChatDriver, engine: Engine, clock: MovableClock) -> None:
+    team.say("bob", "/add INV-1 1200.50 EUR 2026-12-01 Acme Trading Ltd")
+    [step] = add_steps(engine, "INV-1", "bob", NOON)
+    notifier = RecordingNotifier()
+    scheduler = scheduler_for(engine, clock, notifier)
+    clock.set(NOON - timedelta(seconds=1))
+    assert await scheduler.fire_due() == 0
+    clock.set(NOON)
+    assert await scheduler.fire_due() == 1
+    await scheduler.flush()
+    [(chat_id, reply)] = notifier.sent
+    assert chat_id == "bob"
+    text = notifier.texts()[0]
+    assert "INV-1" in text and "Acme Trading Ltd" in text and "€1,200.50" in text and "Call about INV-1" in text
+    assert "Late by" not in text
+    assert [button.action for button in reply.buttons] == ["done INV-1", "paid INV-1"]
+    assert states(engine, [step]) == ["sent"]
+    assert scheduler.stats.lateness == [timedelta(0)]
+    assert await scheduler.fire_due() == 0, "never twice"
+
+
+async def test_payment_racing_the_firing_cancels_the_claimed_step(team: ChatDriver, engine: Engine, clock: MovableClock) -> None:
+    team.say("bob", "/add INV-2 100 EUR 2026-12-01 Acme")
+    [step] = add_steps(engine, "INV-2", "bob", NOON)
+    notifier = RecordingNotifier()
+    scheduler = scheduler_for(engine, clock, notifier)
+    clock.set(NOON)
+    assert await scheduler.fire_due() == 1
+    team.say("bob", "/paid INV-2")
+    await scheduler.flush()
+    assert notifier.sent == []
+    assert states(engine, [step]) == ["cancelled"]
+
+
+async def test_steps_due_while_the_bot_was_down_arrive_on_start_late_and_merged(team: ChatDriver, engine: Engine, clock: MovableClock) -> None:
+    team.say("bob", "/add INV-3 100 EUR 2026-12-01 Acme")
+    team.say("bob", "/add INV-4 200 EUR 2026-12-01 Borealis")
+    steps = add_steps(engine, "INV-3", "bob", NOON, NOON + timedelta(hours=2))
+    steps += add_steps(engine, "INV-4", "bob", NOON + timedelta(hours=1))
+    clock.set(NOON + timedelta(hours=5, minutes=30))
+    notifier = RecordingNotifier()
+    scheduler = scheduler_for(engine, clock, notifier)
+    assert await scheduler.fire_due() == 3
+    await scheduler.flush()
+    assert len(notifier.sent) == 1, "one merged message, not a burst"
+    text = notifier.texts()[0]
+    assert "3 ladder steps to do" in text
+    assert "Late by 5 h 30 min" in text
+    assert text.index("INV-3 · Acme — step 1") < text.index("INV-4 · Borealis") < text.index("INV-3 · Acme — step 2"), "due order"
+    assert states(engine, steps) == ["sent"] * 3
+
+
+async def test_a_step_left_sending_by_a_crashed_instance_is_resent_once_marked_repeat(team: ChatDriver, engine: Engine, clock: MovableClock) -> None:
+    team.say("bob", "/add INV-5 100 EUR 2026-12-01 Acme")
+    [step] = add_steps(engine, "INV-5", "bob", NOON)
+    clock.set(NOON)
+    crashed = due_table.claim_due(engine, clock.now(), "crashed-instance")
+    assert [claim.id for claim in crashed] == [step]
+    notifier = RecordingNotifier()
+    survivor = scheduler_for(engine, clock, notifier, lease=timedelta(minutes=2))
+    clock.advance(timedelta(minutes=1))
+    assert await survivor.recover() == 0, "still within the crashed instance's lease"
+    clock.advance(timedelta(minutes=2))
+    assert await survivor.recover() == 1
+    await survivor.flush()
+    assert "Repeat: delivery of this reminder was not confirmed" in notifier.texts()[0]
+    assert states(engine, [step]) == ["sent"]
+    assert await survivor.recover() == 0
+
+
+async def test_a_failed_send_is_kept_and_retried_until_it_arrives(team: ChatDriver, engine: Engine, clock: MovableClock) -> None:
+    team.say("bob", "/add INV-6 100 EUR 2026-12-01 Acme")
+    [step] = add_steps(engine, "INV-6", "bob", NOON)
+    notifier = RecordingNotifier(failures=1)
+    scheduler = scheduler_for(engine, clock, notifier)
+    clock.set(NOON)
+    await scheduler.fire_due()
+    await scheduler.flush()
+    assert notifier.sent == [] and states(engine, [step]) == ["sending"]
+    queue = scheduler.queues["console"]
+    for item in queue.waiting["bob"]:
+        item.not_before = 0.0
+    await scheduler.flush()
+    assert len(notifier.sent) == 1 and states(engine, [step]) == ["sent"]
+
+
+async def test_a_person_with_no_linked_chat_gets_the_step_noted_in_history(team: ChatDriver, engine: Engine, clock: MovableClock) -> None:
+    team.say("alice", "/add INV-7 100 EUR 2026-12-01 Acme @dave")
+    [step] = add_steps(engine, "INV-7", "dave", NOON)
+    notifier = RecordingNotifier()
+    scheduler = scheduler_for(engine, clock, notifier)
+    clock.set(NOON)
+    await scheduler.fire_due()
+    await scheduler.flush()
+    assert notifier.sent == []
+    with Session(engine) as session:
+        assert session.exec(select(Event).where(Event.kind == "ping_unreachable")).one()
+    assert states(engine, [step]) == ["sent"]
+
+
+def test_two_schedulers_claiming_at_once_never_take_the_same_step(team: ChatDriver, engine: Engine, clock: MovableClock) -> None:
+    team.say("bob", "/add INV-8 100 EUR 2026-12-01 Acme")
+    with Session(engine) as session:
+        invoice_id = session.exec(select(Invoice.id).where(Invoice.number == "INV-8")).one()
+        bob = session.exec(select(Person.id).where(Person.handle == "bob")).one()
+        rows = [
+            dict(invoice_id=invoice_id, position=index, name="s", action="call", responsible_role="owner",
+                 responsible_id=bob, stage="due_today", tone="neutral", instruction="", ack_within_seconds=60,
+                 due_at=NOON + timedelta(milliseconds=index), state="pending", attempts=0)
+            for index in range(600)
+        ]
+        due_table.insert_steps(session.connection(), rows)
+        session.commit()
+    clock.set(NOON + timedelta(seconds=5))
+    claims: dict[str, list[int]] = {"a": [], "b": []}
+    start = Barrier(2)
+
+    def claim_all(instance: str) -> None:
+        start.wait()
+        while batch := due_table.claim_due(engine, clock.now(), instance, limit=7):
+            claims[instance].extend(step.id for step in batch)
+
+    threads = [Thread(target=claim_all, args=(name,)) for name in claims]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not set(claims["a"]) & set(claims["b"])
+    assert len(claims["a"]) + len(claims["b"]) == 600
+    if engine.dialect.name == "postgresql":
+        assert claims["a"] and claims["b"], "both instances got work"
+    with engine.connect() as connection:
+        assert connection.execute(sa.select(sa.func.count()).select_from(due_table.STEPS).where(due_table.STEPS.c.state == "sending")).scalar_one() == 600
+
+
+async def test_the_loop_fires_steps_a_few_seconds_apart_in_real_time(team: ChatDriver, engine: Engine) -> None:
+    from bot.clock import SystemClock
+
+    team.say("bob", "/add INV-9 100 EUR 2026-12-01 Acme")
+    clock = SystemClock()
+    start = clock.now()
+    offsets = [timedelta(seconds=0.5), timedelta(seconds=1.5), timedelta(seconds=2.5)]
+    add_steps(engine, "INV-9", "bob", *(start + offset for offset in offsets))
+    arrivals: list[datetime] = []
+
+    class TimingNotifier(RecordingNotifier):
+        async def send(self, chat_id: str, reply) -> None:  # type: ignore[no-untyped-def]
+            arrivals.append(clock.now())
+            await super().send(chat_id, reply)
+
+    notifier = TimingNotifier()
+    scheduler = Scheduler(engine, clock, max_sleep=timedelta(seconds=5))
+    scheduler.attach(notifier, CONSOLE_LIMITS)
+    task = asyncio.create_task(scheduler.run())
+    try:
+        for _ in range(100):
+            if len(arrivals) == 3:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert len(arrivals) == 3
+    for offset, arrived in zip(offsets, arrivals, strict=True):
+        assert timedelta(0) <= arrived - (start + offset) < timedelta(seconds=1)
