@@ -52,7 +52,7 @@ def compose_ping(
         f"Step {steps[0].position} for {invoices[steps[0].invoice_id].number}: {steps[0].instruction or steps[0].name}"
         if len(steps) == 1 else f"{len(steps)} ladder steps to do"
     )
-    reply = Reply(title=title, private=True)
+    reply = Reply(title=title, private=True, step_ids=tuple(step.id for step in steps if step.id is not None))
     latest_delay = now - steps[0].due_at
     if latest_delay > LATE_AFTER:
         reason = "delivery kept failing" if failed_attempts else "I was not running when it fell due"

@@ -72,6 +72,8 @@ class Reply:
     example: str | None = None
     private: bool = False
     """True when the reply holds facts only its reader may see (kept out of group chats)."""
+    step_ids: tuple[int, ...] = ()
+    """For pings: the ladder steps this message delivers (adapters keep it to edit the message later)."""
 
     def add(self, block: Block) -> "Reply":
         self.blocks.append(block)

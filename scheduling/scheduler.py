@@ -8,9 +8,11 @@ out and go out marked as a repeat. Nothing doubled: a step is claimed by one ins
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import socket
+import sys
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -31,6 +33,12 @@ from scheduling.notifier import Notifier, RateLimits
 from scheduling.send_queue import Outgoing, SendQueue
 
 log = logging.getLogger(__name__)
+GIL_SWITCH_INTERVAL = 0.0005
+"""Python lets a busy thread hold the GIL for 5 ms by default; composing messages in worker threads
+would then delay the timer by up to that much. A shorter interval keeps firing within a millisecond."""
+
+
+Routed = tuple[ClaimedStep, list[tuple[str, str]]]
 
 
 def new_instance_id() -> str:
@@ -55,6 +63,7 @@ class Scheduler:
         lease: timedelta = timedelta(minutes=2),
         max_sleep: timedelta = timedelta(seconds=30),
         batch: int = 1000,
+        lookahead: timedelta = timedelta(milliseconds=500),
         draft_for: DraftFor | None = None,
     ) -> None:
         self.engine = engine
@@ -63,6 +72,7 @@ class Scheduler:
         self.lease = lease
         self.max_sleep = max_sleep
         self.batch = batch
+        self.lookahead = lookahead
         self.draft_for = draft_for
         self.queues: dict[str, SendQueue] = {}
         self.stats = HandoffStats()
@@ -80,16 +90,19 @@ class Scheduler:
             self._loop.call_soon_threadsafe(self._wake.set)
 
     async def fire_due(self) -> int:
-        """Claim what is due now and hand it to the send queues; returns how many steps."""
-        claimed, _ = await asyncio.to_thread(self._claim_due_and_route)
-        return claimed
+        """Claim what is due now and hand it to the send queues at once; returns how many steps."""
+        routed, _ = await asyncio.to_thread(self._claim_and_route, self.clock.now())
+        for step, targets in routed:
+            self._hand_off(step, targets)
+        return len(routed)
 
     async def recover(self) -> int:
         """Take over steps stuck in `sending` whose claimer stopped renewing (crashed)."""
         stale = await asyncio.to_thread(due_table.take_over_stale, self.engine, self.clock.now(), self.instance, self.lease)
         if stale:
             log.warning("taking over %d step(s) left unconfirmed by a stopped instance", len(stale))
-            await asyncio.to_thread(self._route, stale)
+            for step, targets in await asyncio.to_thread(self._route, stale):
+                self._hand_off(step, targets)
         return len(stale)
 
     async def flush(self) -> None:
@@ -97,19 +110,33 @@ class Scheduler:
             await queue.flush()
 
     async def run(self) -> None:
-        """Fire steps at their minute until cancelled."""
-        self._loop = asyncio.get_running_loop()
+        """Fire steps at their minute until cancelled.
+
+        Steps due within `lookahead` are claimed (and their chats looked up) ahead of time in a
+        worker thread, then handed to the send queues at their exact moment by the event loop's
+        timer, so database work never delays a hand-off.
+        """
+        loop = self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
+        sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL))
+        gc.freeze()  # everything built at start-up lives for good: keep it out of collection pauses
         tasks = [asyncio.create_task(queue.run()) for queue in self.queues.values()]
         tasks.append(asyncio.create_task(self._housekeeping()))
         try:
             await self.recover()
             while True:
                 self._wake.clear()
-                _, next_due = await asyncio.to_thread(self._claim_due_and_route)
+                routed, next_due = await asyncio.to_thread(self._claim_and_route, self.clock.now() + self.lookahead)
+                now = self.clock.now()
+                for step, targets in routed:
+                    wait = (step.due_at - now).total_seconds()
+                    if wait > 0:
+                        loop.call_at(loop.time() + wait, self._hand_off, step, targets)
+                    else:
+                        self._hand_off(step, targets)
                 delay = self.max_sleep.total_seconds()
                 if next_due is not None:
-                    delay = min(delay, max(0.0, (next_due - self.clock.now()).total_seconds()))
+                    delay = min(delay, max(0.0, (next_due - self.lookahead - self.clock.now()).total_seconds()))
                 if delay > 0:
                     try:
                         await asyncio.wait_for(self._wake.wait(), timeout=delay)
@@ -130,20 +157,27 @@ class Scheduler:
             except Exception:  # noqa: BLE001 - housekeeping must survive a database hiccup
                 log.warning("scheduler housekeeping failed; will retry", exc_info=True)
 
-    def _claim_due_and_route(self) -> tuple[int, datetime | None]:
-        total = 0
+    def _claim_and_route(self, horizon: datetime) -> tuple[list[Routed], datetime | None]:
+        """Claim every pending step due by `horizon` and find where each goes; also the next due time."""
+        routed: list[Routed] = []
         while True:
-            claimed = due_table.claim_due(self.engine, self.clock.now(), self.instance, self.batch)
-            if claimed:
-                self._route(claimed)
-                total += len(claimed)
+            claimed = due_table.claim_due(self.engine, horizon, self.instance, self.batch)
+            routed.extend(self._route(claimed))
             if len(claimed) < self.batch:
                 break
         with self.engine.connect() as connection:
-            return total, due_table.earliest_pending(connection)
+            return routed, due_table.earliest_pending(connection)
 
-    def _route(self, claimed: Sequence[ClaimedStep]) -> None:
-        """Hand each step to a send queue of every platform where its person can be reached."""
+    def _hand_off(self, step: ClaimedStep, targets: list[tuple[str, str]]) -> None:
+        for platform, chat_id in targets:
+            self.queues[platform].put(Outgoing(chat_id, [step.id], step.due_at))
+        self.stats.lateness.append(self.clock.now() - step.due_at)
+        self.stats.handed_off += 1
+
+    def _route(self, claimed: Sequence[ClaimedStep]) -> list[Routed]:
+        """Each step with the chats (on running platforms) where its person can be reached."""
+        if not claimed:
+            return []
         recipients = self._recipients(claimed)
         targets: dict[int, list[tuple[str, str]]] = defaultdict(list)
         with self.engine.connect() as connection:
@@ -156,18 +190,11 @@ class Scheduler:
         for person_id, platform, chat_id in rows:
             if chat_id:
                 targets[person_id].append((platform, chat_id))
-        now = self.clock.now()
-        unreachable: list[ClaimedStep] = []
-        for step in claimed:
-            person_targets = targets.get(recipients[step.id], [])
-            if not person_targets:
-                unreachable.append(step)
-            for platform, chat_id in person_targets:
-                self.queues[platform].put(Outgoing(chat_id, [step.id], step.due_at))
-            self.stats.lateness.append(now - step.due_at)
-        self.stats.handed_off += len(claimed)
+        routed = [(step, targets.get(recipients[step.id], [])) for step in claimed]
+        unreachable = [step for step, step_targets in routed if not step_targets]
         if unreachable:
-            self._record_unreachable(unreachable, now)
+            self._record_unreachable(unreachable, self.clock.now())
+        return routed
 
     def _recipients(self, claimed: Sequence[ClaimedStep]) -> dict[int, int]:
         missing = {step.invoice_id for step in claimed if step.responsible_id is None}

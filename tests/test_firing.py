@@ -125,8 +125,7 @@ async def test_a_failed_send_is_kept_and_retried_until_it_arrives(team: ChatDriv
     await scheduler.flush()
     assert notifier.sent == [] and states(engine, [step]) == ["sending"]
     queue = scheduler.queues["console"]
-    for item in queue.waiting["bob"]:
-        item.not_before = 0.0
+    queue.waiting["bob"].not_before = 0.0
     await scheduler.flush()
     assert len(notifier.sent) == 1 and states(engine, [step]) == ["sent"]
 

@@ -1,0 +1,308 @@
+"""Scheduler benchmarks (issue 3). Prints the figures the README quotes.
+
+    .venv/bin/python -m bench.scheduler_bench all          # or: firing | startup | cancel | failover
+
+firing   100,000 steps due within 30 s on SQLite: hand-off lateness p50/p99/max, µs per added step,
+         memory growth
+startup  1,000,000 pending steps on SQLite: process start to ready, resident memory
+cancel   cancelling a paid invoice's pending steps among 1,000,000
+failover two instances on PostgreSQL, 20,000 steps, one killed with SIGKILL halfway and restarted:
+         duplicates, lost, repeats, lateness from due time to delivery
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+
+from bot.clock import SystemClock
+from bot.database import create_database_engine, upgrade_schema
+from bot.models import ChatIdentity, Customer, Invoice, Person, Team
+from handlers.reply import Reply
+from scheduling import due_table
+from scheduling.notifier import TELEGRAM_LIMITS, RateLimits
+from scheduling.scheduler import Scheduler
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+FAR_FUTURE = datetime(2100, 1, 1, tzinfo=timezone.utc)
+
+
+def rss_mb(pid: int | str = "self") -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def seed_people_and_invoices(engine: Engine, people: int, invoices: int) -> tuple[list[int], list[int]]:
+    """A team with `people` members (each with a chat) and `invoices` invoices, by bulk insert."""
+    now = datetime.now(timezone.utc)
+    with engine.begin() as connection:
+        team_id = connection.execute(sa.insert(Team.__table__).returning(Team.__table__.c.id), dict(  # type: ignore[attr-defined]
+            name="bench", default_currency="EUR", default_timezone="Europe/Oslo", default_country="NO",
+            default_language="en", default_ladder="standard", created_at=now)).scalar_one()
+        connection.execute(sa.insert(Person.__table__), [dict(  # type: ignore[attr-defined]
+            team_id=team_id, handle=f"p{i}", display_name=f"p{i}", role="collector", is_admin=False,
+            timezone="Europe/Oslo", language="en", work_start=datetime(2000, 1, 1, 9).time(),
+            work_end=datetime(2000, 1, 1, 17).time(), workdays="0,1,2,3,4", active=True, created_at=now)
+            for i in range(people)])
+        person_ids = list(connection.execute(sa.select(Person.__table__.c.id).order_by("id")).scalars())  # type: ignore[attr-defined]
+        connection.execute(sa.insert(ChatIdentity.__table__), [dict(  # type: ignore[attr-defined]
+            person_id=pid, platform="bench", external_id=str(pid), chat_id=str(pid), created_at=now) for pid in person_ids])
+        connection.execute(sa.insert(Customer.__table__), [dict(  # type: ignore[attr-defined]
+            team_id=team_id, name=f"Customer {i}", name_key=f"customer {i}", country="NO", created_at=now)
+            for i in range(invoices)])
+        customer_ids = list(connection.execute(sa.select(Customer.__table__.c.id).order_by("id")).scalars())  # type: ignore[attr-defined]
+        connection.execute(sa.insert(Invoice.__table__), [dict(  # type: ignore[attr-defined]
+            team_id=team_id, number=f"INV-{i}", customer_id=customer_ids[i], amount=100, balance=100, currency="EUR",
+            due_date=now.date(), owner_id=person_ids[i % people], collector_id=None, ladder="standard", status="open",
+            created_at=now) for i in range(invoices)])
+        invoice_ids = list(connection.execute(sa.select(Invoice.__table__.c.id).order_by("id")).scalars())  # type: ignore[attr-defined]
+    return person_ids, invoice_ids
+
+
+def step_rows(invoice_ids: Sequence[int], person_ids: Sequence[int], per_invoice: int, due: list[datetime]) -> list[dict[str, object]]:
+    rows = []
+    for n, invoice_id in enumerate(invoice_ids):
+        for position in range(1, per_invoice + 1):
+            rows.append(dict(
+                invoice_id=invoice_id, position=position, name=f"step-{position}", action="call",
+                responsible_role="owner", responsible_id=person_ids[n % len(person_ids)], stage="due_today",
+                tone="neutral", instruction="Call the customer", ack_within_seconds=14400,
+                due_at=due[len(rows)], state="pending", attempts=0,
+            ))
+    return rows
+
+
+def insert_timed(engine: Engine, rows: list[dict[str, object]], chunk: int = 20_000) -> float:
+    """Seconds spent inserting `rows` (committed in chunks)."""
+    started = time.perf_counter()
+    for offset in range(0, len(rows), chunk):
+        with engine.begin() as connection:
+            due_table.insert_steps(connection, rows[offset:offset + chunk])
+    return time.perf_counter() - started
+
+
+class NullPlatform:
+    """A platform that accepts every message at once."""
+
+    platform = "bench"
+
+    def __init__(self) -> None:
+        self.messages = 0
+        self.steps = 0
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        self.messages += 1
+        self.steps += len(reply.step_ids)
+
+
+async def run_until_handed_off(scheduler: Scheduler, total: int, timeout: float) -> None:
+    task = asyncio.create_task(scheduler.run())
+    deadline = time.monotonic() + timeout
+    while scheduler.stats.handed_off < total and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+def bench_firing(steps: int = 100_000, window: float = 30.0) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        engine = create_database_engine(f"sqlite:///{folder}/firing.db")
+        upgrade_schema(engine)
+        people, invoices = seed_people_and_invoices(engine, people=500, invoices=steps // 10)
+        rows = step_rows(invoices, people, 10, [FAR_FUTURE] * steps)
+        memory_before = rss_mb()
+        seconds = insert_timed(engine, rows)
+        del rows
+        start = datetime.now(timezone.utc) + timedelta(seconds=2)
+        with engine.begin() as connection:  # spread the due times uniformly over the window
+            ids = list(connection.execute(sa.select(due_table.STEPS.c.id)).scalars())
+            random.seed(7)
+            connection.execute(
+                sa.update(due_table.STEPS).where(due_table.STEPS.c.id == sa.bindparam("step")).values(due_at=sa.bindparam("due")),
+                [{"step": step, "due": start + timedelta(seconds=random.uniform(0, window))} for step in ids],
+            )
+        platform = NullPlatform()
+        scheduler = Scheduler(engine, SystemClock(), max_sleep=timedelta(seconds=1))
+        scheduler.attach(platform, TELEGRAM_LIMITS)
+        asyncio.run(run_until_handed_off(scheduler, steps, timeout=window + 30))
+        memory_after = rss_mb()
+        lateness_ms = [delta.total_seconds() * 1000 for delta in scheduler.stats.lateness]
+        print(f"firing: {steps:,} steps due within {window:.0f} s on SQLite")
+        print(f"  adding steps: {seconds * 1e6 / steps:.1f} µs per step ({steps:,} in {seconds:.2f} s)")
+        print(f"  handed off: {scheduler.stats.handed_off:,}; lateness p50 {percentile(lateness_ms, .5):.2f} ms, "
+              f"p99 {percentile(lateness_ms, .99):.2f} ms, max {max(lateness_ms):.2f} ms")
+        print(f"  messages sent meanwhile (Telegram limits, merged per person): {platform.messages:,} carrying {platform.steps:,} steps")
+        print(f"  memory growth: {memory_after - memory_before:.1f} MB (RSS {memory_before:.0f} → {memory_after:.0f} MB)")
+        engine.dispose()
+
+
+def seed_million(path: str, steps: int = 1_000_000) -> tuple[Engine, list[int]]:
+    engine = create_database_engine(f"sqlite:///{path}")
+    upgrade_schema(engine)
+    people, invoices = seed_people_and_invoices(engine, people=1000, invoices=steps // 10)
+    base = datetime.now(timezone.utc) + timedelta(days=1)
+    for offset in range(0, len(invoices), 10_000):
+        chunk = invoices[offset:offset + 10_000]
+        due = [base + timedelta(seconds=offset * 10 + i) for i in range(len(chunk) * 10)]
+        insert_timed(engine, step_rows(chunk, people, 10, due))
+    return engine, invoices
+
+
+STARTUP_PROBE = """
+import time, sys
+from bot.config import Settings
+from bot.bootstrap import build_services
+from bot.clock import SystemClock
+from scheduling.scheduler import Scheduler
+from scheduling import due_table
+services = build_services(Settings(_env_file=None, database_url=sys.argv[1]))
+scheduler = Scheduler(services.engine, SystemClock())
+routed, next_due = scheduler._claim_and_route(scheduler.clock.now())
+print("ready", next_due, flush=True)
+print(open("/proc/self/status").read().split("VmRSS:")[1].split()[0], flush=True)
+"""
+
+
+def bench_startup_and_cancel() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = f"{folder}/million.db"
+        seeding = time.perf_counter()
+        engine, invoices = seed_million(path)
+        print(f"startup: seeded 1,000,000 pending steps in {time.perf_counter() - seeding:.1f} s")
+        timings = []
+        for _ in range(3):
+            started = time.perf_counter()
+            probe = subprocess.run([sys.executable, "-c", STARTUP_PROBE, f"sqlite:///{path}"], capture_output=True, text=True, check=True)
+            timings.append(time.perf_counter() - started)
+            rss = int(probe.stdout.split()[-1]) / 1024
+        print(f"  process start to ready (imports, migration check, first claim): best {min(timings):.2f} s, "
+              f"worst {max(timings):.2f} s; resident memory at ready {rss:.0f} MB")
+        random.seed(11)
+        cancel_ms = []
+        for invoice_id in random.sample(invoices, 500):
+            started = time.perf_counter()
+            with engine.begin() as connection:
+                cancelled = due_table.cancel_open_steps(connection, invoice_id)
+            cancel_ms.append((time.perf_counter() - started) * 1000)
+            assert cancelled == 10
+        print(f"cancel: a paid invoice's 10 pending steps among 1,000,000 (500 invoices, with commit): "
+              f"p50 {statistics.median(cancel_ms):.3f} ms, p99 {percentile(cancel_ms, .99):.3f} ms, max {max(cancel_ms):.3f} ms")
+        engine.dispose()
+
+
+class DeliveryLog:
+    """A platform whose deliveries are rows in PostgreSQL, so a killed process loses none of them."""
+
+    platform = "bench"
+
+    def __init__(self, engine: Engine, instance: str) -> None:
+        self.engine = engine
+        self.instance = instance
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        repeat = any("Repeat:" in getattr(block, "text", "") for block in reply.blocks)
+        rows = [dict(step_id=step, instance=self.instance, repeat=repeat, at=datetime.now(timezone.utc)) for step in reply.step_ids]
+        await asyncio.to_thread(self._write, rows)
+
+    def _write(self, rows: list[dict[str, object]]) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(sa.text("INSERT INTO bench_delivery (step_id, instance, repeat, at) VALUES (:step_id, :instance, :repeat, :at)"), rows)
+
+
+def failover_worker(schema: str, name: str) -> None:
+    engine = create_database_engine(POSTGRES_URL, schema=schema)
+    scheduler = Scheduler(engine, SystemClock(), instance=name, lease=timedelta(seconds=3), max_sleep=timedelta(seconds=1))
+    scheduler.attach(DeliveryLog(engine, name), RateLimits(per_second=2000, per_chat_interval=0.0))
+    asyncio.run(scheduler.run())
+
+
+def bench_failover(steps: int = 20_000, window: float = 20.0) -> None:
+    schema = f"bench_{os.getpid()}"
+    admin = create_database_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    try:
+        engine = create_database_engine(POSTGRES_URL, schema=schema)
+        upgrade_schema(engine)
+        with engine.begin() as connection:
+            connection.execute(sa.text("CREATE TABLE bench_delivery (step_id int, instance text, repeat bool, at timestamptz)"))
+        people, invoices = seed_people_and_invoices(engine, people=200, invoices=steps // 10)
+        start = datetime.now(timezone.utc) + timedelta(seconds=4)
+        random.seed(5)
+        due = sorted(start + timedelta(seconds=random.uniform(0, window)) for _ in range(steps))
+        random.shuffle(due)
+        insert_timed(engine, step_rows(invoices, people, 10, due))
+        command = [sys.executable, "-m", "bench.scheduler_bench", "_worker", schema]
+        workers = {name: subprocess.Popen([*command, name]) for name in ("one", "two")}
+        time.sleep((start - datetime.now(timezone.utc)).total_seconds() + window / 2)
+        workers["one"].send_signal(signal.SIGKILL)
+        workers["one"].wait()
+        killed_at = datetime.now(timezone.utc)
+        workers["one-restarted"] = subprocess.Popen([*command, "one-restarted"])
+        deadline = time.monotonic() + window + 60
+        while time.monotonic() < deadline:
+            with engine.connect() as connection:
+                done = connection.execute(sa.text("SELECT count(*) FROM ladder_step WHERE state = 'sent'")).scalar_one()
+            if done == steps:
+                break
+            time.sleep(0.5)
+        for worker in workers.values():
+            worker.terminate()
+            worker.wait()
+        with engine.connect() as connection:
+            per_step = dict(connection.execute(sa.text(
+                "SELECT s.id, count(d.step_id) FROM ladder_step s LEFT JOIN bench_delivery d ON d.step_id = s.id GROUP BY s.id")).all())
+            repeats = connection.execute(sa.text("SELECT count(*) FROM bench_delivery WHERE repeat")).scalar_one()
+            lateness = [row[0] * 1000 for row in connection.execute(sa.text(
+                "SELECT extract(epoch FROM min(d.at) - s.due_at) FROM ladder_step s JOIN bench_delivery d ON d.step_id = s.id "
+                "GROUP BY s.id, s.due_at")).all()]
+            by_instance = dict(connection.execute(sa.text("SELECT instance, count(*) FROM bench_delivery GROUP BY instance")).all())
+        duplicates = sum(1 for count in per_step.values() if count > 1)
+        lost = sum(1 for count in per_step.values() if count == 0)
+        print(f"failover: {steps:,} steps due within {window:.0f} s, two instances on PostgreSQL, one SIGKILLed at "
+              f"{killed_at:%H:%M:%S} and restarted")
+        print(f"  duplicates: {duplicates}  lost: {lost}  re-sent marked repeat: {repeats}")
+        print(f"  deliveries by instance: {by_instance}")
+        print(f"  lateness due → delivered: p50 {percentile(lateness, .5):.1f} ms, p99 {percentile(lateness, .99):.1f} ms, "
+              f"max {max(lateness):.1f} ms (the max includes the 3 s lease before the killed instance's claims are taken over)")
+        engine.dispose()
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def main(argv: list[str]) -> None:
+    which = argv[1] if len(argv) > 1 else "all"
+    if which == "_worker":
+        failover_worker(argv[2], argv[3])
+        return
+    if which in ("firing", "all"):
+        bench_firing()
+    if which in ("startup", "cancel", "all"):
+        bench_startup_and_cancel()
+    if which in ("failover", "all"):
+        bench_failover()
+
+
+if __name__ == "__main__":
+    main(sys.argv)
