@@ -4,6 +4,7 @@ from __future__ import annotations
 import difflib
 import logging
 import uuid
+from dataclasses import replace
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -12,7 +13,7 @@ from bot.models import Person, Team
 from handlers.catalogue import Access, CommandSpec, build_catalogue
 from handlers.context import Context, Sender, Services
 from handlers.errors import NotAllowed, UsageError
-from handlers.grammar import Command, parse_arguments, parse_command
+from handlers.grammar import Command, IncomingFile, parse_arguments, parse_command
 from handlers.people import create_first_admin, find_by_handle, find_sender, link_identity, team_size
 from handlers.reply import Reply, error_reply
 
@@ -28,11 +29,11 @@ class Core:
     def catalogue(self) -> dict[str, CommandSpec]:
         return self.services.catalogue
 
-    def handle_text(self, sender: Sender, text: str) -> Reply:
+    def handle_text(self, sender: Sender, text: str, files: tuple[IncomingFile, ...] = ()) -> Reply:
         command = parse_command(text)
         if command is None:
             return error_reply("I understand commands that start with /.", "/help")
-        return self.handle(sender, command)
+        return self.handle(sender, replace(command, files=files) if files else command)
 
     def press(self, sender: Sender, action: str) -> Reply:
         """A pressed button: its action id is a command without the slash (`paid INV-1042`)."""

@@ -13,6 +13,15 @@ _MENTION = re.compile(r"^@([\w.:-]+)$", re.UNICODE)
 
 
 @dataclass(frozen=True)
+class IncomingFile:
+    """A file the user sent with the command (a CSV for /import): adapters download it."""
+
+    filename: str
+    content: bytes
+    mime_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
 class Command:
     verb: str
     words: tuple[str, ...] = ()
@@ -20,6 +29,7 @@ class Command:
     mentions: tuple[str, ...] = ()
     text: str = ""
     """The argument text as typed, after the verb."""
+    files: tuple[IncomingFile, ...] = ()
 
     def option(self, name: str) -> str | None:
         return self.options.get(name)

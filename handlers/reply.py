@@ -48,10 +48,22 @@ Block = Paragraph | Facts | Table | BulletList | DraftText
 
 @dataclass(frozen=True)
 class Button:
-    """A choice the user can press; `action` is an opaque id the core understands (e.g. `paid:42`)."""
+    """A choice the user can press; `action` is the command it runs, without the slash
+    (`paid INV-1042`).
+
+    A button that needs one more value (a promised date, a dispute reason) sets `asks` to the
+    question and `input` to its kind; its action holds `{input}` where the answer goes. Adapters
+    ask their way: Telegram with a forced reply, Slack with a modal (a date picker for dates), the
+    console with a prompt.
+    """
 
     label: str
     action: str
+    asks: str | None = None
+    input: Literal["date", "text"] | None = None
+
+    def with_input(self, answer: str) -> str:
+        return self.action.replace("{input}", answer.strip())
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,8 @@ class ConsoleChat:
         self.sender = console_sender(identity)
         self.output = output
         self.last_buttons: list[Button] = []
+        self.waiting_for: Button | None = None
+        """A pressed button that asked a question: the next line is its answer."""
 
     def write(self, text: str) -> None:
         self.output.write(text + "\n\n")
@@ -48,12 +50,23 @@ class ConsoleChat:
             self.sender = console_sender(name)
             self.write(f"You are now @{self.sender.external_id}.")
             return None
-        if text.isdigit() and self.last_buttons:
+        if self.waiting_for is not None:
+            button, self.waiting_for = self.waiting_for, None
+            if text == "/cancel":
+                self.write("Cancelled.")
+                return None
+            reply = await asyncio.to_thread(self.core.press, self.sender, button.with_input(text))
+        elif text.isdigit() and self.last_buttons:
             index = int(text) - 1
             if not 0 <= index < len(self.last_buttons):
                 self.write(f"Choose a number from 1 to {len(self.last_buttons)}.")
                 return None
-            reply = await asyncio.to_thread(self.core.press, self.sender, self.last_buttons[index].action)
+            button = self.last_buttons[index]
+            if button.asks:
+                self.waiting_for = button
+                self.write(f"{button.asks} (or /cancel)")
+                return None
+            reply = await asyncio.to_thread(self.core.press, self.sender, button.action)
         else:
             reply = await asyncio.to_thread(self.core.handle_text, self.sender, text)
         self.show(reply)
