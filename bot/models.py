@@ -35,6 +35,19 @@ class StepState(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     CANCELLED = "cancelled"
     SKIPPED = "skipped"
+    PAUSED = "paused"
+    """Held while a dispute is open; resumed (re-timed) by /resolve."""
+
+
+class StepKind(StrEnum):
+    """Why a step exists: the policy's own steps, or one the ladder's course added."""
+
+    LADDER = "ladder"
+    NUDGE = "nudge"
+    ESCALATION = "escalation"
+    BROKEN_PROMISE = "broken_promise"
+    INSTALMENT = "instalment"
+    DISPUTE = "dispute"
 
 
 def text_enum(enum: type[StrEnum]) -> SAEnum:
@@ -127,16 +140,16 @@ class Invoice(SQLModel, table=True):
     status: InvoiceStatus = Field(default=InvoiceStatus.OPEN, sa_type=text_enum(InvoiceStatus), index=True)
     created_at: datetime = Field(sa_type=UTCDateTime)
     paid_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    promised_date: date | None = None
+    broken_promises: int = 0
+    dispute_reason: str | None = None
 
 
 class LadderStep(SQLModel, table=True):
     """One scheduled step of an invoice's ladder: the due table the scheduler fires from."""
 
     __tablename__ = "ladder_step"
-    __table_args__ = (
-        UniqueConstraint("invoice_id", "position"),
-        Index("ix_ladder_step_state_due_at", "state", "due_at"),
-    )
+    __table_args__ = (Index("ix_ladder_step_state_due_at", "state", "due_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     invoice_id: int = Field(foreign_key="invoice.id", index=True)
@@ -156,6 +169,11 @@ class LadderStep(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     attempts: int = 0
+    kind: StepKind = Field(default=StepKind.LADDER, sa_type=text_enum(StepKind))
+    nudges: int = Field(default=0, description="unanswered-ping follow-ups so far: 1 = repeated, 2 = escalated")
+    retries: int = Field(default=0, description="'no answer' retries so far")
+    outcome: str | None = Field(default=None, max_length=32)
+    deadline: date | None = None
 
 
 class Event(SQLModel, table=True):
@@ -169,3 +187,16 @@ class Event(SQLModel, table=True):
     summary: str
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Instalment(SQLModel, table=True):
+    """One part of an agreed payment plan; each has its own short ladder."""
+
+    __table_args__ = (UniqueConstraint("invoice_id", "sequence"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    invoice_id: int = Field(foreign_key="invoice.id", index=True)
+    sequence: int
+    amount: Decimal = Field(sa_type=ExactAmount)
+    due_date: date
+    created_at: datetime = Field(sa_type=UTCDateTime)
