@@ -8,6 +8,7 @@ from bot.config import Settings
 from bot.database import create_database_engine, upgrade_schema
 from handlers.context import Services
 from handlers.core import Core
+from scheduling.scheduler import Scheduler
 
 
 def build_services(settings: Settings, *, clock: Clock | None = None, engine: Engine | None = None) -> Services:
@@ -18,3 +19,10 @@ def build_services(settings: Settings, *, clock: Clock | None = None, engine: En
 
 def build_core(services: Services) -> Core:
     return Core(services)
+
+
+def build_scheduler(services: Services) -> Scheduler:
+    """The scheduler for these services; every committed command re-arms its timer."""
+    scheduler = Scheduler(services.engine, services.clock)
+    services.after_commit.append(scheduler.poke)
+    return scheduler

@@ -45,8 +45,15 @@ def run(
                   f"on {settings.database_url}.")
         console(as_=as_)
         return
-    err.print("[red]Telegram and Slack adapters are not available in this version yet; unset the tokens to use the console.[/red]")
-    raise typer.Exit(2)
+    from bot.runtime import Runtime, platforms_from_settings
+
+    runtime = Runtime.build(settings)
+    platforms = platforms_from_settings(runtime)
+    err.print(f"Running {', '.join(p.name for p in platforms)} on {settings.database_url}. Stop with Ctrl+C.")
+    try:
+        asyncio.run(runtime.serve(platforms))
+    except KeyboardInterrupt:
+        err.print("Stopped.")
 
 
 @app.command()
@@ -54,13 +61,14 @@ def console(
     as_: str = typer.Option(None, "--as", help="Your name in the console chat (default: your login name)."),
 ) -> None:
     """Chat with the bot in this terminal (or pipe commands in, one per line)."""
-    from bot.bootstrap import build_core, build_services
     from bot.console.chat import ConsoleChat, run_console
+    from bot.console.platform import ConsolePlatform
+    from bot.runtime import Runtime
 
-    settings = load_settings()
-    core = build_core(build_services(settings))
-    chat = ConsoleChat(core, as_ or default_identity())
-    asyncio.run(run_console(chat, sys.stdin.readline, interactive=sys.stdin.isatty()))
+    runtime = Runtime.build(load_settings())
+    chat = ConsoleChat(runtime.core, as_ or default_identity())
+    session = run_console(chat, sys.stdin.readline, interactive=sys.stdin.isatty())
+    asyncio.run(runtime.serve([ConsolePlatform(chat)], until=session))
 
 
 @app.command()

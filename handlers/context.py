@@ -1,6 +1,7 @@
 """What a handler gets besides its parsed command: the sender, the acting person, the session."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
@@ -46,6 +47,8 @@ class Services:
     clock: Clock
     settings: Settings
     invoice_hooks: list[InvoiceHook] = field(default_factory=list)
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+    """Called after a command's transaction commits (the scheduler re-arms its timer there)."""
     catalogue: dict[str, "CommandSpec"] = field(default_factory=dict)
 
 

@@ -48,7 +48,6 @@ class Core:
             try:
                 reply = self._run(session, sender, command, spec)
                 session.commit()
-                return reply
             except UsageError as error:
                 session.rollback()
                 return error_reply(error.problem, error.example or spec.example)
@@ -70,6 +69,9 @@ class Core:
                     f"Something went wrong on my side and nothing was saved (incident {incident}). "
                     "Please try again; if it keeps happening, tell your admin the incident number."
                 )
+        for callback in self.services.after_commit:
+            callback()
+        return reply
 
     def _run(self, session: Session, sender: Sender, command: Command, spec: CommandSpec) -> Reply:
         now = self.services.clock.now()

@@ -126,12 +126,12 @@ def mark_sent(engine: Engine, step_ids: Sequence[int], at: datetime) -> None:
 
 
 def cancel_open_steps(connection: Connection, invoice_id: int) -> int:
-    """Cancel every step not yet delivered (pending, or claimed but not sent) of one invoice."""
+    """Cancel every step not yet delivered (pending, paused, or claimed but not sent) of one invoice."""
     return connection.execute(
         sa.update(STEPS)
         .where(
             STEPS.c.invoice_id == invoice_id,
-            STEPS.c.state.in_([StepState.PENDING.value, StepState.SENDING.value]),
+            STEPS.c.state.in_([StepState.PENDING.value, StepState.SENDING.value, StepState.PAUSED.value]),
         )
         .values(state=StepState.CANCELLED.value)
     ).rowcount

@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.clock import Clock
-from bot.models import ChatIdentity, Event, Invoice, LadderStep
+from bot.models import ChatIdentity, Event, Invoice, LadderStep, Person
 from handlers.pings import DraftFor, compose_ping
 from handlers.reply import Reply
 from scheduling import due_table
@@ -75,13 +75,18 @@ class Scheduler:
         self.lookahead = lookahead
         self.draft_for = draft_for
         self.queues: dict[str, SendQueue] = {}
+        self.catch_all: str | None = None
         self.stats = HandoffStats()
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    def attach(self, notifier: Notifier, limits: RateLimits) -> SendQueue:
+    def attach(self, notifier: Notifier, limits: RateLimits, *, catch_all: bool = False) -> SendQueue:
+        """Send pings through `notifier`. A catch-all platform (the local console) also gets the
+        pings of people with no chat on any running platform, addressed by their handle."""
         queue = SendQueue(notifier, limits, self._compose, self._confirm)
         self.queues[notifier.platform] = queue
+        if catch_all:
+            self.catch_all = notifier.platform
         return queue
 
     def poke(self) -> None:
@@ -187,9 +192,15 @@ class Scheduler:
                     ChatIdentity.platform.in_(list(self.queues)),  # type: ignore[attr-defined]
                 )
             ).all()
-        for person_id, platform, chat_id in rows:
-            if chat_id:
-                targets[person_id].append((platform, chat_id))
+            for person_id, platform, chat_id in rows:
+                if chat_id:
+                    targets[person_id].append((platform, chat_id))
+            orphans = set(recipients.values()) - set(targets)
+            if self.catch_all and orphans:
+                for person_id, handle in connection.execute(
+                    sa.select(Person.id, Person.handle).where(Person.id.in_(orphans))  # type: ignore[call-overload,union-attr]
+                ):
+                    targets[person_id].append((self.catch_all, handle))
         routed = [(step, targets.get(recipients[step.id], [])) for step in claimed]
         unreachable = [step for step, step_targets in routed if not step_targets]
         if unreachable:

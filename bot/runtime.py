@@ -1,0 +1,88 @@
+"""One process, many platforms, one scheduler: what `collectbot run` starts.
+
+Each platform adapter (Telegram, Slack, the console) receives messages its own way and hands
+the scheduler a notifier for pings; all of them share the core and the scheduler.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.bootstrap import build_core, build_scheduler, build_services
+from bot.clock import Clock
+from bot.config import Settings
+from handlers.core import Core
+from handlers.context import Services
+from scheduling.notifier import Notifier, RateLimits
+from scheduling.scheduler import Scheduler
+from scheduling.wakeups import listen_for_new_steps
+
+log = logging.getLogger(__name__)
+
+
+class Platform(Protocol):
+    name: str
+    notifier: Notifier
+    limits: RateLimits
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+@dataclass
+class Runtime:
+    services: Services
+    core: Core
+    scheduler: Scheduler
+
+    @classmethod
+    def build(cls, settings: Settings, clock: Clock | None = None) -> "Runtime":
+        services = build_services(settings, clock=clock)
+        scheduler = build_scheduler(services)
+        return cls(services, build_core(services), scheduler)
+
+    async def serve(self, platforms: Sequence[Platform], until: Awaitable[object] | None = None) -> None:
+        """Start every platform and the scheduler; run until `until` completes (or forever)."""
+        for platform in platforms:
+            self.scheduler.attach(platform.notifier, platform.limits, catch_all=platform.name == "console")
+        started: list[Platform] = []
+        background = [asyncio.create_task(self.scheduler.run(), name="scheduler"),
+                      asyncio.create_task(listen_for_new_steps(self.services.engine, self.scheduler.poke), name="wakeups")]
+        try:
+            for platform in platforms:
+                await platform.start()
+                started.append(platform)
+                log.info("%s is running", platform.name)
+            if until is not None:
+                await until
+            else:
+                await asyncio.Event().wait()
+        finally:
+            for platform in reversed(started):
+                with contextlib.suppress(Exception):
+                    await platform.stop()
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.scheduler.flush(), timeout=5)
+
+
+def platforms_from_settings(runtime: Runtime) -> list[Platform]:
+    """Telegram when its token is set, Slack when its token is set."""
+    settings = runtime.services.settings
+    platforms: list[Platform] = []
+    if settings.telegram_bot_token:
+        from bot.telegram import build_platform as build_telegram
+
+        platforms.append(build_telegram(runtime.core, settings))
+    if settings.slack_bot_token:
+        from bot.slack import build_platform as build_slack
+
+        platforms.append(build_slack(runtime.core, settings))
+    return platforms
