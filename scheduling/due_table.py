@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
-from bot.models import Invoice, InvoiceStatus, LadderStep, StepState
+from bot.models import Invoice, InvoiceStatus, LadderStep, StepKind, StepState
 
 STEPS = LadderStep.__table__  # type: ignore[attr-defined]
 INVOICES = Invoice.__table__  # type: ignore[attr-defined]
@@ -100,15 +100,16 @@ def renew_claims(engine: Engine, instance: str, now: datetime) -> int:
 def still_deliverable(engine: Engine, step_ids: Sequence[int], instance: str) -> set[int]:
     """The re-check just before sending: the step is still ours and its invoice still open.
 
-    Steps whose invoice was paid or cancelled meanwhile are cancelled here.
+    Steps whose invoice was paid or cancelled meanwhile are cancelled here; while a dispute is open
+    only the step that brings the manager in goes out.
     """
     with engine.begin() as connection:
         rows = connection.execute(
-            sa.select(STEPS.c.id, INVOICES.c.status)
+            sa.select(STEPS.c.id, STEPS.c.kind, INVOICES.c.status)
             .join(INVOICES, INVOICES.c.id == STEPS.c.invoice_id)
             .where(STEPS.c.id.in_(step_ids), STEPS.c.state == StepState.SENDING.value, STEPS.c.claimed_by == instance)
         ).all()
-        closed = [row.id for row in rows if row.status != InvoiceStatus.OPEN.value]
+        closed = [row.id for row in rows if not deliverable(row.status, row.kind)]
         if closed:
             connection.execute(
                 sa.update(STEPS).where(STEPS.c.id.in_(closed)).values(state=StepState.CANCELLED.value)
@@ -116,12 +117,24 @@ def still_deliverable(engine: Engine, step_ids: Sequence[int], instance: str) ->
     return {row.id for row in rows} - set(closed)
 
 
+def deliverable(status: str, kind: str) -> bool:
+    if status == InvoiceStatus.DISPUTED.value:
+        return kind == StepKind.DISPUTE.value
+    return status == InvoiceStatus.OPEN.value
+
+
 def mark_sent(engine: Engine, step_ids: Sequence[int], at: datetime) -> None:
+    """Delivered. A delivered promise follow-up means the promise was broken: it is counted."""
     with engine.begin() as connection:
         connection.execute(
             sa.update(STEPS)
             .where(STEPS.c.id.in_(step_ids), STEPS.c.state == StepState.SENDING.value)
             .values(state=StepState.SENT.value, sent_at=at)
+        )
+        broken = sa.select(STEPS.c.invoice_id).where(
+            STEPS.c.id.in_(step_ids), STEPS.c.kind == StepKind.BROKEN_PROMISE.value, STEPS.c.sent_at == at)
+        connection.execute(
+            sa.update(INVOICES).where(INVOICES.c.id.in_(broken)).values(broken_promises=INVOICES.c.broken_promises + 1)
         )
 
 
