@@ -13,12 +13,14 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from bot.bootstrap import build_core, build_services
+from bot.bootstrap import build_core, build_scheduler, build_services
 from bot.clock import MovableClock
 from bot.config import Settings
 from bot.database import create_database_engine
 from handlers.core import Core
-from tests.support import ChatDriver
+from scheduling.notifier import CONSOLE_LIMITS
+from scheduling.scheduler import Scheduler
+from tests.support import ChatDriver, RecordingNotifier
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("COLLECTBOT_REQUIRE_POSTGRES") == "1"
@@ -87,6 +89,20 @@ def settings(database_url: tuple[str, str | None]) -> Settings:
 @pytest.fixture
 def core(engine: Engine, clock: MovableClock, settings: Settings) -> Core:
     return build_core(build_services(settings, clock=clock, engine=engine))
+
+
+@pytest.fixture
+def notifier() -> RecordingNotifier:
+    """Where the scheduler's pings go in tests: recorded per console chat (a person's handle)."""
+    return RecordingNotifier()
+
+
+@pytest.fixture
+def scheduler(core: Core, notifier: RecordingNotifier) -> Scheduler:
+    """The scheduler `collectbot run` builds for these services, delivering to `notifier`."""
+    scheduler = build_scheduler(core.services)
+    scheduler.attach(notifier, CONSOLE_LIMITS)
+    return scheduler
 
 
 @pytest.fixture
