@@ -8,13 +8,17 @@ from bot.config import Settings
 from bot.database import create_database_engine, upgrade_schema
 from handlers.context import Services
 from handlers.core import Core
+from scheduling.ladder_keeper import LadderKeeper
+from scheduling.policies import load_policies
 from scheduling.scheduler import Scheduler
 
 
 def build_services(settings: Settings, *, clock: Clock | None = None, engine: Engine | None = None) -> Services:
     engine = engine or create_database_engine(settings.database_url)
     upgrade_schema(engine)
-    return Services(engine=engine, clock=clock or SystemClock(), settings=settings)
+    ladders = load_policies(settings.ladders_dir)
+    return Services(engine=engine, clock=clock or SystemClock(), settings=settings, ladders=ladders,
+                    invoice_hooks=[LadderKeeper(ladders)])
 
 
 def build_core(services: Services) -> Core:

@@ -5,6 +5,7 @@ import asyncio
 import getpass
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 from pydantic import ValidationError
@@ -12,8 +13,11 @@ from rich.console import Console
 
 from bot.config import Settings
 
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
 app = typer.Typer(help="collectbot: chase unpaid invoices on time, politely, step by step.", no_args_is_help=True)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def load_settings() -> Settings:
@@ -23,6 +27,21 @@ def load_settings() -> Settings:
         for problem in error.errors():
             err.print(f"[red]Setting {'.'.join(str(p) for p in problem['loc']).upper()}: {problem['msg']}[/red]")
         err.print("Fix it in the environment or in .env (see .env.example).")
+        raise typer.Exit(2) from None
+
+
+def build_runtime(settings: Settings) -> "Runtime":
+    """The runtime, or a clear refusal when a ladder file is malformed."""
+    from bot.runtime import Runtime
+    from scheduling.policies import PolicyError
+
+    try:
+        return Runtime.build(settings)
+    except PolicyError as error:
+        err.print("[red]Refusing to start: a ladder file is malformed.[/red]")
+        for problem in error.problems:
+            err.print(f"[red]  {problem}[/red]", highlight=False)
+        err.print("Fix the file (check with `collectbot ladders check`).")
         raise typer.Exit(2) from None
 
 
@@ -45,9 +64,9 @@ def run(
                   f"on {settings.database_url}.")
         console(as_=as_)
         return
-    from bot.runtime import Runtime, platforms_from_settings
+    from bot.runtime import platforms_from_settings
 
-    runtime = Runtime.build(settings)
+    runtime = build_runtime(settings)
     platforms = platforms_from_settings(runtime)
     err.print(f"Running {', '.join(p.name for p in platforms)} on {settings.database_url}. Stop with Ctrl+C.")
     try:
@@ -63,9 +82,7 @@ def console(
     """Chat with the bot in this terminal (or pipe commands in, one per line)."""
     from bot.console.chat import ConsoleChat, run_console
     from bot.console.platform import ConsolePlatform
-    from bot.runtime import Runtime
-
-    runtime = Runtime.build(load_settings())
+    runtime = build_runtime(load_settings())
     chat = ConsoleChat(runtime.core, as_ or default_identity())
     session = run_console(chat, sys.stdin.readline, interactive=sys.stdin.isatty())
     asyncio.run(runtime.serve([ConsolePlatform(chat)], until=session))
@@ -74,11 +91,30 @@ def console(
 @app.command()
 def migrate() -> None:
     """Bring the database schema up to date (the bot also does this on start)."""
-    from bot.bootstrap import build_services
+    settings = load_settings()
+    build_runtime(settings)
+    err.print(f"Database at {settings.database_url} is up to date.")
+
+
+ladders_app = typer.Typer(help="Ladder policies: the steps, their timing and who does them.", no_args_is_help=True)
+app.add_typer(ladders_app, name="ladders")
+
+
+@ladders_app.command("check")
+def ladders_check() -> None:
+    """Validate the built-in ladders and those in LADDERS_DIR; list them, or every problem."""
+    from scheduling.policies import PolicyError, load_policies
 
     settings = load_settings()
-    build_services(settings)
-    err.print(f"Database at {settings.database_url} is up to date.")
+    try:
+        policies = load_policies(settings.ladders_dir)
+    except PolicyError as error:
+        for problem in error.problems:
+            err.print(f"[red]{problem}[/red]", highlight=False)
+        raise typer.Exit(1) from None
+    for policy in sorted(policies.values(), key=lambda p: p.name):
+        typer.echo(f"{policy.name}: {len(policy.steps)} steps, working hours {policy.working_hours} — {policy.description}")
+    typer.echo(f"{len(policies)} ladders OK.")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from handlers import invoices, reports, team
+from handlers import agenda, changes, invoices, ladders, outcomes, reports, team
 from handlers.context import Context
 from handlers.grammar import Command
 from handlers.reply import Reply
@@ -47,6 +47,32 @@ def build_catalogue(extra: list[CommandSpec] | None = None) -> dict[str, Command
                     invoices.SHOW_EXAMPLE, invoices.show_invoice),
         CommandSpec("paid", "Record a payment: full, or partial with an amount", "/paid <invoice-no> [amount]",
                     invoices.PAID_EXAMPLE, invoices.record_payment),
+        CommandSpec("change", "Correct an invoice's due date, owner, collector or ladder; its next steps are planned again",
+                    "/change <invoice-no> [due=<date>] [owner=@p] [collector=@p] [ladder=name]",
+                    changes.CHANGE_EXAMPLE, changes.change_invoice),
+        CommandSpec("ladders", "The ladder policies and their steps", "/ladders [name]", ladders.LADDERS_EXAMPLE,
+                    ladders.list_ladders, group="Answering pings"),
+        CommandSpec("done", "A ladder step was carried out (the note goes to the history)", "/done <invoice-no> [note]",
+                    outcomes.DONE_EXAMPLE, outcomes.done, group="Answering pings"),
+        CommandSpec("promise", "The customer promised to pay by a date: the ladder waits, then checks",
+                    "/promise <invoice-no> <date> [amount]", outcomes.PROMISE_EXAMPLE, outcomes.promise, group="Answering pings"),
+        CommandSpec("letter", "An official letter with a payment date arrived (kept as written evidence)",
+                    "/letter <invoice-no> <date> [amount]", outcomes.LETTER_EXAMPLE, outcomes.letter, group="Answering pings"),
+        CommandSpec("dispute", "The customer disputes the invoice: the ladder pauses and a manager is brought in",
+                    "/dispute <invoice-no> <reason…>", outcomes.DISPUTE_EXAMPLE, outcomes.dispute, group="Answering pings"),
+        CommandSpec("resolve", "The dispute is settled (optionally with a new amount): the ladder resumes",
+                    "/resolve <invoice-no> [new amount]", outcomes.RESOLVE_EXAMPLE, outcomes.resolve, group="Answering pings"),
+        CommandSpec("plan", "Agree a payment plan: instalments, each with its own reminders",
+                    "/plan <invoice-no> <n> instalments every <month|2 weeks|10 days> from <date> | /plan <invoice-no> <date> <date>…",
+                    outcomes.PLAN_EXAMPLE, outcomes.plan, group="Answering pings"),
+        CommandSpec("snooze", "Move the current step a little later (never past the next one)",
+                    "/snooze <invoice-no> 30m|2h|tomorrow|<date>", outcomes.SNOOZE_EXAMPLE, outcomes.snooze, group="Answering pings"),
+        CommandSpec("noanswer", "Nobody answered the call: I remind you again later (twice at most)",
+                    "/noanswer <invoice-no>", outcomes.NOANSWER_EXAMPLE, outcomes.no_answer, group="Answering pings"),
+        CommandSpec("today", "Your ladder steps for today, and pings still waiting for your answer", "/today", "/today",
+                    agenda.today, group="Answering pings"),
+        CommandSpec("upcoming", "Your ladder steps in the next days (default 7)", "/upcoming [days]",
+                    agenda.UPCOMING_EXAMPLE, agenda.upcoming, group="Answering pings"),
         CommandSpec("overdue", "Overdue summary: totals per currency, aging, oldest, per owner", "/overdue",
                     "/overdue", reports.overdue_summary, group="Reports"),
         CommandSpec("team", "The team; admins add people and set roles, time zones, hours and language",

@@ -16,6 +16,7 @@ from handlers.dates import local_today
 
 if TYPE_CHECKING:
     from handlers.catalogue import CommandSpec
+    from scheduling.policies import LadderPolicy
 
 LOCALES = {"en": "en", "ru": "ru", "nb": "nb"}
 
@@ -50,6 +51,7 @@ class Services:
     after_commit: list[Callable[[], None]] = field(default_factory=list)
     """Called after a command's transaction commits (the scheduler re-arms its timer there)."""
     catalogue: dict[str, "CommandSpec"] = field(default_factory=dict)
+    ladders: dict[str, "LadderPolicy"] = field(default_factory=dict)
 
 
 @dataclass

@@ -11,7 +11,8 @@ from handlers.context import LOCALES
 from handlers.dates import local_today, show_date, show_moment
 from handlers.invoice_lookup import days_label
 from handlers.money import format_money
-from handlers.reply import Block, Button, DraftText, Facts, Paragraph, Reply
+from handlers.outcomes import ping_buttons
+from handlers.reply import Block, DraftText, Facts, Paragraph, Reply
 
 LATE_AFTER = timedelta(minutes=1)
 DraftFor = Callable[[Session, LadderStep, Invoice, Customer, Person, datetime], DraftText | None]
@@ -23,13 +24,6 @@ def describe_delay(delay: timedelta) -> str:
     hours, minutes = divmod(minutes, 60)
     parts = [f"{days} d"] * bool(days) + [f"{hours} h"] * bool(hours) + [f"{minutes} min"] * bool(minutes or not (days or hours))
     return " ".join(parts)
-
-
-def step_buttons(invoice: Invoice) -> list[Button]:
-    return [
-        Button("✅ Done", f"done {invoice.number}"),
-        Button("💶 Paid", f"paid {invoice.number}"),
-    ]
 
 
 def compose_ping(
@@ -65,7 +59,8 @@ def compose_ping(
         reply.blocks.extend(step_blocks(step, invoice, customer, person, locale, now))
         draft = draft_for(session, step, invoice, customer, person, now) if draft_for else None
         reply.add(draft or DraftText(label="Draft", text="(Drafts for this step arrive with the phrasebook.)"))
-        reply.buttons.extend(step_buttons(invoice))
+        if all(button.action != f"done {invoice.number}" for button in reply.buttons):
+            reply.buttons.extend(ping_buttons(invoice, step))
     return reply
 
 

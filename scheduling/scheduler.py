@@ -29,6 +29,7 @@ from handlers.pings import DraftFor, compose_ping
 from handlers.reply import Reply
 from scheduling import due_table
 from scheduling.due_table import ClaimedStep
+from scheduling.follow_ups import follow_up_unanswered
 from scheduling.notifier import Notifier, RateLimits
 from scheduling.send_queue import Outgoing, SendQueue
 
@@ -159,8 +160,14 @@ class Scheduler:
             try:
                 await asyncio.to_thread(due_table.renew_claims, self.engine, self.instance, self.clock.now())
                 await self.recover()
+                if await self.follow_up():
+                    self.poke()
             except Exception:  # noqa: BLE001 - housekeeping must survive a database hiccup
                 log.warning("scheduler housekeeping failed; will retry", exc_info=True)
+
+    async def follow_up(self) -> int:
+        """Repeat unanswered pings once, then escalate them to a manager (see follow_ups)."""
+        return await asyncio.to_thread(follow_up_unanswered, self.engine, self.clock.now())
 
     def _claim_and_route(self, horizon: datetime) -> tuple[list[Routed], datetime | None]:
         """Claim every pending step due by `horizon` and find where each goes; also the next due time."""

@@ -1,0 +1,88 @@
+"""A person's ladder work: /today (what is due or waiting for an answer today) and /upcoming."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, or_
+from sqlmodel import col, select
+
+from bot.models import Customer, Invoice, LadderStep, StepState
+from handlers.context import Context
+from handlers.dates import show_moment
+from handlers.errors import UsageError
+from handlers.grammar import Command
+from handlers.money import format_money
+from handlers.reply import Reply, Table
+
+UPCOMING_EXAMPLE = "/upcoming 14"
+DEFAULT_DAYS = 7
+MAX_DAYS = 90
+ROW_LIMIT = 40
+
+
+def today(command: Command, ctx: Context) -> Reply:
+    start, end = local_day_bounds(ctx, ctx.now, days=1)
+    steps = my_steps(ctx, start, end, waiting_too=True)
+    reply = Reply(title=f"Your ladder steps today ({len(steps)})", private=True)
+    if not steps:
+        return reply.say("Nothing on your ladder today. /upcoming shows what comes next.")
+    return reply.add(steps_table(ctx, steps))
+
+
+def upcoming(command: Command, ctx: Context) -> Reply:
+    days = DEFAULT_DAYS
+    if command.words:
+        word = command.words[0].rstrip("d")
+        if not word.isdigit() or not 1 <= int(word) <= MAX_DAYS:
+            raise UsageError(f"Give a number of days from 1 to {MAX_DAYS}.", UPCOMING_EXAMPLE)
+        days = int(word)
+    start, end = ctx.now, local_day_bounds(ctx, ctx.now, days=days + 1)[1]
+    steps = my_steps(ctx, start, end, waiting_too=False)
+    reply = Reply(title=f"Your ladder steps in the next {days} day{'s' if days != 1 else ''} ({len(steps)})", private=True)
+    if not steps:
+        return reply.say("Nothing scheduled for you in that period.")
+    return reply.add(steps_table(ctx, steps))
+
+
+def local_day_bounds(ctx: Context, moment: datetime, days: int) -> tuple[datetime, datetime]:
+    zone = ZoneInfo(ctx.timezone)
+    midnight = datetime.combine(moment.astimezone(zone).date(), time(0), tzinfo=zone)
+    return midnight, datetime.combine(midnight.date() + timedelta(days=days), time(0), tzinfo=zone)
+
+
+def my_steps(ctx: Context, start: datetime, end: datetime, *, waiting_too: bool) -> list[tuple[LadderStep, Invoice, Customer]]:
+    mine = or_(
+        LadderStep.responsible_id == ctx.person.id,
+        and_(col(LadderStep.responsible_id).is_(None), Invoice.owner_id == ctx.person.id),
+    )
+    in_window = and_(LadderStep.state == StepState.PENDING, LadderStep.due_at >= start, LadderStep.due_at < end)
+    if waiting_too:
+        waiting = and_(LadderStep.state == StepState.SENT, col(LadderStep.acknowledged_at).is_(None), LadderStep.due_at < end)
+        in_window = or_(in_window, waiting)
+    query = (
+        select(LadderStep, Invoice, Customer)
+        .join(Invoice, col(Invoice.id) == LadderStep.invoice_id)
+        .join(Customer, col(Customer.id) == Invoice.customer_id)
+        .where(Invoice.team_id == ctx.team.id, mine, in_window)
+        .order_by(col(LadderStep.due_at))
+        .limit(ROW_LIMIT)
+    )
+    return [(step, invoice, customer) for step, invoice, customer in ctx.session.exec(query)]
+
+
+def steps_table(ctx: Context, rows: list[tuple[LadderStep, Invoice, Customer]]) -> Table:
+    return Table(
+        ("When", "Invoice", "Customer", "Balance", "Step", "State"),
+        tuple(
+            (
+                show_moment(step.due_at, ctx.timezone, ctx.locale),
+                invoice.number,
+                customer.name,
+                format_money(invoice.balance, invoice.currency, ctx.locale),
+                step.name,
+                "waiting for your answer" if step.state == StepState.SENT else step.state.value,
+            )
+            for step, invoice, customer in rows
+        ),
+    )

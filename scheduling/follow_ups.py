@@ -1,0 +1,85 @@
+"""Unanswered pings: repeated once when their answer window passes, then escalated to the
+responsible person's manager. Bringing the manager in is a visible event in the history."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, update
+from sqlmodel import Session, col, select
+
+from bot.models import Event, Invoice, LadderStep, Person, StepKind, StepState
+from scheduling import course
+
+ANSWERED_BY_FOLLOW_UP = (StepKind.NUDGE, StepKind.ESCALATION)
+
+
+def follow_up_unanswered(engine: Engine, now: datetime) -> int:
+    """Add a nudge or an escalation step for every delivered ping whose answer window (once, then
+    twice) has passed; returns how many were added. Safe to run on several instances at once:
+    the `nudges` counter is advanced with a conditional update."""
+    added = 0
+    with Session(engine) as session:
+        overdue = session.exec(
+            select(LadderStep).where(
+                LadderStep.state == StepState.SENT,
+                col(LadderStep.acknowledged_at).is_(None),
+                LadderStep.nudges < 2,
+                col(LadderStep.kind).not_in(ANSWERED_BY_FOLLOW_UP),
+                col(LadderStep.sent_at).is_not(None),
+            )
+        ).all()
+        for step in overdue:
+            window = timedelta(seconds=step.ack_within_seconds)
+            if step.sent_at + window * (step.nudges + 1) > now:  # type: ignore[operator]
+                continue
+            invoice = session.get(Invoice, step.invoice_id)
+            if invoice is None or not claim_follow_up(session, step):
+                continue
+            person = session.get(Person, step.responsible_id) if step.responsible_id else session.get(Person, invoice.owner_id)
+            assert person is not None
+            if step.nudges == 1:
+                nudge(session, invoice, step, person, now)
+            else:
+                escalate(session, invoice, step, person, now)
+            added += 1
+        session.commit()
+    return added
+
+
+def claim_follow_up(session: Session, step: LadderStep) -> bool:
+    """Advance the step's follow-up counter unless another instance just did."""
+    result = session.execute(
+        update(LadderStep).where(col(LadderStep.id) == step.id, col(LadderStep.nudges) == step.nudges)
+        .values(nudges=step.nudges + 1)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    session.refresh(step)
+    return True
+
+
+def nudge(session: Session, invoice: Invoice, step: LadderStep, person: Person, now: datetime) -> None:
+    course.add_step(
+        session, invoice, kind=StepKind.NUDGE, person=person, due_at=now, name=f"No answer yet: {step.name}",
+        instruction=f"You were reminded of “{step.name}” for {invoice.number} and have not answered. "
+                    "Press what happened (done, paid, promised…) so the ladder can go on.",
+        stage=step.stage, tone=step.tone, action=step.action, ack_within_seconds=step.ack_within_seconds,
+    )
+
+
+def escalate(session: Session, invoice: Invoice, step: LadderStep, person: Person, now: datetime) -> None:
+    manager = course.manager_of(session, person)
+    if manager is None:
+        session.add(Event(team_id=invoice.team_id, invoice_id=invoice.id, kind="escalation_failed", at=now,
+                          summary=f"“{step.name}” unanswered by @{person.handle}, and there is no manager to escalate to",
+                          details={"step": step.id}))
+        return
+    course.add_step(
+        session, invoice, kind=StepKind.ESCALATION, person=manager, due_at=now, name=f"Escalated: {step.name}",
+        instruction=f"@{person.handle} has not answered “{step.name}” for {invoice.number} after a reminder. "
+                    "Check with them, or take the step yourself.",
+        stage=step.stage, tone=step.tone, action=step.action, ack_within_seconds=step.ack_within_seconds,
+    )
+    session.add(Event(team_id=invoice.team_id, invoice_id=invoice.id, kind="escalated", at=now,
+                      summary=f"escalated to @{manager.handle}: @{person.handle} did not answer “{step.name}”",
+                      details={"step": step.id, "manager": manager.handle, "person": person.handle}))

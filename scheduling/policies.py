@@ -1,0 +1,172 @@
+"""Ladder policies are data: YAML files in `scheduling/ladders/` plus any in `LADDERS_DIR`.
+
+A file that does not describe a usable ladder is refused with the file, the step and the reason,
+at start-up and by `collectbot ladders check`.
+"""
+from __future__ import annotations
+
+from datetime import time, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+BUILT_IN = Path(__file__).parent / "ladders"
+STAGES = ("pre_due", "due_today", "first_reminder", "repeat_reminder", "broken_promise", "final_warning",
+          "legal_handover", "thank_you")
+TONES = ("warm", "neutral", "firm", "formal")
+
+
+class Action(StrEnum):
+    CALL = "call"
+    LETTER = "letter"
+    CLAIM = "claim"
+    LEGAL = "legal"
+    CHECK_IN = "check-in"
+
+
+class Responsible(StrEnum):
+    OWNER = "owner"
+    COLLECTOR = "collector"
+    MANAGER = "manager"
+    LAWYER = "lawyer"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class When(Strict):
+    """Exactly one of: business days from the due date, business days after the previous step
+    (both with a local time of day), or a plain duration after the previous step."""
+
+    business_days: int | None = Field(default=None, ge=-60, le=365)
+    after_previous_business_days: int | None = Field(default=None, ge=0, le=365)
+    after_previous: timedelta | None = None
+    at: time | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "When":
+        kinds = [k for k in ("business_days", "after_previous_business_days", "after_previous") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("give exactly one of business_days, after_previous_business_days or after_previous "
+                             f"(got {', '.join(kinds) or 'none'})")
+        if kinds[0] == "after_previous":
+            if self.at is not None:
+                raise ValueError("after_previous is a duration (e.g. PT2H); it takes no 'at' time")
+            if self.after_previous is not None and self.after_previous < timedelta(0):
+                raise ValueError("after_previous must not be negative")
+        elif self.at is None:
+            raise ValueError(f"{kinds[0]} needs a local time of day: at: \"10:00\"")
+        return self
+
+    @property
+    def is_duration(self) -> bool:
+        return self.after_previous is not None
+
+    def describe(self) -> str:
+        if self.business_days is not None:
+            days = self.business_days
+            rel = "on the due date" if days == 0 else f"{abs(days)} business day{'s' if abs(days) != 1 else ''} {'before' if days < 0 else 'after'} due"
+            return f"{rel} at {self.at:%H:%M}"
+        if self.after_previous_business_days is not None:
+            days = self.after_previous_business_days
+            return f"{days} business day{'s' if days != 1 else ''} after the previous step at {self.at:%H:%M}"
+        return f"{self.after_previous} after the previous step"
+
+
+class StepPolicy(Strict):
+    name: str = Field(min_length=1, max_length=64)
+    when: When
+    action: Action
+    responsible: Responsible
+    stage: Literal["pre_due", "due_today", "first_reminder", "repeat_reminder", "broken_promise", "final_warning",
+                   "legal_handover", "thank_you"]
+    tone: Literal["warm", "neutral", "firm", "formal"]
+    instruction: str = Field(min_length=1, max_length=500)
+    ack_within: timedelta = timedelta(hours=4)
+    deadline_business_days: int | None = Field(default=None, ge=1, le=90)
+
+    @field_validator("ack_within")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("ack_within must be a positive duration such as PT4H")
+        return value
+
+
+class LadderPolicy(Strict):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")
+    description: str
+    working_hours: Literal["respect", "ignore"] = "respect"
+    promise_grace_business_days: int = Field(default=1, ge=0, le=30)
+    steps: list[StepPolicy] = Field(min_length=1, max_length=50)
+
+    @property
+    def ignores_working_hours(self) -> bool:
+        return self.working_hours == "ignore"
+
+
+class PolicyError(ValueError):
+    """Every problem found, one line each: `file: step N (name): reason`."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def describe_error(path: Path, raw: object, error: ValidationError) -> list[str]:
+    lines = []
+    steps = raw.get("steps") if isinstance(raw, dict) else None
+    for problem in error.errors():
+        loc = list(problem["loc"])
+        where = ""
+        if len(loc) >= 2 and loc[0] == "steps" and isinstance(loc[1], int):
+            index = loc[1]
+            name = steps[index].get("name") if isinstance(steps, list) and index < len(steps) and isinstance(steps[index], dict) else None
+            where = f"step {index + 1}" + (f" ({name})" if name else "") + ": "
+            loc = loc[2:]
+        field = ".".join(str(part) for part in loc)
+        message = problem["msg"].removeprefix("Value error, ")
+        lines.append(f"{path}: {where}{field + ': ' if field else ''}{message}")
+    return lines
+
+
+def load_file(path: Path) -> LadderPolicy:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise PolicyError([f"{path}: not valid YAML: {error}"]) from None
+    if not isinstance(raw, dict):
+        raise PolicyError([f"{path}: a ladder file holds a mapping with name, description and steps"])
+    raw.setdefault("name", path.stem)
+    try:
+        policy = LadderPolicy.model_validate(raw)
+    except ValidationError as error:
+        raise PolicyError(describe_error(path, raw, error)) from None
+    if policy.name != path.stem:
+        raise PolicyError([f"{path}: the ladder is named {policy.name!r} but the file is {path.name}; make them match"])
+    return policy
+
+
+def load_policies(extra_dir: Path | None = None) -> dict[str, LadderPolicy]:
+    """Built-in ladders, then those in `extra_dir` (a same-named file there replaces a built-in).
+    Raises PolicyError listing every bad file."""
+    files = {path.stem: path for path in sorted(BUILT_IN.glob("*.yaml"))}
+    if extra_dir is not None:
+        if not extra_dir.is_dir():
+            raise PolicyError([f"{extra_dir}: LADDERS_DIR is not a directory"])
+        files.update({path.stem: path for path in sorted(extra_dir.glob("*.y*ml"))})
+    policies: dict[str, LadderPolicy] = {}
+    problems: list[str] = []
+    for path in files.values():
+        try:
+            policy = load_file(path)
+            policies[policy.name] = policy
+        except PolicyError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise PolicyError(problems)
+    return policies
