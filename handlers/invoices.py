@@ -9,7 +9,7 @@ from decimal import Decimal
 from babel import Locale
 from sqlmodel import col, func, select
 
-from bot.models import Customer, Invoice, InvoiceStatus, LadderStep, Person
+from bot.models import Customer, Invoice, InvoiceStatus, LadderStep, Person, StepState
 from handlers.context import Context
 from handlers.dates import looks_like_date, parse_date, show_date, show_moment
 from handlers.errors import NotAllowed, UsageError
@@ -183,6 +183,15 @@ def add_invoice(command: Command, ctx: Context) -> Reply:
     if new.collector:
         facts.append(("Collector", f"@{new.collector.handle}"))
     facts.append(("Ladder", invoice.ladder))
+    ctx.session.flush()
+    first = ctx.session.exec(
+        select(LadderStep).where(LadderStep.invoice_id == invoice.id, LadderStep.state == StepState.PENDING)
+        .order_by(col(LadderStep.due_at)).limit(1)
+    ).first()
+    if first is not None:
+        person = ctx.session.get(Person, first.responsible_id) if first.responsible_id else new.owner
+        who = f" (@{person.handle})" if person else ""
+        facts.append(("First step", f"{first.name}{who}, {show_moment(first.due_at, ctx.timezone, ctx.locale)}"))
     return Reply(title=f"Added invoice {invoice.number}", blocks=[Facts(tuple(facts))])
 
 
