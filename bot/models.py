@@ -200,3 +200,14 @@ class Instalment(SQLModel, table=True):
     amount: Decimal = Field(sa_type=ExactAmount)
     due_date: date
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Invite(SQLModel, table=True):
+    """A one-time code an admin gives a colleague to link their chat account (Telegram deep link
+    `t.me/<bot>?start=<code>`, or `/start <code>` anywhere)."""
+
+    code: str = Field(primary_key=True, max_length=32)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -77,7 +77,7 @@ def build_catalogue(extra: list[CommandSpec] | None = None) -> dict[str, Command
                     "/overdue", reports.overdue_summary, group="Reports"),
         CommandSpec("team", "The team; admins add people and set roles, time zones, hours and language",
                     "/team | /team add @person <role> [tz=…] [lang=…] [hours=09:00-17:00] [days=mon-fri] [manager=@…] | "
-                    "/team set @person key=value… | /team remove @person",
+                    "/team set @person key=value… | /team remove @person | /team invite @person",
                     team.TEAM_EXAMPLE, team.team_command, group="Team"),
     ]
     specs.extend(extra or [])

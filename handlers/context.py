@@ -52,6 +52,8 @@ class Services:
     """Called after a command's transaction commits (the scheduler re-arms its timer there)."""
     catalogue: dict[str, "CommandSpec"] = field(default_factory=dict)
     ladders: dict[str, "LadderPolicy"] = field(default_factory=dict)
+    bot_usernames: dict[str, str] = field(default_factory=dict)
+    """The bot's own name per platform, learned at start (for links such as t.me/<bot>)."""
 
 
 @dataclass

@@ -12,6 +12,7 @@ from handlers.context import Context
 from handlers.errors import NotAllowed, UsageError
 from handlers.grammar import Command
 from handlers.history import record_event
+from handlers.invites import invite
 from handlers.people import HANDLE, active_members, find_by_handle, normalise_handle, resolve_mention
 from handlers.reply import Reply, Table
 
@@ -34,7 +35,9 @@ def team_command(command: Command, ctx: Context) -> Reply:
         return set_member(command, ctx)
     if action == "remove":
         return remove_member(command, ctx)
-    raise UsageError(f"/team {action} is not something I can do; use /team, /team add, /team set or /team remove.", TEAM_EXAMPLE)
+    if action == "invite":
+        return invite(command, ctx)
+    raise UsageError(f"/team {action} is not something I can do; use /team, /team add, /team set, /team remove or /team invite.", TEAM_EXAMPLE)
 
 
 def list_team(ctx: Context) -> Reply:

@@ -6,11 +6,16 @@ from itertools import groupby
 from handlers.context import Context
 from handlers.errors import UsageError
 from handlers.grammar import Command
+from handlers.invites import redeem
 from handlers.reply import BulletList, Facts, Reply
 
 
 def start(command: Command, ctx: Context) -> Reply:
     """Greet; tell a newcomer how to join."""
+    if ctx.actor is None and command.words:
+        ctx.actor = redeem(command.words[0], ctx)
+        reply = Reply(title=f"Welcome, @{ctx.actor.handle}: your account is linked")
+        return reply.say("I'll ping you here when a ladder step is yours. /today shows your steps, /help every command.")
     reply = Reply(title="Hello, I'm collectbot")
     reply.say(
         "I make sure unpaid invoices get chased on time, politely and step by step: I ping the right person "

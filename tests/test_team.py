@@ -4,6 +4,7 @@ from sqlmodel import Session, select
 
 from bot.models import Person, Role
 from tests.support import ChatDriver, count_rows
+from handlers.context import Sender
 
 
 def person(chat: ChatDriver, handle: str) -> Person:
@@ -104,3 +105,17 @@ def test_help_lists_every_command_with_an_example_and_explains_one(chat: ChatDri
 def test_an_unknown_command_suggests_the_closest_one(chat: ChatDriver) -> None:
     assert "Did you mean /list?" in chat.say("alice", "/lst")
     assert "commands that start with /" in chat.say("alice", "hello")
+
+
+def test_an_admin_invites_a_colleague_who_links_their_account_with_the_code(team: ChatDriver) -> None:
+    reply = team.say("alice", "/team invite @bob")
+    assert "Invite for @bob" in reply
+    code = next(v for label, v in team.last.blocks[0].items if label == "Code")  # type: ignore[union-attr]
+    phone = Sender(platform="telegram", external_id="555", display_name="Bob B", chat_id="555")
+    welcome = team.core.handle_text(phone, f"/start {code}")
+    assert welcome.title == "Welcome, @bob: your account is linked"
+    assert not team.core.handle_text(phone, "/list").is_error, "the linked account acts as bob"
+    stranger = Sender(platform="telegram", external_id="666", display_name="Eve", chat_id="666")
+    again = team.core.handle_text(stranger, f"/start {code}")
+    assert again.is_error and "unknown, used or expired" in again.blocks[0].text  # type: ignore[union-attr]
+    assert "Only admins" in team.say("bob", "/team invite @carol")
