@@ -40,6 +40,12 @@ class Core:
         verb, _, rest = action.partition(" ")
         return self.handle(sender, parse_arguments(verb, rest))
 
+    def is_member(self, sender: Sender) -> bool:
+        """Whether the sender's account is linked to an active team member (group chats answer
+        members only)."""
+        with Session(self.services.engine) as session:
+            return find_sender(session, sender) is not None
+
     def handle(self, sender: Sender, command: Command) -> Reply:
         spec = self.catalogue.get(command.verb)
         if spec is None:

@@ -1,0 +1,390 @@
+"""collectbot on Telegram (python-telegram-bot 22): commands, buttons, the guided /add, documents,
+and pings delivered by the shared scheduler.
+
+The adapter only translates: a Telegram update becomes a `Sender` and a command text for the core;
+the core's `Reply` becomes HTML messages with an inline keyboard.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from dataclasses import dataclass, field
+from html import escape
+from warnings import filterwarnings
+
+from telegram import (
+    BotCommand,
+    CallbackQuery,
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    Update,
+)
+from telegram.constants import ChatType, ParseMode
+from telegram.warnings import PTBUserWarning
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.config import Settings
+from bot.telegram.render import keyboard, render_messages
+from handlers.core import Core
+from handlers.dates import DATE_FORMS, parse_date
+from handlers.errors import UsageError
+from handlers.grammar import IncomingFile
+from handlers.context import Sender
+from handlers.money import parse_amount
+from handlers.reply import Button, Reply
+from scheduling.notifier import TELEGRAM_LIMITS, RateLimits
+
+log = logging.getLogger(__name__)
+# The guided /add confirms with inline buttons inside a per-user conversation; that is intended.
+filterwarnings("ignore", message=r".*per_message=False.*CallbackQueryHandler", category=PTBUserWarning)
+PLATFORM = "telegram"
+CALLBACK_LIMIT = 64
+LANGUAGES = ("en", "ru", "nb")
+NUMBER, AMOUNT, DUE, CUSTOMER, CONFIRM = range(5)
+
+
+def sender_of(update: Update) -> Sender:
+    user = update.effective_user
+    chat = update.effective_chat
+    assert user is not None and chat is not None
+    return Sender(
+        platform=PLATFORM,
+        external_id=str(user.id),
+        display_name=user.full_name,
+        chat_id=str(user.id),
+        in_group=chat.type != ChatType.PRIVATE,
+    )
+
+
+@dataclass
+class ButtonBook:
+    """Callback data for buttons. A button's action travels in the callback data itself when it
+    fits Telegram's 64 bytes, so buttons keep working across restarts; longer ones and buttons
+    that ask a question are kept here under a short key."""
+
+    kept: dict[str, Button] = field(default_factory=dict)
+
+    def data_for(self, button: Button) -> str:
+        data = f"b:{button.action}"
+        if button.asks is None and len(data.encode()) <= CALLBACK_LIMIT:
+            return data
+        key = secrets.token_urlsafe(9)
+        self.kept[key] = button
+        return f"k:{key}"
+
+    def button_for(self, data: str) -> Button | None:
+        if data.startswith("b:"):
+            return Button(label="", action=data[2:])
+        if data.startswith("k:"):
+            return self.kept.get(data[2:])
+        return None
+
+
+class TelegramNotifier:
+    platform = PLATFORM
+
+    def __init__(self, telegram: "TelegramPlatform") -> None:
+        self.telegram = telegram
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        await self.telegram.send_reply(int(chat_id), reply)
+
+
+class TelegramPlatform:
+    name = PLATFORM
+    limits: RateLimits = TELEGRAM_LIMITS
+
+    def __init__(self, core: Core, settings: Settings) -> None:
+        assert settings.telegram_bot_token, "TELEGRAM_BOT_TOKEN is not set"
+        self.core = core
+        self.settings = settings
+        self.buttons = ButtonBook()
+        self.awaiting: dict[tuple[int, int], tuple[Button, Message | None]] = {}
+        """Questions asked with a forced reply: (chat, prompt message) → the button that asked."""
+        self.notifier = TelegramNotifier(self)
+        self.application = self._build_application()
+
+    # -- application ------------------------------------------------------------------------
+    def _build_application(self) -> Application:
+        application = (
+            ApplicationBuilder()
+            .token(self.settings.telegram_bot_token or "")
+            .base_url(self.settings.telegram_api_base_url)
+            .base_file_url(self.settings.telegram_file_base_url)
+            .rate_limiter(AIORateLimiter(max_retries=5))
+            .build()
+        )
+        verbs = sorted(self.core.catalogue)
+        guided_add = ConversationHandler(
+            entry_points=[CommandHandler("add", self.add_start)],
+            states={
+                NUMBER: [MessageHandler(filters.TEXT & ~filters.COMMAND, self.add_number)],
+                AMOUNT: [MessageHandler(filters.TEXT & ~filters.COMMAND, self.add_amount)],
+                DUE: [MessageHandler(filters.TEXT & ~filters.COMMAND, self.add_due)],
+                CUSTOMER: [MessageHandler(filters.TEXT & ~filters.COMMAND, self.add_customer)],
+                CONFIRM: [CallbackQueryHandler(self.add_confirm, pattern=r"^add:(yes|no)$")],
+            },
+            fallbacks=[CommandHandler("cancel", self.add_cancel)],
+            per_message=False,
+        )
+        application.add_handler(guided_add)
+        application.add_handler(CommandHandler([v for v in verbs if v != "add"], self.on_command))
+        application.add_handler(MessageHandler(filters.Document.ALL & filters.CaptionRegex(r"^/import\b"), self.on_document))
+        application.add_handler(MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, self.on_answer))
+        application.add_handler(MessageHandler(filters.COMMAND, self.on_unknown_command))
+        application.add_handler(CallbackQueryHandler(self.on_button))
+        application.add_error_handler(self.on_error)
+        return application
+
+    async def start(self) -> None:
+        await self.application.initialize()
+        me = self.application.bot
+        self.core.services.bot_usernames[PLATFORM] = me.username
+        await self.publish_commands()
+        await self.application.start()
+        updater = self.application.updater
+        assert updater is not None
+        if self.settings.telegram_webhook_url:
+            await updater.start_webhook(
+                listen=self.settings.telegram_webhook_listen,
+                port=self.settings.telegram_webhook_port,
+                url_path="telegram",
+                webhook_url=self.settings.telegram_webhook_url,
+                secret_token=self.settings.telegram_webhook_secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            await updater.start_polling(timeout=self.settings.telegram_poll_timeout, poll_interval=0.0,
+                                        allowed_updates=Update.ALL_TYPES)
+
+    async def stop(self) -> None:
+        updater = self.application.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+
+    async def publish_commands(self) -> None:
+        """The command menu, from the core's catalogue, for every supported language."""
+        commands = [BotCommand(spec.verb, spec.summary[:256]) for spec in self.core.catalogue.values()]
+        await self.application.bot.set_my_commands(commands)
+        for language in LANGUAGES:
+            await self.application.bot.set_my_commands(commands, language_code=language)
+
+    # -- sending ----------------------------------------------------------------------------
+    async def send_reply(self, chat_id: int, reply: Reply, reply_to: int | None = None) -> list[Message]:
+        markup = keyboard([(button.label, self.buttons.data_for(button)) for button in reply.buttons])
+        texts = render_messages(reply)
+        sent = []
+        for index, text in enumerate(texts):
+            sent.append(await self.application.bot.send_message(
+                chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup if index == len(texts) - 1 else None,
+                reply_to_message_id=reply_to if index == 0 else None,
+            ))
+        for attachment in reply.files:
+            document = InputFile(attachment.content, filename=attachment.filename)
+            if attachment.kind == "photo":
+                await self.application.bot.send_photo(chat_id, document, caption=attachment.filename)
+            else:
+                await self.application.bot.send_document(chat_id, document, caption=attachment.filename)
+        return sent
+
+    async def answer(self, update: Update, reply: Reply) -> None:
+        """Reply where the user wrote; in a group, facts meant for one person stay out of it."""
+        message = update.effective_message
+        chat = update.effective_chat
+        assert message is not None and chat is not None
+        if reply.private and chat.type != ChatType.PRIVATE:
+            username = self.core.services.bot_usernames.get(PLATFORM, "")
+            reply = Reply(title="Let's take this to a private chat").say(
+                f"That answer holds details meant for you only, so I don't show it in a group. "
+                f"Ask me in a private chat: https://t.me/{username}")
+        await self.send_reply(chat.id, reply, reply_to=message.message_id if chat.type != ChatType.PRIVATE else None)
+
+    # -- receiving --------------------------------------------------------------------------
+    async def accepts(self, update: Update) -> bool:
+        """In group chats the bot answers team members only; strangers are ignored."""
+        chat = update.effective_chat
+        if chat is None or chat.type == ChatType.PRIVATE:
+            return True
+        return await asyncio.to_thread(self.core.is_member, sender_of(update))
+
+    async def run_text(self, update: Update, text: str, files: tuple[IncomingFile, ...] = ()) -> None:
+        if not await self.accepts(update):
+            return
+        reply = await asyncio.to_thread(self.core.handle_text, sender_of(update), text, files)
+        await self.answer(update, reply)
+
+    async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message and message.text:
+            await self.run_text(update, without_bot_name(message.text))
+
+    async def on_unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if not message or not message.text:
+            return
+        head = message.text.split()[0]
+        if "@" in head and head.split("@", 1)[1].lower() != (context.bot.username or "").lower():
+            return  # addressed to another bot
+        await self.run_text(update, without_bot_name(message.text))
+
+    async def on_document(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None and message.document is not None
+        if not await self.accepts(update):
+            return
+        telegram_file = await message.document.get_file()
+        content = bytes(await telegram_file.download_as_bytearray())
+        incoming = IncomingFile(message.document.file_name or "upload.csv", content, message.document.mime_type or "text/csv")
+        reply = await asyncio.to_thread(self.core.handle_text, sender_of(update), without_bot_name(message.caption or "/import"), (incoming,))
+        await self.answer(update, reply)
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None
+        button = self.buttons.button_for(query.data or "")
+        if button is None:
+            await query.answer("This button has expired; please use the command instead.", show_alert=True)
+            return
+        if not await self.accepts(update):
+            await query.answer()
+            return
+        message = query.message if isinstance(query.message, Message) else None
+        if button.asks:
+            await query.answer()
+            chat_id = update.effective_chat.id  # type: ignore[union-attr]
+            prompt = await context.bot.send_message(
+                chat_id, f"{escape(button.asks)} (reply to this message; /cancel to stop)",
+                parse_mode=ParseMode.HTML, reply_markup=ForceReply(selective=True))
+            self.awaiting[(chat_id, prompt.message_id)] = (button, message)
+            return
+        await self.press(update, query, button.action, message)
+
+    async def on_answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None and message.reply_to_message is not None
+        asked = self.awaiting.pop((message.chat_id, message.reply_to_message.message_id), None)
+        if asked is None:
+            return
+        button, original = asked
+        await self.press(update, None, button.with_input(message.text or ""), original)
+
+    async def press(self, update: Update, query: CallbackQuery | None, action: str, original: Message | None) -> None:
+        reply = await asyncio.to_thread(self.core.press, sender_of(update), action)
+        if query is not None:
+            await query.answer(reply.title[:200] if reply.title else None)
+        if original is not None and not reply.is_error:
+            await self.mark_done(original, reply, update)
+        await self.answer(update, reply)
+
+    async def mark_done(self, original: Message, reply: Reply, update: Update) -> None:
+        """Keep the chat truthful: the ping now says what was done, by whom, and loses its buttons."""
+        user = update.effective_user
+        who = escape(user.full_name) if user else "someone"
+        when = original.date.strftime("%H:%M") if original.date else ""
+        note = f"\n\n✔ <i>{escape(reply.title or 'Done')}</i> — by {who}"
+        try:
+            await original.edit_text((original.text_html or "") + note, parse_mode=ParseMode.HTML, reply_markup=None)
+        except Exception:  # noqa: BLE001 - an old or deleted message: the answer itself is still sent
+            log.info("could not edit message %s (%s)", original.message_id, when, exc_info=True)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("Telegram update failed", exc_info=context.error)
+
+    # -- the guided /add ----------------------------------------------------------------------
+    async def add_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        message = update.effective_message
+        assert message is not None
+        if context.args:
+            await self.run_text(update, without_bot_name(message.text or ""))
+            return ConversationHandler.END
+        if not await self.accepts(update):
+            return ConversationHandler.END
+        context.user_data["new_invoice"] = {}  # type: ignore[index]
+        await message.reply_text("Let's add an invoice. What is its number? (/cancel to stop)")
+        return NUMBER
+
+    async def add_number(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        text = (update.effective_message.text or "").strip()  # type: ignore[union-attr]
+        if not text or " " in text:
+            await update.effective_message.reply_text("An invoice number is one word, like INV-1042. What is it?")  # type: ignore[union-attr]
+            return NUMBER
+        context.user_data["new_invoice"]["number"] = text  # type: ignore[index]
+        await update.effective_message.reply_text("The amount, with the currency if not the team's (e.g. 1200.50 EUR)?")  # type: ignore[union-attr]
+        return AMOUNT
+
+    async def add_amount(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        text = (update.effective_message.text or "").strip()  # type: ignore[union-attr]
+        words = text.split()
+        amount_text = " ".join(w for w in words if not (len(w) == 3 and w.isalpha()))
+        try:
+            parse_amount(amount_text)
+        except UsageError as error:
+            await update.effective_message.reply_text(f"{error.problem} Try again, e.g. 1200.50 EUR.")  # type: ignore[union-attr]
+            return AMOUNT
+        context.user_data["new_invoice"]["amount"] = text  # type: ignore[index]
+        await update.effective_message.reply_text(f"The due date? ({DATE_FORMS})")  # type: ignore[union-attr]
+        return DUE
+
+    async def add_due(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        text = (update.effective_message.text or "").strip()  # type: ignore[union-attr]
+        try:
+            parse_date(text, update.effective_message.date.date(), "2026-12-01")  # type: ignore[union-attr]
+        except UsageError as error:
+            await update.effective_message.reply_text(f"{error.problem} Try again.")  # type: ignore[union-attr]
+            return DUE
+        context.user_data["new_invoice"]["due"] = text  # type: ignore[index]
+        await update.effective_message.reply_text("The customer's name?")  # type: ignore[union-attr]
+        return CUSTOMER
+
+    async def add_customer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        name = (update.effective_message.text or "").replace('"', "").strip()  # type: ignore[union-attr]
+        draft = context.user_data["new_invoice"]  # type: ignore[index]
+        draft["customer"] = name
+        summary = f"Add invoice {draft['number']}: {draft['amount']}, due {draft['due']}, customer {name}?"
+        await update.effective_message.reply_text(summary, reply_markup=InlineKeyboardMarkup([[  # type: ignore[union-attr]
+            InlineKeyboardButton("✅ Add it", callback_data="add:yes"), InlineKeyboardButton("✖ Cancel", callback_data="add:no")]]))
+        return CONFIRM
+
+    async def add_confirm(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        query = update.callback_query
+        assert query is not None
+        await query.answer()
+        draft = context.user_data.pop("new_invoice", {})  # type: ignore[union-attr]
+        if query.data == "add:no":
+            await query.edit_message_text("Cancelled; nothing was added.")
+            return ConversationHandler.END
+        await query.edit_message_reply_markup(None)
+        await self.run_text(update, f"/add {draft['number']} {draft['amount']} {draft['due']} \"{draft['customer']}\"")
+        return ConversationHandler.END
+
+    async def add_cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        context.user_data.pop("new_invoice", None)  # type: ignore[union-attr]
+        await update.effective_message.reply_text("Cancelled; nothing was added.")  # type: ignore[union-attr]
+        return ConversationHandler.END
+
+
+def without_bot_name(text: str) -> str:
+    """`/add@CollectBot INV-1 …` → `/add INV-1 …`."""
+    head, _, rest = text.strip().partition(" ")
+    return f"{head.split('@', 1)[0]} {rest}".strip()
+
+
+def build_platform(core: Core, settings: Settings) -> TelegramPlatform:
+    return TelegramPlatform(core, settings)

@@ -1,0 +1,221 @@
+"""collectbot on Telegram, end to end: the real python-telegram-bot application (built by the same
+code `collectbot run` uses) polls a local Bot API stand-in, as users would use it."""
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+import aiohttp
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from bot.clock import MovableClock
+from bot.config import Settings
+from bot.models import LadderStep, StepState
+from bot.telegram import TelegramPlatform, build_platform
+from bot.telegram.render import render_messages
+from handlers.core import Core
+from handlers.reply import Facts, Reply
+from scheduling.notifier import TELEGRAM_LIMITS
+from scheduling.scheduler import Scheduler
+from bot.bootstrap import build_scheduler
+from tests.conftest import OSLO
+from tests.support import ChatDriver
+from tests.telegram_standin import BOT_USERNAME, TelegramStandIn, User, parse_html
+
+BOB = User(111, "Bob", "bob_sales")
+STRANGER = User(999, "Mallory", "mallory")
+GROUP = -100500
+
+
+@pytest.fixture
+async def standin() -> AsyncIterator[TelegramStandIn]:
+    server = TelegramStandIn()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+def telegram_settings(settings: Settings, standin: TelegramStandIn, **extra: object) -> Settings:
+    return settings.model_copy(update={
+        "telegram_bot_token": standin.token, "telegram_api_base_url": standin.base_url,
+        "telegram_file_base_url": standin.file_base_url, "telegram_poll_timeout": 1, **extra,
+    })
+
+
+@pytest.fixture
+async def telegram(core: Core, settings: Settings, standin: TelegramStandIn) -> AsyncIterator[TelegramPlatform]:
+    platform = build_platform(core, telegram_settings(settings, standin))
+    await platform.start()
+    yield platform
+    await platform.stop()
+
+
+@pytest.fixture
+def tg_scheduler(core: Core, telegram: TelegramPlatform) -> Scheduler:
+    scheduler = build_scheduler(core.services)
+    scheduler.attach(telegram.notifier, TELEGRAM_LIMITS)
+    return scheduler
+
+
+async def last_text(standin: TelegramStandIn, chat_id: int, contains: str) -> dict:
+    return await standin.wait_for(lambda: next((m for m in reversed(standin.sent_to(chat_id)) if contains in m.get("text", "")), None))
+
+
+async def link_bob(team: ChatDriver, standin: TelegramStandIn) -> None:
+    team.say("alice", "/team invite @bob")
+    code = dict(team.last.blocks[0].items)["Code"]  # type: ignore[union-attr,arg-type]
+    await standin.say(BOB, f"/start {code}")
+    await last_text(standin, BOB.id, "your account is linked")
+
+
+async def test_bob_links_his_account_with_an_invite_and_adds_an_invoice(team: ChatDriver, standin: TelegramStandIn,
+                                                                        telegram: TelegramPlatform) -> None:
+    team.say("alice", "/team invite @bob")
+    facts = dict(team.last.blocks[0].items)  # type: ignore[union-attr,arg-type]
+    assert facts["Telegram link"] == f"https://t.me/{BOT_USERNAME}?start={facts['Code']}"
+    await standin.say(BOB, f"/start {facts['Code']}")
+    welcome = await last_text(standin, BOB.id, "Welcome, @bob")
+    assert welcome["entities"][0]["type"] == "bold"
+    await standin.say(BOB, "/add INV-1042 1200.50 EUR 2026-12-10 Acme Trading Ltd")
+    added = await last_text(standin, BOB.id, "Added invoice INV-1042")
+    assert "Customer: Acme Trading Ltd" in added["text"] and "€1,200.50" in added["text"]
+    menus = standin.calls_of("setMyCommands")
+    assert {call.params.get("language_code") for call in menus} == {None, "en", "ru", "nb"}
+    assert any(command["command"] == "add" for command in menus[0].params["commands"])
+
+
+async def test_a_stranger_is_told_how_to_join(standin: TelegramStandIn, team: ChatDriver, telegram: TelegramPlatform) -> None:
+    await standin.say(STRANGER, "/list")
+    refusal = await last_text(standin, STRANGER.id, "not on team")
+    assert "/team add" in refusal["text"]
+
+
+async def test_ping_arrives_in_html_with_buttons_and_done_edits_it(
+    team: ChatDriver, standin: TelegramStandIn, telegram: TelegramPlatform, tg_scheduler: Scheduler,
+    clock: MovableClock, engine: Engine,
+) -> None:
+    await link_bob(team, standin)
+    await standin.say(BOB, '/add INV-7 500 EUR 2026-12-10 "<b>Evil</b> & Co"')
+    await last_text(standin, BOB.id, "Added invoice INV-7")
+    clock.set(datetime(2026, 12, 7, 10, 0, tzinfo=OSLO))
+    assert await tg_scheduler.fire_due() == 1
+    await tg_scheduler.flush()
+    ping = await last_text(standin, BOB.id, "Step 1 for INV-7")
+    assert "<b>Evil</b> & Co" in ping["text"], "user text shown literally, not as markup"
+    bold = [ping["text"][e["offset"]:e["offset"] + e["length"]] for e in ping.get("entities", []) if e["type"] == "bold"]
+    assert "Evil" not in bold
+    labels = [b["text"] for row in ping["reply_markup"]["inline_keyboard"] for b in row]
+    assert labels[:5] == ["✅ Done", "💶 Paid", "📅 Promised", "⚖ Dispute", "⏰ Snooze 2h"]
+    await standin.press(BOB, ping, "Done")
+    await last_text(standin, BOB.id, "Marked done on INV-7")
+    edited = standin.messages[(BOB.id, ping["message_id"])]
+    assert "✔ Marked done on INV-7" in edited["text"] and "by Bob" in edited["text"]
+    assert "reply_markup" not in edited, "the answered ping loses its buttons"
+    assert standin.calls_of("answerCallbackQuery")
+    with Session(engine) as session:
+        first = session.exec(select(LadderStep).where(LadderStep.position == 1)).one()
+        assert first.state == StepState.ACKNOWLEDGED
+
+
+async def test_promised_asks_for_the_date_with_a_forced_reply(
+    team: ChatDriver, standin: TelegramStandIn, telegram: TelegramPlatform, tg_scheduler: Scheduler, clock: MovableClock,
+) -> None:
+    await link_bob(team, standin)
+    await standin.say(BOB, "/add INV-8 900 EUR 2026-12-10 Acme")
+    await last_text(standin, BOB.id, "Added invoice INV-8")
+    clock.set(datetime(2026, 12, 7, 10, 0, tzinfo=OSLO))
+    await tg_scheduler.fire_due()
+    await tg_scheduler.flush()
+    ping = await last_text(standin, BOB.id, "Step 1 for INV-8")
+    await standin.press(BOB, ping, "Promised")
+    prompt = await last_text(standin, BOB.id, "Which date did they promise")
+    assert standin.last_markup == {"force_reply": True, "selective": True}
+    await standin.say(BOB, "2026-12-15", reply_to=prompt["message_id"])
+    await last_text(standin, BOB.id, "Promise recorded on INV-8")
+    assert "Promise recorded" in standin.messages[(BOB.id, ping["message_id"])]["text"]
+
+
+async def test_guided_add_asks_step_by_step_and_can_be_cancelled(team: ChatDriver, standin: TelegramStandIn,
+                                                                 telegram: TelegramPlatform) -> None:
+    await link_bob(team, standin)
+    for answer, question in (("/add", "What is its number"), ("INV-9", "The amount"), ("12,00,0", "Try again"),
+                             ("1200.50 EUR", "The due date"), ("2026-02-30", "Try again"), ("2026-12-20", "customer's name")):
+        await standin.say(BOB, answer)
+        await last_text(standin, BOB.id, question)
+    await standin.say(BOB, "Fjord & Sons AS")
+    confirm = await last_text(standin, BOB.id, "Add invoice INV-9")
+    await standin.press(BOB, confirm, "Add it")
+    added = await last_text(standin, BOB.id, "Added invoice INV-9")
+    assert "Fjord & Sons AS" in added["text"]
+    await standin.say(BOB, "/add")
+    await last_text(standin, BOB.id, "What is its number")
+    await standin.say(BOB, "/cancel")
+    await last_text(standin, BOB.id, "Cancelled; nothing was added")
+
+
+async def test_in_a_group_only_members_get_answers_and_private_facts_stay_private(
+    team: ChatDriver, standin: TelegramStandIn, telegram: TelegramPlatform
+) -> None:
+    await link_bob(team, standin)
+    await standin.say(STRANGER, "/list", chat_id=GROUP)
+    await standin.say(BOB, "/list@OtherBot", chat_id=GROUP)
+    await standin.say(BOB, f"/today@{BOT_USERNAME}", chat_id=GROUP)
+    moved = await last_text(standin, GROUP, "private chat")
+    assert len(standin.sent_to(GROUP)) == 1, "the stranger and the command for another bot got no answer"
+    assert f"https://t.me/{BOT_USERNAME}" in moved["text"]
+    await standin.say(BOB, f"/help@{BOT_USERNAME}", chat_id=GROUP)
+    await last_text(standin, GROUP, "What I can do")
+
+
+async def test_a_429_is_waited_out_and_the_message_still_arrives(team: ChatDriver, standin: TelegramStandIn,
+                                                                 telegram: TelegramPlatform) -> None:
+    await link_bob(team, standin)
+    standin.fail_next.append(("sendMessage", 429, "Too Many Requests: retry after 1", 1))
+    await standin.say(BOB, "/help")
+    await standin.wait_for(lambda: any("What I can do" in m.get("text", "") for m in standin.sent_to(BOB.id)), timeout=8)
+
+
+def test_long_replies_are_split_under_4096_characters_never_inside_a_tag() -> None:
+    reply = Reply(title="Many facts", blocks=[Facts(tuple((f"Invoice <{n}>", "x & y " * 30) for n in range(200)))])
+    messages = render_messages(reply)
+    assert len(messages) > 1
+    for message in messages:
+        assert len(message) <= 4096
+        text, _ = parse_html(message)
+        assert text
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def test_webhook_mode_accepts_only_updates_with_the_secret_token(
+    team: ChatDriver, core: Core, settings: Settings, standin: TelegramStandIn
+) -> None:
+    port = free_port()
+    platform = build_platform(core, telegram_settings(
+        settings, standin, telegram_webhook_url=f"http://127.0.0.1:{port}/telegram", telegram_webhook_secret="s3cret",
+        telegram_webhook_port=port))
+    await platform.start()
+    try:
+        assert standin.webhook_url == f"http://127.0.0.1:{port}/telegram"
+        update = {"update_id": 1, "message": {"message_id": 1, "date": 0, "chat": {"id": STRANGER.id, "type": "private"},
+                                              "from": STRANGER.as_json(), "text": "/start",
+                                              "entities": [{"type": "bot_command", "offset": 0, "length": 6}]}}
+        async with aiohttp.ClientSession() as http:
+            forged = await http.post(f"http://127.0.0.1:{port}/telegram", json=update,
+                                     headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"})
+            assert forged.status == 403
+            genuine = await http.post(f"http://127.0.0.1:{port}/telegram", json=update,
+                                      headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"})
+            assert genuine.status == 200
+        await last_text(standin, STRANGER.id, "Hello, I'm collectbot")
+    finally:
+        await platform.stop()
+        await asyncio.sleep(0)
