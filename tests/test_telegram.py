@@ -18,7 +18,7 @@ from bot.models import LadderStep, StepState
 from bot.telegram import TelegramPlatform, build_platform
 from bot.telegram.render import render_messages
 from handlers.core import Core
-from handlers.reply import Facts, Reply
+from handlers.reply import Attachment, Facts, Reply
 from scheduling.notifier import TELEGRAM_LIMITS
 from scheduling.scheduler import Scheduler
 from bot.bootstrap import build_scheduler
@@ -219,3 +219,28 @@ async def test_webhook_mode_accepts_only_updates_with_the_secret_token(
     finally:
         await platform.stop()
         await asyncio.sleep(0)
+
+
+async def test_a_ping_whose_send_fails_is_kept_and_delivered_on_retry(
+    team: ChatDriver, standin: TelegramStandIn, telegram: TelegramPlatform, tg_scheduler: Scheduler, clock: MovableClock,
+) -> None:
+    await link_bob(team, standin)
+    await standin.say(BOB, "/add INV-11 300 EUR 2026-12-10 Acme")
+    await last_text(standin, BOB.id, "Added invoice INV-11")
+    standin.fail_next.append(("sendMessage", 502, "Bad Gateway", None))
+    clock.set(datetime(2026, 12, 7, 10, 0, tzinfo=OSLO))
+    assert await tg_scheduler.fire_due() == 1
+    await tg_scheduler.flush()
+    assert not any("Step 1 for INV-11" in m["text"] for m in standin.sent_to(BOB.id))
+    await asyncio.sleep(1.1)  # the send queue's first retry pause
+    await tg_scheduler.flush()
+    await last_text(standin, BOB.id, "Step 1 for INV-11")
+    assert len([m for m in standin.sent_to(BOB.id) if "Step 1 for INV-11" in m["text"]]) == 1
+
+
+async def test_files_go_out_as_photos_and_documents(standin: TelegramStandIn, telegram: TelegramPlatform) -> None:
+    reply = Reply(title="Aging chart", files=[Attachment("aging.png", b"\x89PNG...", "image/png", kind="photo"),
+                                              Attachment("casefile.html", b"<html></html>", "text/html")])
+    await telegram.send_reply(BOB.id, reply)
+    assert [call.method for call in standin.calls if call.method in ("sendPhoto", "sendDocument")] == ["sendPhoto", "sendDocument"]
+    assert standin.calls_of("sendDocument")[0].params["document"] == ("casefile.html", b"<html></html>")
