@@ -5,6 +5,7 @@ import asyncio
 import getpass
 import logging
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -94,6 +95,42 @@ def migrate() -> None:
     settings = load_settings()
     build_runtime(settings)
     err.print(f"Database at {settings.database_url} is up to date.")
+
+
+@app.command("import")
+def import_file(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="The CSV file."),
+    as_: str = typer.Option(None, "--as", help="Who imports (default: your login name); the default owner."),
+    commit: bool = typer.Option(False, "--commit", help="Store the good rows (without it: a dry run only)."),
+) -> None:
+    """Import invoices from a CSV file: checks every row, then (with --commit) stores all good rows at once."""
+    from rich.progress import Progress
+
+    from bot.console.chat import console_sender
+    from handlers.errors import NotAllowed, UsageError
+    from handlers.grammar import IncomingFile
+    from handlers.importing import import_at
+
+    runtime = build_runtime(load_settings())
+    upload = IncomingFile(path.name, path.read_bytes(), "text/csv")
+    with Progress(console=err, transient=True) as progress:
+        tasks: dict[str, int] = {}
+
+        def report(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = progress.add_task(phase.capitalize(), total=total or None)
+            progress.update(tasks[phase], completed=done, total=total or None)
+
+        try:
+            checked, stored = runtime.core.within(console_sender(as_ or default_identity()),
+                                                  lambda ctx: import_at(ctx, upload, commit, report))
+        except (UsageError, NotAllowed) as error:
+            err.print(f"[red]{getattr(error, 'problem', error)}[/red]")
+            raise typer.Exit(1) from None
+    for line, reason in checked.errors:
+        typer.echo(f"{path.name}:{line}: {reason}")
+    typer.echo(f"{checked.total} rows: {len(checked.new)} new, {checked.unchanged} unchanged, {len(checked.errors)} with problems.")
+    typer.echo(f"Imported {stored} invoices." if commit else "Dry run: nothing stored. Add --commit to import the good rows.")
 
 
 ladders_app = typer.Typer(help="Ladder policies: the steps, their timing and who does them.", no_args_is_help=True)

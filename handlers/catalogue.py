@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from handlers import agenda, changes, invoices, ladders, outcomes, reports, team
+from handlers import agenda, changes, importing, invoices, ladders, outcomes, reports, team
 from handlers.context import Context
 from handlers.grammar import Command
 from handlers.reply import Reply
@@ -52,6 +52,9 @@ def build_catalogue(extra: list[CommandSpec] | None = None) -> dict[str, Command
                     changes.CHANGE_EXAMPLE, changes.change_invoice),
         CommandSpec("ladders", "The ladder policies and their steps", "/ladders [name]", ladders.LADDERS_EXAMPLE,
                     ladders.list_ladders, group="Answering pings"),
+        CommandSpec("import", "Add many invoices from a CSV file: a dry run first, then all good rows at once",
+                    "/import with a CSV attached (columns: number, customer, amount, currency, issue date, due date, owner, "
+                    "collector, customer country, ladder)", importing.IMPORT_EXAMPLE, importing.import_command),
         CommandSpec("done", "A ladder step was carried out (the note goes to the history)", "/done <invoice-no> [note]",
                     outcomes.DONE_EXAMPLE, outcomes.done, group="Answering pings"),
         CommandSpec("promise", "The customer promised to pay by a date: the ladder waits, then checks",

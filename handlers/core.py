@@ -4,6 +4,8 @@ from __future__ import annotations
 import difflib
 import logging
 import uuid
+from collections.abc import Callable
+from typing import TypeVar
 from dataclasses import replace
 
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +20,7 @@ from handlers.people import create_first_admin, find_by_handle, find_sender, lin
 from handlers.reply import Reply, error_reply
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class Core:
@@ -79,11 +82,28 @@ class Core:
             callback()
         return reply
 
-    def _run(self, session: Session, sender: Sender, command: Command, spec: CommandSpec) -> Reply:
-        now = self.services.clock.now()
-        team = ensure_team(session, self.services)
-        ctx = Context(session=session, services=self.services, team=team, sender=sender, now=now)
+    def within(self, sender: Sender, work: Callable[[Context], T]) -> T:
+        """Run `work` as the sender, in one transaction, outside the chat (the command line's
+        bulk import); errors propagate to the caller."""
+        with Session(self.services.engine, expire_on_commit=False) as session:
+            ctx = self._context(session, sender)
+            if ctx.actor is None:
+                raise NotAllowed(f"{sender.display_name} is not on team {ctx.team.name}.")
+            result = work(ctx)
+            session.commit()
+        for callback in self.services.after_commit:
+            callback()
+        return result
+
+    def _context(self, session: Session, sender: Sender) -> Context:
+        ctx = Context(session=session, services=self.services, team=ensure_team(session, self.services), sender=sender,
+                      now=self.services.clock.now())
         ctx.actor = identify(ctx)
+        return ctx
+
+    def _run(self, session: Session, sender: Sender, command: Command, spec: CommandSpec) -> Reply:
+        ctx = self._context(session, sender)
+        team = ctx.team
         if ctx.actor is None and spec.access is not Access.ANYONE:
             raise NotAllowed(
                 f"Sorry, you are not on team {team.name} yet, so I can't help with /{spec.verb}. "

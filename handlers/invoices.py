@@ -27,10 +27,10 @@ SHOW_EXAMPLE = "/show INV-1042"
 PAID_EXAMPLE = "/paid INV-1042 or /paid INV-1042 500"
 ADD_OPTIONS = ("collector", "ladder", "country", "contact")
 LIST_LIMIT = 30
-_INVOICE_NUMBER = re.compile(r"^[\w][\w./#-]{0,63}$", re.UNICODE)
+INVOICE_NUMBER = re.compile(r"^[\w][\w./#-]{0,63}$", re.UNICODE)
 _SPACE_GROUP = re.compile(r"^\d{3}(?:[.,]\d+)?$")
 _FIRST_GROUP = re.compile(r"^\d{1,3}$")
-_COUNTRIES = frozenset(code for code in Locale("en").territories if len(code) == 2 and code.isalpha())
+COUNTRIES = frozenset(code for code in Locale("en").territories if len(code) == 2 and code.isalpha())
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def parse_new_invoice(command: Command, ctx: Context) -> NewInvoice:
             ADD_EXAMPLE,
         )
     number = words.pop(0)
-    if not _INVOICE_NUMBER.match(number):
+    if not INVOICE_NUMBER.match(number):
         raise UsageError(
             f"{number!r} is not a usable invoice number: use up to 64 letters, digits and . / # - _", ADD_EXAMPLE
         )
@@ -94,7 +94,7 @@ def parse_new_invoice(command: Command, ctx: Context) -> NewInvoice:
     collector_ref = command.option("collector")
     collector = resolve_mention(ctx.session, ctx.team, collector_ref.lstrip("@"), ADD_EXAMPLE) if collector_ref else None
     country = (command.option("country") or ctx.team.default_country).upper()
-    if country not in _COUNTRIES:
+    if country not in COUNTRIES:
         raise UsageError(f"{country!r} is not an ISO country code; use two letters such as NO, SE, DE or US.", ADD_EXAMPLE + " country=NO")
     return NewInvoice(
         number=number,

@@ -6,7 +6,7 @@ steps change together or not at all.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from sqlmodel import col, select
@@ -15,11 +15,13 @@ from bot.models import Instalment, Invoice, InvoiceStatus, LadderStep, Person, R
 from handlers.context import Context, Services
 from handlers.errors import UsageError
 from scheduling import course
+from scheduling.due_table import insert_steps
 from scheduling.planning import Assignee, PlannedStep, plan
 from scheduling.policies import LadderPolicy
 from scheduling.working_hours import hours_of
 
 DEFAULT_PROMISE_GRACE = 1
+BULK_CHUNK = 5000
 
 
 class LadderKeeper:
@@ -70,6 +72,25 @@ class LadderKeeper:
             if step.position <= done:
                 ctx.session.expunge(step)
 
+    def invoices_added(self, ctx: Context, invoices: Sequence[Invoice]) -> None:
+        """Plan many new invoices at once (bulk import): one insert per chunk of steps."""
+        people: dict[tuple[int, int | None], dict[str, Assignee]] = {}
+        countries: dict[int, str] = {}
+        rows: list[dict[str, object]] = []
+        for invoice in invoices:
+            key = (invoice.owner_id, invoice.collector_id)
+            if key not in people:
+                people[key] = self.people_for(ctx, invoice)
+            if invoice.customer_id not in countries:
+                countries[invoice.customer_id] = course.country_of(ctx.session, invoice)
+            planned = plan(self.policy(invoice.ladder), due_date=invoice.due_date, added_at=invoice.created_at, now=ctx.now,
+                           country=countries[invoice.customer_id], people=people[key])
+            rows.extend(step_row(invoice, step) for step in planned)
+            if len(rows) >= BULK_CHUNK:
+                insert_steps(ctx.session.connection(), rows)
+                rows = []
+        insert_steps(ctx.session.connection(), rows)
+
     def close(self, ctx: Context, invoice: Invoice) -> None:
         """Paid or cancelled: every step not yet delivered is cancelled at once; pings waiting for
         an answer are answered by the payment."""
@@ -117,22 +138,17 @@ def instalment_number(step: LadderStep) -> int:
     return int(step.name.split()[1])
 
 
-def stored_step(invoice: Invoice, step: PlannedStep) -> LadderStep:
-    return LadderStep(
-        invoice_id=invoice.id,  # type: ignore[arg-type]
-        position=step.position,
-        name=step.name,
-        action=step.action,
-        responsible_role=step.responsible_role,
-        responsible_id=step.responsible_id,
-        stage=step.stage,
-        tone=step.tone,
-        instruction=step.instruction,
-        ack_within_seconds=step.ack_within_seconds,
-        due_at=step.due_at,
-        state=StepState(step.state),
-        deadline=step.deadline,
+def step_row(invoice: Invoice, step: PlannedStep) -> dict[str, object]:
+    return dict(
+        invoice_id=invoice.id, position=step.position, name=step.name, action=step.action,
+        responsible_role=step.responsible_role, responsible_id=step.responsible_id, stage=step.stage, tone=step.tone,
+        instruction=step.instruction, ack_within_seconds=step.ack_within_seconds, due_at=step.due_at,
+        state=StepState(step.state), deadline=step.deadline, kind=StepKind.LADDER, attempts=0, nudges=0, retries=0,
     )
+
+
+def stored_step(invoice: Invoice, step: PlannedStep) -> LadderStep:
+    return LadderStep(**step_row(invoice, step))  # type: ignore[arg-type]
 
 
 def promise_grace_days(services: Services, ladder: str) -> int:

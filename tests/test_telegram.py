@@ -244,3 +244,15 @@ async def test_files_go_out_as_photos_and_documents(standin: TelegramStandIn, te
     await telegram.send_reply(BOB.id, reply)
     assert [call.method for call in standin.calls if call.method in ("sendPhoto", "sendDocument")] == ["sendPhoto", "sendDocument"]
     assert standin.calls_of("sendDocument")[0].params["document"] == ("casefile.html", b"<html></html>")
+
+
+async def test_a_csv_sent_with_import_as_caption_is_checked_then_imported(
+    team: ChatDriver, standin: TelegramStandIn, telegram: TelegramPlatform
+) -> None:
+    await link_bob(team, standin)
+    csv = b"number,customer,amount,due date\nT-1,Acme,100,2026-12-10\nT-2,Beta,oops,2026-12-10\n"
+    await standin.send_document(BOB, "invoices.csv", csv, caption="/import")
+    checked = await last_text(standin, BOB.id, "Checked invoices.csv")
+    assert "line 3:" in checked["text"]
+    await standin.press(BOB, checked, "Import 1 invoices")
+    await last_text(standin, BOB.id, "Imported 1 invoice from invoices.csv")

@@ -1,0 +1,271 @@
+"""Bulk intake: a CSV of invoices, checked in a dry run (every bad row with its line and reason),
+then stored in one transaction — all good rows or nothing. Importing the same file again changes
+nothing: rows are matched on the invoice number.
+
+Columns (header names are case- and space-insensitive): number, customer, amount, currency,
+issue date, due date, owner, collector, customer country, ladder. Comma or semicolon separated,
+UTF-8 with or without a byte-order mark.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+
+from bot.models import Customer, Event, Invoice, Person
+from handlers.context import Context
+from handlers.dates import parse_date
+from handlers.errors import UsageError
+from handlers.grammar import Command, IncomingFile
+from handlers.invoices import COUNTRIES, INVOICE_NUMBER, name_key
+from handlers.money import check_amount, format_money, parse_amount, parse_currency
+from handlers.reply import BulletList, Button, Facts, Reply
+
+IMPORT_EXAMPLE = "/import (with a CSV file attached)"
+REQUIRED = ("number", "customer", "amount", "due_date")
+ALIASES = {
+    "invoice": "number", "invoice_no": "number", "invoice_number": "number", "no": "number",
+    "customer_name": "customer", "client": "customer", "sum": "amount", "total": "amount",
+    "due": "due_date", "issued": "issue_date", "issue": "issue_date", "country": "customer_country",
+    "salesperson": "owner",
+}
+COLUMNS = ("number", "customer", "amount", "currency", "issue_date", "due_date", "owner", "collector",
+           "customer_country", "ladder")
+SHOWN_ERRORS = 25
+CACHE_SECONDS = 3600
+CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    number: str
+    customer: str
+    amount: Decimal
+    currency: str
+    issue_date: date | None
+    due_date: date
+    owner_id: int
+    collector_id: int | None
+    country: str
+    ladder: str
+
+
+@dataclass
+class Checked:
+    digest: str
+    filename: str
+    new: list[Row]
+    unchanged: int
+    errors: list[tuple[int, str]]
+
+    @property
+    def total(self) -> int:
+        return len(self.new) + self.unchanged + len(self.errors)
+
+
+_waiting: dict[str, tuple[float, IncomingFile]] = {}
+"""Files checked in a dry run, kept (for an hour) until the user confirms the import."""
+
+
+def import_command(command: Command, ctx: Context) -> Reply:
+    confirm = command.option("confirm")
+    if command.files:
+        upload = command.files[0]
+    elif confirm:
+        cached = _waiting.get(confirm)
+        if cached is None or time.monotonic() - cached[0] > CACHE_SECONDS:
+            raise UsageError("I no longer have that file; please send it again with /import as the caption.", IMPORT_EXAMPLE)
+        upload = cached[1]
+    else:
+        raise UsageError("Attach a CSV file to /import (columns: " + ", ".join(COLUMNS) + ").", IMPORT_EXAMPLE)
+    checked = check_file(ctx, upload)
+    if not confirm:
+        _waiting[checked.digest] = (time.monotonic(), upload)
+        return dry_run_reply(checked)
+    if confirm != checked.digest:
+        raise UsageError("That confirmation is for another file; send the file again.", IMPORT_EXAMPLE)
+    stored = store(ctx, checked)
+    _waiting.pop(confirm, None)
+    return Reply(title=f"Imported {stored} invoice{'s' if stored != 1 else ''} from {upload.filename}", blocks=[Facts((
+        ("New", str(stored)), ("Unchanged", str(checked.unchanged)), ("Skipped (bad rows)", str(len(checked.errors))),
+    ))]).say("Their ladders are planned; /list shows them.")
+
+
+def dry_run_reply(checked: Checked) -> Reply:
+    reply = Reply(title=f"Checked {checked.filename}: {checked.total} rows (nothing imported yet)", blocks=[Facts((
+        ("Ready to import", str(len(checked.new))),
+        ("Already here, unchanged", str(checked.unchanged)),
+        ("Rows with problems", str(len(checked.errors))),
+    ))])
+    if checked.errors:
+        shown = [f"line {line}: {reason}" for line, reason in checked.errors[:SHOWN_ERRORS]]
+        if len(checked.errors) > SHOWN_ERRORS:
+            shown.append(f"… and {len(checked.errors) - SHOWN_ERRORS} more")
+        reply.add(BulletList(tuple(shown), title="Problems"))
+    if checked.new:
+        skip = f", skipping {len(checked.errors)} bad" if checked.errors else ""
+        reply.buttons.append(Button(f"Import {len(checked.new)} invoices{skip}", f"import confirm={checked.digest}"))
+        reply.say("Press the button (or send /import confirm=… as shown) to store the good rows in one go; "
+                  "fix the bad rows and send the file again to add them later — rows already imported stay unchanged.")
+    else:
+        reply.say("There is nothing new to import.")
+    return reply
+
+
+def read_rows(upload: IncomingFile) -> Iterator[tuple[int, dict[str, str]]]:
+    try:
+        text = upload.content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UsageError(f"{upload.filename} is not UTF-8 text; save it as CSV UTF-8.", IMPORT_EXAMPLE) from None
+    sample = text[:4096]
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    header = next(reader, None)
+    if not header:
+        raise UsageError(f"{upload.filename} is empty.", IMPORT_EXAMPLE)
+    columns = [canonical(name) for name in header]
+    missing = [name for name in REQUIRED if name not in columns]
+    if missing:
+        raise UsageError(f"{upload.filename} has no column {', '.join(missing)}; the columns are: {', '.join(COLUMNS)}.",
+                         IMPORT_EXAMPLE)
+    for values in reader:
+        if not any(value.strip() for value in values):
+            continue
+        yield reader.line_num, {column: value.strip() for column, value in zip(columns, values, strict=False)}
+
+
+def canonical(name: str) -> str:
+    key = "_".join(name.strip().lower().replace("-", " ").split())
+    return ALIASES.get(key, key)
+
+
+def check_file(ctx: Context, upload: IncomingFile, progress: Callable[[int], None] | None = None) -> Checked:
+    people = {p.handle: p.id for p in ctx.session.exec(select(Person).where(Person.team_id == ctx.team.id, Person.active == True))}  # noqa: E712
+    existing = {
+        number.lower(): (amount, currency, due)
+        for number, amount, currency, due in ctx.session.exec(
+            select(Invoice.number, Invoice.amount, Invoice.currency, Invoice.due_date).where(Invoice.team_id == ctx.team.id))
+    }
+    checked = Checked(hashlib.sha256(upload.content).hexdigest()[:16], upload.filename, [], 0, [])
+    seen: dict[str, int] = {}
+    for count, (line, values) in enumerate(read_rows(upload), start=1):
+        if progress and count % 1000 == 0:
+            progress(count)
+        try:
+            row = check_row(ctx, line, values, people)
+        except UsageError as error:
+            checked.errors.append((line, error.problem))
+            continue
+        key = row.number.lower()
+        if key in seen:
+            checked.errors.append((line, f"invoice {row.number} appears twice in the file (first on line {seen[key]})"))
+            continue
+        seen[key] = line
+        if key in existing:
+            if existing[key] == (row.amount, row.currency, row.due_date):
+                checked.unchanged += 1
+            else:
+                checked.errors.append((line, f"invoice {row.number} is already here with other details; change it with /change "
+                                             "or /paid rather than by importing"))
+            continue
+        checked.new.append(row)
+    return checked
+
+
+def check_row(ctx: Context, line: int, values: dict[str, str], people: dict[str, int]) -> Row:
+    number = values.get("number", "")
+    if not INVOICE_NUMBER.match(number):
+        raise UsageError(f"{number!r} is not a usable invoice number (letters, digits and . / # - _)")
+    customer = values.get("customer", "")
+    if not customer or len(customer) > 200:
+        raise UsageError("the customer's name is missing or longer than 200 characters")
+    currency = parse_currency(values.get("currency") or ctx.team.default_currency)
+    amount = check_amount(parse_amount(values.get("amount", "")), currency, ctx.services.settings.max_invoice_amount)
+    due_date = parse_date(values.get("due_date", ""), ctx.today, "2026-12-01")
+    issue_date = parse_date(values["issue_date"], ctx.today, "2026-11-01") if values.get("issue_date") else None
+    if issue_date and issue_date > due_date:
+        raise UsageError("the issue date is after the due date")
+    owner_handle = values.get("owner", "").lstrip("@").lower()
+    if owner_handle and owner_handle not in people:
+        raise UsageError(f"@{owner_handle} is not on the team")
+    collector_handle = values.get("collector", "").lstrip("@").lower()
+    if collector_handle and collector_handle not in people:
+        raise UsageError(f"@{collector_handle} is not on the team")
+    country = (values.get("customer_country") or ctx.team.default_country).upper()
+    if country not in COUNTRIES:
+        raise UsageError(f"{country!r} is not an ISO country code (e.g. NO, SE, DE)")
+    ladder = values.get("ladder") or ctx.team.default_ladder
+    if ctx.services.ladders and ladder not in ctx.services.ladders:
+        raise UsageError(f"there is no ladder {ladder!r} (ladders: {', '.join(sorted(ctx.services.ladders))})")
+    return Row(line, number, customer, amount, currency, issue_date, due_date,
+               people[owner_handle] if owner_handle else ctx.person.id,  # type: ignore[arg-type]
+               people[collector_handle] if collector_handle else None, country, ladder)
+
+
+def store(ctx: Context, checked: Checked, progress: Callable[[int], None] | None = None) -> int:
+    """All new rows in the command's transaction, in bulk; their ladders are planned by the
+    invoice hooks (in bulk when a hook offers `invoices_added`)."""
+    session = ctx.session
+    customers = {c.name_key: c.id for c in session.exec(select(Customer).where(Customer.team_id == ctx.team.id))}
+    new_customers: dict[str, dict[str, object]] = {}
+    for row in checked.new:
+        key = name_key(row.customer)
+        if key not in customers and key not in new_customers:
+            new_customers[key] = dict(team_id=ctx.team.id, name=row.customer, name_key=key, country=row.country, created_at=ctx.now)
+    for chunk in chunks(list(new_customers.values())):
+        session.execute(sa.insert(Customer), chunk)
+    if new_customers:
+        customers.update({c.name_key: c.id for c in session.exec(select(Customer).where(Customer.team_id == ctx.team.id))})
+    invoice_rows = [dict(
+        team_id=ctx.team.id, number=row.number, customer_id=customers[name_key(row.customer)], amount=row.amount,
+        balance=row.amount, currency=row.currency, issue_date=row.issue_date, due_date=row.due_date, owner_id=row.owner_id,
+        collector_id=row.collector_id, ladder=row.ladder, created_at=ctx.now,
+    ) for row in checked.new]
+    done = 0
+    for chunk in chunks(invoice_rows):
+        session.execute(sa.insert(Invoice), chunk)
+        done += len(chunk)
+        if progress:
+            progress(done)
+    numbers = {row.number for row in checked.new}
+    invoices = [i for i in session.exec(select(Invoice).where(Invoice.team_id == ctx.team.id, col(Invoice.created_at) == ctx.now))
+                if i.number in numbers]
+    events = [dict(team_id=ctx.team.id, invoice_id=i.id, actor_id=ctx.person.id, kind="added", at=ctx.now,
+                   summary=f"added {i.number}: {format_money(i.amount, i.currency, ctx.locale)} due {i.due_date.isoformat()} "
+                           f"(imported from {checked.filename})",
+                   details={"amount": str(i.amount), "currency": i.currency, "due_date": i.due_date.isoformat(),
+                            "file": checked.filename}) for i in invoices]
+    for chunk in chunks(events):
+        session.execute(sa.insert(Event), chunk)
+    for hook in ctx.services.invoice_hooks:
+        bulk = getattr(hook, "invoices_added", None)
+        if bulk is not None:
+            bulk(ctx, invoices)
+        else:
+            for invoice in invoices:
+                hook.invoice_changed(ctx, invoice)
+    return len(invoices)
+
+
+def chunks(rows: list[dict[str, object]], size: int = CHUNK) -> Iterator[list[dict[str, object]]]:
+    for start in range(0, len(rows), size):
+        yield rows[start:start + size]
+
+
+def import_at(ctx: Context, upload: IncomingFile, commit: bool, progress: Callable[[str, int, int], None]) -> tuple[Checked, int]:
+    """The command line's path: the same checks and storage, with progress reports."""
+    checked = check_file(ctx, upload, lambda n: progress("checking", n, 0))
+    stored = store(ctx, checked, lambda n: progress("storing", n, len(checked.new))) if commit and checked.new else 0
+    return checked, stored
