@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from handlers import agenda, changes, importing, invoices, ladders, outcomes, reports, team
+from handlers import agenda, casefile, changes, importing, invoices, ladders, outcomes, reports, team
 from handlers.context import Context
 from handlers.grammar import Command
 from handlers.reply import Reply
@@ -55,6 +55,10 @@ def build_catalogue(extra: list[CommandSpec] | None = None) -> dict[str, Command
         CommandSpec("import", "Add many invoices from a CSV file: a dry run first, then all good rows at once",
                     "/import with a CSV attached (columns: number, customer, amount, currency, issue date, due date, owner, "
                     "collector, customer country, ladder)", importing.IMPORT_EXAMPLE, importing.import_command),
+        CommandSpec("history", "An invoice's full timeline: steps, pings (on time or late), answers, payments, drafts",
+                    "/history <invoice-no>", casefile.HISTORY_EXAMPLE, casefile.history),
+        CommandSpec("casefile", "The dossier for the lawyers: a self-contained HTML file with every contact",
+                    "/casefile <invoice-no>", casefile.CASEFILE_EXAMPLE, casefile.casefile),
         CommandSpec("done", "A ladder step was carried out (the note goes to the history)", "/done <invoice-no> [note]",
                     outcomes.DONE_EXAMPLE, outcomes.done, group="Answering pings"),
         CommandSpec("promise", "The customer promised to pay by a date: the ladder waits, then checks",

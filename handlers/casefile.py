@@ -1,0 +1,68 @@
+"""/history (the full timeline in chat) and /casefile (the dossier for the legal handover: a
+self-contained HTML file with the invoice, the customer, the amounts and every contact)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlmodel import select
+
+from bot.models import Event, Instalment, Person
+from handlers.context import Context
+from handlers.dates import show_date, show_moment
+from handlers.errors import UsageError
+from handlers.grammar import Command
+from handlers.invoice_lookup import customer_of, days_label, find_invoice
+from handlers.money import format_money
+from handlers.reply import Attachment, BulletList, Reply
+from handlers.timeline import timeline
+
+HISTORY_EXAMPLE = "/history INV-1042"
+CASEFILE_EXAMPLE = "/casefile INV-1042"
+HISTORY_LIMIT = 60
+TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                        autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
+
+
+def history(command: Command, ctx: Context) -> Reply:
+    if not command.words:
+        raise UsageError("Which invoice? Give its number.", HISTORY_EXAMPLE)
+    invoice = find_invoice(ctx, command.words[0], HISTORY_EXAMPLE)
+    entries = timeline(ctx, invoice)
+    shown = entries[-HISTORY_LIMIT:]
+    lines = tuple(f"{show_moment(e.at, ctx.timezone, ctx.locale)} · {e.who} · {e.text}" for e in shown)
+    reply = Reply(title=f"History of {invoice.number} ({len(entries)} entries)", private=True)
+    if len(entries) > len(shown):
+        reply.say(f"The latest {len(shown)} of {len(entries)}; /casefile {invoice.number} has them all.")
+    return reply.add(BulletList(lines))
+
+
+def casefile(command: Command, ctx: Context) -> Reply:
+    if not command.words:
+        raise UsageError("Which invoice? Give its number.", CASEFILE_EXAMPLE)
+    invoice = find_invoice(ctx, command.words[0], CASEFILE_EXAMPLE)
+    customer = customer_of(ctx.session, invoice)
+    people = {p.id: p for p in ctx.session.exec(select(Person).where(Person.team_id == ctx.team.id))}
+    owner = people.get(invoice.owner_id)
+    collector = people.get(invoice.collector_id) if invoice.collector_id else None
+    entries = timeline(ctx, invoice)
+    drafts = list(ctx.session.exec(select(Event).where(Event.invoice_id == invoice.id, Event.kind == "draft")))
+    instalments = list(ctx.session.exec(select(Instalment).where(Instalment.invoice_id == invoice.id)))
+    money = lambda amount: format_money(amount, invoice.currency, ctx.locale)  # noqa: E731
+    html = TEMPLATES.get_template("casefile.html.j2").render(
+        team=ctx.team.name, invoice=invoice, customer=customer, owner=owner, collector=collector,
+        amount=money(invoice.amount), balance=money(invoice.balance), paid=money(invoice.amount - invoice.balance),
+        due=show_date(invoice.due_date, ctx.locale), issued=show_date(invoice.issue_date, ctx.locale) if invoice.issue_date else None,
+        overdue=days_label(invoice.due_date, ctx.today),
+        promised=show_date(invoice.promised_date, ctx.locale) if invoice.promised_date else None,
+        entries=[(show_moment(e.at, ctx.timezone, ctx.locale), e.who, e.kind, e.text) for e in entries],
+        contacts=[e for e in entries if e.kind in ("ping", "answer", "done", "no_answer", "no_contact", "promise", "letter")],
+        drafts=[(show_moment(d.at, ctx.timezone, ctx.locale), d.summary, d.details) for d in drafts],
+        instalments=[(i.sequence, show_date(i.due_date, ctx.locale), money(i.amount)) for i in instalments],
+        generated=show_moment(ctx.now, ctx.timezone, ctx.locale), author=ctx.person.display_name,
+    )
+    return Reply(
+        title=f"Case file for {invoice.number}", private=True,
+        files=[Attachment(f"casefile-{invoice.number}.html", html.encode("utf-8"), "text/html")],
+    ).say(f"Everything on {invoice.number} for the lawyers: the invoice, {customer.name}, the amounts and "
+          f"{len(entries)} dated entries. Open it in a browser; print it to PDF if a paper copy is needed.")
