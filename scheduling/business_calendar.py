@@ -95,3 +95,19 @@ def next_working_slot(moment: datetime, hours: WorkingHours) -> datetime:
                 return moment.astimezone(timezone.utc)
         day += timedelta(days=1)
     raise ValueError(f"no working slot within {SEARCH_DAYS} days for working hours {hours}")
+
+
+def add_working_time(moment: datetime, duration: timedelta, hours: WorkingHours) -> datetime:
+    """The moment when `duration` of the person's working time has passed after `moment`
+    (evenings, days off and holidays do not count)."""
+    remaining = duration
+    current = next_working_slot(moment, hours)
+    for _ in range(SEARCH_DAYS * 2):
+        day = current.astimezone(ZoneInfo(hours.zone)).date()
+        end = local_moment(day, hours.end, hours.zone)
+        available = end - current
+        if remaining <= available:
+            return current + remaining
+        remaining -= available
+        current = next_working_slot(end, hours)
+    raise ValueError(f"{duration} of working time does not fit within {SEARCH_DAYS} days for {hours}")

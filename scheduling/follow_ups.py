@@ -7,16 +7,19 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
-from bot.models import Event, Invoice, LadderStep, Person, StepKind, StepState
+from bot.models import Event, Invoice, LadderStep, Person, StepKind, StepState, Team
 from scheduling import course
+from scheduling.business_calendar import add_working_time
+from scheduling.working_hours import hours_of
 
 ANSWERED_BY_FOLLOW_UP = (StepKind.NUDGE, StepKind.ESCALATION)
 
 
-def follow_up_unanswered(engine: Engine, now: datetime) -> int:
+def follow_up_unanswered(engine: Engine, now: datetime, round_the_clock: frozenset[str] = frozenset()) -> int:
     """Add a nudge or an escalation step for every delivered ping whose answer window (once, then
-    twice) has passed; returns how many were added. Safe to run on several instances at once:
-    the `nudges` counter is advanced with a conditional update."""
+    twice) has passed; returns how many were added. The window counts the responsible person's
+    working time, except on ladders in `round_the_clock` (those that ignore working hours). Safe to
+    run on several instances at once: the `nudges` counter is advanced with a conditional update."""
     added = 0
     with Session(engine) as session:
         overdue = session.exec(
@@ -29,14 +32,19 @@ def follow_up_unanswered(engine: Engine, now: datetime) -> int:
             )
         ).all()
         for step in overdue:
-            window = timedelta(seconds=step.ack_within_seconds)
-            if step.sent_at + window * (step.nudges + 1) > now:  # type: ignore[operator]
-                continue
             invoice = session.get(Invoice, step.invoice_id)
-            if invoice is None or not claim_follow_up(session, step):
+            if invoice is None:
                 continue
             person = session.get(Person, step.responsible_id) if step.responsible_id else session.get(Person, invoice.owner_id)
             assert person is not None
+            window = timedelta(seconds=step.ack_within_seconds) * (step.nudges + 1)
+            assert step.sent_at is not None
+            if invoice.ladder in round_the_clock:
+                answer_by = step.sent_at + window
+            else:
+                answer_by = add_working_time(step.sent_at, window, hours_of(person, session.get(Team, invoice.team_id)))
+            if answer_by > now or not claim_follow_up(session, step):
+                continue
             if step.nudges == 1:
                 nudge(session, invoice, step, person, now)
             else:

@@ -66,6 +66,7 @@ class Scheduler:
         batch: int = 1000,
         lookahead: timedelta = timedelta(milliseconds=500),
         draft_for: DraftFor | None = None,
+        round_the_clock: frozenset[str] = frozenset(),
     ) -> None:
         self.engine = engine
         self.clock = clock
@@ -75,6 +76,8 @@ class Scheduler:
         self.batch = batch
         self.lookahead = lookahead
         self.draft_for = draft_for
+        self.round_the_clock = round_the_clock
+        """Ladders that ignore working hours: their answer windows run round the clock."""
         self.queues: dict[str, SendQueue] = {}
         self.catch_all: str | None = None
         self.stats = HandoffStats()
@@ -167,7 +170,7 @@ class Scheduler:
 
     async def follow_up(self) -> int:
         """Repeat unanswered pings once, then escalate them to a manager (see follow_ups)."""
-        return await asyncio.to_thread(follow_up_unanswered, self.engine, self.clock.now())
+        return await asyncio.to_thread(follow_up_unanswered, self.engine, self.clock.now(), self.round_the_clock)
 
     def _claim_and_route(self, horizon: datetime) -> tuple[list[Routed], datetime | None]:
         """Claim every pending step due by `horizon` and find where each goes; also the next due time."""

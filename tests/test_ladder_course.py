@@ -137,7 +137,6 @@ async def test_dispute_pauses_the_ladder_and_brings_the_manager_in(
 async def test_unanswered_ping_is_repeated_then_escalated_to_the_manager(
     team: ChatDriver, engine: Engine, clock: MovableClock, scheduler: Scheduler, notifier: RecordingNotifier
 ) -> None:
-    team.say("bob", "/team")
     team.say("alice", "/team set @carol manager=@alice")
     add_acme(team)
     await deliver_at(scheduler, clock, PRE_DUE_CALL)
@@ -145,19 +144,24 @@ async def test_unanswered_ping_is_repeated_then_escalated_to_the_manager(
     await deliver_at(scheduler, clock, DUE_NOON)
     clock.set(DUE_NOON + timedelta(hours=3, minutes=59))
     assert await scheduler.follow_up() == 0
-    clock.set(DUE_NOON + timedelta(hours=4))
+    clock.set(DUE_NOON + timedelta(hours=4))  # four working hours: Thursday 16:00
     assert await scheduler.follow_up() == 1
     await deliver_at(scheduler, clock, clock.now())
     assert "No answer yet" in notifier.texts("carol")[-1]
-    clock.set(DUE_NOON + timedelta(hours=8))
+    clock.set(datetime(2026, 12, 10, 23, 0, tzinfo=OSLO))
+    assert await scheduler.follow_up() == 0, "evening hours do not count"
+    clock.set(datetime(2026, 12, 11, 12, 0, tzinfo=OSLO))  # 8 working hours: 5 on Thursday, 3 on Friday
     assert await scheduler.follow_up() == 1
     await deliver_at(scheduler, clock, clock.now())
     assert notifier.sent[-1][0] == "alice"
     assert "has not answered" in notifier.texts("alice")[-1]
     [escalated] = events(engine, "escalated")
     assert escalated.summary.startswith("escalated to @alice: @carol did not answer")
-    clock.set(DUE_NOON + timedelta(hours=20))
-    assert await scheduler.follow_up() == 0, "one repeat, one escalation, then quiet"
+    clock.set(datetime(2026, 12, 20, 12, 0, tzinfo=OSLO))
+    await scheduler.follow_up()
+    due_call = steps(engine, "INV-7")[1]
+    assert due_call.name == "Due date call" and due_call.nudges == 2
+    assert len(events(engine, "escalated")) == 1, "one repeat, one escalation, then quiet for that step"
 
 
 async def test_answering_in_time_stops_the_follow_up(team: ChatDriver, engine: Engine, clock: MovableClock,

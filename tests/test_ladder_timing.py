@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduling.business_calendar import WorkingHours, add_business_days, next_working_slot
+from scheduling.business_calendar import WorkingHours, add_business_days, add_working_time, next_working_slot
 from scheduling.planning import Assignee, PlannedStep, plan
 from scheduling.policies import LadderPolicy, PolicyError, load_policies
 
@@ -83,6 +83,16 @@ def test_a_step_on_a_day_off_moves_to_the_next_working_day() -> None:
     christmas_eve_evening = datetime(2026, 12, 24, 18, 0, tzinfo=OSLO)
     standard = WorkingHours("Europe/Oslo", country="NO")
     assert next_working_slot(christmas_eve_evening, standard).astimezone(OSLO).date() == date(2026, 12, 28)
+
+
+def test_answer_windows_count_working_hours_across_a_weekend_and_a_holiday() -> None:
+    oslo_office = WorkingHours("Europe/Oslo", country="NO")
+    friday_afternoon = datetime(2027, 5, 14, 15, 0, tzinfo=OSLO)
+    answer_by = add_working_time(friday_afternoon, timedelta(hours=4), oslo_office)
+    assert answer_by.astimezone(OSLO).replace(tzinfo=None) == datetime(2027, 5, 18, 11, 0), \
+        "2 h on Friday, the weekend and Monday 17 May (Constitution Day, Whit Monday) off, 2 h on Tuesday"
+    evening = datetime(2026, 12, 10, 20, 0, tzinfo=OSLO)
+    assert add_working_time(evening, timedelta(hours=1), oslo_office).astimezone(OSLO).replace(tzinfo=None) == datetime(2026, 12, 11, 10, 0)
 
 
 def test_business_day_arithmetic_in_both_directions() -> None:
