@@ -256,3 +256,45 @@ async def test_a_csv_sent_with_import_as_caption_is_checked_then_imported(
     assert "line 3:" in checked["text"]
     await standin.press(BOB, checked, "Import 1 invoices")
     await last_text(standin, BOB.id, "Imported 1 invoice from invoices.csv")
+
+
+async def test_pressing_paid_on_a_ping_cancels_the_pending_steps_and_edits_the_ping(
+    team: ChatDriver, standin: TelegramStandIn, telegram: TelegramPlatform, tg_scheduler: Scheduler,
+    clock: MovableClock, engine: Engine,
+) -> None:
+    await link_bob(team, standin)
+    await standin.say(BOB, "/add INV-12 750 EUR 2026-12-10 Acme")
+    await last_text(standin, BOB.id, "Added invoice INV-12")
+    clock.set(datetime(2026, 12, 7, 10, 0, tzinfo=OSLO))
+    await tg_scheduler.fire_due()
+    await tg_scheduler.flush()
+    ping = await last_text(standin, BOB.id, "Step 1 for INV-12")
+    await standin.press(BOB, ping, "Paid")
+    await last_text(standin, BOB.id, "Invoice INV-12 is paid in full")
+    assert "✔ Invoice INV-12 is paid in full — by Bob" in standin.messages[(BOB.id, ping["message_id"])]["text"]
+    with Session(engine) as session:
+        states = {step.state for step in session.exec(select(LadderStep)) if step.position > 1}
+    assert states == {StepState.CANCELLED}
+
+
+async def test_a_burst_of_pings_through_a_429_storm_loses_none(
+    team: ChatDriver, standin: TelegramStandIn, telegram: TelegramPlatform, tg_scheduler: Scheduler, clock: MovableClock,
+) -> None:
+    await link_bob(team, standin)
+    for n in range(12):
+        await standin.say(BOB, f"/add BURST-{n} 100 EUR 2026-12-10 Customer {n}")
+    await last_text(standin, BOB.id, "Added invoice BURST-11")
+    for _ in range(3):
+        standin.fail_next.append(("sendMessage", 429, "Too Many Requests: retry after 1", 1))
+    clock.set(datetime(2026, 12, 7, 10, 0, tzinfo=OSLO))
+    assert await tg_scheduler.fire_due() == 12
+    await tg_scheduler.flush()
+    for _ in range(10):
+        delivered = " ".join(m["text"] for m in standin.sent_to(BOB.id))
+        if all(f"BURST-{n} " in delivered for n in range(12)):
+            break
+        await asyncio.sleep(1.1)
+        await tg_scheduler.flush()
+    pings = [m["text"] for m in standin.sent_to(BOB.id) if "— step 1: Friendly reminder call" in m["text"]]
+    assert all(any(f"BURST-{n} · Customer {n}" in text for text in pings) for n in range(12)), "every ping arrived"
+    assert sum(text.count("— step 1: Friendly reminder call") for text in pings) == 12, "and none twice"
