@@ -8,6 +8,8 @@ from bot.config import Settings
 from bot.database import create_database_engine, upgrade_schema
 from handlers.context import Services
 from handlers.core import Core
+from handlers.drafts import ping_draft
+from phrasebook.book import load_phrasebook
 from scheduling.ladder_keeper import LadderKeeper
 from scheduling.policies import load_policies
 from scheduling.scheduler import Scheduler
@@ -18,7 +20,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, engine: En
     upgrade_schema(engine)
     ladders = load_policies(settings.ladders_dir)
     return Services(engine=engine, clock=clock or SystemClock(), settings=settings, ladders=ladders,
-                    invoice_hooks=[LadderKeeper(ladders)])
+                    invoice_hooks=[LadderKeeper(ladders)], phrasebook=load_phrasebook(settings.phrasebook_dir))
 
 
 def build_core(services: Services) -> Core:
@@ -28,6 +30,6 @@ def build_core(services: Services) -> Core:
 def build_scheduler(services: Services) -> Scheduler:
     """The scheduler for these services; every committed command re-arms its timer."""
     round_the_clock = frozenset(name for name, policy in services.ladders.items() if policy.ignores_working_hours)
-    scheduler = Scheduler(services.engine, services.clock, round_the_clock=round_the_clock)
+    scheduler = Scheduler(services.engine, services.clock, round_the_clock=round_the_clock, draft_for=ping_draft(services))
     services.after_commit.append(scheduler.poke)
     return scheduler

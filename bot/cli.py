@@ -34,15 +34,17 @@ def load_settings() -> Settings:
 def build_runtime(settings: Settings) -> "Runtime":
     """The runtime, or a clear refusal when a ladder file is malformed."""
     from bot.runtime import Runtime
+    from phrasebook.book import PhrasebookError
     from scheduling.policies import PolicyError
 
     try:
         return Runtime.build(settings)
-    except PolicyError as error:
-        err.print("[red]Refusing to start: a ladder file is malformed.[/red]")
+    except (PolicyError, PhrasebookError) as error:
+        what = "ladders" if isinstance(error, PolicyError) else "phrasebook"
+        err.print(f"[red]Refusing to start: a {'ladder' if what == 'ladders' else 'phrasebook'} file is malformed.[/red]")
         for problem in error.problems:
             err.print(f"[red]  {problem}[/red]", highlight=False)
-        err.print("Fix the file (check with `collectbot ladders check`).")
+        err.print(f"Fix the file (check with `collectbot {what} check`).")
         raise typer.Exit(2) from None
 
 
@@ -152,6 +154,29 @@ def ladders_check() -> None:
     for policy in sorted(policies.values(), key=lambda p: p.name):
         typer.echo(f"{policy.name}: {len(policy.steps)} steps, working hours {policy.working_hours} — {policy.description}")
     typer.echo(f"{len(policies)} ladders OK.")
+
+
+phrasebook_app = typer.Typer(help="The phrasebook: drafts by stage, tone, channel and language.", no_args_is_help=True)
+app.add_typer(phrasebook_app, name="phrasebook")
+
+
+@phrasebook_app.command("check")
+def phrasebook_check() -> None:
+    """Validate the phrase files (syntax, variables, duplicates, full coverage in en, ru and nb)."""
+    from phrasebook.book import REQUIRED_LANGUAGES, PhrasebookError, load_phrasebook
+
+    settings = load_settings()
+    try:
+        book = load_phrasebook(settings.phrasebook_dir, required=REQUIRED_LANGUAGES)
+    except PhrasebookError as error:
+        for problem in error.problems:
+            err.print(f"[red]{problem}[/red]", highlight=False)
+        err.print(f"{len(error.problems)} problem(s).")
+        raise typer.Exit(1) from None
+    for language, counts in sorted(book.counts().items()):
+        typer.echo(f"{language}: {counts['stages']} stages × {counts['tones']} tones × {counts['channels']} channels, "
+                   f"{counts['variants']} variants")
+    typer.echo("Phrasebook OK.")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ class Settings(BaseSettings):
 
     database_url: str = DEFAULT_SQLITE_URL
     team_name: str = "Our company"
+    payment_details: str | None = None
     default_currency: str = "EUR"
     default_timezone: str = "Europe/Oslo"
     default_country: str = "NO"

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from handlers import agenda, casefile, changes, importing, invoices, ladders, outcomes, reports, team
+from handlers import agenda, casefile, changes, drafts, importing, invoices, ladders, outcomes, reports, team
 from handlers.context import Context
 from handlers.grammar import Command
 from handlers.reply import Reply
@@ -55,6 +55,11 @@ def build_catalogue(extra: list[CommandSpec] | None = None) -> dict[str, Command
         CommandSpec("import", "Add many invoices from a CSV file: a dry run first, then all good rows at once",
                     "/import with a CSV attached (columns: number, customer, amount, currency, issue date, due date, owner, "
                     "collector, customer country, ladder)", importing.IMPORT_EXAMPLE, importing.import_command),
+        CommandSpec("draft", "A courteous draft for an invoice, by stage, tone, channel and language",
+                    "/draft <invoice-no> [stage] [tone] [call|message|letter] [en|ru|nb]", drafts.DRAFT_EXAMPLE,
+                    drafts.draft_command),
+        CommandSpec("phrasebook", "What the phrasebook holds; admins reload it after editing its files",
+                    "/phrasebook [reload]", drafts.PHRASEBOOK_EXAMPLE, drafts.phrasebook_command),
         CommandSpec("history", "An invoice's full timeline: steps, pings (on time or late), answers, payments, drafts",
                     "/history <invoice-no>", casefile.HISTORY_EXAMPLE, casefile.history),
         CommandSpec("casefile", "The dossier for the lawyers: a self-contained HTML file with every contact",

@@ -16,6 +16,7 @@ from handlers.dates import local_today
 
 if TYPE_CHECKING:
     from handlers.catalogue import CommandSpec
+    from phrasebook.book import Phrasebook
     from scheduling.policies import LadderPolicy
 
 LOCALES = {"en": "en", "ru": "ru", "nb": "nb"}
@@ -52,6 +53,7 @@ class Services:
     """Called after a command's transaction commits (the scheduler re-arms its timer there)."""
     catalogue: dict[str, "CommandSpec"] = field(default_factory=dict)
     ladders: dict[str, "LadderPolicy"] = field(default_factory=dict)
+    phrasebook: "Phrasebook | None" = None
     bot_usernames: dict[str, str] = field(default_factory=dict)
     """The bot's own name per platform, learned at start (for links such as t.me/<bot>)."""
 

@@ -250,8 +250,10 @@ class Scheduler:
         deliverable = due_table.still_deliverable(self.engine, step_ids, self.instance)
         if not deliverable:
             return None
-        with Session(self.engine) as session:
-            return compose_ping(session, sorted(deliverable), self.clock.now(), failures, self.draft_for)
+        with Session(self.engine, expire_on_commit=False) as session:
+            reply = compose_ping(session, sorted(deliverable), self.clock.now(), failures, self.draft_for)
+            session.commit()  # the drafts picked are recorded in the history
+            return reply
 
     async def _confirm(self, step_ids: list[int]) -> None:
         await asyncio.to_thread(due_table.mark_sent, self.engine, step_ids, self.clock.now())

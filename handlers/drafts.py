@@ -1,0 +1,209 @@
+"""/draft and /phrasebook, and the draft every ping carries.
+
+The stage follows the invoice's place on its ladder unless asked; the tone follows the step, then
+the customer, then "neutral". The same customer never gets the same wording twice in a row for a
+stage, tone, channel and language: each pick is recorded in the invoice's history, which is also
+what rotation reads.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from bot.models import Customer, Event, Invoice, InvoiceStatus, LadderStep, Person, StepState, Team
+from handlers.context import Context, Services
+from handlers.dates import local_today
+from handlers.errors import NotAllowed, UsageError
+from handlers.grammar import Command
+from handlers.invoice_lookup import customer_of, find_invoice
+from handlers.pings import DraftFor
+from handlers.reply import BulletList, Button, DraftText, Reply, Table
+from phrasebook.book import CHANNELS, STAGES, TONES, Phrasebook, PhrasebookError, Rendered, load_phrasebook
+from phrasebook.facts import draft_facts
+from scheduling.business_calendar import add_business_days
+
+DRAFT_EXAMPLE = "/draft INV-1042 or /draft INV-1042 final formal letter ru"
+PHRASEBOOK_EXAMPLE = "/phrasebook or /phrasebook reload"
+STAGE_ALIASES = {
+    "pre": "pre_due", "predue": "pre_due", "courtesy": "pre_due", "due": "due_today", "today": "due_today",
+    "first": "first_reminder", "reminder": "first_reminder", "repeat": "repeat_reminder", "again": "repeat_reminder",
+    "promise": "broken_promise", "broken": "broken_promise", "final": "final_warning", "warning": "final_warning",
+    "legal": "legal_handover", "lawyer": "legal_handover", "thanks": "thank_you", "thankyou": "thank_you",
+}
+CHANNEL_ALIASES = {"script": "call", "phone": "call", "email": "message", "mail": "message", "chat": "message"}
+CHANNEL_OF_ACTION = {"call": "call", "letter": "letter", "claim": "letter", "legal": "letter", "check-in": "message"}
+PAY_BY_BUSINESS_DAYS = 5
+OVERDUE_STAGES = ("first_reminder", "repeat_reminder", "broken_promise")
+HISTORY_WINDOW = 200
+
+
+def phrasebook_of(services: Services) -> Phrasebook:
+    if services.phrasebook is None:
+        raise UsageError("The phrasebook is not loaded; an admin can fix its files and run /phrasebook reload.", PHRASEBOOK_EXAMPLE)
+    return services.phrasebook
+
+
+def draft_command(command: Command, ctx: Context) -> Reply:
+    if not command.words:
+        raise UsageError("Which invoice? Give its number, then optionally a stage, tone, channel and language.", DRAFT_EXAMPLE)
+    book = phrasebook_of(ctx.services)
+    invoice = find_invoice(ctx, command.words[0], DRAFT_EXAMPLE)
+    customer = customer_of(ctx.session, invoice)
+    chosen = read_choices(command.words[1:], book)
+    step = current_step(ctx.session, invoice)
+    stage = chosen.get("stage") or stage_for(invoice, step, ctx.today)
+    tone = chosen.get("tone") or (step.tone if step and not chosen.get("stage") else None) or customer.tone or "neutral"
+    channel = chosen.get("channel") or (CHANNEL_OF_ACTION.get(step.action, "message") if step and not chosen.get("stage") else "message")
+    language = chosen.get("language") or (customer.language if customer.language in book.languages else None) or ctx.locale
+    if language not in book.languages:
+        language = "en"
+    rendered = write_draft(ctx.session, book, invoice=invoice, customer=customer, sender=ctx.person, team=ctx.team,
+                           stage=stage, tone=tone, channel=channel, language=language, now=ctx.now,
+                           deadline=step.deadline if step else None, payment_details=ctx.services.settings.payment_details)
+    reply = Reply(title=f"Draft for {invoice.number}: {stage.replace('_', ' ')} · {tone} · {channel} · {language}", private=True)
+    reply.add(DraftText(label=f"{channel.capitalize()} ({rendered.variant})", text=rendered.text, subject=rendered.subject))
+    base = f"draft {invoice.number} {stage}"
+    reply.buttons.append(Button("🔁 Other wording", f"{base} {tone} {channel} {language}"))
+    reply.buttons.extend(Button(f"🎚 {other.capitalize()}", f"{base} {other} {channel} {language}") for other in TONES if other != tone)
+    return reply
+
+
+def read_choices(words: tuple[str, ...] | list[str], book: Phrasebook) -> dict[str, str]:
+    chosen: dict[str, str] = {}
+    for word in words:
+        key = word.lower().replace("-", "_")
+        kind, value = classify(key, book)
+        if kind is None:
+            raise UsageError(
+                f"I don't know {word!r}. Stages: {', '.join(STAGES)}; tones: {', '.join(TONES)}; "
+                f"channels: {', '.join(CHANNELS)}; languages: {', '.join(book.languages)}.", DRAFT_EXAMPLE)
+        if kind in chosen:
+            raise UsageError(f"Give one {kind} only (got {chosen[kind]} and {value}).", DRAFT_EXAMPLE)
+        chosen[kind] = value
+    return chosen
+
+
+def classify(word: str, book: Phrasebook) -> tuple[str | None, str]:
+    if word in STAGES or word in STAGE_ALIASES:
+        return "stage", STAGE_ALIASES.get(word, word)
+    if word in TONES:
+        return "tone", word
+    if word in CHANNELS or word in CHANNEL_ALIASES:
+        return "channel", CHANNEL_ALIASES.get(word, word)
+    if word in book.languages:
+        return "language", word
+    return None, word
+
+
+def current_step(session: Session, invoice: Invoice) -> LadderStep | None:
+    """The step the invoice is at: the latest delivered one, else the next to come."""
+    delivered = session.exec(
+        select(LadderStep).where(LadderStep.invoice_id == invoice.id,
+                                 col(LadderStep.state).in_([StepState.SENT, StepState.SENDING, StepState.ACKNOWLEDGED]))
+        .order_by(col(LadderStep.due_at).desc())).first()
+    if delivered is not None:
+        return delivered
+    return session.exec(select(LadderStep).where(LadderStep.invoice_id == invoice.id, LadderStep.state == StepState.PENDING)
+                        .order_by(col(LadderStep.due_at))).first()
+
+
+def stage_for(invoice: Invoice, step: LadderStep | None, today: date) -> str:
+    if invoice.status == InvoiceStatus.PAID:
+        return "thank_you"
+    if step is not None:
+        return step.stage
+    overdue = (today - invoice.due_date).days
+    if overdue < 0:
+        return "pre_due"
+    if overdue == 0:
+        return "due_today"
+    return "first_reminder" if overdue <= 2 else "repeat_reminder"
+
+
+def write_draft(
+    session: Session, book: Phrasebook, *, invoice: Invoice, customer: Customer, sender: Person, team: Team, stage: str,
+    tone: str, channel: str, language: str, now: datetime, deadline: date | None, payment_details: str | None,
+) -> Rendered:
+    """Pick the next wording for this customer, fill it in and record it in the history."""
+    variants = book.variants(language, stage, tone, channel)
+    if not variants:
+        raise UsageError(f"The phrasebook has no {language} {stage}/{tone}/{channel} draft.", DRAFT_EXAMPLE)
+    last = last_variant(session, customer, stage, tone, channel, language)
+    ids = [variant.id for variant in variants]
+    variant = variants[(ids.index(last) + 1) % len(variants)] if last in ids else variants[0]
+    today = local_today(now, sender.timezone)
+    if deadline is None and stage in OVERDUE_STAGES:
+        deadline = add_business_days(today, PAY_BY_BUSINESS_DAYS, customer.country)
+    facts = draft_facts(invoice=invoice, customer=customer, sender=sender, team=team, language=language, today=today,
+                        deadline=deadline, payment_details=payment_details)
+    rendered = book.render(variant, facts)
+    session.add(Event(
+        team_id=invoice.team_id, invoice_id=invoice.id, actor_id=sender.id, kind="draft", at=now,
+        summary=f"draft {stage.replace('_', ' ')} · {tone} · {channel} · {language} ({variant.id})",
+        details={"stage": stage, "tone": tone, "channel": channel, "language": language, "variant": variant.id,
+                 "customer_id": customer.id, "subject": rendered.subject, "text": rendered.text},
+    ))
+    return rendered
+
+
+def last_variant(session: Session, customer: Customer, stage: str, tone: str, channel: str, language: str) -> str | None:
+    invoices = select(Invoice.id).where(Invoice.customer_id == customer.id)
+    recent = session.exec(select(Event).where(Event.kind == "draft", col(Event.invoice_id).in_(invoices))
+                          .order_by(col(Event.id).desc()).limit(HISTORY_WINDOW))
+    wanted: dict[str, Any] = {"stage": stage, "tone": tone, "channel": channel, "language": language}
+    for event in recent:
+        if all(event.details.get(key) == value for key, value in wanted.items()):
+            return str(event.details.get("variant"))
+    return None
+
+
+def ping_draft(services: Services) -> DraftFor:
+    """The draft a ping carries: the step's stage and tone, the channel its action needs, in the
+    pinged person's language."""
+    def draft_for(session: Session, step: LadderStep, invoice: Invoice, customer: Customer, person: Person,
+                  now: datetime) -> DraftText | None:
+        book = services.phrasebook
+        if book is None:
+            return None
+        team = session.get(Team, invoice.team_id)
+        assert team is not None
+        language = customer.language if customer.language in book.languages else person.language
+        language = language if language in book.languages else "en"
+        channel = CHANNEL_OF_ACTION.get(step.action, "message")
+        tone = step.tone if step.tone in TONES else "neutral"
+        stage = step.stage if step.stage in STAGES else "repeat_reminder"
+        rendered = write_draft(session, book, invoice=invoice, customer=customer, sender=person, team=team, stage=stage,
+                               tone=tone, channel=channel, language=language, now=now, deadline=step.deadline,
+                               payment_details=services.settings.payment_details)
+        return DraftText(label=f"Draft {channel} ({stage.replace('_', ' ')}, {tone})", text=rendered.text, subject=rendered.subject)
+    return draft_for
+
+
+def phrasebook_command(command: Command, ctx: Context) -> Reply:
+    if command.words and command.words[0].lower() == "reload":
+        return reload(ctx)
+    if command.words:
+        raise UsageError(f"/phrasebook takes nothing, or reload; not {command.words[0]!r}.", PHRASEBOOK_EXAMPLE)
+    book = phrasebook_of(ctx.services)
+    rows = []
+    for language, counts in sorted(book.counts().items()):
+        rows.append((language, str(counts["stages"]), str(counts["tones"]), str(counts["channels"]), str(counts["variants"])))
+    return Reply(title="Phrasebook").add(Table(("Language", "Stages", "Tones", "Channels", "Variants"), tuple(rows))).say(
+        f"Stages: {', '.join(STAGES)}. Tones: {', '.join(TONES)}. Channels: {', '.join(CHANNELS)}. "
+        "Ask for one with /draft <invoice> [stage] [tone] [channel] [language].")
+
+
+def reload(ctx: Context) -> Reply:
+    if not ctx.person.is_admin:
+        raise NotAllowed("Only admins can reload the phrasebook.")
+    try:
+        book = load_phrasebook(ctx.services.settings.phrasebook_dir)
+    except PhrasebookError as error:
+        shown = error.problems[:15] + ([f"… and {len(error.problems) - 15} more"] if len(error.problems) > 15 else [])
+        reply = Reply(title="The phrasebook files have problems; I kept the phrasebook in use", is_error=True)
+        return reply.add(BulletList(tuple(shown)))
+    ctx.services.phrasebook = book
+    total = sum(len(v) for v in book.entries.values())
+    return Reply(title="Phrasebook reloaded").say(f"{total} variants in {', '.join(book.languages)}.")

@@ -1,0 +1,248 @@
+"""The phrasebook: courteous drafts by stage, tone, channel and language, as Jinja2 templates in
+YAML files (`phrasebook/phrases/<language>/<stage>.yaml`).
+
+Loading validates everything up front and refuses a bad file with its path, line and reason:
+YAML or Jinja2 syntax errors, unknown variables, duplicate keys or variant ids, missing stage /
+tone / channel combinations, too few variants. Templates render in Jinja2's immutable sandbox with
+strict undefined: a template can read the facts it is given and nothing else.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jinja2 import StrictUndefined, TemplateSyntaxError, meta
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+BUILT_IN = Path(__file__).parent / "phrases"
+STAGES = ("pre_due", "due_today", "first_reminder", "repeat_reminder", "broken_promise", "final_warning",
+          "legal_handover", "thank_you")
+TONES = ("warm", "neutral", "firm", "formal")
+CHANNELS = ("call", "message", "letter")
+LETTER_PARTS = ("subject", "greeting", "body", "closing")
+VARIABLES = frozenset({
+    "customer", "contact_name", "invoice_number", "amount", "balance", "partially_paid", "currency", "due_date",
+    "days_overdue", "days_overdue_text", "days_until_due", "days_until_due_text", "deadline", "promised_date",
+    "our_company", "sender_name", "payment_details",
+})
+MIN_VARIANTS = {"en": 3}
+DEFAULT_MIN_VARIANTS = 2
+REQUIRED_LANGUAGES = ("en", "ru", "nb")
+
+ENVIRONMENT = ImmutableSandboxedEnvironment(undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                                            keep_trailing_newline=False, autoescape=False)
+
+
+@dataclass(frozen=True)
+class Variant:
+    id: str
+    parts: tuple[tuple[str, str], ...]
+    """(part name, template source): `text` for calls and messages; subject, greeting, body and
+    closing for letters."""
+    source: str
+    """file:line, for error messages and /phrasebook."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    variant: str
+    text: str
+    subject: str | None = None
+
+
+class PhrasebookError(ValueError):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class Phrasebook:
+    entries: dict[tuple[str, str, str, str], list[Variant]] = field(default_factory=dict)
+    """(language, stage, tone, channel) → its variants, in file order."""
+
+    @property
+    def languages(self) -> list[str]:
+        return sorted({language for language, *_ in self.entries})
+
+    def variants(self, language: str, stage: str, tone: str, channel: str) -> list[Variant]:
+        return self.entries.get((language, stage, tone, channel), [])
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Per language: stages, tones, channels present and the number of variants."""
+        summary: dict[str, dict[str, int]] = {}
+        for (language, stage, tone, channel), variants in self.entries.items():
+            row = summary.setdefault(language, {"variants": 0})
+            row["variants"] += len(variants)
+        for language in summary:
+            keys = [key for key in self.entries if key[0] == language]
+            summary[language].update(stages=len({k[1] for k in keys}), tones=len({k[2] for k in keys}),
+                                     channels=len({k[3] for k in keys}))
+        return summary
+
+    def render(self, variant: Variant, facts: Mapping[str, Any]) -> Rendered:
+        parts = {name: ENVIRONMENT.from_string(source).render(**facts).strip() for name, source in variant.parts}
+        if "text" in parts:
+            return Rendered(variant.id, tidy(parts["text"]))
+        text = "\n\n".join(tidy(parts[name]) for name in ("greeting", "body", "closing") if parts.get(name))
+        return Rendered(variant.id, text, tidy(parts["subject"]))
+
+
+def tidy(text: str) -> str:
+    """Templates with optional parts leave doubled spaces or blank lines; take them out."""
+    lines = [" ".join(line.split()) for line in text.strip().splitlines()]
+    tidied: list[str] = []
+    for line in lines:
+        if line or (tidied and tidied[-1]):
+            tidied.append(line)
+    return "\n".join(tidied).strip()
+
+
+# -- loading -------------------------------------------------------------------------------------
+
+def load_phrasebook(extra_dir: Path | None = None, *, required: Iterable[str] = ("en",)) -> Phrasebook:
+    """The built-in phrases plus those under `extra_dir` (same layout; a file there replaces the
+    built-in file of the same language and stage). Every language present must be complete, as
+    must the `required` ones. Raises PhrasebookError listing every problem."""
+    files: dict[tuple[str, str], Path] = {}
+    roots = [BUILT_IN] + ([extra_dir] if extra_dir else [])
+    for root in roots:
+        if not root.is_dir():
+            raise PhrasebookError([f"{root}: the phrasebook folder does not exist"])
+        for path in sorted(root.glob("*/*.yaml")):
+            files[(path.parent.name, path.stem)] = path
+    book = Phrasebook()
+    problems: list[str] = []
+    for (language, stage), path in sorted(files.items()):
+        problems.extend(load_file(book, path, language, stage))
+    problems.extend(coverage_problems(book, required))
+    if problems:
+        raise PhrasebookError(problems)
+    return book
+
+
+def load_file(book: Phrasebook, path: Path, language: str, stage: str) -> list[str]:
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        return [f"{path}:{line}: not valid YAML: {getattr(error, 'problem', error)}"]
+    problems: list[str] = []
+    if not isinstance(root, yaml.MappingNode):
+        return [f"{path}:1: a phrase file is a mapping with stage, language and tones"]
+    top = mapping(root, path, problems)
+    if stage not in STAGES:
+        problems.append(f"{path}:1: unknown stage {stage!r} (the file name); stages: {', '.join(STAGES)}")
+    for key, expected in (("stage", stage), ("language", language)):
+        node = top.get(key)
+        if node is None or scalar(node) != expected:
+            line = node.start_mark.line + 1 if node is not None else 1
+            problems.append(f"{path}:{line}: {key} must be {expected!r} (from the file's place: <language>/<stage>.yaml)")
+    tones = top.get("tones")
+    if not isinstance(tones, yaml.MappingNode):
+        return problems + [f"{path}:1: 'tones' must map each tone ({', '.join(TONES)}) to its channels"]
+    seen_ids: dict[str, int] = {}
+    for tone, channels_node in mapping(tones, path, problems).items():
+        where = f"{path}:{channels_node.start_mark.line + 1}"
+        if tone not in TONES:
+            problems.append(f"{where}: unknown tone {tone!r}; tones: {', '.join(TONES)}")
+            continue
+        if not isinstance(channels_node, yaml.MappingNode):
+            problems.append(f"{where}: tone {tone} must map channels ({', '.join(CHANNELS)}) to lists of variants")
+            continue
+        for channel, variants_node in mapping(channels_node, path, problems).items():
+            where = f"{path}:{variants_node.start_mark.line + 1}"
+            if channel not in CHANNELS:
+                problems.append(f"{where}: unknown channel {channel!r}; channels: {', '.join(CHANNELS)}")
+                continue
+            if not isinstance(variants_node, yaml.SequenceNode):
+                problems.append(f"{where}: {tone}/{channel} must be a list of variants")
+                continue
+            for item in variants_node.value:
+                variant = read_variant(item, path, channel, problems)
+                if variant is None:
+                    continue
+                line = item.start_mark.line + 1
+                if variant.id in seen_ids:
+                    problems.append(f"{path}:{line}: duplicate variant id {variant.id!r} (first on line {seen_ids[variant.id]})")
+                    continue
+                seen_ids[variant.id] = line
+                book.entries.setdefault((language, stage, tone, channel), []).append(variant)
+    return problems
+
+
+def mapping(node: yaml.MappingNode, path: Path, problems: list[str]) -> dict[str, yaml.Node]:
+    """A mapping node's items by key, reporting duplicate keys (YAML loaders silently keep the last)."""
+    items: dict[str, yaml.Node] = {}
+    for key_node, value_node in node.value:
+        key = scalar(key_node)
+        if key in items:
+            problems.append(f"{path}:{key_node.start_mark.line + 1}: duplicate key {key!r} "
+                            f"(first on line {items[key].start_mark.line + 1})")
+            continue
+        items[key] = value_node
+    return items
+
+
+def scalar(node: yaml.Node) -> str:
+    return str(node.value) if isinstance(node, yaml.ScalarNode) else ""
+
+
+def read_variant(node: yaml.Node, path: Path, channel: str, problems: list[str]) -> Variant | None:
+    line = node.start_mark.line + 1
+    if not isinstance(node, yaml.MappingNode):
+        problems.append(f"{path}:{line}: a variant is a mapping with an id and its text")
+        return None
+    fields = mapping(node, path, problems)
+    variant_id = scalar(fields.get("id", yaml.ScalarNode("tag:yaml.org,2002:str", "")))
+    if not variant_id:
+        problems.append(f"{path}:{line}: the variant has no id")
+        return None
+    wanted = LETTER_PARTS if channel == "letter" else ("text",)
+    unknown = sorted(set(fields) - set(wanted) - {"id"})
+    if unknown:
+        problems.append(f"{path}:{line}: variant {variant_id!r} has unknown field(s) {', '.join(unknown)}; "
+                        f"a {channel} has {', '.join(wanted)}")
+    parts = []
+    for part in wanted:
+        part_node = fields.get(part)
+        if part_node is None or not scalar(part_node).strip():
+            problems.append(f"{path}:{line}: variant {variant_id!r} is missing its {part}")
+            continue
+        source = scalar(part_node)
+        problems.extend(template_problems(source, f"{path}:{part_node.start_mark.line + 1}", variant_id, part))
+        parts.append((part, source))
+    return Variant(variant_id, tuple(parts), f"{path}:{line}")
+
+
+def template_problems(source: str, where: str, variant_id: str, part: str) -> list[str]:
+    try:
+        parsed = ENVIRONMENT.parse(source)
+    except TemplateSyntaxError as error:
+        return [f"{where}: variant {variant_id!r} {part}: template error on its line {error.lineno}: {error.message}"]
+    unknown = sorted(meta.find_undeclared_variables(parsed) - VARIABLES)
+    if unknown:
+        return [f"{where}: variant {variant_id!r} {part} uses unknown variable(s) {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(VARIABLES))}"]
+    return []
+
+
+def coverage_problems(book: Phrasebook, languages: Iterable[str]) -> list[str]:
+    problems: list[str] = []
+    counts: dict[str, int] = defaultdict(int)
+    for language in sorted(set(languages) | set(book.languages)):
+        minimum = MIN_VARIANTS.get(language, DEFAULT_MIN_VARIANTS)
+        for stage in STAGES:
+            for tone in TONES:
+                for channel in CHANNELS:
+                    have = len(book.variants(language, stage, tone, channel))
+                    counts[language] += have
+                    if have < minimum:
+                        problems.append(f"{BUILT_IN / language / (stage + '.yaml')}: {language} {stage}/{tone}/{channel} has "
+                                        f"{have} variant(s); at least {minimum} are needed")
+    return problems
