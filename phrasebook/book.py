@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 BUILT_IN = Path(__file__).parent / "phrases"
@@ -32,6 +33,17 @@ VARIABLES = frozenset({
 MIN_VARIANTS = {"en": 3}
 DEFAULT_MIN_VARIANTS = 2
 REQUIRED_LANGUAGES = ("en", "ru", "nb")
+SAMPLE_FACTS: dict[str, Any] = {
+    "customer": "Acme Trading Ltd", "contact_name": "Anna Berg", "invoice_number": "INV-1042", "amount": "€1,200.50",
+    "balance": "€700.50", "partially_paid": True, "currency": "EUR", "due_date": "December 1, 2026", "days_overdue": 5,
+    "days_overdue_text": "5 days", "days_until_due": 0, "days_until_due_text": "0 days", "deadline": "December 8, 2026",
+    "promised_date": "December 3, 2026", "our_company": "Nordlys AS", "sender_name": "Carol Collector",
+    "payment_details": "IBAN NO93 8601 1117 947",
+}
+SAMPLE_BARE_FACTS: dict[str, Any] = {**SAMPLE_FACTS, "contact_name": None, "partially_paid": False, "balance": "€1,200.50",
+                                     "deadline": None, "promised_date": None, "payment_details": None}
+"""Every variant is rendered with these at load, with and without the optional values, so a
+template that breaks (or prints "None") is refused before anyone needs it."""
 
 ENVIRONMENT = ImmutableSandboxedEnvironment(undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                                             keep_trailing_newline=False, autoescape=False)
@@ -85,11 +97,16 @@ class Phrasebook:
         return summary
 
     def render(self, variant: Variant, facts: Mapping[str, Any]) -> Rendered:
-        parts = {name: ENVIRONMENT.from_string(source).render(**facts).strip() for name, source in variant.parts}
+        parts = {name: compiled(source).render(**facts).strip() for name, source in variant.parts}
         if "text" in parts:
             return Rendered(variant.id, tidy(parts["text"]))
         text = "\n\n".join(tidy(parts[name]) for name in ("greeting", "body", "closing") if parts.get(name))
         return Rendered(variant.id, text, tidy(parts["subject"]))
+
+
+@lru_cache(maxsize=8192)
+def compiled(source: str) -> Template:
+    return ENVIRONMENT.from_string(source)
 
 
 def tidy(text: str) -> str:
@@ -115,6 +132,15 @@ def load_phrasebook(extra_dir: Path | None = None, *, required: Iterable[str] = 
             raise PhrasebookError([f"{root}: the phrasebook folder does not exist"])
         for path in sorted(root.glob("*/*.yaml")):
             files[(path.parent.name, path.stem)] = path
+    signature = tuple((key, str(path), path.stat().st_mtime_ns, path.stat().st_size) for key, path in sorted(files.items()))
+    return load_files(signature, tuple(required))
+
+
+@lru_cache(maxsize=8)
+def load_files(signature: tuple[tuple[tuple[str, str], str, int, int], ...], required: tuple[str, ...]) -> Phrasebook:
+    """Parsing and checking every template takes a while: files unchanged since the last load
+    (same paths, times and sizes) give the same phrasebook."""
+    files = {key: Path(path) for key, path, _, _ in signature}
     book = Phrasebook()
     problems: list[str] = []
     for (language, stage), path in sorted(files.items()):
@@ -172,6 +198,7 @@ def load_file(book: Phrasebook, path: Path, language: str, stage: str) -> list[s
                     problems.append(f"{path}:{line}: duplicate variant id {variant.id!r} (first on line {seen_ids[variant.id]})")
                     continue
                 seen_ids[variant.id] = line
+                problems.extend(render_problems(book, variant))
                 book.entries.setdefault((language, stage, tone, channel), []).append(variant)
     return problems
 
@@ -230,6 +257,18 @@ def template_problems(source: str, where: str, variant_id: str, part: str) -> li
         return [f"{where}: variant {variant_id!r} {part} uses unknown variable(s) {', '.join(unknown)}; "
                 f"known: {', '.join(sorted(VARIABLES))}"]
     return []
+
+
+def render_problems(book: Phrasebook, variant: Variant) -> list[str]:
+    problems = []
+    for label, facts in (("with every value", SAMPLE_FACTS), ("without the optional values", SAMPLE_BARE_FACTS)):
+        try:
+            rendered = book.render(variant, facts)
+        except Exception as error:  # noqa: BLE001 - any template failure is a problem in the file
+            return [f"{variant.source}: variant {variant.id!r} fails to render {label}: {error}"]
+        if "None" in f"{rendered.subject or ''} {rendered.text}":
+            problems.append(f"{variant.source}: variant {variant.id!r} prints 'None' {label}; guard the optional value")
+    return problems
 
 
 def coverage_problems(book: Phrasebook, languages: Iterable[str]) -> list[str]:
