@@ -18,7 +18,7 @@ from handlers.history import history_lines, record_event
 from handlers.invoice_lookup import customer_of, days_label, find_invoice, visible_invoices
 from handlers.money import check_amount, format_money, parse_amount, parse_currency
 from handlers.people import resolve_mention
-from handlers.reply import BulletList, Facts, Reply, Table
+from handlers.reply import BulletList, Button, Facts, Reply, Table
 
 ADD_USAGE = "/add <invoice-no> <amount> [currency] <due-date> <customer name…> [@owner] [collector=@person] [ladder=name] [country=XX]"
 ADD_EXAMPLE = "/add INV-1042 1200.50 EUR 2026-12-01 Acme Trading Ltd"
@@ -313,7 +313,8 @@ def record_payment(command: Command, ctx: Context) -> Reply:
     for hook in ctx.services.invoice_hooks:
         hook.invoice_changed(ctx, invoice)
     customer = customer_of(ctx.session, invoice)
-    return Reply(title=title, blocks=[Facts((
+    buttons = [Button("🙏 Thank-you draft", f"draft {invoice.number} thank_you")] if invoice.status == InvoiceStatus.PAID else []
+    return Reply(title=title, buttons=buttons, blocks=[Facts((
         ("Customer", customer.name),
         ("Paid now", shown_paid),
         ("Balance", money(ctx, invoice.balance, invoice.currency)),

@@ -3,6 +3,8 @@ language, and phrase files that are refused with file, line and reason when they
 from __future__ import annotations
 
 from datetime import date, datetime
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -168,3 +170,40 @@ async def test_each_ping_carries_a_draft_for_its_step(team: ChatDriver, clock: M
     [text] = notifier.texts("bob")
     assert "Draft call (pre due, warm)" in text and "INV-1" in text.split("Draft call", 1)[1]
     assert "draft pre due · warm · call" in team.say("bob", "/history INV-1")
+
+
+def test_the_shipped_phrasebook_is_complete_in_english_russian_and_norwegian() -> None:
+    book = load_phrasebook(required=REQUIRED_LANGUAGES)
+    assert book.languages == ["en", "nb", "ru"]
+    for language, minimum in (("en", 3), ("ru", 2), ("nb", 2)):
+        for stage in STAGES:
+            for tone in TONES:
+                for channel in CHANNELS:
+                    assert len(book.variants(language, stage, tone, channel)) >= minimum, (language, stage, tone, channel)
+
+
+def test_collectbot_phrasebook_check_reports_counts_or_problems(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    good = subprocess.run([sys.executable, "-m", "bot.cli", "phrasebook", "check"], capture_output=True, text=True,
+                          cwd=tmp_path, env=env, timeout=60)
+    assert good.returncode == 0, good.stderr
+    assert "ru: 8 stages × 4 tones × 3 channels, 192 variants" in good.stdout and "Phrasebook OK." in good.stdout
+    path = broken_copy(tmp_path / "extra", "Thanks so much for settling invoice {{ invoice_number }}!", "{{ oops }")
+    bad = subprocess.run([sys.executable, "-m", "bot.cli", "phrasebook", "check"], capture_output=True, text=True,
+                         cwd=tmp_path, env={**env, "PHRASEBOOK_DIR": str(tmp_path / "extra")}, timeout=60)
+    assert bad.returncode == 1 and f"{path}:" in bad.stderr and "template error" in bad.stderr
+
+
+def test_a_norwegian_draft_uses_norwegian_money_and_dates(team: ChatDriver) -> None:
+    team.say("bob", "/add INV-9 1200.50 EUR 2026-12-10 Fjord AS")
+    reply = team.say("bob", "/draft INV-9 first neutral letter nb")
+    assert "1 200,50 €" in reply.replace("\xa0", " ") and "10. desember 2026" in reply
+    russian = team.say("bob", "/draft INV-9 thanks formal message ru")
+    assert "thank you · formal · message · ru" in russian and "INV-9" in russian and "оплат" in russian
+
+
+def test_full_payment_offers_a_thank_you_draft(team: ChatDriver) -> None:
+    team.say("bob", "/add INV-3 100 EUR 2026-12-10 Acme")
+    team.say("bob", "/paid INV-3")
+    assert any(b.action == "draft INV-3 thank_you" for b in team.last.buttons)  # type: ignore[union-attr]
+    assert "thank you · warm" in team.press("bob", "draft INV-3 thank_you warm")
