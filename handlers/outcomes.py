@@ -355,4 +355,18 @@ def ping_buttons(invoice: Invoice, step: LadderStep) -> list[Button]:
     ]
     if step.action == "call":
         buttons.append(Button("📵 No answer", f"noanswer {number}"))
+    softer, firmer = neighbour_tones(step.tone)
+    if softer:
+        buttons.append(Button(f"🕊 {softer.capitalize()} draft", f"draft {number} {step.stage} {softer}"))
+    if firmer:
+        buttons.append(Button(f"🎚 {firmer.capitalize()} draft", f"draft {number} {step.stage} {firmer}"))
     return buttons
+
+
+def neighbour_tones(tone: str) -> tuple[str | None, str | None]:
+    """The draft tones one step softer and one step firmer than `tone`."""
+    order = ("warm", "neutral", "firm", "formal")
+    if tone not in order:
+        return None, None
+    index = order.index(tone)
+    return (order[index - 1] if index else None), (order[index + 1] if index + 1 < len(order) else None)
