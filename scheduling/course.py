@@ -46,13 +46,19 @@ def acknowledge(session: Session, invoice: Invoice, outcome: str, now: datetime)
 
 def responsible_person(session: Session, invoice: Invoice, role: Role | str) -> Person:
     """Who does a step of this role on this invoice: the collector falls back to the owner; a
-    manager role goes to the owner's manager, then any manager, then the owner."""
+    lawyer step goes to the team's lawyer; a manager role (and a lawyer step without a lawyer) to
+    the owner's manager, then any manager, then the owner."""
     owner = session.get(Person, invoice.owner_id)
     assert owner is not None
     if role == Role.COLLECTOR and invoice.collector_id:
         collector = session.get(Person, invoice.collector_id)
         if collector is not None and collector.active:
             return collector
+    if role == Role.LAWYER:
+        lawyer = session.exec(select(Person).where(Person.team_id == invoice.team_id, Person.role == Role.LAWYER,
+                                                   Person.active == True).order_by(col(Person.id))).first()  # noqa: E712
+        if lawyer is not None:
+            return lawyer
     if role in (Role.MANAGER, Role.LAWYER):
         return manager_of(session, owner) or owner
     return owner

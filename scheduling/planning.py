@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from scheduling.business_calendar import WorkingHours, add_business_days, local_moment, next_working_slot
+from scheduling.business_calendar import WorkingHours, add_business_days, local_moment, next_business_day, next_working_slot
 from scheduling.policies import LadderPolicy, StepPolicy
 
 MIN_GAP = timedelta(minutes=1)
@@ -98,7 +98,10 @@ def ideal_moment(step: StepPolicy, due_date: date, previous: datetime, country: 
         return previous + when.after_previous
     assert when.at is not None
     if when.business_days is not None:
-        day = add_business_days(due_date, when.business_days, country)
+        # After a due date on a weekend or holiday, "1 business day after" counts from the next
+        # business day, where the "on the due date" step lands; otherwise both fall on one day.
+        base = next_business_day(due_date, country) if when.business_days > 0 else due_date
+        day = add_business_days(base, when.business_days, country)
     else:
         assert when.after_previous_business_days is not None
         previous_day = previous.astimezone(ZoneInfo(hours.zone)).date()

@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.clock import MovableClock
-from bot.models import Event, Invoice, LadderStep, StepKind, StepState
+from bot.models import Event, Invoice, LadderStep, Person, StepKind, StepState
 from scheduling.scheduler import Scheduler
 from tests.conftest import OSLO
 from tests.support import ChatDriver, RecordingNotifier
@@ -247,3 +247,12 @@ async def test_bad_outcome_commands_explain_themselves(team: ChatDriver) -> None
     assert "could not read that plan" in team.say("carol", "/plan INV-7 three please")
     assert "not a snooze I understand" in team.say("carol", "/snooze INV-7 later")
     assert "No step of INV-7 is waiting" in team.say("carol", "/done INV-7")
+
+
+async def test_the_legal_handover_goes_to_the_teams_lawyer(team: ChatDriver, engine: Engine) -> None:
+    assert "joined the team" in team.say("alice", "/team add @larry lawyer")
+    add_acme(team)
+    legal = steps(engine, "INV-7")[-1]
+    assert legal.name == "Legal handover"
+    with Session(engine) as session:
+        assert session.get(Person, legal.responsible_id).handle == "larry"  # type: ignore[union-attr]

@@ -116,8 +116,6 @@ def test_every_shipped_ladder_keeps_its_steps_in_order_on_business_days_within_w
             assert time(9, 0) <= local.time() < time(17, 0), f"{step.name} at {local:%H:%M} (due {due})"
 
 
-@pytest.mark.xfail(strict=True, reason="known defect reported to the lead: +N business days from a due date on a "
-                   "weekend or holiday counts from that day, so 0 and +1 land on the same business day")
 def test_an_invoice_due_on_a_saturday_gets_its_written_demand_the_business_day_after_the_due_date_call() -> None:
     steps = plan_for(STANDARD, date(2026, 12, 5), datetime(2026, 11, 24, 9, tzinfo=OSLO), same_hours(OSLO_OFFICE))
     assert wall_clock(steps[1]) == datetime(2026, 12, 7, 12, 0), "due Saturday: the due-date call is on Monday"
