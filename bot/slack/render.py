@@ -1,0 +1,84 @@
+"""A `Reply` as Slack Block Kit: user text escaped for mrkdwn once, here (`&`, `<`, `>`, so a
+customer called `<!channel>` notifies nobody); drafts in a preformatted section to copy; buttons
+in actions blocks."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.console.render import render_table
+from handlers.reply import BulletList, Button, DraftText, Facts, Paragraph, Reply, Table
+
+MAX_BLOCKS = 50
+MAX_TEXT = 2900
+FIELDS_PER_SECTION = 10
+BUTTONS_PER_ROW = 5
+ACTION_PREFIX = "collect_"
+
+
+def escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:MAX_TEXT]}}
+
+
+def preformatted(text: str) -> list[dict[str, Any]]:
+    chunks, current = [], ""
+    for line in text.splitlines() or [""]:
+        if current and len(current) + len(line) + 1 > MAX_TEXT - 8:
+            chunks.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    chunks.append(current)
+    return [section(f"```{escape(chunk)}```") for chunk in chunks]
+
+
+def button_value(button: Button) -> str:
+    """A plain button carries its command; one that asks carries the question too (for the modal)."""
+    if button.asks:
+        return "ask:" + json.dumps({"action": button.action, "asks": button.asks, "input": button.input})
+    return button.action
+
+
+def render_blocks(reply: Reply) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    if reply.title:
+        blocks.append({"type": "header", "text": {"type": "plain_text", "text": (("⚠ " if reply.is_error else "") + reply.title)[:150]}})
+    for index, block in enumerate(reply.blocks):
+        if isinstance(block, Paragraph):
+            warn = "⚠ " if reply.is_error and not reply.title and index == 0 else ""
+            blocks.append(section(warn + escape(block.text)))
+        elif isinstance(block, Facts):
+            items = [{"type": "mrkdwn", "text": f"*{escape(label)}*\n{escape(value)}"[:2000]} for label, value in block.items]
+            for start in range(0, len(items), FIELDS_PER_SECTION):
+                blocks.append({"type": "section", "fields": items[start:start + FIELDS_PER_SECTION]})
+        elif isinstance(block, Table):
+            blocks.extend(preformatted(render_table(block)))
+        elif isinstance(block, BulletList):
+            lines = ([f"*{escape(block.title)}*"] if block.title else []) + ([f"• {escape(i)}" for i in block.items] or ["(none)"])
+            blocks.append(section("\n".join(lines)))
+        elif isinstance(block, DraftText):
+            heading = f"*{escape(block.label)}*" + (f"\n*Subject:* {escape(block.subject)}" if block.subject else "")
+            blocks.append(section(heading))
+            blocks.extend(preformatted(block.text))
+    if reply.example:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Example: `{escape(reply.example)}`"}]})
+    buttons = [
+        {"type": "button", "text": {"type": "plain_text", "text": button.label[:75]}, "action_id": f"{ACTION_PREFIX}{n}",
+         "value": button_value(button)[:2000]}
+        for n, button in enumerate(reply.buttons)
+    ]
+    room = MAX_BLOCKS - len(blocks) - (len(buttons) + BUTTONS_PER_ROW - 1) // BUTTONS_PER_ROW
+    if room < 0:
+        blocks = blocks[:room - 1] + [section("… (shortened; ask for less at a time)")]
+    for start in range(0, len(buttons), BUTTONS_PER_ROW):
+        blocks.append({"type": "actions", "elements": buttons[start:start + BUTTONS_PER_ROW]})
+    return blocks
+
+
+def fallback_text(reply: Reply) -> str:
+    """The notification text (and what screen readers read)."""
+    first = next((b.text for b in reply.blocks if isinstance(b, Paragraph)), "")
+    return escape(reply.title or first or "collectbot")[:300]
