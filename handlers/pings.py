@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot.models import Customer, Invoice, LadderStep, Person
+from bot.models import Customer, Invoice, LadderStep, Person, StepKind
 from handlers.context import LOCALES
 from handlers.dates import local_today, show_date, show_moment
 from handlers.invoice_lookup import days_label
@@ -26,6 +26,14 @@ def describe_delay(delay: timedelta) -> str:
     return " ".join(parts)
 
 
+def step_label(step: LadderStep) -> str:
+    """`step 3` for the ladder's own steps; what an added step is for the others (a promise
+    follow-up, a reminder of an unanswered ping, an escalation…), which have no place on the ladder."""
+    if step.kind == StepKind.LADDER:
+        return f"step {step.position}"
+    return step.kind.value.replace("_", " ")
+
+
 def compose_ping(
     session: Session,
     step_ids: Sequence[int],
@@ -43,7 +51,7 @@ def compose_ping(
     assert person is not None
     locale = LOCALES.get(person.language, "en")
     title = (
-        f"Step {steps[0].position} for {invoices[steps[0].invoice_id].number}: {steps[0].instruction or steps[0].name}"
+        f"{step_label(steps[0]).capitalize()} for {invoices[steps[0].invoice_id].number}: {steps[0].instruction or steps[0].name}"
         if len(steps) == 1 else f"{len(steps)} ladder steps to do"
     )
     reply = Reply(title=title, private=True, step_ids=tuple(step.id for step in steps if step.id is not None))
@@ -68,7 +76,7 @@ def step_blocks(step: LadderStep, invoice: Invoice, customer: Customer, person: 
     today = local_today(now, person.timezone)
     answer_by = step.due_at + timedelta(seconds=step.ack_within_seconds)
     return [
-        Paragraph(f"{invoice.number} · {customer.name} — step {step.position}: {step.name} ({step.action})"),
+        Paragraph(f"{invoice.number} · {customer.name} — {step_label(step)}: {step.name} ({step.action})"),
         Facts((
             ("What to do", step.instruction or step.name),
             ("Customer", customer.name + (f" ({customer.contact_name})" if customer.contact_name else "")),

@@ -9,7 +9,7 @@ from sqlmodel import col, select
 
 from bot.models import Event, Invoice, LadderStep, Person, StepState
 from handlers.context import Context
-from handlers.pings import describe_delay
+from handlers.pings import describe_delay, step_label
 
 ON_TIME = timedelta(minutes=1)
 ORDER_AT_SAME_MOMENT = {"step": 0, "ping": 1, "answer": 2}
@@ -49,5 +49,4 @@ def step_summary(step: LadderStep) -> str:
         StepState.ACKNOWLEDGED: "done", StepState.CANCELLED: "cancelled", StepState.SKIPPED: "skipped (already past when added)",
         StepState.PAUSED: "paused (dispute)",
     }[step.state]
-    kind = "" if step.kind.value == "ladder" else f" [{step.kind.value.replace('_', ' ')}]"
-    return f"step {step.position}: {step.name}{kind} — {step.action} — {label}"
+    return f"{step_label(step)}: {step.name} — {step.action} — {label}"
