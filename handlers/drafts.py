@@ -173,12 +173,22 @@ def ping_draft(services: Services) -> DraftFor:
         language = language if language in book.languages else "en"
         channel = CHANNEL_OF_ACTION.get(step.action, "message")
         tone = step.tone if step.tone in TONES else "neutral"
-        stage = step.stage if step.stage in STAGES else "repeat_reminder"
+        stage = stage_still_true(step.stage if step.stage in STAGES else "repeat_reminder", invoice,
+                                 local_today(now, person.timezone))
         rendered = write_draft(session, book, invoice=invoice, customer=customer, sender=person, team=team, stage=stage,
                                tone=tone, channel=channel, language=language, now=now, deadline=step.deadline,
                                payment_details=services.settings.payment_details)
         return DraftText(label=f"Draft {channel} ({stage.replace('_', ' ')}, {tone})", text=rendered.text, subject=rendered.subject)
     return draft_for
+
+
+def stage_still_true(stage: str, invoice: Invoice, today: date) -> str:
+    """A ping delivered late must not greet an overdue invoice as coming due."""
+    if stage == "pre_due" and today >= invoice.due_date:
+        return "due_today" if today == invoice.due_date else "first_reminder"
+    if stage == "due_today" and today > invoice.due_date:
+        return "first_reminder"
+    return stage
 
 
 def phrasebook_command(command: Command, ctx: Context) -> Reply:

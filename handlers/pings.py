@@ -74,7 +74,7 @@ def compose_ping(
 
 def step_blocks(step: LadderStep, invoice: Invoice, customer: Customer, person: Person, locale: str, now: datetime) -> list[Block]:
     today = local_today(now, person.timezone)
-    answer_by = step.due_at + timedelta(seconds=step.ack_within_seconds)
+    answer_by = max(step.due_at, now) + timedelta(seconds=step.ack_within_seconds)
     return [
         Paragraph(f"{invoice.number} · {customer.name} — {step_label(step)}: {step.name} ({step.action})"),
         Facts((

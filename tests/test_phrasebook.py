@@ -207,3 +207,14 @@ def test_full_payment_offers_a_thank_you_draft(team: ChatDriver) -> None:
     team.say("bob", "/paid INV-3")
     assert any(b.action == "draft INV-3 thank_you" for b in team.last.buttons)  # type: ignore[union-attr]
     assert "thank you · warm" in team.press("bob", "draft INV-3 thank_you warm")
+
+
+async def test_a_ping_delivered_after_the_due_date_does_not_call_the_invoice_coming_due(
+    team: ChatDriver, clock: MovableClock, scheduler: Scheduler, notifier: RecordingNotifier
+) -> None:
+    team.say("bob", "/add INV-1 100 EUR 2026-12-10 Acme")
+    clock.set(datetime(2026, 12, 11, 10, 0, tzinfo=OSLO))  # the bot was down through the pre-due call and the due date
+    await scheduler.fire_due()
+    await scheduler.flush()
+    [text] = notifier.texts("bob")
+    assert "Draft call (first reminder, warm)" in text and "Late by" in text
