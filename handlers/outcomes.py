@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlmodel import col, select
+from sqlmodel import select
 
 from bot.models import Instalment, Invoice, InvoiceStatus, LadderStep, Person, Role, StepKind, StepState
 from handlers.context import Context

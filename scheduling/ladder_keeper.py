@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from sqlmodel import col, select
 
-from bot.models import Instalment, Invoice, InvoiceStatus, LadderStep, Person, Role, StepKind, StepState, Team
+from bot.models import Instalment, Invoice, InvoiceStatus, LadderStep, Role, StepKind, StepState, Team
 from handlers.context import Context, Services
 from handlers.errors import UsageError
 from scheduling import course

@@ -15,7 +15,7 @@ import socket
 import sys
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.clock import Clock
-from bot.models import ChatIdentity, Event, Invoice, LadderStep, Person
+from bot.models import ChatIdentity, Event, Invoice, Person
 from handlers.pings import DraftFor, compose_ping
 from handlers.reply import Reply
 from scheduling import due_table

@@ -6,19 +6,19 @@ It also signs requests the way Slack does, so a test can post slash commands, bu
 view submissions to the app's HTTP endpoint."""
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import itertools
 import json
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import WSMsgType, web
+
+from tests.standin_server import LocalServer
 
 TEAM_ID = "T0TEAM"
 BOT_USER = "U0BOT"
@@ -32,8 +32,9 @@ class Call:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class SlackStandIn:
+class SlackStandIn(LocalServer):
     def __init__(self, signing_secret: str = "test-signing-secret") -> None:
+        super().__init__()
         self.signing_secret = signing_secret
         self.calls: list[Call] = []
         self.responses: list[dict[str, Any]] = []
@@ -46,9 +47,6 @@ class SlackStandIn:
         self.sockets: list[web.WebSocketResponse] = []
         self.acks: dict[str, dict[str, Any]] = {}
         self._ts = itertools.count(1)
-        self._changed = asyncio.Condition()
-        self._runner: web.AppRunner | None = None
-        self.port = 0
 
     async def start(self) -> None:
         app = web.Application(client_max_size=20 * 1024 * 1024)
@@ -57,17 +55,12 @@ class SlackStandIn:
         app.router.add_post("/upload/{id}", self._upload)
         app.router.add_get("/files/{id}", self._file)
         app.router.add_get("/socket", self._socket)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        await self.serve(app)
 
     async def stop(self) -> None:
         for socket in self.sockets:
             await socket.close()
-        if self._runner:
-            await self._runner.cleanup()
+        await super().stop()
 
     @property
     def url(self) -> str:
@@ -76,10 +69,6 @@ class SlackStandIn:
     @property
     def api_url(self) -> str:
         return f"{self.url}/api/"
-
-    async def _notify(self) -> None:
-        async with self._changed:
-            self._changed.notify_all()
 
     # -- Web API ----------------------------------------------------------------------------------
     async def _api(self, request: web.Request) -> web.Response:
@@ -104,7 +93,7 @@ class SlackStandIn:
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
         result = handler(params)
-        await self._notify()
+        await self.changed()
         return web.json_response({"ok": True, **result})
 
     def _m_auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -173,7 +162,7 @@ class SlackStandIn:
 
     async def _response(self, request: web.Request) -> web.Response:
         self.responses.append({"id": request.match_info["id"], **await request.json()})
-        await self._notify()
+        await self.changed()
         return web.Response(text="ok")
 
     # -- Socket Mode -------------------------------------------------------------------------------
@@ -183,13 +172,13 @@ class SlackStandIn:
         self.sockets.append(socket)
         await socket.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0APP"},
                                 "debug_info": {"host": "standin", "approximate_connection_time": 3600}})
-        await self._notify()
+        await self.changed()
         async for message in socket:
             if message.type == WSMsgType.TEXT:
                 ack = json.loads(message.data)
                 if "envelope_id" in ack:
                     self.acks[ack["envelope_id"]] = ack
-                    await self._notify()
+                    await self.changed()
         return socket
 
     async def push(self, kind: str, payload: dict[str, Any], retry: int = 0) -> str:
@@ -224,20 +213,6 @@ class SlackStandIn:
 
     def posted_to(self, channel: str) -> list[dict[str, Any]]:
         return [message for (chan, _), message in self.messages.items() if chan == channel]
-
-    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
-        deadline = time.monotonic() + timeout
-        while True:
-            result = predicate()
-            if result:
-                return result
-            if time.monotonic() > deadline:
-                raise AssertionError("Slack did not see what was expected in time")
-            async with self._changed:
-                try:
-                    await asyncio.wait_for(self._changed.wait(), timeout=0.05)
-                except TimeoutError:
-                    pass
 
 
 def block_text(blocks: list[dict[str, Any]]) -> str:

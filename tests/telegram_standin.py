@@ -13,11 +13,12 @@ import itertools
 import json
 import time
 from html.parser import HTMLParser
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+from tests.standin_server import LocalServer
 
 BOT_ID = 7000001
 BOT_USERNAME = "CollectTestBot"
@@ -107,8 +108,9 @@ class User:
         return data
 
 
-class TelegramStandIn:
+class TelegramStandIn(LocalServer):
     def __init__(self, token: str = "123456:TEST-TOKEN") -> None:
+        super().__init__()
         self.token = token
         self.calls: list[Call] = []
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
@@ -120,9 +122,6 @@ class TelegramStandIn:
         """(method, error_code, description, retry_after): the next calls of `method` fail so."""
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
-        self._changed = asyncio.Condition()
-        self._runner: web.AppRunner | None = None
-        self.port = 0
 
     # -- serving ----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -130,15 +129,7 @@ class TelegramStandIn:
         app.router.add_post("/bot{token}/{method}", self._api)
         app.router.add_get("/bot{token}/{method}", self._api)
         app.router.add_get("/file/bot{token}/{path:.*}", self._file)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-
-    async def stop(self) -> None:
-        if self._runner:
-            await self._runner.cleanup()
+        await self.serve(app)
 
     @property
     def base_url(self) -> str:
@@ -173,8 +164,7 @@ class TelegramStandIn:
             result = await handler(params, files) if asyncio.iscoroutinefunction(handler) else handler(params, files)
         except LookupError as error:
             return web.json_response({"ok": False, "error_code": 400, "description": f"Bad Request: {error}"}, status=400)
-        async with self._changed:
-            self._changed.notify_all()
+        await self.changed()
         return web.json_response({"ok": True, "result": result})
 
     async def _read_params(self, request: web.Request) -> tuple[dict[str, Any], dict[str, tuple[str, bytes]]]:
@@ -218,12 +208,8 @@ class TelegramStandIn:
         offset = int(params.get("offset") or 0)
         self.updates = [u for u in self.updates if u["update_id"] >= offset]
         deadline = time.monotonic() + min(float(params.get("timeout") or 0), 2.0)
-        async with self._changed:
-            while not self.updates and time.monotonic() < deadline:
-                try:
-                    await asyncio.wait_for(self._changed.wait(), timeout=max(0.0, deadline - time.monotonic()))
-                except TimeoutError:
-                    break
+        while not self.updates and time.monotonic() < deadline:
+            await self.wait_until_changed(max(0.0, deadline - time.monotonic()))
         return list(self.updates[: int(params.get("limit") or 100)])
 
     def _bot_message(self, chat_id: int, **content: Any) -> dict[str, Any]:
@@ -291,10 +277,6 @@ class TelegramStandIn:
         self.updates.append(update)
         return update
 
-    async def _notify(self) -> None:
-        async with self._changed:
-            self._changed.notify_all()
-
     async def say(self, user: User, text: str, chat_id: int | None = None, reply_to: int | None = None) -> dict[str, Any]:
         """`user` writes `text` (a private chat unless `chat_id` is a negative group id)."""
         chat_id = chat_id if chat_id is not None else user.id
@@ -306,7 +288,7 @@ class TelegramStandIn:
         if reply_to is not None:
             message["reply_to_message"] = self.messages[(chat_id, reply_to)]
         update = self._push({"message": message})
-        await self._notify()
+        await self.changed()
         return update
 
     async def send_document(self, user: User, filename: str, content: bytes, caption: str = "") -> None:
@@ -319,7 +301,7 @@ class TelegramStandIn:
         if caption.startswith("/"):
             message["caption_entities"] = [{"type": "bot_command", "offset": 0, "length": len(caption.split()[0])}]
         self._push({"message": message})
-        await self._notify()
+        await self.changed()
 
     async def press(self, user: User, message: dict[str, Any], label: str) -> None:
         """`user` presses the inline button labelled `label` (a substring) on a bot message."""
@@ -329,7 +311,7 @@ class TelegramStandIn:
             raise AssertionError(f"no button {label!r} in {[b['text'] for row in rows for b in row]}")
         self._push({"callback_query": {"id": str(next(self._update_ids)), "from": user.as_json(), "chat_instance": "ci",
                                        "message": message, "data": button["callback_data"]}})
-        await self._notify()
+        await self.changed()
 
     def _chat(self, chat_id: int, user: User) -> dict[str, Any]:
         if chat_id < 0:
@@ -342,17 +324,3 @@ class TelegramStandIn:
 
     def calls_of(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method == method]
-
-    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
-        deadline = time.monotonic() + timeout
-        while True:
-            result = predicate()
-            if result:
-                return result
-            if time.monotonic() > deadline:
-                raise AssertionError("the bot did not do what was expected in time")
-            async with self._changed:
-                try:
-                    await asyncio.wait_for(self._changed.wait(), timeout=0.05)
-                except TimeoutError:
-                    pass

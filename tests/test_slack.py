@@ -23,7 +23,6 @@ from bot.slack import SlackPlatform, build_platform
 from handlers.core import Core
 from handlers.reply import Attachment, Reply
 from scheduling.notifier import SLACK_LIMITS
-from scheduling.scheduler import Scheduler
 from tests.conftest import OSLO
 from tests.slack_standin import TEAM_ID, SlackStandIn, block_text
 from tests.support import ChatDriver
