@@ -17,8 +17,11 @@ from handlers.reply import Facts, Reply, Table
 AGING_BUCKETS = ((1, 30, "1-30 days"), (31, 60, "31-60 days"), (61, 90, "61-90 days"), (91, None, "over 90 days"))
 
 
+TOP_CUSTOMERS = 10
+
+
 def overdue_summary(command: Command, ctx: Context) -> Reply:
-    """Everything past its due date that you can see: totals per currency, aging, oldest, per owner."""
+    """Everything past its due date that you can see: totals per currency, aging, oldest, per customer and per owner."""
     invoices = list(ctx.session.exec(
         visible_invoices(ctx)
         .where(col(Invoice.status).in_([InvoiceStatus.OPEN, InvoiceStatus.DISPUTED]), Invoice.due_date < ctx.today)
@@ -40,6 +43,7 @@ def overdue_summary(command: Command, ctx: Context) -> Reply:
         f"{oldest.number} · {customer.name if customer else '?'} · {oldest_days} days · @{people[oldest.owner_id].handle}",
     ),)))
     reply.add(aging_table(ctx, invoices))
+    reply.add(customer_table(ctx, invoices))
     if ctx.person.is_manager:
         reply.add(owner_table(ctx, invoices, people))
     return reply
@@ -81,6 +85,18 @@ def owner_table(ctx: Context, invoices: list[Invoice], people: dict[int | None, 
         for owner, owned in sorted(by_owner.items(), key=lambda item: people[item[0]].handle)
     )
     return Table(("Owner", "Invoices", "Balance"), rows, caption="By owner")
+
+
+def customer_table(ctx: Context, invoices: list[Invoice]) -> Table:
+    """The customers owing most (by number of overdue invoices, then the oldest first)."""
+    by_customer: dict[int, list[Invoice]] = defaultdict(list)
+    for invoice in invoices:
+        by_customer[invoice.customer_id].append(invoice)
+    names = {c.id: c.name for c in ctx.session.exec(select(Customer).where(col(Customer.id).in_(list(by_customer))))}
+    ranked = sorted(by_customer.items(), key=lambda item: (-len(item[1]), min(i.due_date for i in item[1])))
+    rows = tuple((names.get(customer, "?"), str(len(owed)), totals_text(ctx, owed)) for customer, owed in ranked[:TOP_CUSTOMERS])
+    caption = "By customer" + (f" (top {TOP_CUSTOMERS} of {len(ranked)})" if len(ranked) > TOP_CUSTOMERS else "")
+    return Table(("Customer", "Invoices", "Balance"), rows, caption=caption)
 
 
 def totals_text(ctx: Context, invoices: list[Invoice]) -> str:

@@ -51,3 +51,12 @@ def test_paid_invoices_leave_the_summary(team: ChatDriver) -> None:
     assert "1 invoice" in reply and "€600.00" in reply and "$" not in reply
     team.say("bob", "/paid B-1")
     assert "Nothing overdue for your invoices" in team.say("bob", "/overdue")
+
+
+def test_the_summary_shows_the_customers_owing_most(team: ChatDriver) -> None:
+    add_book(team)
+    team.say("bob", "/add B-3 200 EUR 2026-11-01 Acme")
+    team.say("alice", "/overdue")
+    rows = table(team, "By customer")
+    assert rows[0] == ("Acme", "2", "€1,200.00"), "two overdue invoices rank first"
+    assert [row[0] for row in rows[1:]] == ["Old Co", "Zenith", "Borealis"], "then the oldest debt first"
