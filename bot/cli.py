@@ -58,6 +58,7 @@ def default_identity() -> str:
 @app.command()
 def run(
     as_: str = typer.Option(None, "--as", help="Your name in the console chat (default: your login name)."),
+    with_console: bool = typer.Option(False, "--console", help="Also open the console chat beside Telegram/Slack."),
 ) -> None:
     """Run the bot: Telegram and Slack when their tokens are set, otherwise the console chat."""
     settings = load_settings()
@@ -71,9 +72,17 @@ def run(
 
     runtime = build_runtime(settings)
     platforms = platforms_from_settings(runtime)
+    session = None
+    if with_console:
+        from bot.console.chat import ConsoleChat, run_console
+        from bot.console.platform import ConsolePlatform
+
+        chat = ConsoleChat(runtime.core, as_ or default_identity())
+        platforms.append(ConsolePlatform(chat))
+        session = run_console(chat, sys.stdin.readline, interactive=sys.stdin.isatty())
     err.print(f"Running {', '.join(p.name for p in platforms)} on {settings.database_url}. Stop with Ctrl+C.")
     try:
-        asyncio.run(runtime.serve(platforms))
+        asyncio.run(runtime.serve(platforms, until=session))
     except KeyboardInterrupt:
         err.print("Stopped.")
 
