@@ -85,8 +85,9 @@ def build_catalogue(extra: list[CommandSpec] | None = None) -> dict[str, Command
                     agenda.today, group="Answering pings"),
         CommandSpec("upcoming", "Your ladder steps in the next days (default 7)", "/upcoming [days]",
                     agenda.UPCOMING_EXAMPLE, agenda.upcoming, group="Answering pings"),
-        CommandSpec("overdue", "Overdue summary: totals per currency, aging, oldest, per owner", "/overdue",
-                    "/overdue", reports.overdue_summary, group="Reports"),
+        CommandSpec("overdue", "Overdue summary: totals per currency, aging, oldest, per customer and owner; a chart",
+                    "/overdue [chart]",
+                    "/overdue chart", reports.overdue_summary, group="Reports"),
         CommandSpec("team", "The team; admins add people and set roles, time zones, hours and language",
                     "/team | /team add @person <role> [tz=…] [lang=…] [hours=09:00-17:00] [days=mon-fri] [manager=@…] | "
                     "/team set @person key=value… | /team remove @person | /team invite @person",

@@ -1,4 +1,4 @@
-"""Summaries for managers and salespeople: /overdue (totals, aging, oldest, per owner)."""
+"""Summaries for managers and salespeople: /overdue (totals, aging, oldest, per customer, per owner, a chart)."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -12,7 +12,9 @@ from handlers.context import Context
 from handlers.grammar import Command
 from handlers.invoice_lookup import visible_invoices
 from handlers.money import format_money
-from handlers.reply import Facts, Reply, Table
+from handlers.charts import bar_chart
+from handlers.errors import UsageError
+from handlers.reply import Attachment, Facts, Reply, Table
 
 AGING_BUCKETS = ((1, 30, "1-30 days"), (31, 60, "31-60 days"), (61, 90, "61-90 days"), (91, None, "over 90 days"))
 
@@ -21,7 +23,11 @@ TOP_CUSTOMERS = 10
 
 
 def overdue_summary(command: Command, ctx: Context) -> Reply:
-    """Everything past its due date that you can see: totals per currency, aging, oldest, per customer and per owner."""
+    """Everything past its due date that you can see: totals per currency, aging, oldest, per customer and per owner;
+    `/overdue chart` adds the aging as a bar chart."""
+    if command.words and command.words != ("chart",):
+        raise UsageError(f"/overdue takes nothing, or chart; not {' '.join(command.words)!r}.", "/overdue chart")
+    chart = bool(command.words)
     invoices = list(ctx.session.exec(
         visible_invoices(ctx)
         .where(col(Invoice.status).in_([InvoiceStatus.OPEN, InvoiceStatus.DISPUTED]), Invoice.due_date < ctx.today)
@@ -44,6 +50,8 @@ def overdue_summary(command: Command, ctx: Context) -> Reply:
     ),)))
     reply.add(aging_table(ctx, invoices))
     reply.add(customer_table(ctx, invoices))
+    if chart:
+        reply.files.append(Attachment("overdue-aging.png", aging_chart(ctx, invoices), "image/png", kind="photo"))
     if ctx.person.is_manager:
         reply.add(owner_table(ctx, invoices, people))
     return reply
@@ -85,6 +93,17 @@ def owner_table(ctx: Context, invoices: list[Invoice], people: dict[int | None, 
         for owner, owned in sorted(by_owner.items(), key=lambda item: people[item[0]].handle)
     )
     return Table(("Owner", "Invoices", "Balance"), rows, caption="By owner")
+
+
+def aging_chart(ctx: Context, invoices: list[Invoice]) -> bytes:
+    by_bucket: dict[str, list[Invoice]] = defaultdict(list)
+    for invoice in invoices:
+        by_bucket[aging_bucket((ctx.today - invoice.due_date).days)].append(invoice)
+    labels = [label for _, _, label in AGING_BUCKETS]
+    currencies = sorted({invoice.currency for invoice in invoices})
+    series = {currency: [float(sum((i.balance for i in by_bucket[label] if i.currency == currency), Decimal(0))) for label in labels]
+              for currency in currencies}
+    return bar_chart("Overdue balance by age", labels, series, "Balance")
 
 
 def customer_table(ctx: Context, invoices: list[Invoice]) -> Table:

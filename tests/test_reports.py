@@ -60,3 +60,12 @@ def test_the_summary_shows_the_customers_owing_most(team: ChatDriver) -> None:
     rows = table(team, "By customer")
     assert rows[0] == ("Acme", "2", "€1,200.00"), "two overdue invoices rank first"
     assert [row[0] for row in rows[1:]] == ["Old Co", "Zenith", "Borealis"], "then the oldest debt first"
+
+
+def test_overdue_chart_comes_as_a_png_photo(team: ChatDriver) -> None:
+    add_book(team)
+    reply = team.say("alice", "/overdue chart")
+    [chart] = team.last.files  # type: ignore[union-attr]
+    assert chart.kind == "photo" and chart.filename == "overdue-aging.png" and chart.content.startswith(b"\x89PNG")
+    assert "[file: overdue-aging.png" in reply
+    assert "takes nothing, or chart" in team.say("alice", "/overdue pie")
