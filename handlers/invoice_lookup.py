@@ -7,19 +7,24 @@ from sqlalchemy import or_
 from sqlmodel import Session, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from bot.models import Customer, Invoice, Person
+from bot.models import Customer, Invoice, Person, Role
 from handlers.context import Context
 from handlers.errors import NotAllowed, UsageError
 
 
+def sees_all(person: Person) -> bool:
+    """Managers and admins oversee every invoice; lawyers receive any of them at the legal handover."""
+    return person.is_manager or person.role == Role.LAWYER
+
+
 def may_see(person: Person, invoice: Invoice) -> bool:
-    return person.is_manager or person.id in (invoice.owner_id, invoice.collector_id)
+    return sees_all(person) or person.id in (invoice.owner_id, invoice.collector_id)
 
 
 def visible_invoices(ctx: Context) -> SelectOfScalar[Invoice]:
-    """Salespeople and collectors see the invoices they own or collect; managers and admins all."""
+    """Salespeople and collectors see the invoices they own or collect; managers, admins and lawyers all."""
     query = select(Invoice).where(Invoice.team_id == ctx.team.id)
-    if not ctx.person.is_manager:
+    if not sees_all(ctx.person):
         query = query.where(or_(Invoice.owner_id == ctx.person.id, Invoice.collector_id == ctx.person.id))
     return query
 
@@ -36,7 +41,7 @@ def find_invoice(ctx: Context, number: str, example: str) -> Invoice:
         owner = ctx.session.get(Person, invoice.owner_id)
         raise NotAllowed(
             f"Invoice {invoice.number} is followed by @{owner.handle if owner else '?'}; only its owner, its "
-            "collector and managers can see it."
+            "collector, managers and lawyers can see it."
         )
     return invoice
 

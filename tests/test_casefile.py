@@ -51,3 +51,9 @@ async def test_casefile_is_a_self_contained_html_dossier_with_every_contact(
     assert html.count("pinged @") == 2 * 2, "each ping in the contact list and in the full timeline"
     assert "spoke to the CFO" in html and "promised to pay by" in html
     assert "<link" not in html and "src=" not in html, "self-contained"
+
+
+async def test_the_teams_lawyer_can_open_the_case_file(team: ChatDriver, clock: MovableClock, scheduler: Scheduler) -> None:
+    team.say("alice", "/team add @larry lawyer")
+    await story(team, clock, scheduler)
+    assert "Case file for INV-5" in team.say("larry", "/casefile INV-5")

@@ -128,7 +128,7 @@ def test_show_refuses_an_unknown_or_someone_elses_invoice(team: ChatDriver) -> N
     assert "There is no invoice NOPE" in team.say("bob", "/show NOPE")
     team.say("dave", "/add D-1 200 EUR 2026-12-01 Borealis")
     reply = team.say("bob", "/show D-1")
-    assert "only its owner, its collector and managers can see it" in reply
+    assert "only its owner, its collector, managers and lawyers can see it" in reply
     assert "Borealis" not in reply
     assert "Which invoice?" in team.say("bob", "/show")
 
