@@ -117,6 +117,7 @@ class TelegramStandIn(LocalServer):
         self.files: dict[str, bytes] = {}
         self.updates: list[dict[str, Any]] = []
         self.webhook_url: str | None = None
+        self.webhook_secret: str | None = None
         self.last_markup: dict[str, Any] | None = None
         self.fail_next: list[tuple[str, int, str, int | None]] = []
         """(method, error_code, description, retry_after): the next calls of `method` fail so."""
@@ -199,6 +200,7 @@ class TelegramStandIn(LocalServer):
 
     def _m_setWebhook(self, params: dict[str, Any], files: dict[str, Any]) -> bool:
         self.webhook_url = params.get("url")
+        self.webhook_secret = params.get("secret_token")
         return True
 
     def _m_setMyCommands(self, params: dict[str, Any], files: dict[str, Any]) -> bool:

@@ -18,7 +18,7 @@ from bot.models import LadderStep, StepState
 from bot.telegram import TelegramPlatform, build_platform
 from bot.telegram.render import render_messages
 from handlers.core import Core
-from handlers.reply import Attachment, Facts, Reply
+from handlers.reply import Attachment, Button, Facts, Reply
 from scheduling.notifier import TELEGRAM_LIMITS
 from scheduling.scheduler import Scheduler
 from bot.bootstrap import build_scheduler
@@ -298,3 +298,82 @@ async def test_a_burst_of_pings_through_a_429_storm_loses_none(
     pings = [m["text"] for m in standin.sent_to(BOB.id) if "— step 1: Friendly reminder call" in m["text"]]
     assert all(any(f"BURST-{n} · Customer {n}" in text for text in pings) for n in range(12)), "every ping arrived"
     assert sum(text.count("— step 1: Friendly reminder call") for text in pings) == 12, "and none twice"
+
+
+async def test_the_command_menu_speaks_english_russian_and_norwegian(standin: TelegramStandIn, telegram: TelegramPlatform,
+                                                                     core: Core) -> None:
+    menus = {call.params.get("language_code"): {c["command"]: c["description"] for c in call.params["commands"]}
+             for call in standin.calls_of("setMyCommands")}
+    assert set(menus) == {None, "en", "ru", "nb"}
+    assert all(set(menu) == set(core.catalogue) for menu in menus.values()), "every command, in every menu"
+    assert menus[None]["add"] == menus["en"]["add"] == core.catalogue["add"].summary
+    assert menus["ru"]["add"] == "Добавить счёт для взыскания"
+    assert menus["nb"]["add"] == "Legg til en faktura som skal følges opp"
+
+
+async def test_cancel_drops_a_question_a_button_asked(
+    team: ChatDriver, standin: TelegramStandIn, telegram: TelegramPlatform, tg_scheduler: Scheduler,
+    clock: MovableClock, engine: Engine,
+) -> None:
+    await link_bob(team, standin)
+    await standin.say(BOB, "/add INV-13 900 EUR 2026-12-10 Acme")
+    await last_text(standin, BOB.id, "Added invoice INV-13")
+    clock.set(datetime(2026, 12, 7, 10, 0, tzinfo=OSLO))
+    await tg_scheduler.fire_due()
+    await tg_scheduler.flush()
+    ping = await last_text(standin, BOB.id, "Step 1 for INV-13")
+    await standin.press(BOB, ping, "Promised")
+    prompt = await last_text(standin, BOB.id, "Which date did they promise")
+    await standin.say(BOB, "/cancel")
+    await last_text(standin, BOB.id, "Cancelled; nothing was recorded")
+    await standin.say(BOB, "2026-12-15", reply_to=prompt["message_id"])
+    await standin.say(BOB, "/cancel")
+    await last_text(standin, BOB.id, "There is nothing to cancel")
+    assert not any("Promise recorded" in m["text"] for m in standin.sent_to(BOB.id)), "the late answer was not taken"
+    assert "reply_markup" in standin.messages[(BOB.id, ping["message_id"])], "the ping keeps its buttons"
+
+
+async def test_a_document_for_another_bot_is_left_alone(team: ChatDriver, standin: TelegramStandIn,
+                                                        telegram: TelegramPlatform) -> None:
+    await link_bob(team, standin)
+    await standin.send_document(BOB, "invoices.csv", b"number,customer,amount,due date\nT-1,Acme,100,2026-12-10\n",
+                                caption="/import@OtherBot")
+    await standin.say(BOB, "/help")
+    await last_text(standin, BOB.id, "What I can do")
+    assert not any("invoices.csv" in m.get("text", "") for m in standin.sent_to(BOB.id))
+
+
+async def test_an_answered_message_too_long_for_a_note_loses_its_buttons_and_gets_the_note_underneath(
+    team: ChatDriver, standin: TelegramStandIn, telegram: TelegramPlatform
+) -> None:
+    await link_bob(team, standin)
+    long_reply = Reply(title="Reminder", buttons=[Button("Help", "help")]).say("x" * 4075)
+    [sent] = await telegram.send_reply(BOB.id, long_reply)
+    await standin.press(BOB, standin.messages[(BOB.id, sent.message_id)], "Help")
+    await last_text(standin, BOB.id, "✔ What I can do — by Bob")
+    answered = standin.messages[(BOB.id, sent.message_id)]
+    assert "reply_markup" not in answered and answered["text"].endswith("x" * 10)
+
+
+async def test_webhook_without_a_configured_secret_still_requires_one(
+    team: ChatDriver, core: Core, settings: Settings, standin: TelegramStandIn
+) -> None:
+    port = free_port()
+    platform = build_platform(core, telegram_settings(
+        settings, standin, telegram_webhook_url=f"http://127.0.0.1:{port}/hooks/tg", telegram_webhook_port=port))
+    await platform.start()
+    try:
+        secret = standin.webhook_secret
+        assert secret and len(secret) >= 32, "a fresh secret was handed to Telegram"
+        update = {"update_id": 1, "message": {"message_id": 1, "date": 0, "chat": {"id": STRANGER.id, "type": "private"},
+                                              "from": STRANGER.as_json(), "text": "/start",
+                                              "entities": [{"type": "bot_command", "offset": 0, "length": 6}]}}
+        async with aiohttp.ClientSession() as http:
+            unsigned = await http.post(f"http://127.0.0.1:{port}/hooks/tg", json=update)
+            assert unsigned.status == 403
+            signed = await http.post(f"http://127.0.0.1:{port}/hooks/tg", json=update,
+                                     headers={"X-Telegram-Bot-Api-Secret-Token": secret})
+            assert signed.status == 200
+        await last_text(standin, STRANGER.id, "Hello, I'm collectbot")
+    finally:
+        await platform.stop()

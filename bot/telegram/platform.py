@@ -11,10 +11,11 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 from html import escape
-from warnings import filterwarnings
+from collections import OrderedDict
+from urllib.parse import urlparse
+from warnings import catch_warnings, filterwarnings
 
 from telegram import (
-    BotCommand,
     CallbackQuery,
     ForceReply,
     InlineKeyboardButton,
@@ -24,6 +25,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType, ParseMode
+from telegram.error import TelegramError
 from telegram.warnings import PTBUserWarning
 from telegram.ext import (
     AIORateLimiter,
@@ -38,7 +40,8 @@ from telegram.ext import (
 )
 
 from bot.config import Settings
-from bot.telegram.render import keyboard, render_messages
+from bot.telegram.menu import LANGUAGES, commands_for
+from bot.telegram.render import LIMIT, keyboard, render_messages
 from handlers.core import Core
 from handlers.dates import DATE_FORMS, parse_date
 from handlers.errors import UsageError
@@ -49,11 +52,8 @@ from handlers.reply import Button, Reply
 from scheduling.notifier import TELEGRAM_LIMITS, RateLimits
 
 log = logging.getLogger(__name__)
-# The guided /add confirms with inline buttons inside a per-user conversation; that is intended.
-filterwarnings("ignore", message=r".*per_message=False.*CallbackQueryHandler", category=PTBUserWarning)
 PLATFORM = "telegram"
 CALLBACK_LIMIT = 64
-LANGUAGES = ("en", "ru", "nb")
 NUMBER, AMOUNT, DUE, CUSTOMER, CONFIRM = range(5)
 
 
@@ -76,7 +76,8 @@ class ButtonBook:
     fits Telegram's 64 bytes, so buttons keep working across restarts; longer ones and buttons
     that ask a question are kept here under a short key."""
 
-    kept: dict[str, Button] = field(default_factory=dict)
+    kept: OrderedDict[str, Button] = field(default_factory=OrderedDict)
+    capacity: int = 50_000
 
     def data_for(self, button: Button) -> str:
         data = f"b:{button.action}"
@@ -84,6 +85,8 @@ class ButtonBook:
             return data
         key = secrets.token_urlsafe(9)
         self.kept[key] = button
+        while len(self.kept) > self.capacity:
+            self.kept.popitem(last=False)  # the oldest buttons expire first
         return f"k:{key}"
 
     def button_for(self, data: str) -> Button | None:
@@ -113,8 +116,9 @@ class TelegramPlatform:
         self.core = core
         self.settings = settings
         self.buttons = ButtonBook()
-        self.awaiting: dict[tuple[int, int], tuple[Button, Message | None]] = {}
-        """Questions asked with a forced reply: (chat, prompt message) → the button that asked."""
+        self.awaiting: dict[tuple[int, int], tuple[Button, Message | None, int]] = {}
+        """Questions asked with a forced reply: (chat, prompt message) → the button that asked, the
+        message it was on, and the user asked."""
         self.notifier = TelegramNotifier(self)
         self.application = self._build_application()
 
@@ -129,26 +133,33 @@ class TelegramPlatform:
             .build()
         )
         verbs = sorted(self.core.catalogue)
-        guided_add = ConversationHandler(
-            entry_points=[CommandHandler("add", self.add_start)],
-            states={
-                NUMBER: [MessageHandler(filters.TEXT & ~filters.COMMAND, self.add_number)],
-                AMOUNT: [MessageHandler(filters.TEXT & ~filters.COMMAND, self.add_amount)],
-                DUE: [MessageHandler(filters.TEXT & ~filters.COMMAND, self.add_due)],
-                CUSTOMER: [MessageHandler(filters.TEXT & ~filters.COMMAND, self.add_customer)],
-                CONFIRM: [CallbackQueryHandler(self.add_confirm, pattern=r"^add:(yes|no)$")],
-            },
-            fallbacks=[CommandHandler("cancel", self.add_cancel)],
-            per_message=False,
-        )
-        application.add_handler(guided_add)
+        application.add_handler(self._guided_add())
         application.add_handler(CommandHandler([v for v in verbs if v != "add"], self.on_command))
         application.add_handler(MessageHandler(filters.Document.ALL & filters.CaptionRegex(r"^/import\b"), self.on_document))
         application.add_handler(MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, self.on_answer))
+        application.add_handler(CommandHandler("cancel", self.on_cancel))
         application.add_handler(MessageHandler(filters.COMMAND, self.on_unknown_command))
         application.add_handler(CallbackQueryHandler(self.on_button))
         application.add_error_handler(self.on_error)
         return application
+
+    def _guided_add(self) -> ConversationHandler:
+        with catch_warnings():
+            # The confirmation's inline buttons belong to the user's conversation, not to one
+            # message; PTB warns about exactly that choice.
+            filterwarnings("ignore", message=r".*per_message=False.*CallbackQueryHandler", category=PTBUserWarning)
+            return ConversationHandler(
+                entry_points=[CommandHandler("add", self.add_start)],
+                states={
+                    NUMBER: [MessageHandler(filters.TEXT & ~filters.COMMAND, self.add_number)],
+                    AMOUNT: [MessageHandler(filters.TEXT & ~filters.COMMAND, self.add_amount)],
+                    DUE: [MessageHandler(filters.TEXT & ~filters.COMMAND, self.add_due)],
+                    CUSTOMER: [MessageHandler(filters.TEXT & ~filters.COMMAND, self.add_customer)],
+                    CONFIRM: [CallbackQueryHandler(self.add_confirm, pattern=r"^add:(yes|no)$")],
+                },
+                fallbacks=[CommandHandler("cancel", self.add_cancel)],
+                per_message=False,
+            )
 
     async def start(self) -> None:
         await self.application.initialize()
@@ -159,12 +170,15 @@ class TelegramPlatform:
         updater = self.application.updater
         assert updater is not None
         if self.settings.telegram_webhook_url:
+            webhook_url = self.settings.telegram_webhook_url
             await updater.start_webhook(
                 listen=self.settings.telegram_webhook_listen,
                 port=self.settings.telegram_webhook_port,
-                url_path="telegram",
-                webhook_url=self.settings.telegram_webhook_url,
-                secret_token=self.settings.telegram_webhook_secret,
+                url_path=urlparse(webhook_url).path.strip("/") or "telegram",
+                webhook_url=webhook_url,
+                # Without a configured secret a fresh one is made: setWebhook hands it to Telegram
+                # at every start, so only Telegram's own calls are accepted.
+                secret_token=self.settings.telegram_webhook_secret or secrets.token_urlsafe(32),
                 allowed_updates=Update.ALL_TYPES,
             )
         else:
@@ -180,11 +194,11 @@ class TelegramPlatform:
         await self.application.shutdown()
 
     async def publish_commands(self) -> None:
-        """The command menu, from the core's catalogue, for every supported language."""
-        commands = [BotCommand(spec.verb, spec.summary[:256]) for spec in self.core.catalogue.values()]
-        await self.application.bot.set_my_commands(commands)
+        """The command menu, from the core's catalogue: the default one and one per language."""
+        specs = list(self.core.catalogue.values())
+        await self.application.bot.set_my_commands(commands_for(specs))
         for language in LANGUAGES:
-            await self.application.bot.set_my_commands(commands, language_code=language)
+            await self.application.bot.set_my_commands(commands_for(specs, language), language_code=language)
 
     # -- sending ----------------------------------------------------------------------------
     async def send_reply(self, chat_id: int, reply: Reply, reply_to: int | None = None) -> list[Message]:
@@ -239,15 +253,25 @@ class TelegramPlatform:
         message = update.effective_message
         if not message or not message.text:
             return
-        head = message.text.split()[0]
-        if "@" in head and head.split("@", 1)[1].lower() != (context.bot.username or "").lower():
-            return  # addressed to another bot
+        if not addressed_to_me(message.text, context.bot.username):
+            return
         await self.run_text(update, without_bot_name(message.text))
+
+    async def on_cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/cancel outside the guided /add: drop the question a button asked, if any."""
+        chat = update.effective_chat
+        user = update.effective_user
+        message = update.effective_message
+        assert chat is not None and user is not None and message is not None
+        asked = [key for key, (_, _, asker) in self.awaiting.items() if key[0] == chat.id and asker == user.id]
+        for key in asked:
+            del self.awaiting[key]
+        await message.reply_text("Cancelled; nothing was recorded." if asked else "There is nothing to cancel.")
 
     async def on_document(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         assert message is not None and message.document is not None
-        if not await self.accepts(update):
+        if not addressed_to_me(message.caption or "", context.bot.username) or not await self.accepts(update):
             return
         telegram_file = await message.document.get_file()
         content = bytes(await telegram_file.download_as_bytearray())
@@ -268,21 +292,27 @@ class TelegramPlatform:
         message = query.message if isinstance(query.message, Message) else None
         if button.asks:
             await query.answer()
-            chat_id = update.effective_chat.id  # type: ignore[union-attr]
+            chat = update.effective_chat
+            assert chat is not None
+            # In a group the forced reply opens only for the person named in the question.
+            whom = "" if chat.type == ChatType.PRIVATE else f"{query.from_user.mention_html()}, "
             prompt = await context.bot.send_message(
-                chat_id, f"{escape(button.asks)} (reply to this message; /cancel to stop)",
+                chat.id, f"{whom}{escape(button.asks)} (reply to this message; /cancel to stop)",
                 parse_mode=ParseMode.HTML, reply_markup=ForceReply(selective=True))
-            self.awaiting[(chat_id, prompt.message_id)] = (button, message)
+            chat_id = chat.id
+            self.awaiting[(chat_id, prompt.message_id)] = (button, message, query.from_user.id)
             return
         await self.press(update, query, button.action, message)
 
     async def on_answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         assert message is not None and message.reply_to_message is not None
-        asked = self.awaiting.pop((message.chat_id, message.reply_to_message.message_id), None)
-        if asked is None:
-            return
-        button, original = asked
+        key = (message.chat_id, message.reply_to_message.message_id)
+        asked = self.awaiting.get(key)
+        if asked is None or message.from_user is None or message.from_user.id != asked[2]:
+            return  # not an answer to a question, or someone else answering it
+        del self.awaiting[key]
+        button, original, _ = asked
         await self.press(update, None, button.with_input(message.text or ""), original)
 
     async def press(self, update: Update, query: CallbackQuery | None, action: str, original: Message | None) -> None:
@@ -295,14 +325,17 @@ class TelegramPlatform:
 
     async def mark_done(self, original: Message, reply: Reply, update: Update) -> None:
         """Keep the chat truthful: the ping now says what was done, by whom, and loses its buttons."""
-        user = update.effective_user
-        who = escape(user.full_name) if user else "someone"
-        when = original.date.strftime("%H:%M") if original.date else ""
-        note = f"\n\n✔ <i>{escape(reply.title or 'Done')}</i> — by {who}"
+        what = reply.title or "Done"
+        who = update.effective_user.full_name if update.effective_user else "someone"
         try:
-            await original.edit_text((original.text_html or "") + note, parse_mode=ParseMode.HTML, reply_markup=None)
-        except Exception:  # noqa: BLE001 - an old or deleted message: the answer itself is still sent
-            log.info("could not edit message %s (%s)", original.message_id, when, exc_info=True)
+            if len(original.text or "") + len(f"\n\n✔ {what} — by {who}") <= LIMIT:
+                note = f"\n\n✔ <i>{escape(what)}</i> — by {escape(who)}"
+                await original.edit_text((original.text_html or "") + note, parse_mode=ParseMode.HTML, reply_markup=None)
+            else:  # no room for the note: drop the buttons and say it underneath
+                await original.edit_reply_markup(None)
+                await original.reply_text(f"✔ {what} — by {who}")
+        except TelegramError:  # an old or deleted message: the answer itself is still sent
+            log.info("could not mark message %s as answered", original.message_id, exc_info=True)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("Telegram update failed", exc_info=context.error)
@@ -345,7 +378,7 @@ class TelegramPlatform:
     async def add_due(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         text = (update.effective_message.text or "").strip()  # type: ignore[union-attr]
         try:
-            parse_date(text, update.effective_message.date.date(), "2026-12-01")  # type: ignore[union-attr]
+            parse_date(text, self.core.services.clock.now().date(), "2026-12-01")
         except UsageError as error:
             await update.effective_message.reply_text(f"{error.problem} Try again.")  # type: ignore[union-attr]
             return DUE
@@ -378,6 +411,12 @@ class TelegramPlatform:
         context.user_data.pop("new_invoice", None)  # type: ignore[union-attr]
         await update.effective_message.reply_text("Cancelled; nothing was added.")  # type: ignore[union-attr]
         return ConversationHandler.END
+
+
+def addressed_to_me(text: str, username: str | None) -> bool:
+    """`/verb` and `/verb@ThisBot` are for this bot; `/verb@OtherBot` is not."""
+    head = text.strip().split(maxsplit=1)[0] if text.strip() else ""
+    return "@" not in head or head.split("@", 1)[1].lower() == (username or "").lower()
 
 
 def without_bot_name(text: str) -> str:
