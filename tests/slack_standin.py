@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -23,6 +24,15 @@ from tests.standin_server import LocalServer
 TEAM_ID = "T0TEAM"
 BOT_USER = "U0BOT"
 JSON_FIELDS = {"blocks", "view", "files", "attachments"}
+CONVERSATION_ID = re.compile(r"^[CGDZ][A-Z0-9]{4,}$")
+
+
+class SlackError(Exception):
+    """Answered as `{"ok": false, "error": code}`."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 @dataclass
@@ -92,8 +102,12 @@ class SlackStandIn(LocalServer):
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
-        result = handler(params)
-        await self.changed()
+        try:
+            result = handler(params)
+        except SlackError as error:
+            return web.json_response({"ok": False, "error": error.code})
+        finally:
+            await self.changed()
         return web.json_response({"ok": True, **result})
 
     def _m_auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -119,7 +133,7 @@ class SlackStandIn(LocalServer):
     def _m_chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
         key = (str(params["channel"]), str(params["ts"]))
         if key not in self.messages:
-            return {"ok": False}
+            raise SlackError("message_not_found")
         self.messages[key].update(text=params.get("text", ""), blocks=params.get("blocks", []))
         return {"channel": key[0], "ts": key[1]}
 
@@ -141,6 +155,8 @@ class SlackStandIn(LocalServer):
 
     def _m_files_completeUploadExternal(self, params: dict[str, Any]) -> dict[str, Any]:
         files = params["files"] if isinstance(params["files"], list) else json.loads(params["files"])
+        if "channel_id" in params and not CONVERSATION_ID.match(str(params["channel_id"])):
+            raise SlackError("invalid_arguments")  # like Slack: a conversation id, never a user id
         return {"files": [{"id": f["id"], "title": f.get("title", ""), "size": len(self.uploads.get(f["id"], b""))} for f in files]}
 
     def _m_apps_connections_open(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ MAX_TEXT = 2900
 FIELDS_PER_SECTION = 10
 BUTTONS_PER_ROW = 5
 ACTION_PREFIX = "collect_"
+ASKS = "ask:"
 
 
 def escape(text: str) -> str:
@@ -36,10 +37,16 @@ def preformatted(text: str) -> list[dict[str, Any]]:
 
 
 def button_value(button: Button) -> str:
-    """A plain button carries its command; one that asks carries the question too (for the modal)."""
+    """A plain button carries its command; one that asks carries the whole button (for the modal)."""
     if button.asks:
-        return "ask:" + json.dumps({"action": button.action, "asks": button.asks, "input": button.input})
+        return ASKS + json.dumps({"label": button.label, "action": button.action, "asks": button.asks, "input": button.input})
     return button.action
+
+
+def pressed_button(value: str) -> Button:
+    if value.startswith(ASKS):
+        return Button(**json.loads(value[len(ASKS):]))
+    return Button(label="", action=value)
 
 
 def render_blocks(reply: Reply) -> list[dict[str, Any]]:
