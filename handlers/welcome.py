@@ -22,10 +22,11 @@ def start(command: Command, ctx: Context) -> Reply:
         "at the exact time of each step of the ladder, with what to do and a draft to use."
     )
     if ctx.actor is None:
-        reply.say(
-            f"You are not on team {ctx.team.name} yet. Ask an admin to add you "
-            f"(/team add @yourname salesperson), then write /start again."
-        )
+        if ctx.sender.verified_handle:
+            then = "then write /start again"
+        else:  # a chat account is linked with an invite, not by the name it shows
+            then = "and to invite you (/team invite @yourname); then open the link or write /start <code>"
+        reply.say(f"You are not on team {ctx.team.name} yet. Ask an admin to add you (/team add @yourname salesperson) {then}.")
         return reply
     if ctx.actor.is_admin:
         reply.say(f"You are an admin of team {ctx.team.name}. Add your colleagues with /team add @bob salesperson.")

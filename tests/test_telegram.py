@@ -92,6 +92,9 @@ async def test_a_stranger_is_told_how_to_join(standin: TelegramStandIn, team: Ch
     await standin.say(STRANGER, "/list")
     refusal = await last_text(standin, STRANGER.id, "not on team")
     assert "/team add" in refusal["text"]
+    await standin.say(STRANGER, "/start")
+    hello = await last_text(standin, STRANGER.id, "Hello, I'm collectbot")
+    assert "/team invite @yourname" in hello["text"] and "/start <code>" in hello["text"], "linking takes an invite"
 
 
 async def test_ping_arrives_in_html_with_buttons_and_done_edits_it(
