@@ -8,10 +8,12 @@ import json
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 import aiohttp
 import pytest
+import yaml
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -446,3 +448,14 @@ async def test_a_ping_slack_refuses_is_kept_and_delivered_on_retry(
     await scheduler.flush()
     await message_with(standin, BOB_DM, "Step 1 for INV-11")
     assert len([m for m in standin.posted_to(BOB_DM) if "Step 1 for INV-11" in block_text(m["blocks"])]) == 1
+
+
+def test_the_app_manifest_declares_what_the_app_uses() -> None:
+    manifest = yaml.safe_load((Path(__file__).parent.parent / "slack-manifest.yml").read_text())
+    [command] = manifest["features"]["slash_commands"]
+    assert command["command"] == "/collect" and command["should_escape"] is True, "mentions arrive as user ids"
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assert {"commands", "chat:write", "im:write", "im:history", "files:read", "files:write"} <= set(manifest["oauth_config"]["scopes"]["bot"])
+    settings = manifest["settings"]
+    assert {"app_home_opened", "message.im"} <= set(settings["event_subscriptions"]["bot_events"])
+    assert settings["interactivity"]["is_enabled"] and settings["socket_mode_enabled"]
