@@ -20,7 +20,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, engine: En
     upgrade_schema(engine)
     ladders = load_policies(settings.ladders_dir)
     return Services(engine=engine, clock=clock or SystemClock(), settings=settings, ladders=ladders,
-                    invoice_hooks=[LadderKeeper(ladders)], phrasebook=load_phrasebook(settings.phrasebook_dir))
+                    invoice_hooks=[LadderKeeper(ladders)], phrasebook=load_phrasebook(settings.phrasebook_dir, rehearse=False))
 
 
 def build_core(services: Services) -> Core:

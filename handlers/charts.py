@@ -4,11 +4,11 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
-from matplotlib.figure import Figure
-
 
 def bar_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[float]], unit_label: str) -> bytes:
     """Grouped bars, one group per label and one bar per series (a currency, say)."""
+    from matplotlib.figure import Figure  # a heavy import, paid only by those who ask for a chart
+
     figure = Figure(figsize=(7, 3.6), dpi=110, layout="constrained")
     axes = figure.add_subplot()
     width = 0.8 / max(len(series), 1)

@@ -7,6 +7,7 @@ what rotation reads.
 """
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 from typing import Any
 
@@ -24,6 +25,7 @@ from phrasebook.book import CHANNELS, STAGES, TONES, Phrasebook, PhrasebookError
 from phrasebook.facts import draft_facts
 from scheduling.business_calendar import add_business_days
 
+log = logging.getLogger(__name__)
 DRAFT_EXAMPLE = "/draft INV-1042 or /draft INV-1042 final formal letter ru"
 PHRASEBOOK_EXAMPLE = "/phrasebook or /phrasebook reload"
 STAGE_ALIASES = {
@@ -175,9 +177,14 @@ def ping_draft(services: Services) -> DraftFor:
         tone = step.tone if step.tone in TONES else "neutral"
         stage = stage_still_true(step.stage if step.stage in STAGES else "repeat_reminder", invoice,
                                  local_today(now, person.timezone))
-        rendered = write_draft(session, book, invoice=invoice, customer=customer, sender=person, team=team, stage=stage,
-                               tone=tone, channel=channel, language=language, now=now, deadline=step.deadline,
-                               payment_details=services.settings.payment_details)
+        try:
+            rendered = write_draft(session, book, invoice=invoice, customer=customer, sender=person, team=team, stage=stage,
+                                   tone=tone, channel=channel, language=language, now=now, deadline=step.deadline,
+                                   payment_details=services.settings.payment_details)
+        except Exception:  # noqa: BLE001 - a broken phrase must not hold the reminder back
+            log.exception("draft %s/%s/%s/%s failed to render", language, stage, tone, channel)
+            return DraftText(label="Draft", text="(The draft for this step could not be written; see /draft or ask your admin "
+                                                  "to run collectbot phrasebook check.)")
         return DraftText(label=f"Draft {channel} ({stage.replace('_', ' ')}, {tone})", text=rendered.text, subject=rendered.subject)
     return draft_for
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 BUILT_IN = Path(__file__).parent / "phrases"
@@ -106,7 +106,13 @@ class Phrasebook:
 
 @lru_cache(maxsize=8192)
 def compiled(source: str) -> Template:
-    return ENVIRONMENT.from_string(source)
+    return ENVIRONMENT.template_class.from_code(ENVIRONMENT, ENVIRONMENT.compile(parsed(source)), ENVIRONMENT.make_globals(None), None)
+
+
+@lru_cache(maxsize=8192)
+def parsed(source: str) -> nodes.Template:
+    """Parsed once for both the variable check and compiling."""
+    return ENVIRONMENT.parse(source)
 
 
 def tidy(text: str) -> str:
@@ -121,10 +127,12 @@ def tidy(text: str) -> str:
 
 # -- loading -------------------------------------------------------------------------------------
 
-def load_phrasebook(extra_dir: Path | None = None, *, required: Iterable[str] = ("en",)) -> Phrasebook:
+def load_phrasebook(extra_dir: Path | None = None, *, required: Iterable[str] = ("en",), rehearse: bool = True) -> Phrasebook:
     """The built-in phrases plus those under `extra_dir` (same layout; a file there replaces the
     built-in file of the same language and stage). Every language present must be complete, as
-    must the `required` ones. Raises PhrasebookError listing every problem."""
+    must the `required` ones. With `rehearse`, every variant is also rendered with sample facts
+    (the check and reload do this; start-up skips it to be ready at once, and a draft that fails
+    to render then falls back to a plain note). Raises PhrasebookError listing every problem."""
     files: dict[tuple[str, str], Path] = {}
     roots = [BUILT_IN] + ([extra_dir] if extra_dir else [])
     for root in roots:
@@ -133,25 +141,26 @@ def load_phrasebook(extra_dir: Path | None = None, *, required: Iterable[str] = 
         for path in sorted(root.glob("*/*.yaml")):
             files[(path.parent.name, path.stem)] = path
     signature = tuple((key, str(path), path.stat().st_mtime_ns, path.stat().st_size) for key, path in sorted(files.items()))
-    return load_files(signature, tuple(required))
+    return load_files(signature, tuple(required), rehearse)
 
 
 @lru_cache(maxsize=8)
-def load_files(signature: tuple[tuple[tuple[str, str], str, int, int], ...], required: tuple[str, ...]) -> Phrasebook:
+def load_files(signature: tuple[tuple[tuple[str, str], str, int, int], ...], required: tuple[str, ...],
+               rehearse: bool) -> Phrasebook:
     """Parsing and checking every template takes a while: files unchanged since the last load
     (same paths, times and sizes) give the same phrasebook."""
     files = {key: Path(path) for key, path, _, _ in signature}
     book = Phrasebook()
     problems: list[str] = []
     for (language, stage), path in sorted(files.items()):
-        problems.extend(load_file(book, path, language, stage))
+        problems.extend(load_file(book, path, language, stage, rehearse))
     problems.extend(coverage_problems(book, required))
     if problems:
         raise PhrasebookError(problems)
     return book
 
 
-def load_file(book: Phrasebook, path: Path, language: str, stage: str) -> list[str]:
+def load_file(book: Phrasebook, path: Path, language: str, stage: str, rehearse: bool = True) -> list[str]:
     try:
         root = yaml.compose(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
@@ -198,7 +207,8 @@ def load_file(book: Phrasebook, path: Path, language: str, stage: str) -> list[s
                     problems.append(f"{path}:{line}: duplicate variant id {variant.id!r} (first on line {seen_ids[variant.id]})")
                     continue
                 seen_ids[variant.id] = line
-                problems.extend(render_problems(book, variant))
+                if rehearse:
+                    problems.extend(render_problems(book, variant))
                 book.entries.setdefault((language, stage, tone, channel), []).append(variant)
     return problems
 
@@ -249,10 +259,10 @@ def read_variant(node: yaml.Node, path: Path, channel: str, problems: list[str])
 
 def template_problems(source: str, where: str, variant_id: str, part: str) -> list[str]:
     try:
-        parsed = ENVIRONMENT.parse(source)
+        tree = parsed(source)
     except TemplateSyntaxError as error:
         return [f"{where}: variant {variant_id!r} {part}: template error on its line {error.lineno}: {error.message}"]
-    unknown = sorted(meta.find_undeclared_variables(parsed) - VARIABLES)
+    unknown = sorted(meta.find_undeclared_variables(tree) - VARIABLES)
     if unknown:
         return [f"{where}: variant {variant_id!r} {part} uses unknown variable(s) {', '.join(unknown)}; "
                 f"known: {', '.join(sorted(VARIABLES))}"]

@@ -40,6 +40,7 @@ would then delay the timer by up to that much. A shorter interval keeps firing w
 
 
 Routed = tuple[ClaimedStep, list[tuple[str, str]]]
+FOLLOW_UP_EVERY = timedelta(minutes=1)
 
 
 def new_instance_id() -> str:
@@ -157,14 +158,19 @@ class Scheduler:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _housekeeping(self) -> None:
+        """Renew our claims and take over stale ones every third of a lease; look for unanswered
+        pings once a minute (answer windows are hours long; scanning them is not free)."""
         interval = max(self.lease.total_seconds() / 3, 0.05)
+        followed_up = self.clock.now()
         while True:
             await asyncio.sleep(interval)
             try:
                 await asyncio.to_thread(due_table.renew_claims, self.engine, self.instance, self.clock.now())
                 await self.recover()
-                if await self.follow_up():
-                    self.poke()
+                if self.clock.now() - followed_up >= FOLLOW_UP_EVERY:
+                    followed_up = self.clock.now()
+                    if await self.follow_up():
+                        self.poke()
             except Exception:  # noqa: BLE001 - housekeeping must survive a database hiccup
                 log.warning("scheduler housekeeping failed; will retry", exc_info=True)
 
