@@ -225,13 +225,29 @@ class TelegramStandIn(LocalServer):
         self.last_markup = params.get("reply_markup")
         markup = params.get("reply_markup") or {}
         # Like Telegram, a message keeps only an inline keyboard; a forced reply instructs the app.
-        extra = {"reply_markup": markup} if "inline_keyboard" in markup else {}
+        extra: dict[str, Any] = {"reply_markup": markup} if "inline_keyboard" in markup else {}
+        quoted = self._quoted(int(params["chat_id"]), params)
+        if quoted is not None:
+            extra["reply_to_message"] = quoted
         return self._bot_message(int(params["chat_id"]), **message_text(params), **extra)
+
+    def _quoted(self, chat_id: int, params: dict[str, Any]) -> dict[str, Any] | None:
+        """The message a send replies to (`reply_parameters` or the older `reply_to_message_id`)."""
+        wanted = params.get("reply_parameters") or {}
+        message_id = wanted.get("message_id", params.get("reply_to_message_id"))
+        if message_id is None:
+            return None
+        found = self.messages.get((chat_id, int(message_id)))
+        if found is None and not wanted.get("allow_sending_without_reply", params.get("allow_sending_without_reply")):
+            raise LookupError("message to be replied not found")
+        return found
 
     def _m_editMessageText(self, params: dict[str, Any], files: dict[str, Any]) -> dict[str, Any]:
         key = (int(params["chat_id"]), int(params["message_id"]))
         if key not in self.messages:
             raise LookupError("message to edit not found")
+        if self.messages[key]["from"]["id"] != BOT_ID:
+            raise LookupError("message can't be edited")
         message = self.messages[key]
         message.pop("entities", None)
         message.update(message_text(params))
@@ -244,6 +260,8 @@ class TelegramStandIn(LocalServer):
         key = (int(params["chat_id"]), int(params["message_id"]))
         if key not in self.messages:
             raise LookupError("message to edit not found")
+        if self.messages[key]["from"]["id"] != BOT_ID:
+            raise LookupError("message can't be edited")
         self.messages[key].pop("reply_markup", None)
         if "reply_markup" in params:
             self.messages[key]["reply_markup"] = params["reply_markup"]
@@ -289,6 +307,7 @@ class TelegramStandIn(LocalServer):
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         if reply_to is not None:
             message["reply_to_message"] = self.messages[(chat_id, reply_to)]
+        self.messages[(chat_id, message["message_id"])] = message
         update = self._push({"message": message})
         await self.changed()
         return update
@@ -302,6 +321,7 @@ class TelegramStandIn(LocalServer):
                                                 "mime_type": "text/csv", "file_size": len(content)}}
         if caption.startswith("/"):
             message["caption_entities"] = [{"type": "bot_command", "offset": 0, "length": len(caption.split()[0])}]
+        self.messages[(user.id, message["message_id"])] = message
         self._push({"message": message})
         await self.changed()
 

@@ -166,9 +166,10 @@ async def test_in_a_group_only_members_get_answers_and_private_facts_stay_privat
     await link_bob(team, standin)
     await standin.say(STRANGER, "/list", chat_id=GROUP)
     await standin.say(BOB, "/list@OtherBot", chat_id=GROUP)
-    await standin.say(BOB, f"/today@{BOT_USERNAME}", chat_id=GROUP)
+    asked = await standin.say(BOB, f"/today@{BOT_USERNAME}", chat_id=GROUP)
     moved = await last_text(standin, GROUP, "private chat")
     assert len(standin.sent_to(GROUP)) == 1, "the stranger and the command for another bot got no answer"
+    assert moved["reply_to_message"]["message_id"] == asked["message"]["message_id"], "the answer quotes the question"
     assert f"https://t.me/{BOT_USERNAME}" in moved["text"]
     await standin.say(BOB, f"/help@{BOT_USERNAME}", chat_id=GROUP)
     await last_text(standin, GROUP, "What I can do")

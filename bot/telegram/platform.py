@@ -22,6 +22,7 @@ from telegram import (
     InlineKeyboardMarkup,
     InputFile,
     Message,
+    ReplyParameters,
     Update,
 )
 from telegram.constants import ChatType, ParseMode
@@ -204,11 +205,13 @@ class TelegramPlatform:
     async def send_reply(self, chat_id: int, reply: Reply, reply_to: int | None = None) -> list[Message]:
         markup = keyboard([(button.label, self.buttons.data_for(button)) for button in reply.buttons])
         texts = render_messages(reply)
+        # A reply to a message deleted meanwhile is still sent, just without the quote.
+        quote = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to is not None else None
         sent = []
         for index, text in enumerate(texts):
             sent.append(await self.application.bot.send_message(
                 chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup if index == len(texts) - 1 else None,
-                reply_to_message_id=reply_to if index == 0 else None,
+                reply_parameters=quote if index == 0 else None,
             ))
         for attachment in reply.files:
             document = InputFile(attachment.content, filename=attachment.filename)
