@@ -39,7 +39,7 @@ def timeline(ctx: Context, invoice: Invoice) -> list[Entry]:
             timing = "on time" if delay <= ON_TIME else f"late by {describe_delay(delay)}"
             entries.append(Entry(step.sent_at, "collectbot", "ping", f"pinged {who} for “{step.name}” ({timing})"))
         if step.acknowledged_at is not None:
-            entries.append(Entry(step.acknowledged_at, who, "answer", f"“{step.name}”: {step.outcome or 'answered'}"))
+            entries.append(Entry(step.acknowledged_at, "collectbot", "answer", f"“{step.name}” closed: {step.outcome or 'answered'}"))
     return sorted(entries, key=lambda entry: (entry.at, ORDER_AT_SAME_MOMENT.get(entry.kind.split("_")[0], 3)))
 
 
