@@ -459,3 +459,10 @@ def test_the_app_manifest_declares_what_the_app_uses() -> None:
     settings = manifest["settings"]
     assert {"app_home_opened", "message.im"} <= set(settings["event_subscriptions"]["bot_events"])
     assert settings["interactivity"]["is_enabled"] and settings["socket_mode_enabled"]
+
+
+async def test_a_stranger_asking_to_add_is_told_they_are_not_on_the_team_instead_of_a_form(team: ChatDriver, standin: SlackStandIn,
+                                                                                    slack_sends: Transport) -> None:
+    await slack_sends.command("U0NEW", "add")
+    await response_with(standin, "you are not on team")
+    assert standin.calls_of("views.open") == []

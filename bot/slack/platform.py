@@ -135,13 +135,13 @@ class SlackPlatform:
         await ack()
         team, user, name = team_and_user(command)
         channel = command.get("channel_id")
-        text = plain_text(command.get("text", ""), team)
-        if text.lower() == "add":
+        sender = sender_from(team, user, name, channel)
+        if plain_text(command.get("text", ""), team).lower() == "add" and await asyncio.to_thread(self.core.is_member, sender):
             ladders = sorted(self.core.services.ladders) or [self.settings.default_ladder]
             view = add_modal(ladders, self.settings.default_ladder, self.settings.default_currency, channel)
             await client.views_open(trigger_id=command["trigger_id"], view=view)
             return
-        reply = await self.run(sender_from(team, user, name, channel), command_text(command.get("text", ""), team))
+        reply = await self.run(sender, command_text(command.get("text", ""), team))
         await self.answer(reply, channel, user, respond)
 
     async def on_add_submitted(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
