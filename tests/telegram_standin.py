@@ -297,8 +297,10 @@ class TelegramStandIn(LocalServer):
         self.updates.append(update)
         return update
 
-    async def say(self, user: User, text: str, chat_id: int | None = None, reply_to: int | None = None) -> dict[str, Any]:
-        """`user` writes `text` (a private chat unless `chat_id` is a negative group id)."""
+    async def say(self, user: User, text: str, chat_id: int | None = None, reply_to: int | None = None) -> dict[str, Any] | None:
+        """`user` writes `text` (a private chat unless `chat_id` is a negative group id). Like a
+        bot with group privacy mode on (BotFather's default), the bot gets a group message only when
+        it is a command, a reply to the bot, or names the bot; otherwise None is returned."""
         chat_id = chat_id if chat_id is not None else user.id
         message: dict[str, Any] = {"message_id": next(self._message_ids), "date": int(time.time()), "from": user.as_json(),
                                    "chat": self._chat(chat_id, user), "text": text}
@@ -308,9 +310,17 @@ class TelegramStandIn(LocalServer):
         if reply_to is not None:
             message["reply_to_message"] = self.messages[(chat_id, reply_to)]
         self.messages[(chat_id, message["message_id"])] = message
+        if chat_id < 0 and not self._seen_in_privacy_mode(message):
+            return None
         update = self._push({"message": message})
         await self.changed()
         return update
+
+    @staticmethod
+    def _seen_in_privacy_mode(message: dict[str, Any]) -> bool:
+        replied = message.get("reply_to_message") or {}
+        return (message["text"].startswith("/") or replied.get("from", {}).get("id") == BOT_ID
+                or f"@{BOT_USERNAME}".lower() in message["text"].lower())
 
     async def send_document(self, user: User, filename: str, content: bytes, caption: str = "") -> None:
         file_id = f"up{len(self.files)}"

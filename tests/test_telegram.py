@@ -381,3 +381,21 @@ async def test_webhook_without_a_configured_secret_still_requires_one(
         await last_text(standin, STRANGER.id, "Hello, I'm collectbot")
     finally:
         await platform.stop()
+
+
+async def test_guided_add_in_a_group_works_with_privacy_mode_through_forced_replies(
+    team: ChatDriver, standin: TelegramStandIn, telegram: TelegramPlatform
+) -> None:
+    await link_bob(team, standin)
+    await standin.say(BOB, f"/add@{BOT_USERNAME}", chat_id=GROUP)
+    prompt = await last_text(standin, GROUP, "What is its number")
+    assert standin.last_markup == {"force_reply": True, "selective": True}
+    assert await standin.say(BOB, "INV-20", chat_id=GROUP) is None, "a plain group message never reaches the bot"
+    for answer, question in (("INV-20", "The amount"), ("300 EUR", "The due date"), ("2026-12-20", "customer's name")):
+        await standin.say(BOB, answer, chat_id=GROUP, reply_to=prompt["message_id"])
+        prompt = await last_text(standin, GROUP, question)
+        assert prompt["reply_to_message"]["from"]["id"] == BOB.id, "each question quotes Bob's answer"
+    await standin.say(BOB, "Nordlys AS", chat_id=GROUP, reply_to=prompt["message_id"])
+    confirm = await last_text(standin, GROUP, "Add invoice INV-20: 300 EUR, due 2026-12-20, customer Nordlys AS?")
+    await standin.press(BOB, confirm, "Add it")
+    await last_text(standin, GROUP, "Added invoice INV-20")

@@ -344,6 +344,8 @@ class TelegramPlatform:
         log.error("Telegram update failed", exc_info=context.error)
 
     # -- the guided /add ----------------------------------------------------------------------
+    # Each answer is checked as it comes, with the core's own parsers; the answers then become one
+    # "/add …" line for the core, so the dialogue adds nothing the command itself would refuse.
     async def add_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         message = update.effective_message
         assert message is not None
@@ -352,49 +354,51 @@ class TelegramPlatform:
             return ConversationHandler.END
         if not await self.accepts(update):
             return ConversationHandler.END
-        context.user_data["new_invoice"] = {}  # type: ignore[index]
-        await message.reply_text("Let's add an invoice. What is its number? (/cancel to stop)")
+        new_invoice(update, context).clear()
+        await ask(update, "Let's add an invoice. What is its number? (/cancel to stop)")
         return NUMBER
 
     async def add_number(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        text = (update.effective_message.text or "").strip()  # type: ignore[union-attr]
+        text = answer_text(update)
         if not text or " " in text:
-            await update.effective_message.reply_text("An invoice number is one word, like INV-1042. What is it?")  # type: ignore[union-attr]
+            await ask(update, "An invoice number is one word, like INV-1042. What is it?")
             return NUMBER
-        context.user_data["new_invoice"]["number"] = text  # type: ignore[index]
-        await update.effective_message.reply_text("The amount, with the currency if not the team's (e.g. 1200.50 EUR)?")  # type: ignore[union-attr]
+        new_invoice(update, context)["number"] = text
+        await ask(update, "The amount, with the currency if not the team's (e.g. 1200.50 EUR)?")
         return AMOUNT
 
     async def add_amount(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        text = (update.effective_message.text or "").strip()  # type: ignore[union-attr]
-        words = text.split()
-        amount_text = " ".join(w for w in words if not (len(w) == 3 and w.isalpha()))
+        text = answer_text(update)
+        amount_text = " ".join(word for word in text.split() if not (len(word) == 3 and word.isalpha()))
         try:
             parse_amount(amount_text)
         except UsageError as error:
-            await update.effective_message.reply_text(f"{error.problem} Try again, e.g. 1200.50 EUR.")  # type: ignore[union-attr]
+            await ask(update, f"{error.problem} Try again, e.g. 1200.50 EUR.")
             return AMOUNT
-        context.user_data["new_invoice"]["amount"] = text  # type: ignore[index]
-        await update.effective_message.reply_text(f"The due date? ({DATE_FORMS})")  # type: ignore[union-attr]
+        new_invoice(update, context)["amount"] = text
+        await ask(update, f"The due date? ({DATE_FORMS})")
         return DUE
 
     async def add_due(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        text = (update.effective_message.text or "").strip()  # type: ignore[union-attr]
+        text = answer_text(update)
         try:
             parse_date(text, self.core.services.clock.now().date(), "2026-12-01")
         except UsageError as error:
-            await update.effective_message.reply_text(f"{error.problem} Try again.")  # type: ignore[union-attr]
+            await ask(update, f"{error.problem} Try again.")
             return DUE
-        context.user_data["new_invoice"]["due"] = text  # type: ignore[index]
-        await update.effective_message.reply_text("The customer's name?")  # type: ignore[union-attr]
+        new_invoice(update, context)["due"] = text
+        await ask(update, "The customer's name?")
         return CUSTOMER
 
     async def add_customer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        name = (update.effective_message.text or "").replace('"', "").strip()  # type: ignore[union-attr]
-        draft = context.user_data["new_invoice"]  # type: ignore[index]
+        name = answer_text(update).replace('"', "").strip()
+        if not name:
+            await ask(update, "The customer's name, please?")
+            return CUSTOMER
+        draft = new_invoice(update, context)
         draft["customer"] = name
         summary = f"Add invoice {draft['number']}: {draft['amount']}, due {draft['due']}, customer {name}?"
-        await update.effective_message.reply_text(summary, reply_markup=InlineKeyboardMarkup([[  # type: ignore[union-attr]
+        await ask(update, summary, InlineKeyboardMarkup([[
             InlineKeyboardButton("✅ Add it", callback_data="add:yes"), InlineKeyboardButton("✖ Cancel", callback_data="add:no")]]))
         return CONFIRM
 
@@ -402,8 +406,9 @@ class TelegramPlatform:
         query = update.callback_query
         assert query is not None
         await query.answer()
-        draft = context.user_data.pop("new_invoice", {})  # type: ignore[union-attr]
-        if query.data == "add:no":
+        draft = dict(new_invoice(update, context))
+        new_invoice(update, context).clear()
+        if query.data == "add:no" or not draft:
             await query.edit_message_text("Cancelled; nothing was added.")
             return ConversationHandler.END
         await query.edit_message_reply_markup(None)
@@ -411,9 +416,31 @@ class TelegramPlatform:
         return ConversationHandler.END
 
     async def add_cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        context.user_data.pop("new_invoice", None)  # type: ignore[union-attr]
-        await update.effective_message.reply_text("Cancelled; nothing was added.")  # type: ignore[union-attr]
+        new_invoice(update, context).clear()
+        await ask(update, "Cancelled; nothing was added.", question=False)
         return ConversationHandler.END
+
+
+def new_invoice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> dict[str, str]:
+    """The guided /add's answers so far, for this user in this chat (a user may run one in a
+    group and another in private)."""
+    assert context.user_data is not None and update.effective_chat is not None
+    drafts: dict[int, dict[str, str]] = context.user_data.setdefault("new_invoices", {})
+    return drafts.setdefault(update.effective_chat.id, {})
+
+
+def answer_text(update: Update) -> str:
+    return (update.effective_message.text or "").strip() if update.effective_message else ""
+
+
+async def ask(update: Update, text: str, buttons: InlineKeyboardMarkup | None = None, *, question: bool = True) -> None:
+    """Reply in the dialogue. In a group a question quotes the person's message and forces a reply
+    for them only (selective), so their answer reaches the bot even with group privacy mode on."""
+    message, chat = update.effective_message, update.effective_chat
+    assert message is not None and chat is not None
+    in_group = chat.type != ChatType.PRIVATE
+    markup = buttons or (ForceReply(selective=True) if question and in_group else None)
+    await message.reply_text(text, reply_markup=markup, do_quote=in_group)
 
 
 def addressed_to_me(text: str, username: str | None) -> bool:
