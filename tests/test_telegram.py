@@ -137,7 +137,11 @@ async def test_promised_asks_for_the_date_with_a_forced_reply(
     await standin.press(BOB, ping, "Promised")
     prompt = await last_text(standin, BOB.id, "Which date did they promise")
     assert standin.last_markup == {"force_reply": True, "selective": True}
-    await standin.say(BOB, "2026-12-15", reply_to=prompt["message_id"])
+    assert "+30d" in prompt["text"], "the question shows the date forms"
+    await standin.say(BOB, "next friday", reply_to=prompt["message_id"])
+    again = await last_text(standin, BOB.id, "'next friday' is not a date I can read")
+    assert "Which date did they promise" in again["text"], "asked again instead of failing"
+    await standin.say(BOB, "2026-12-15", reply_to=again["message_id"])
     await last_text(standin, BOB.id, "Promise recorded on INV-8")
     assert "Promise recorded" in standin.messages[(BOB.id, ping["message_id"])]["text"]
 

@@ -295,17 +295,21 @@ class TelegramPlatform:
         message = query.message if isinstance(query.message, Message) else None
         if button.asks:
             await query.answer()
-            chat = update.effective_chat
-            assert chat is not None
-            # In a group the forced reply opens only for the person named in the question.
-            whom = "" if chat.type == ChatType.PRIVATE else f"{query.from_user.mention_html()}, "
-            prompt = await context.bot.send_message(
-                chat.id, f"{whom}{escape(button.asks)} (reply to this message; /cancel to stop)",
-                parse_mode=ParseMode.HTML, reply_markup=ForceReply(selective=True))
-            chat_id = chat.id
-            self.awaiting[(chat_id, prompt.message_id)] = (button, message, query.from_user.id)
+            await self.ask_for(update, button, message)
             return
         await self.press(update, query, button.action, message)
+
+    async def ask_for(self, update: Update, button: Button, original: Message | None, problem: str = "") -> None:
+        """The button's question, as a forced reply; the answer comes back to on_answer."""
+        chat, user = update.effective_chat, update.effective_user
+        assert chat is not None and user is not None
+        # In a group the forced reply opens only for the person named in the question.
+        whom = "" if chat.type == ChatType.PRIVATE else f"{user.mention_html()}, "
+        forms = f" ({DATE_FORMS})" if button.input == "date" else ""
+        prompt = await self.application.bot.send_message(
+            chat.id, f"{escape(problem)}{whom}{escape(button.asks or '')}{escape(forms)}\n(reply to this message; /cancel to stop)",
+            parse_mode=ParseMode.HTML, reply_markup=ForceReply(selective=True))
+        self.awaiting[(chat.id, prompt.message_id)] = (button, original, user.id)
 
     async def on_answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -316,7 +320,14 @@ class TelegramPlatform:
             return  # not an answer to a question, or someone else answering it
         del self.awaiting[key]
         button, original, _ = asked
-        await self.press(update, None, button.with_input(message.text or ""), original)
+        answer = (message.text or "").strip()
+        if button.input == "date":
+            try:
+                parse_date(answer, self.core.services.clock.now().date(), "2026-12-15")
+            except UsageError as error:
+                await self.ask_for(update, button, original, f"{error.problem}\n")
+                return
+        await self.press(update, None, button.with_input(answer), original)
 
     async def press(self, update: Update, query: CallbackQuery | None, action: str, original: Message | None) -> None:
         reply = await asyncio.to_thread(self.core.press, sender_of(update), action)
