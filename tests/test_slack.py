@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -24,7 +25,8 @@ from bot.config import Settings
 from bot.models import Invoice, LadderStep, StepState
 from bot.slack import SlackPlatform, build_platform
 from handlers.core import Core
-from handlers.reply import Attachment, Reply
+from bot.slack.render import render_blocks
+from handlers.reply import Attachment, Button, Facts, Paragraph, Reply, Table
 from scheduling.notifier import SLACK_LIMITS
 from scheduling.scheduler import Scheduler
 from tests.conftest import OSLO
@@ -466,3 +468,17 @@ async def test_a_stranger_asking_to_add_is_told_they_are_not_on_the_team_instead
     await slack_sends.command("U0NEW", "add")
     await response_with(standin, "you are not on team")
     assert standin.calls_of("views.open") == []
+
+
+def test_long_replies_fit_slacks_block_limits_without_breaking_an_escape() -> None:
+    rows = tuple((f"INV-{n}", "Smith & Sons <Ltd>" * 3, "€1,000.00") for n in range(400))
+    reply = Reply(title="Overdue", blocks=[Paragraph("A&B " * 2000), Facts(tuple((f"k{n}", "v&") for n in range(23))),
+                                           Table(("Invoice", "Customer", "Amount"), rows)],
+                  buttons=[Button(f"b{n}", f"done INV-{n}") for n in range(7)])
+    blocks = render_blocks(reply)
+    assert len(blocks) <= 50 and [b["type"] for b in blocks[-2:]] == ["actions", "actions"], "the buttons survive shortening"
+    texts = [b["text"]["text"] for b in blocks if b["type"] == "section" and "text" in b]
+    assert all(len(text) <= 3000 for text in texts)
+    assert all(not re.search(r"&(?!amp;|lt;|gt;)", text) for text in texts), "no escape is cut in half"
+    assert [len(b["fields"]) for b in blocks if "fields" in b] == [10, 10, 3]
+    assert texts[0].startswith("A&amp;B") and texts[1].startswith("A&amp;B"), "a long paragraph continues in a second section"

@@ -20,6 +20,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -131,7 +132,7 @@ class SlackPlatform:
         await self.outbox.upload(user, reply.files)
 
     # -- the slash command ----------------------------------------------------------------------
-    async def on_command(self, ack: Any, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
+    async def on_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
         await ack()
         team, user, name = team_and_user(command)
         channel = command.get("channel_id")
@@ -144,7 +145,7 @@ class SlackPlatform:
         reply = await self.run(sender, command_text(command.get("text", ""), team))
         await self.answer(reply, channel, user, respond)
 
-    async def on_add_submitted(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+    async def on_add_submitted(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         team, user, name = team_and_user(body)
         form = submitted_values(view)
         if errors := add_form_errors(form):
@@ -159,7 +160,7 @@ class SlackPlatform:
         await self.outbox.post(user, reply)
 
     # -- buttons and the modals they open --------------------------------------------------------
-    async def on_button(self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
+    async def on_button(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
                         respond: AsyncRespond) -> None:
         await ack()
         team, user, name = team_and_user(body)
@@ -186,7 +187,7 @@ class SlackPlatform:
         while len(self.asked_on) > REMEMBERED_MESSAGES:
             self.asked_on.popitem(last=False)
 
-    async def on_ask_submitted(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+    async def on_ask_submitted(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         team, user, name = team_and_user(body)
         asked = AskContext.from_json(json.loads(view.get("private_metadata") or "{}"))
         answer = submitted_values(view).get(ANSWER_BLOCK, "")

@@ -25,15 +25,39 @@ def section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text[:MAX_TEXT]}}
 
 
-def preformatted(text: str) -> list[dict[str, Any]]:
-    chunks, current = [], ""
+def escaped_chunks(text: str, room: int) -> list[str]:
+    """The text escaped and cut at line ends into pieces of at most `room` characters (a line
+    longer than that is cut after a space where it can be, never inside an entity such as `&amp;`)."""
+    pieces: list[str] = []
     for line in text.splitlines() or [""]:
-        if current and len(current) + len(line) + 1 > MAX_TEXT - 8:
-            chunks.append(current)
-            current = ""
-        current = f"{current}\n{line}" if current else line
-    chunks.append(current)
-    return [section(f"```{escape(chunk)}```") for chunk in chunks]
+        escaped = [escape(char) for char in line]
+        while escaped:
+            taken, size = 0, 0
+            while taken < len(escaped) and size + len(escaped[taken]) <= room:
+                size += len(escaped[taken])
+                taken += 1
+            if taken < len(escaped) and " " in escaped[:taken]:
+                taken = len(escaped[:taken]) - escaped[:taken][::-1].index(" ")  # after the last space that fits
+            pieces.append("".join(escaped[:taken]))
+            escaped = escaped[taken:]
+        if not line:
+            pieces.append("")
+    chunks: list[str] = []
+    for piece in pieces:
+        if chunks and len(chunks[-1]) + 1 + len(piece) <= room:
+            chunks[-1] += "\n" + piece
+        else:
+            chunks.append(piece)
+    return chunks
+
+
+def sections(text: str, prefix: str = "") -> list[dict[str, Any]]:
+    """Plain text as mrkdwn sections, as many as its length needs."""
+    return [section(prefix + chunk if n == 0 else chunk) for n, chunk in enumerate(escaped_chunks(text, MAX_TEXT - len(prefix)))]
+
+
+def preformatted(text: str) -> list[dict[str, Any]]:
+    return [section(f"```{chunk}```") for chunk in escaped_chunks(text, MAX_TEXT - 6)]
 
 
 def button_value(button: Button) -> str:
@@ -56,7 +80,7 @@ def render_blocks(reply: Reply) -> list[dict[str, Any]]:
     for index, block in enumerate(reply.blocks):
         if isinstance(block, Paragraph):
             warn = "⚠ " if reply.is_error and not reply.title and index == 0 else ""
-            blocks.append(section(warn + escape(block.text)))
+            blocks.extend(sections(block.text, warn))
         elif isinstance(block, Facts):
             items = [{"type": "mrkdwn", "text": f"*{escape(label)}*\n{escape(value)}"[:2000]} for label, value in block.items]
             for start in range(0, len(items), FIELDS_PER_SECTION):
@@ -64,8 +88,9 @@ def render_blocks(reply: Reply) -> list[dict[str, Any]]:
         elif isinstance(block, Table):
             blocks.extend(preformatted(render_table(block)))
         elif isinstance(block, BulletList):
-            lines = ([f"*{escape(block.title)}*"] if block.title else []) + ([f"• {escape(i)}" for i in block.items] or ["(none)"])
-            blocks.append(section("\n".join(lines)))
+            if block.title:
+                blocks.append(section(f"*{escape(block.title)}*"[:MAX_TEXT]))
+            blocks.extend(sections("\n".join(f"• {item}" for item in block.items) or "(none)"))
         elif isinstance(block, DraftText):
             heading = f"*{escape(block.label)}*" + (f"\n*Subject:* {escape(block.subject)}" if block.subject else "")
             blocks.append(section(heading))
