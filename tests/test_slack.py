@@ -482,3 +482,18 @@ def test_long_replies_fit_slacks_block_limits_without_breaking_an_escape() -> No
     assert all(not re.search(r"&(?!amp;|lt;|gt;)", text) for text in texts), "no escape is cut in half"
     assert [len(b["fields"]) for b in blocks if "fields" in b] == [10, 10, 3]
     assert texts[0].startswith("A&amp;B") and texts[1].startswith("A&amp;B"), "a long paragraph continues in a second section"
+
+
+async def test_overdue_in_a_channel_answers_the_manager_alone_and_uploads_the_chart_to_her_dm(
+    team: ChatDriver, standin: SlackStandIn, slack_sends: Transport
+) -> None:
+    await link(team, slack_sends, standin, "alice", ALICE)
+    await slack_sends.command(ALICE, "add INV-20 900 EUR 2026-10-01 Acme")
+    await response_with(standin, "Added invoice INV-20")
+    await slack_sends.command(ALICE, "overdue chart")
+    overdue = await response_with(standin, "Overdue for the team")
+    assert overdue["response_type"] == "ephemeral" and standin.posted_to(SALES) == []
+    [complete] = await standin.wait_for(lambda: standin.calls_of("files.completeUploadExternal"))
+    assert complete.params["channel_id"] == ALICE_DM
+    assert [file["title"] for file in complete.params["files"]] == ["overdue-aging.png"]
+    assert next(iter(standin.uploads.values())).startswith(b"\x89PNG")
