@@ -403,3 +403,30 @@ async def test_guided_add_in_a_group_works_with_privacy_mode_through_forced_repl
     confirm = await last_text(standin, GROUP, "Add invoice INV-20: 300 EUR, due 2026-12-20, customer Nordlys AS?")
     await standin.press(BOB, confirm, "Add it")
     await last_text(standin, GROUP, "Added invoice INV-20")
+
+
+async def test_a_question_button_still_works_after_the_bot_restarts(
+    team: ChatDriver, core: Core, settings: Settings, standin: TelegramStandIn, telegram: TelegramPlatform,
+    tg_scheduler: Scheduler, clock: MovableClock,
+) -> None:
+    await link_bob(team, standin)
+    await standin.say(BOB, "/add INV-21 400 EUR 2026-12-10 Acme")
+    await last_text(standin, BOB.id, "Added invoice INV-21")
+    clock.set(datetime(2026, 12, 7, 10, 0, tzinfo=OSLO))
+    await tg_scheduler.fire_due()
+    await tg_scheduler.flush()
+    ping = await last_text(standin, BOB.id, "Step 1 for INV-21")
+    assert all(len(b["callback_data"].encode()) <= 64 for row in ping["reply_markup"]["inline_keyboard"] for b in row)
+    await telegram.stop()
+    restarted = build_platform(core, telegram_settings(settings, standin))
+    await restarted.start()
+    try:
+        await standin.press(BOB, ping, "Dispute")
+        prompt = await last_text(standin, BOB.id, "Why does the customer dispute INV-21")
+        await standin.say(BOB, "Goods arrived damaged", reply_to=prompt["message_id"])
+        await last_text(standin, BOB.id, "Dispute recorded on INV-21")
+        answered = standin.messages[(BOB.id, ping["message_id"])]
+        assert "✔ Dispute recorded on INV-21; its ladder is paused — by Bob" in answered["text"]
+        assert "reply_markup" not in answered
+    finally:
+        await restarted.stop()

@@ -9,9 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from dataclasses import dataclass, field
 from html import escape
-from collections import OrderedDict
 from urllib.parse import urlparse
 from warnings import catch_warnings, filterwarnings
 
@@ -41,6 +39,7 @@ from telegram.ext import (
 )
 
 from bot.config import Settings
+from bot.telegram.buttons import ButtonBook
 from bot.telegram.menu import LANGUAGES, commands_for
 from bot.telegram.render import LIMIT, keyboard, render_messages
 from handlers.core import Core
@@ -54,7 +53,6 @@ from scheduling.notifier import TELEGRAM_LIMITS, RateLimits
 
 log = logging.getLogger(__name__)
 PLATFORM = "telegram"
-CALLBACK_LIMIT = 64
 NUMBER, AMOUNT, DUE, CUSTOMER, CONFIRM = range(5)
 
 
@@ -69,33 +67,6 @@ def sender_of(update: Update) -> Sender:
         chat_id=str(user.id),
         in_group=chat.type != ChatType.PRIVATE,
     )
-
-
-@dataclass
-class ButtonBook:
-    """Callback data for buttons. A button's action travels in the callback data itself when it
-    fits Telegram's 64 bytes, so buttons keep working across restarts; longer ones and buttons
-    that ask a question are kept here under a short key."""
-
-    kept: OrderedDict[str, Button] = field(default_factory=OrderedDict)
-    capacity: int = 50_000
-
-    def data_for(self, button: Button) -> str:
-        data = f"b:{button.action}"
-        if button.asks is None and len(data.encode()) <= CALLBACK_LIMIT:
-            return data
-        key = secrets.token_urlsafe(9)
-        self.kept[key] = button
-        while len(self.kept) > self.capacity:
-            self.kept.popitem(last=False)  # the oldest buttons expire first
-        return f"k:{key}"
-
-    def button_for(self, data: str) -> Button | None:
-        if data.startswith("b:"):
-            return Button(label="", action=data[2:])
-        if data.startswith("k:"):
-            return self.kept.get(data[2:])
-        return None
 
 
 class TelegramNotifier:
@@ -116,7 +87,7 @@ class TelegramPlatform:
         assert settings.telegram_bot_token, "TELEGRAM_BOT_TOKEN is not set"
         self.core = core
         self.settings = settings
-        self.buttons = ButtonBook()
+        self.buttons = ButtonBook(core.services.engine, core.services.clock)
         self.awaiting: dict[tuple[int, int], tuple[Button, Message | None, int]] = {}
         """Questions asked with a forced reply: (chat, prompt message) → the button that asked, the
         message it was on, and the user asked."""
@@ -203,7 +174,8 @@ class TelegramPlatform:
 
     # -- sending ----------------------------------------------------------------------------
     async def send_reply(self, chat_id: int, reply: Reply, reply_to: int | None = None) -> list[Message]:
-        markup = keyboard([(button.label, self.buttons.data_for(button)) for button in reply.buttons])
+        data = await self.buttons.data_for(reply.buttons)
+        markup = keyboard([(button.label, key) for button, key in zip(reply.buttons, data)])
         texts = render_messages(reply)
         # A reply to a message deleted meanwhile is still sent, just without the quote.
         quote = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to is not None else None
@@ -285,7 +257,7 @@ class TelegramPlatform:
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         assert query is not None
-        button = self.buttons.button_for(query.data or "")
+        button = await self.buttons.button_for(query.data or "")
         if button is None:
             await query.answer("This button has expired; please use the command instead.", show_alert=True)
             return
