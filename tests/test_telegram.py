@@ -92,6 +92,8 @@ async def test_a_stranger_is_told_how_to_join(standin: TelegramStandIn, team: Ch
     await standin.say(STRANGER, "/list")
     refusal = await last_text(standin, STRANGER.id, "not on team")
     assert "/team add" in refusal["text"]
+    await standin.say(STRANGER, "hello there")
+    await last_text(standin, STRANGER.id, "I understand commands that start with /")
     await standin.say(STRANGER, "/start")
     hello = await last_text(standin, STRANGER.id, "Hello, I'm collectbot")
     assert "/team invite @yourname" in hello["text"] and "/start <code>" in hello["text"], "linking takes an invite"
@@ -335,6 +337,7 @@ async def test_cancel_drops_a_question_a_button_asked(
     await standin.say(BOB, "/cancel")
     await last_text(standin, BOB.id, "Cancelled; nothing was recorded")
     await standin.say(BOB, "2026-12-15", reply_to=prompt["message_id"])
+    await last_text(standin, BOB.id, "That question is no longer open")
     await standin.say(BOB, "/cancel")
     await last_text(standin, BOB.id, "There is nothing to cancel")
     assert not any("Promise recorded" in m["text"] for m in standin.sent_to(BOB.id)), "the late answer was not taken"
@@ -417,10 +420,14 @@ async def test_a_question_button_still_works_after_the_bot_restarts(
     await tg_scheduler.flush()
     ping = await last_text(standin, BOB.id, "Step 1 for INV-21")
     assert all(len(b["callback_data"].encode()) <= 64 for row in ping["reply_markup"]["inline_keyboard"] for b in row)
+    await standin.press(BOB, ping, "Promised")
+    question = await last_text(standin, BOB.id, "Which date did they promise")
     await telegram.stop()
     restarted = build_platform(core, telegram_settings(settings, standin))
     await restarted.start()
     try:
+        await standin.say(BOB, "2026-12-20", reply_to=question["message_id"])
+        await last_text(standin, BOB.id, "That question is no longer open")
         await standin.press(BOB, ping, "Dispute")
         prompt = await last_text(standin, BOB.id, "Why does the customer dispute INV-21")
         await standin.say(BOB, "Goods arrived damaged", reply_to=prompt["message_id"])

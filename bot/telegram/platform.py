@@ -53,6 +53,7 @@ from scheduling.notifier import TELEGRAM_LIMITS, RateLimits
 
 log = logging.getLogger(__name__)
 PLATFORM = "telegram"
+QUESTION_HINT = "(reply to this message; /cancel to stop)"
 NUMBER, AMOUNT, DUE, CUSTOMER, CONFIRM = range(5)
 
 
@@ -111,6 +112,7 @@ class TelegramPlatform:
         application.add_handler(MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, self.on_answer))
         application.add_handler(CommandHandler("cancel", self.on_cancel))
         application.add_handler(MessageHandler(filters.COMMAND, self.on_unknown_command))
+        application.add_handler(MessageHandler(filters.TEXT & filters.ChatType.PRIVATE, self.on_text))
         application.add_handler(CallbackQueryHandler(self.on_button))
         application.add_error_handler(self.on_error)
         return application
@@ -232,6 +234,12 @@ class TelegramPlatform:
             return
         await self.run_text(update, without_bot_name(message.text))
 
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Plain words in a private chat: the core says how commands look (and guesses one)."""
+        message = update.effective_message
+        if message and message.text:
+            await self.run_text(update, message.text)
+
     async def on_cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/cancel outside the guided /add: drop the question a button asked, if any."""
         chat = update.effective_chat
@@ -279,7 +287,7 @@ class TelegramPlatform:
         whom = "" if chat.type == ChatType.PRIVATE else f"{user.mention_html()}, "
         forms = f" ({DATE_FORMS})" if button.input == "date" else ""
         prompt = await self.application.bot.send_message(
-            chat.id, f"{escape(problem)}{whom}{escape(button.asks or '')}{escape(forms)}\n(reply to this message; /cancel to stop)",
+            chat.id, f"{escape(problem)}{whom}{escape(button.asks or '')}{escape(forms)}\n{QUESTION_HINT}",
             parse_mode=ParseMode.HTML, reply_markup=ForceReply(selective=True))
         self.awaiting[(chat.id, prompt.message_id)] = (button, original, user.id)
 
@@ -288,8 +296,14 @@ class TelegramPlatform:
         assert message is not None and message.reply_to_message is not None
         key = (message.chat_id, message.reply_to_message.message_id)
         asked = self.awaiting.get(key)
-        if asked is None or message.from_user is None or message.from_user.id != asked[2]:
-            return  # not an answer to a question, or someone else answering it
+        if asked is None:
+            if is_question(message.reply_to_message, context.bot.id):
+                await message.reply_text("That question is no longer open (it was cancelled, or I was restarted). Press the button again to answer it.")
+            elif message.chat.type == ChatType.PRIVATE:
+                await self.on_text(update, context)
+            return
+        if message.from_user is None or message.from_user.id != asked[2]:
+            return  # someone else answering another person's question
         del self.awaiting[key]
         button, original, _ = asked
         answer = (message.text or "").strip()
@@ -424,6 +438,11 @@ async def ask(update: Update, text: str, buttons: InlineKeyboardMarkup | None = 
     in_group = chat.type != ChatType.PRIVATE
     markup = buttons or (ForceReply(selective=True) if question and in_group else None)
     await message.reply_text(text, reply_markup=markup, do_quote=in_group)
+
+
+def is_question(message: Message, bot_id: int) -> bool:
+    """Whether `message` is one of this bot's forced-reply questions."""
+    return message.from_user is not None and message.from_user.id == bot_id and (message.text or "").endswith(QUESTION_HINT)
 
 
 def addressed_to_me(text: str, username: str | None) -> bool:
