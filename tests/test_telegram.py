@@ -18,7 +18,7 @@ from bot.models import LadderStep, StepState
 from bot.telegram import TelegramPlatform, build_platform
 from bot.telegram.render import render_messages
 from handlers.core import Core
-from handlers.reply import Attachment, Button, Facts, Reply
+from handlers.reply import Attachment, BulletList, Button, DraftText, Facts, Paragraph, Reply
 from scheduling.notifier import TELEGRAM_LIMITS
 from scheduling.scheduler import Scheduler
 from bot.bootstrap import build_scheduler
@@ -197,6 +197,24 @@ def test_long_replies_are_split_under_4096_characters_never_inside_a_tag() -> No
         assert len(message) <= 4096
         text, _ = parse_html(message)
         assert text
+
+
+def test_huge_values_are_wrapped_between_characters_and_nothing_is_lost() -> None:
+    reason = "Tom & Jerry <said> " * 600
+    reply = Reply(title="A very long story " * 300, blocks=[
+        Facts((("Reason", reason), ("Amount", "€10.00"))),
+        Paragraph("&" * 9000),
+        BulletList(tuple("<item> " * 700 for _ in range(2)), title="Notes"),
+        DraftText("Letter", "Dear customer & friends,\n" + "x" * 5000, subject="Re: <invoice> & co"),
+    ])
+    messages = render_messages(reply)
+    plain = ""
+    for message in messages:
+        assert len(message) <= 4096
+        text, _ = parse_html(message)  # raises on a broken tag
+        plain += text
+    assert plain.count("&") == 600 + 9000 + 1 + 1, "every character arrives, none cut inside an entity"
+    assert plain.count("<said>") == 600 and plain.count("<item>") == 1400 and plain.count("x") >= 5000
 
 
 def free_port() -> int:

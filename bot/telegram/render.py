@@ -1,5 +1,9 @@
 """A `Reply` as Telegram HTML: every user string escaped once, here; long replies split into
-messages under Telegram's 4096-character limit at block boundaries, never inside a tag."""
+messages under Telegram's 4096-character limit, never inside a tag or an entity.
+
+Every line this module writes closes the tags it opens and is at most LINE_LIMIT characters long
+(over-long text is wrapped between characters, at a space when there is one), so a reply can
+always be split between lines."""
 from __future__ import annotations
 
 from html import escape
@@ -10,47 +14,79 @@ from bot.console.render import render_table
 from handlers.reply import BulletList, DraftText, Facts, Paragraph, Reply, Table
 
 LIMIT = 4096
+LINE_LIMIT = 3800
+"""Room for the longest line plus its tags (`<pre>`, a bold label) within LIMIT."""
 BUTTONS_PER_ROW = 3
 
 
+def wrap(text: str, limit: int = LINE_LIMIT) -> list[str]:
+    """Plain text as escaped lines of at most `limit` characters each."""
+    lines: list[str] = []
+    for raw in text.split("\n"):
+        parts = [escape(char) for char in raw]
+        start, size, space = 0, 0, -1
+        for index, part in enumerate(parts):
+            if size + len(part) > limit:
+                cut = space + 1 if space >= start else index
+                lines.append("".join(parts[start:cut]))
+                start, space = cut, -1
+                size = sum(len(p) for p in parts[start:index])
+            size += len(part)
+            if raw[index] == " ":
+                space = index
+        lines.append("".join(parts[start:]))
+    return lines
+
+
+def tagged(tag: str, text: str) -> str:
+    """`text` inside `<tag>`, each line closing its own tag."""
+    return "\n".join(f"<{tag}>{line}</{tag}>" if line else "" for line in wrap(text))
+
+
 def render_blocks(reply: Reply) -> list[str]:
-    """Each block as self-contained HTML (its tags open and close inside it)."""
+    """Each block as HTML lines that open and close their own tags."""
     parts: list[str] = []
     if reply.title:
-        parts.append(f"<b>{'⚠ ' if reply.is_error else ''}{escape(reply.title)}</b>")
+        parts.append(tagged("b", ("⚠ " if reply.is_error else "") + reply.title))
     for index, block in enumerate(reply.blocks):
         if isinstance(block, Paragraph):
             warn = "⚠ " if reply.is_error and not reply.title and index == 0 else ""
-            parts.append(warn + escape(block.text))
+            parts.append("\n".join(wrap(warn + block.text)))
         elif isinstance(block, Facts):
-            parts.append("\n".join(f"<b>{escape(label)}:</b> {escape(value)}" for label, value in block.items))
+            parts.append("\n".join(fact(label, value) for label, value in block.items))
         elif isinstance(block, Table):
             parts.extend(preformatted(render_table(block)))
         elif isinstance(block, BulletList):
-            lines = [f"<b>{escape(block.title)}</b>"] if block.title else []
-            lines.extend(f"• {escape(item)}" for item in block.items) if block.items else lines.append("(none)")
-            parts.append("\n".join(lines))
+            lines = [tagged("b", block.title)] if block.title else []
+            for item in block.items:
+                first, *rest = wrap(item)
+                lines.extend([f"• {first}", *rest])
+            parts.append("\n".join(lines if block.items else [*lines, "(none)"]))
         elif isinstance(block, DraftText):
-            heading = f"<b>{escape(block.label)}</b>" + (f"\n<b>Subject:</b> {escape(block.subject)}" if block.subject else "")
-            parts.append(heading)
+            parts.append(tagged("b", block.label) + (f"\n{fact('Subject', block.subject)}" if block.subject else ""))
             parts.extend(preformatted(block.text))
     if reply.example:
         parts.append(f"Example: <code>{escape(reply.example)}</code>")
     return [part for part in parts if part]
 
 
-def preformatted(text: str, limit: int = LIMIT - 100) -> list[str]:
-    """Text in <pre> blocks (tap to copy in Telegram), split by lines to stay under the limit."""
+def fact(label: str, value: str) -> str:
+    """`Label: value` with the label in bold; a long value continues on the following lines."""
+    first, *rest = wrap(value, LINE_LIMIT - len(escape(label)) - 10)
+    return "\n".join([f"<b>{escape(label)}:</b> {first}", *rest])
+
+
+def preformatted(text: str, limit: int = LINE_LIMIT) -> list[str]:
+    """Text in <pre> blocks (tap to copy in Telegram), split between lines to stay under the limit."""
     chunks: list[str] = []
     current: list[str] = []
     size = 0
-    for line in text.splitlines() or [""]:
-        escaped = escape(line)[:limit]
-        if current and size + len(escaped) + 1 > limit:
+    for line in wrap(text, limit):
+        if current and size + len(line) + 1 > limit:
             chunks.append("<pre>" + "\n".join(current) + "</pre>")
             current, size = [], 0
-        current.append(escaped)
-        size += len(escaped) + 1
+        current.append(line)
+        size += len(line) + 1
     chunks.append("<pre>" + "\n".join(current) + "</pre>")
     return chunks
 
@@ -72,20 +108,12 @@ def render_messages(reply: Reply, limit: int = LIMIT) -> list[str]:
 
 
 def split_block(block: str, limit: int) -> list[str]:
-    """A block too long for one message, split between lines (each line closes its own tags);
-    a single over-long line of plain text is cut, never inside an HTML entity."""
+    """A block too long for one message, split between its lines (each closes its own tags)."""
     if len(block) <= limit:
         return [block]
     pieces: list[str] = []
     current = ""
     for line in block.split("\n"):
-        while len(line) > limit:
-            cut = limit
-            amp = line.rfind("&", limit - 8, limit)
-            if amp != -1 and ";" not in line[amp:limit]:
-                cut = amp
-            pieces.append(line[:cut])
-            line = line[cut:]
         if current and len(current) + 1 + len(line) > limit:
             pieces.append(current)
             current = line
