@@ -268,6 +268,8 @@ class TelegramStandIn(LocalServer):
         return self.messages[key]
 
     def _m_answerCallbackQuery(self, params: dict[str, Any], files: dict[str, Any]) -> bool:
+        if len(params.get("text") or "") > 200:
+            raise LookupError("MESSAGE_TOO_LONG")
         return True
 
     def _m_sendDocument(self, params: dict[str, Any], files: dict[str, Any]) -> dict[str, Any]:

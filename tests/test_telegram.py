@@ -455,3 +455,16 @@ async def test_a_question_button_still_works_after_the_bot_restarts(
         assert "reply_markup" not in answered
     finally:
         await restarted.stop()
+
+
+async def test_a_button_that_fails_pops_up_the_problem_and_leaves_the_message_as_it_was(
+    team: ChatDriver, standin: TelegramStandIn, telegram: TelegramPlatform
+) -> None:
+    await link_bob(team, standin)
+    [sent] = await telegram.send_reply(BOB.id, Reply(title="Step 1 for NOPE-1", buttons=[Button("💶 Paid", "paid NOPE-1")]))
+    await standin.press(BOB, standin.messages[(BOB.id, sent.message_id)], "Paid")
+    await standin.wait_for(lambda: standin.calls_of("answerCallbackQuery"))
+    popup = standin.calls_of("answerCallbackQuery")[-1].params
+    assert popup.get("show_alert") in (True, "true") and "NOPE-1" in popup["text"]
+    untouched = standin.messages[(BOB.id, sent.message_id)]
+    assert "✔" not in untouched["text"] and "reply_markup" in untouched, "nothing was done, so nothing is claimed"

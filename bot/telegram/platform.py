@@ -48,7 +48,7 @@ from handlers.errors import UsageError
 from handlers.grammar import IncomingFile
 from handlers.context import Sender
 from handlers.money import parse_amount
-from handlers.reply import Button, Reply
+from handlers.reply import Button, Paragraph, Reply
 from scheduling.notifier import TELEGRAM_LIMITS, RateLimits
 
 log = logging.getLogger(__name__)
@@ -318,7 +318,7 @@ class TelegramPlatform:
     async def press(self, update: Update, query: CallbackQuery | None, action: str, original: Message | None) -> None:
         reply = await asyncio.to_thread(self.core.press, sender_of(update), action)
         if query is not None:
-            await query.answer(reply.title[:200] if reply.title else None)
+            await query.answer(toast(reply), show_alert=reply.is_error)
         if original is not None and not reply.is_error:
             await self.mark_done(original, reply, update)
         await self.answer(update, reply)
@@ -438,6 +438,13 @@ async def ask(update: Update, text: str, buttons: InlineKeyboardMarkup | None = 
     in_group = chat.type != ChatType.PRIVATE
     markup = buttons or (ForceReply(selective=True) if question and in_group else None)
     await message.reply_text(text, reply_markup=markup, do_quote=in_group)
+
+
+def toast(reply: Reply) -> str | None:
+    """The short note Telegram shows on the pressed button: the title, or an error's problem."""
+    first = reply.blocks[0] if reply.blocks else None
+    text = reply.title or (first.text if reply.is_error and isinstance(first, Paragraph) else "")
+    return text[:200] or None
 
 
 def is_question(message: Message, bot_id: int) -> bool:
