@@ -324,6 +324,15 @@ class TelegramStandIn(LocalServer):
         return (message["text"].startswith("/") or replied.get("from", {}).get("id") == BOT_ID
                 or f"@{BOT_USERNAME}".lower() in message["text"].lower())
 
+    async def edit(self, user: User, sent: dict[str, Any], text: str) -> None:
+        """`user` edits a message they sent earlier (`sent` is the update `say` returned)."""
+        message = dict(sent["message"], text=text, edit_date=int(time.time()))
+        if text.startswith("/"):
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        self.messages[(message["chat"]["id"], message["message_id"])] = message
+        self._push({"edited_message": message})
+        await self.changed()
+
     async def send_document(self, user: User, filename: str, content: bytes, caption: str = "") -> None:
         file_id = f"up{len(self.files)}"
         self.files[file_id] = content

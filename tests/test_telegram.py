@@ -468,3 +468,19 @@ async def test_a_button_that_fails_pops_up_the_problem_and_leaves_the_message_as
     assert popup.get("show_alert") in (True, "true") and "NOPE-1" in popup["text"]
     untouched = standin.messages[(BOB.id, sent.message_id)]
     assert "✔" not in untouched["text"] and "reply_markup" in untouched, "nothing was done, so nothing is claimed"
+
+
+async def test_editing_an_old_command_does_not_run_it_again(team: ChatDriver, standin: TelegramStandIn,
+                                                            telegram: TelegramPlatform) -> None:
+    await link_bob(team, standin)
+    await standin.say(BOB, "/add INV-30 500 EUR 2026-12-10 Acme")
+    await last_text(standin, BOB.id, "Added invoice INV-30")
+    paid = await standin.say(BOB, "/paid INV-30 100")
+    await last_text(standin, BOB.id, "Partial payment recorded on INV-30")
+    assert paid is not None
+    await standin.edit(BOB, paid, "/paid INV-30 150")
+    await last_text(standin, BOB.id, "I don't run edited commands again")
+    assert len([m for m in standin.sent_to(BOB.id) if "Partial payment recorded" in m["text"]]) == 1
+    await standin.say(BOB, "/show INV-30")
+    shown = await last_text(standin, BOB.id, "Invoice INV-30\n")
+    assert "€400.00" in shown["text"], "one payment of 100 recorded, not 250"

@@ -55,6 +55,9 @@ log = logging.getLogger(__name__)
 PLATFORM = "telegram"
 QUESTION_HINT = "(reply to this message; /cancel to stop)"
 NUMBER, AMOUNT, DUE, CUSTOMER, CONFIRM = range(5)
+NEW = filters.UpdateType.MESSAGE
+"""Commands act on new messages only: editing an old `/paid …` must not record it twice."""
+ANSWER = NEW & filters.TEXT & ~filters.COMMAND
 
 
 def sender_of(update: Update) -> Sender:
@@ -107,12 +110,13 @@ class TelegramPlatform:
         )
         verbs = sorted(self.core.catalogue)
         application.add_handler(self._guided_add())
-        application.add_handler(CommandHandler([v for v in verbs if v != "add"], self.on_command))
-        application.add_handler(MessageHandler(filters.Document.ALL & filters.CaptionRegex(r"^/import\b"), self.on_document))
-        application.add_handler(MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, self.on_answer))
-        application.add_handler(CommandHandler("cancel", self.on_cancel))
-        application.add_handler(MessageHandler(filters.COMMAND, self.on_unknown_command))
-        application.add_handler(MessageHandler(filters.TEXT & filters.ChatType.PRIVATE, self.on_text))
+        application.add_handler(CommandHandler([v for v in verbs if v != "add"], self.on_command, filters=NEW))
+        application.add_handler(MessageHandler(NEW & filters.Document.ALL & filters.CaptionRegex(r"^/import\b"), self.on_document))
+        application.add_handler(MessageHandler(NEW & filters.REPLY & filters.TEXT & ~filters.COMMAND, self.on_answer))
+        application.add_handler(CommandHandler("cancel", self.on_cancel, filters=NEW))
+        application.add_handler(MessageHandler(NEW & filters.COMMAND, self.on_unknown_command))
+        application.add_handler(MessageHandler(NEW & filters.TEXT & filters.ChatType.PRIVATE, self.on_text))
+        application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE & filters.COMMAND, self.on_edited_command))
         application.add_handler(CallbackQueryHandler(self.on_button))
         application.add_error_handler(self.on_error)
         return application
@@ -123,15 +127,15 @@ class TelegramPlatform:
             # message; PTB warns about exactly that choice.
             filterwarnings("ignore", message=r".*per_message=False.*CallbackQueryHandler", category=PTBUserWarning)
             return ConversationHandler(
-                entry_points=[CommandHandler("add", self.add_start)],
+                entry_points=[CommandHandler("add", self.add_start, filters=NEW)],
                 states={
-                    NUMBER: [MessageHandler(filters.TEXT & ~filters.COMMAND, self.add_number)],
-                    AMOUNT: [MessageHandler(filters.TEXT & ~filters.COMMAND, self.add_amount)],
-                    DUE: [MessageHandler(filters.TEXT & ~filters.COMMAND, self.add_due)],
-                    CUSTOMER: [MessageHandler(filters.TEXT & ~filters.COMMAND, self.add_customer)],
+                    NUMBER: [MessageHandler(ANSWER, self.add_number)],
+                    AMOUNT: [MessageHandler(ANSWER, self.add_amount)],
+                    DUE: [MessageHandler(ANSWER, self.add_due)],
+                    CUSTOMER: [MessageHandler(ANSWER, self.add_customer)],
                     CONFIRM: [CallbackQueryHandler(self.add_confirm, pattern=r"^add:(yes|no)$")],
                 },
-                fallbacks=[CommandHandler("cancel", self.add_cancel)],
+                fallbacks=[CommandHandler("cancel", self.add_cancel, filters=NEW)],
                 per_message=False,
             )
 
@@ -233,6 +237,13 @@ class TelegramPlatform:
         if not addressed_to_me(message.text, context.bot.username):
             return
         await self.run_text(update, without_bot_name(message.text))
+
+    async def on_edited_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if not message or not message.text or not addressed_to_me(message.text, context.bot.username):
+            return
+        if await self.accepts(update):
+            await message.reply_text("I don't run edited commands again; send the corrected command as a new message.")
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Plain words in a private chat: the core says how commands look (and guesses one)."""
