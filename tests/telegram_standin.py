@@ -121,6 +121,8 @@ class TelegramStandIn(LocalServer):
         self.last_markup: dict[str, Any] | None = None
         self.fail_next: list[tuple[str, int, str, int | None]] = []
         """(method, error_code, description, retry_after): the next calls of `method` fail so."""
+        self.fail_after: list[list[Any]] = []
+        """[method, calls let through first, error_code, description]: a later call of `method` fails."""
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
 
@@ -150,6 +152,14 @@ class TelegramStandIn(LocalServer):
             return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
         method = request.match_info["method"]
         params, files = await self._read_params(request)
+        for index, entry in enumerate(self.fail_after):
+            if entry[0] != method:
+                continue
+            if entry[1] > 0:
+                entry[1] -= 1
+                break
+            del self.fail_after[index]
+            return web.json_response({"ok": False, "error_code": entry[2], "description": entry[3]}, status=entry[2])
         for index, (failing, code, description, retry_after) in enumerate(self.fail_next):
             if failing == method:
                 del self.fail_next[index]

@@ -9,6 +9,7 @@ from datetime import datetime
 
 import aiohttp
 import pytest
+from telegram.error import TelegramError
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -484,3 +485,21 @@ async def test_editing_an_old_command_does_not_run_it_again(team: ChatDriver, st
     await standin.say(BOB, "/show INV-30")
     shown = await last_text(standin, BOB.id, "Invoice INV-30\n")
     assert "€400.00" in shown["text"], "one payment of 100 recorded, not 250"
+
+
+async def test_a_long_ping_that_fails_halfway_is_finished_on_retry_without_repeating_parts(
+    standin: TelegramStandIn, telegram: TelegramPlatform
+) -> None:
+    ping = Reply(title="Step 1 for LONG-1", private=True, step_ids=(1,), buttons=[Button("💶 Paid", "paid LONG-1")])
+    ping.say("first " * 500).say("second " * 500)
+    assert len(render_messages(ping)) == 2
+    standin.fail_after.append(["sendMessage", 1, 502, "Bad Gateway"])
+    with pytest.raises(TelegramError):
+        await telegram.notifier.send(str(BOB.id), ping)
+    assert len(standin.sent_to(BOB.id)) == 1
+    await telegram.notifier.send(str(BOB.id), ping)  # the send queue's retry
+    first, second = standin.sent_to(BOB.id)
+    assert first["text"].startswith("Step 1 for LONG-1") and second["text"].startswith("second")
+    assert "reply_markup" in second, "the buttons come with the last part"
+    await telegram.notifier.send(str(BOB.id), ping)  # sent again on purpose: all of it
+    assert len(standin.sent_to(BOB.id)) == 4

@@ -7,8 +7,11 @@ the core's `Reply` becomes HTML messages with an inline keyboard.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import secrets
+from collections import OrderedDict
+from dataclasses import dataclass
 from html import escape
 from urllib.parse import urlparse
 from warnings import catch_warnings, filterwarnings
@@ -73,14 +76,39 @@ def sender_of(update: Update) -> Sender:
     )
 
 
+@dataclass
+class Delivery:
+    """How many parts (messages, then files) of one reply have reached the chat."""
+
+    done: int = 0
+
+
 class TelegramNotifier:
+    """Pings from the scheduler. A ping too long for one message goes out in parts; when a later
+    part fails, the send queue retries the ping and the parts already delivered are not repeated."""
+
     platform = PLATFORM
+    remembered = 1_000
 
     def __init__(self, telegram: "TelegramPlatform") -> None:
         self.telegram = telegram
+        self.unfinished: OrderedDict[tuple[str, str], Delivery] = OrderedDict()
 
     async def send(self, chat_id: str, reply: Reply) -> None:
-        await self.telegram.send_reply(int(chat_id), reply)
+        key = (chat_id, fingerprint(reply))
+        delivery = self.unfinished.pop(key, None) or Delivery()
+        try:
+            await self.telegram.send_reply(int(chat_id), reply, delivery=delivery)
+        except BaseException:
+            if delivery.done:
+                self.unfinished[key] = delivery
+                while len(self.unfinished) > self.remembered:
+                    self.unfinished.popitem(last=False)
+            raise
+
+
+def fingerprint(reply: Reply) -> str:
+    return hashlib.sha256(repr((reply.step_ids, render_messages(reply), [f.filename for f in reply.files])).encode()).hexdigest()
 
 
 class TelegramPlatform:
@@ -179,7 +207,11 @@ class TelegramPlatform:
             await self.application.bot.set_my_commands(commands_for(specs, language), language_code=language)
 
     # -- sending ----------------------------------------------------------------------------
-    async def send_reply(self, chat_id: int, reply: Reply, reply_to: int | None = None) -> list[Message]:
+    async def send_reply(self, chat_id: int, reply: Reply, reply_to: int | None = None,
+                         delivery: Delivery | None = None) -> list[Message]:
+        """The reply's messages, then its files. With a `delivery`, the parts it counts as done
+        are skipped and each part sent is counted, so a retry after a failure goes on from there."""
+        delivery = delivery or Delivery()
         data = await self.buttons.data_for(reply.buttons)
         markup = keyboard([(button.label, key) for button, key in zip(reply.buttons, data)])
         texts = render_messages(reply)
@@ -187,16 +219,22 @@ class TelegramPlatform:
         quote = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to is not None else None
         sent = []
         for index, text in enumerate(texts):
+            if index < delivery.done:
+                continue
             sent.append(await self.application.bot.send_message(
                 chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup if index == len(texts) - 1 else None,
                 reply_parameters=quote if index == 0 else None,
             ))
-        for attachment in reply.files:
+            delivery.done += 1
+        for index, attachment in enumerate(reply.files, start=len(texts)):
+            if index < delivery.done:
+                continue
             document = InputFile(attachment.content, filename=attachment.filename)
             if attachment.kind == "photo":
                 await self.application.bot.send_photo(chat_id, document, caption=attachment.filename)
             else:
                 await self.application.bot.send_document(chat_id, document, caption=attachment.filename)
+            delivery.done += 1
         return sent
 
     async def answer(self, update: Update, reply: Reply) -> None:
