@@ -1,5 +1,6 @@
-"""collectbot on Telegram (python-telegram-bot 22): commands, buttons, the guided /add, documents,
-and pings delivered by the shared scheduler.
+"""collectbot on Telegram (python-telegram-bot 22): the application, commands, buttons and their
+questions, documents, and replies; the guided /add, the pings' notifier, rendering, the button book
+and the command menu live in their own modules beside this one.
 
 The adapter only translates: a Telegram update becomes a `Sender` and a command text for the core;
 the core's `Reply` becomes HTML messages with an inline keyboard.
@@ -7,28 +8,14 @@ the core's `Reply` becomes HTML messages with an inline keyboard.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import secrets
-from collections import OrderedDict
-from dataclasses import dataclass
 from html import escape
 from urllib.parse import urlparse
-from warnings import catch_warnings, filterwarnings
 
-from telegram import (
-    CallbackQuery,
-    ForceReply,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    InputFile,
-    Message,
-    ReplyParameters,
-    Update,
-)
+from telegram import CallbackQuery, ForceReply, InputFile, Message, ReplyParameters, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
-from telegram.warnings import PTBUserWarning
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -36,79 +23,26 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
-    ConversationHandler,
     MessageHandler,
     filters,
 )
 
 from bot.config import Settings
 from bot.telegram.buttons import ButtonBook
+from bot.telegram.guided_add import GuidedAdd
 from bot.telegram.menu import LANGUAGES, commands_for
+from bot.telegram.notifier import Delivery, TelegramNotifier
 from bot.telegram.render import LIMIT, keyboard, render_messages
+from bot.telegram.updates import ANSWER, NEW, PLATFORM, addressed_to_me, sender_of, without_bot_name
 from handlers.core import Core
 from handlers.dates import DATE_FORMS, parse_date
 from handlers.errors import UsageError
 from handlers.grammar import IncomingFile
-from handlers.context import Sender
-from handlers.money import parse_amount
 from handlers.reply import Button, Paragraph, Reply
 from scheduling.notifier import TELEGRAM_LIMITS, RateLimits
 
 log = logging.getLogger(__name__)
-PLATFORM = "telegram"
 QUESTION_HINT = "(reply to this message; /cancel to stop)"
-NUMBER, AMOUNT, DUE, CUSTOMER, CONFIRM = range(5)
-NEW = filters.UpdateType.MESSAGE
-"""Commands act on new messages only: editing an old `/paid …` must not record it twice."""
-ANSWER = NEW & filters.TEXT & ~filters.COMMAND
-
-
-def sender_of(update: Update) -> Sender:
-    user = update.effective_user
-    chat = update.effective_chat
-    assert user is not None and chat is not None
-    return Sender(
-        platform=PLATFORM,
-        external_id=str(user.id),
-        display_name=user.full_name,
-        chat_id=str(user.id),
-        in_group=chat.type != ChatType.PRIVATE,
-    )
-
-
-@dataclass
-class Delivery:
-    """How many parts (messages, then files) of one reply have reached the chat."""
-
-    done: int = 0
-
-
-class TelegramNotifier:
-    """Pings from the scheduler. A ping too long for one message goes out in parts; when a later
-    part fails, the send queue retries the ping and the parts already delivered are not repeated."""
-
-    platform = PLATFORM
-    remembered = 1_000
-
-    def __init__(self, telegram: "TelegramPlatform") -> None:
-        self.telegram = telegram
-        self.unfinished: OrderedDict[tuple[str, str], Delivery] = OrderedDict()
-
-    async def send(self, chat_id: str, reply: Reply) -> None:
-        key = (chat_id, fingerprint(reply))
-        delivery = self.unfinished.pop(key, None) or Delivery()
-        try:
-            await self.telegram.send_reply(int(chat_id), reply, delivery=delivery)
-        except BaseException:
-            if delivery.done:
-                self.unfinished[key] = delivery
-                while len(self.unfinished) > self.remembered:
-                    self.unfinished.popitem(last=False)
-            raise
-
-
-def fingerprint(reply: Reply) -> str:
-    return hashlib.sha256(repr((reply.step_ids, render_messages(reply), [f.filename for f in reply.files])).encode()).hexdigest()
 
 
 class TelegramPlatform:
@@ -137,10 +71,10 @@ class TelegramPlatform:
             .build()
         )
         verbs = sorted(self.core.catalogue)
-        application.add_handler(self._guided_add())
+        application.add_handler(GuidedAdd(self.core.services.clock, self.run_text, self.accepts).handler())
         application.add_handler(CommandHandler([v for v in verbs if v != "add"], self.on_command, filters=NEW))
         application.add_handler(MessageHandler(NEW & filters.Document.ALL & filters.CaptionRegex(r"^/import\b"), self.on_document))
-        application.add_handler(MessageHandler(NEW & filters.REPLY & filters.TEXT & ~filters.COMMAND, self.on_answer))
+        application.add_handler(MessageHandler(ANSWER & filters.REPLY, self.on_answer))
         application.add_handler(CommandHandler("cancel", self.on_cancel, filters=NEW))
         application.add_handler(MessageHandler(NEW & filters.COMMAND, self.on_unknown_command))
         application.add_handler(MessageHandler(NEW & filters.TEXT & filters.ChatType.PRIVATE, self.on_text))
@@ -148,24 +82,6 @@ class TelegramPlatform:
         application.add_handler(CallbackQueryHandler(self.on_button))
         application.add_error_handler(self.on_error)
         return application
-
-    def _guided_add(self) -> ConversationHandler:
-        with catch_warnings():
-            # The confirmation's inline buttons belong to the user's conversation, not to one
-            # message; PTB warns about exactly that choice.
-            filterwarnings("ignore", message=r".*per_message=False.*CallbackQueryHandler", category=PTBUserWarning)
-            return ConversationHandler(
-                entry_points=[CommandHandler("add", self.add_start, filters=NEW)],
-                states={
-                    NUMBER: [MessageHandler(ANSWER, self.add_number)],
-                    AMOUNT: [MessageHandler(ANSWER, self.add_amount)],
-                    DUE: [MessageHandler(ANSWER, self.add_due)],
-                    CUSTOMER: [MessageHandler(ANSWER, self.add_customer)],
-                    CONFIRM: [CallbackQueryHandler(self.add_confirm, pattern=r"^add:(yes|no)$")],
-                },
-                fallbacks=[CommandHandler("cancel", self.add_cancel, filters=NEW)],
-                per_message=False,
-            )
 
     async def start(self) -> None:
         await self.application.initialize()
@@ -389,105 +305,6 @@ class TelegramPlatform:
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("Telegram update failed", exc_info=context.error)
 
-    # -- the guided /add ----------------------------------------------------------------------
-    # Each answer is checked as it comes, with the core's own parsers; the answers then become one
-    # "/add …" line for the core, so the dialogue adds nothing the command itself would refuse.
-    async def add_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        message = update.effective_message
-        assert message is not None
-        if context.args:
-            await self.run_text(update, without_bot_name(message.text or ""))
-            return ConversationHandler.END
-        if not await self.accepts(update):
-            return ConversationHandler.END
-        new_invoice(update, context).clear()
-        await ask(update, "Let's add an invoice. What is its number? (/cancel to stop)")
-        return NUMBER
-
-    async def add_number(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        text = answer_text(update)
-        if not text or " " in text:
-            await ask(update, "An invoice number is one word, like INV-1042. What is it?")
-            return NUMBER
-        new_invoice(update, context)["number"] = text
-        await ask(update, "The amount, with the currency if not the team's (e.g. 1200.50 EUR)?")
-        return AMOUNT
-
-    async def add_amount(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        text = answer_text(update)
-        amount_text = " ".join(word for word in text.split() if not (len(word) == 3 and word.isalpha()))
-        try:
-            parse_amount(amount_text)
-        except UsageError as error:
-            await ask(update, f"{error.problem} Try again, e.g. 1200.50 EUR.")
-            return AMOUNT
-        new_invoice(update, context)["amount"] = text
-        await ask(update, f"The due date? ({DATE_FORMS})")
-        return DUE
-
-    async def add_due(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        text = answer_text(update)
-        try:
-            parse_date(text, self.core.services.clock.now().date(), "2026-12-01")
-        except UsageError as error:
-            await ask(update, f"{error.problem} Try again.")
-            return DUE
-        new_invoice(update, context)["due"] = text
-        await ask(update, "The customer's name?")
-        return CUSTOMER
-
-    async def add_customer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        name = answer_text(update).replace('"', "").strip()
-        if not name:
-            await ask(update, "The customer's name, please?")
-            return CUSTOMER
-        draft = new_invoice(update, context)
-        draft["customer"] = name
-        summary = f"Add invoice {draft['number']}: {draft['amount']}, due {draft['due']}, customer {name}?"
-        await ask(update, summary, InlineKeyboardMarkup([[
-            InlineKeyboardButton("✅ Add it", callback_data="add:yes"), InlineKeyboardButton("✖ Cancel", callback_data="add:no")]]))
-        return CONFIRM
-
-    async def add_confirm(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        query = update.callback_query
-        assert query is not None
-        await query.answer()
-        draft = dict(new_invoice(update, context))
-        new_invoice(update, context).clear()
-        if query.data == "add:no" or not draft:
-            await query.edit_message_text("Cancelled; nothing was added.")
-            return ConversationHandler.END
-        await query.edit_message_reply_markup(None)
-        await self.run_text(update, f"/add {draft['number']} {draft['amount']} {draft['due']} \"{draft['customer']}\"")
-        return ConversationHandler.END
-
-    async def add_cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        new_invoice(update, context).clear()
-        await ask(update, "Cancelled; nothing was added.", question=False)
-        return ConversationHandler.END
-
-
-def new_invoice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> dict[str, str]:
-    """The guided /add's answers so far, for this user in this chat (a user may run one in a
-    group and another in private)."""
-    assert context.user_data is not None and update.effective_chat is not None
-    drafts: dict[int, dict[str, str]] = context.user_data.setdefault("new_invoices", {})
-    return drafts.setdefault(update.effective_chat.id, {})
-
-
-def answer_text(update: Update) -> str:
-    return (update.effective_message.text or "").strip() if update.effective_message else ""
-
-
-async def ask(update: Update, text: str, buttons: InlineKeyboardMarkup | None = None, *, question: bool = True) -> None:
-    """Reply in the dialogue. In a group a question quotes the person's message and forces a reply
-    for them only (selective), so their answer reaches the bot even with group privacy mode on."""
-    message, chat = update.effective_message, update.effective_chat
-    assert message is not None and chat is not None
-    in_group = chat.type != ChatType.PRIVATE
-    markup = buttons or (ForceReply(selective=True) if question and in_group else None)
-    await message.reply_text(text, reply_markup=markup, do_quote=in_group)
-
 
 def toast(reply: Reply) -> str | None:
     """The short note Telegram shows on the pressed button: the title, or an error's problem."""
@@ -499,18 +316,6 @@ def toast(reply: Reply) -> str | None:
 def is_question(message: Message, bot_id: int) -> bool:
     """Whether `message` is one of this bot's forced-reply questions."""
     return message.from_user is not None and message.from_user.id == bot_id and (message.text or "").endswith(QUESTION_HINT)
-
-
-def addressed_to_me(text: str, username: str | None) -> bool:
-    """`/verb` and `/verb@ThisBot` are for this bot; `/verb@OtherBot` is not."""
-    head = text.strip().split(maxsplit=1)[0] if text.strip() else ""
-    return "@" not in head or head.split("@", 1)[1].lower() == (username or "").lower()
-
-
-def without_bot_name(text: str) -> str:
-    """`/add@CollectBot INV-1 …` → `/add INV-1 …`."""
-    head, _, rest = text.strip().partition(" ")
-    return f"{head.split('@', 1)[0]} {rest}".strip()
 
 
 def build_platform(core: Core, settings: Settings) -> TelegramPlatform:
