@@ -17,6 +17,7 @@ from bot.clock import MovableClock
 from bot.config import Settings
 from bot.models import LadderStep, StepState
 from bot.telegram import TelegramPlatform, build_platform
+from bot.telegram.buttons import ButtonBook
 from bot.telegram.render import render_messages
 from handlers.core import Core
 from handlers.reply import Attachment, BulletList, Button, DraftText, Facts, Paragraph, Reply
@@ -503,3 +504,15 @@ async def test_a_long_ping_that_fails_halfway_is_finished_on_retry_without_repea
     assert "reply_markup" in second, "the buttons come with the last part"
     await telegram.notifier.send(str(BOB.id), ping)  # sent again on purpose: all of it
     assert len(standin.sent_to(BOB.id)) == 4
+
+
+async def test_a_long_button_action_fits_telegrams_64_bytes_and_survives_a_restart(core: Core) -> None:
+    services = core.services
+    long_action = "draft INV-" + "9" * 60 + " firm"
+    short, long = await ButtonBook(services.engine, services.clock).data_for(
+        [Button("Paid", "paid INV-1"), Button("Firmer", long_action)])
+    assert short == "b:paid INV-1" and long.startswith("k:") and len(long.encode()) <= 64
+    after_restart = ButtonBook(services.engine, services.clock)
+    pressed = await after_restart.button_for(long)
+    assert pressed is not None and pressed.action == long_action
+    assert await after_restart.button_for("k:unknown") is None
