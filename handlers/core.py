@@ -107,7 +107,8 @@ class Core:
         if ctx.actor is None and spec.access is not Access.ANYONE:
             raise NotAllowed(
                 f"Sorry, you are not on team {team.name} yet, so I can't help with /{spec.verb}. "
-                f"Ask an admin to add you with /team add @yourname salesperson."
+                f"Ask an admin to add you (/team add @yourname salesperson) and, on Telegram or Slack, to send you "
+                "an invite (/team invite @yourname); then /start <code> links this account."
             )
         return spec.run(command, ctx)
 

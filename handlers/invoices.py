@@ -234,7 +234,7 @@ def list_invoices(command: Command, ctx: Context) -> Reply:
         )
         for invoice in invoices[:LIST_LIMIT]
     )
-    reply = Reply(title=title, blocks=[Table(("Invoice", "Customer", "Balance", "Due", "When", "Owner"), rows)])
+    reply = Reply(title=title, private=True, blocks=[Table(("Invoice", "Customer", "Balance", "Due", "When", "Owner"), rows)])
     if len(invoices) > LIST_LIMIT:
         reply.say(f"Showing the first {LIST_LIMIT}; narrow the list with overdue, @person or part of a customer's name.")
     return reply

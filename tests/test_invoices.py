@@ -171,3 +171,9 @@ def test_every_change_is_an_event_with_who_and_when(team: ChatDriver, clock: Mov
     assert [event.kind for event in events] == ["added", "partial_payment"]
     assert events[1].at - events[0].at == timedelta(hours=2)
     assert events[1].at.tzinfo is not None
+
+
+def test_the_invoice_list_is_kept_out_of_group_chats(team: ChatDriver) -> None:
+    team.say("bob", "/add INV-1 100 EUR 2026-12-10 Acme")
+    team.say("alice", "/list")
+    assert team.last is not None and team.last.private
