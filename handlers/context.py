@@ -55,6 +55,8 @@ class Services:
     ladders: dict[str, "LadderPolicy"] = field(default_factory=dict)
     phrasebook: "Phrasebook | None" = None
     bot_usernames: dict[str, str] = field(default_factory=dict)
+    invite_links: dict[str, Callable[[str], str]] = field(default_factory=dict)
+    """Platforms that can turn an invite code into a link register it here, by label."""
     """The bot's own name per platform, learned at start (for links such as t.me/<bot>)."""
 
 

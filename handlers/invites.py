@@ -27,8 +27,7 @@ def invite(command: Command, ctx: Context) -> Reply:
     code = secrets.token_urlsafe(12)
     ctx.session.add(Invite(code=code, person_id=person.id, created_at=ctx.now, expires_at=ctx.now + VALID_FOR))  # type: ignore[arg-type]
     facts = [("Code", code), ("Anywhere", f"send me /start {code}")]
-    if username := ctx.services.bot_usernames.get("telegram"):
-        facts.append(("Telegram link", f"https://t.me/{username}?start={code}"))
+    facts.extend((label, link(code)) for label, link in ctx.services.invite_links.items())
     return Reply(title=f"Invite for @{person.handle}", private=True, blocks=[Facts(tuple(facts))]).say(
         f"Send this to @{person.handle}; it works once, within {VALID_FOR.days} days.")
 

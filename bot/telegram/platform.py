@@ -87,6 +87,7 @@ class TelegramPlatform:
         await self.application.initialize()
         me = self.application.bot
         self.core.services.bot_usernames[PLATFORM] = me.username
+        self.core.services.invite_links["Telegram link"] = lambda code: f"https://t.me/{me.username}?start={code}"
         await self.publish_commands()
         await self.application.start()
         updater = self.application.updater
