@@ -1,0 +1,243 @@
+"""The overdue figures, computed by the database: from the trigger-kept tallies for the team's
+whole book, or by grouping the matching invoices in SQL when a filter narrows it. Never every
+invoice into Python."""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import ColumnElement, Select, case, func, literal, or_, type_coerce
+from sqlmodel import Session, col
+
+from bot.db_types import ExactAmount
+from bot.models import Customer, Invoice, InvoiceStatus, ReceivableDay, ReceivableMonth
+
+OPEN_STATES = (InvoiceStatus.OPEN.value, InvoiceStatus.DISPUTED.value)
+
+
+@dataclass(frozen=True)
+class Bucket:
+    label: str
+    low: int
+    high: int | None
+
+    def due_range(self, today: date) -> tuple[date | None, date]:
+        """Due dates in this bucket: [first, last] (first None: no lower end)."""
+        last = today - timedelta(days=self.low)
+        return (None if self.high is None else today - timedelta(days=self.high)), last
+
+    def holds(self, days_overdue: int) -> bool:
+        return days_overdue >= self.low and (self.high is None or days_overdue <= self.high)
+
+
+BUCKETS = (Bucket("1-30 days", 1, 30), Bucket("31-60 days", 31, 60), Bucket("61-90 days", 61, 90),
+           Bucket("over 90 days", 91, None))
+BUCKET_NAMES = {"1-30": BUCKETS[0], "31-60": BUCKETS[1], "61-90": BUCKETS[2], "90+": BUCKETS[3], "91+": BUCKETS[3]}
+
+
+def bucket_of(days_overdue: int) -> Bucket:
+    for bucket in BUCKETS:
+        if bucket.holds(days_overdue):
+            return bucket
+    raise ValueError(f"{days_overdue} days is not overdue")
+
+
+Amounts = dict[str, tuple[int, Decimal]]
+"""Per currency: (invoices, balance)."""
+
+
+def add_amount(amounts: Amounts, currency: str, count: int, balance: Decimal) -> None:
+    old_count, old_balance = amounts.get(currency, (0, Decimal(0)))
+    amounts[currency] = (old_count + count, old_balance + balance)
+
+
+def count_of(amounts: Amounts) -> int:
+    return sum(count for count, _ in amounts.values())
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which overdue invoices the figures cover."""
+
+    team_id: int
+    today: date
+    person_ids: tuple[int, ...] = ()
+    """Owned or collected by one of these (a salesperson's own; `@person`)."""
+    customer_text: str | None = None
+    currency: str | None = None
+    bucket: Bucket | None = None
+
+    @property
+    def whole_book(self) -> bool:
+        """Nothing narrows it beyond the currency: the tallies answer."""
+        return not self.person_ids and not self.customer_text and self.bucket is None
+
+    def due_bounds(self) -> tuple[date | None, date]:
+        """Due dates of overdue invoices in scope: [first, last]."""
+        if self.bucket is None:
+            return None, self.today - timedelta(days=1)
+        return self.bucket.due_range(self.today)
+
+    def invoice_conditions(self) -> list[ColumnElement[bool]]:
+        """Everything but the due date: team, open, person, customer text, currency."""
+        return [col(Invoice.team_id) == self.team_id, col(Invoice.status).in_(OPEN_STATES), *self.narrowing()]
+
+    def narrowing(self) -> list[ColumnElement[bool]]:
+        """The person, customer text and currency conditions (they hold for paid invoices too)."""
+        conditions: list[ColumnElement[bool]] = []
+        if self.person_ids:
+            conditions.append(or_(col(Invoice.owner_id).in_(self.person_ids), col(Invoice.collector_id).in_(self.person_ids)))
+        if self.currency:
+            conditions.append(col(Invoice.currency) == self.currency)
+        if self.customer_text:
+            conditions.append(col(Invoice.customer_id).in_(
+                sa.select(Customer.id).where(Customer.team_id == self.team_id,  # type: ignore[call-overload]
+                                             col(Customer.name_key).contains(self.customer_text))
+            ))
+        return conditions
+
+    def overdue_conditions(self) -> list[ColumnElement[bool]]:
+        first, last = self.due_bounds()
+        conditions = self.invoice_conditions() + [col(Invoice.due_date) <= last]
+        if first is not None:
+            conditions.append(col(Invoice.due_date) >= first)
+        return conditions
+
+
+@dataclass
+class OverdueFigures:
+    totals: Amounts = field(default_factory=dict)
+    aging: dict[str, Amounts] = field(default_factory=dict)
+    owners: dict[int, Amounts] = field(default_factory=dict)
+    collectors: dict[int, Amounts] = field(default_factory=dict)
+    """Key 0: invoices with no collector (the owner collects)."""
+    customers: list[tuple[int, Amounts, date]] = field(default_factory=list)
+    """The customers owing most: by number of overdue invoices, then the oldest debt first."""
+    customer_count: int = 0
+
+    @property
+    def invoices(self) -> int:
+        return count_of(self.totals)
+
+
+def overdue_figures(session: Session, scope: Scope, top_customers: int = 10) -> OverdueFigures:
+    figures = OverdueFigures()
+    for currency, bucket_index, count, balance in _aging_rows(session, scope):
+        bucket = BUCKETS[bucket_index]
+        add_amount(figures.aging.setdefault(bucket.label, {}), currency, count, balance)
+        add_amount(figures.totals, currency, count, balance)
+    figures.totals = dict(sorted(figures.totals.items()))
+    figures.aging = {bucket.label: figures.aging[bucket.label] for bucket in BUCKETS if bucket.label in figures.aging}
+    if not figures.totals:
+        return figures
+    figures.owners = _grouped(session, scope, "owner_id")
+    figures.collectors = _grouped(session, scope, "collector_id")
+    figures.customers, figures.customer_count = _top_customers(session, scope, top_customers)
+    return figures
+
+
+def _amount_sum(column: Any) -> Any:
+    return type_coerce(func.sum(column), ExactAmount)
+
+
+def _bucket_case(due: Any, today: date) -> Any:
+    return case(
+        (due >= today - timedelta(days=30), literal(0)),
+        (due >= today - timedelta(days=60), literal(1)),
+        (due >= today - timedelta(days=90), literal(2)),
+        else_=literal(3),
+    )
+
+
+def _aging_rows(session: Session, scope: Scope) -> Iterable[tuple[str, int, int, Decimal]]:
+    first, last = scope.due_bounds()
+    if scope.whole_book:
+        day = ReceivableDay
+        bucket = _bucket_case(col(day.due_date), scope.today)
+        query: Select[Any] = sa.select(day.currency, bucket, func.sum(day.invoices), _amount_sum(day.balance)).where(  # type: ignore[call-overload]
+            day.team_id == scope.team_id, col(day.due_date) <= last,
+        )
+        if scope.currency:
+            query = query.where(day.currency == scope.currency)
+        query = query.group_by(day.currency, bucket)
+    else:
+        bucket = _bucket_case(col(Invoice.due_date), scope.today)
+        query = sa.select(Invoice.currency, bucket, func.count(), _amount_sum(Invoice.balance)).where(  # type: ignore[call-overload]
+            *scope.overdue_conditions()
+        ).group_by(Invoice.currency, bucket)
+    return [(currency, int(index), int(count), balance) for currency, index, count, balance in session.execute(query)]
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _grouped(session: Session, scope: Scope, dimension: str) -> dict[int, Amounts]:
+    """Overdue amounts per owner / collector / customer, per currency."""
+    result: dict[int, Amounts] = defaultdict(dict)
+    for key, currency, count, balance, _ in _grouped_rows(session, scope, dimension):
+        add_amount(result[int(key or 0)], currency, int(count), balance)
+    return dict(result)
+
+
+def _grouped_rows(session: Session, scope: Scope, dimension: str, keys: Iterable[int] | None = None,
+                  ) -> list[tuple[int | None, str, int, Decimal, date]]:
+    """(key, currency, invoices, balance, oldest due) rows. For the whole book: whole months before
+    the current one from the month tally, the current month's overdue days from the invoice index."""
+    _, last = scope.due_bounds()
+    invoice_key = getattr(Invoice, dimension)
+    rows: list[tuple[int | None, str, int, Decimal, date]] = []
+
+    def invoice_rows(*conditions: ColumnElement[bool]) -> None:
+        query = sa.select(invoice_key, Invoice.currency, func.count(), _amount_sum(Invoice.balance),  # type: ignore[call-overload]
+                          func.min(Invoice.due_date)).where(*conditions)
+        if keys is not None:
+            query = query.where(invoice_key.in_(list(keys)))
+        rows.extend(session.execute(query.group_by(invoice_key, Invoice.currency)).all())
+
+    if not scope.whole_book:
+        invoice_rows(*scope.overdue_conditions())
+        return rows
+    month_start = _month_start(scope.today)
+    month = ReceivableMonth
+    month_key = getattr(month, dimension)
+    query = sa.select(month_key, month.currency, func.sum(month.invoices), _amount_sum(month.balance),  # type: ignore[call-overload]
+                      func.min(month.due_month)).where(month.team_id == scope.team_id, col(month.due_month) < month_start)
+    if scope.currency:
+        query = query.where(month.currency == scope.currency)
+    if keys is not None:
+        query = query.where(month_key.in_(list(keys)))
+    rows.extend(session.execute(query.group_by(month_key, month.currency)).all())
+    if month_start <= last:
+        invoice_rows(*scope.invoice_conditions(), col(Invoice.due_date) >= month_start, col(Invoice.due_date) <= last)
+    return rows
+
+
+def _top_customers(session: Session, scope: Scope, limit: int) -> tuple[list[tuple[int, Amounts, date]], int]:
+    counts: dict[int, int] = defaultdict(int)
+    oldest: dict[int, date] = {}
+    for key, _, count, _, first_due in _grouped_rows(session, scope, "customer_id"):
+        customer = int(key or 0)
+        counts[customer] += int(count)
+        first_due = first_due if isinstance(first_due, date) else date.fromisoformat(str(first_due))
+        oldest[customer] = min(oldest.get(customer, first_due), first_due)
+    # month rows know the month, not the day: rank roughly, then exactly among the leaders
+    leaders = sorted(counts, key=lambda c: (-counts[c], oldest[c], c))[: limit * 5]
+    amounts: dict[int, Amounts] = defaultdict(dict)
+    exact_oldest: dict[int, date] = {}
+    if leaders:
+        for key, currency, count, balance, first_due in session.execute(
+            sa.select(Invoice.customer_id, Invoice.currency, func.count(), _amount_sum(Invoice.balance),  # type: ignore[call-overload]
+                      func.min(Invoice.due_date))
+            .where(*scope.overdue_conditions(), col(Invoice.customer_id).in_(leaders))
+            .group_by(Invoice.customer_id, Invoice.currency)
+        ):
+            add_amount(amounts[key], currency, int(count), balance)
+            exact_oldest[key] = min(exact_oldest.get(key, first_due), first_due)
+    ranked = sorted(leaders, key=lambda c: (-counts[c], exact_oldest.get(c, oldest[c]), c))[:limit]
+    return [(c, dict(sorted(amounts[c].items())), exact_oldest.get(c, oldest[c])) for c in ranked], len(counts)
