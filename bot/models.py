@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
@@ -129,6 +129,7 @@ class Invoice(SQLModel, table=True):
         Index("ix_invoice_team_due_covering", "team_id", "due_date", "status", "currency", "owner_id", "collector_id",
               "customer_id", "balance"),
         Index("ix_invoice_team_promised", "team_id", "promised_date"),
+        Index("ix_invoice_team_status_currency", "team_id", "status", "currency", "due_date", "balance"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -155,7 +156,13 @@ class LadderStep(SQLModel, table=True):
     """One scheduled step of an invoice's ladder: the due table the scheduler fires from."""
 
     __tablename__ = "ladder_step"
-    __table_args__ = (Index("ix_ladder_step_state_due_at", "state", "due_at"),)
+    __table_args__ = (
+        Index("ix_ladder_step_state_due_at", "state", "due_at"),
+        # /overdue's "steps due and not done": sent and unanswered only, a small part of the table (migration 0009)
+        Index("ix_ladder_step_unanswered", "due_at", "responsible_id", "invoice_id",
+              sqlite_where=text("state = 'sent' AND acknowledged_at IS NULL"),
+              postgresql_where=text("state = 'sent' AND acknowledged_at IS NULL")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     invoice_id: int = Field(foreign_key="invoice.id", index=True)
@@ -249,20 +256,18 @@ class ReceivableDay(SQLModel, table=True):
 
 
 class ReceivableMonth(SQLModel, table=True):
-    """Open (and disputed) balances per owner, collector (0: none), customer, currency and month
-    of the due date, kept by the same triggers: every month before the current one is wholly
-    overdue, so the per-person and per-customer tables read these rows plus the current month's
-    invoices."""
+    """Open (and disputed) balances per owner, per collector (0: none) and per customer
+    (`dimension`), per currency and month of the due date, kept by the same triggers: every month
+    before the current one is wholly overdue, so the per-person and per-customer tables read
+    these rows plus the current month's overdue invoices."""
 
     __tablename__ = "receivable_month"
-    __table_args__ = (Index("ix_receivable_month_team_month", "team_id", "due_month"),)
 
     team_id: int = Field(primary_key=True)
-    due_month: date = Field(primary_key=True)
-    owner_id: int = Field(primary_key=True)
-    collector_id: int = Field(primary_key=True, description="0 when the owner collects")
-    customer_id: int = Field(primary_key=True)
+    dimension: str = Field(primary_key=True, max_length=10, description="owner | collector | customer")
+    subject_id: int = Field(primary_key=True)
     currency: str = Field(primary_key=True, max_length=3)
+    due_month: date = Field(primary_key=True)
     invoices: int = 0
     balance: Decimal = Field(default=Decimal(0), sa_type=ExactAmount)
 

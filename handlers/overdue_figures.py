@@ -205,9 +205,11 @@ def _grouped_rows(session: Session, scope: Scope, dimension: str, keys: Iterable
         return rows
     month_start = _month_start(scope.today)
     month = ReceivableMonth
-    month_key = getattr(month, dimension)
+    month_key = month.subject_id
     query = sa.select(month_key, month.currency, func.sum(month.invoices), _amount_sum(month.balance),  # type: ignore[call-overload]
-                      func.min(month.due_month)).where(month.team_id == scope.team_id, col(month.due_month) < month_start)
+                      func.min(month.due_month)).where(month.team_id == scope.team_id,
+                                                       month.dimension == dimension.removesuffix("_id"),
+                                                       col(month.due_month) < month_start)
     if scope.currency:
         query = query.where(month.currency == scope.currency)
     if keys is not None:

@@ -19,31 +19,44 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 OPEN = "('open', 'disputed')"
+DIMENSIONS = {"owner": "{row}.owner_id", "collector": "coalesce({row}.collector_id, 0)", "customer": "{row}.customer_id"}
+"""receivable_month keeps one tally per owner, per collector (0: none) and per customer."""
+
+
+def _month_add(month: str, qualify: bool) -> str:
+    target = "receivable_month." if qualify else ""
+    return "".join(f"""
+INSERT INTO receivable_month (team_id, dimension, subject_id, currency, due_month, invoices, balance)
+VALUES (NEW.team_id, '{dimension}', {subject.format(row="NEW")}, NEW.currency, {month.format(row="NEW")}, 1, NEW.balance)
+ON CONFLICT (team_id, dimension, subject_id, currency, due_month)
+DO UPDATE SET invoices = {target}invoices + 1, balance = {target}balance + excluded.balance;""" for dimension, subject in DIMENSIONS.items())
+
+
+def _month_remove(month: str) -> str:
+    return "".join(f"""
+UPDATE receivable_month SET invoices = invoices - 1, balance = balance - OLD.balance
+ WHERE team_id = OLD.team_id AND dimension = '{dimension}' AND subject_id = {subject.format(row="OLD")}
+   AND currency = OLD.currency AND due_month = {month.format(row="OLD")};
+DELETE FROM receivable_month
+ WHERE team_id = OLD.team_id AND dimension = '{dimension}' AND subject_id = {subject.format(row="OLD")}
+   AND currency = OLD.currency AND due_month = {month.format(row="OLD")} AND invoices = 0;""" for dimension, subject in DIMENSIONS.items())
+
+
+SQLITE_MONTH = "date({row}.due_date, 'start of month')"
+POSTGRES_MONTH = "date_trunc('month', {row}.due_date)::date"
 
 _SQLITE_DAY_ADD = """
 INSERT INTO receivable_day (team_id, currency, due_date, invoices, balance)
 VALUES (NEW.team_id, NEW.currency, NEW.due_date, 1, NEW.balance)
 ON CONFLICT (team_id, currency, due_date) DO UPDATE SET invoices = invoices + 1, balance = balance + excluded.balance;
-INSERT INTO receivable_month (team_id, due_month, owner_id, collector_id, customer_id, currency, invoices, balance)
-VALUES (NEW.team_id, date(NEW.due_date, 'start of month'), NEW.owner_id, coalesce(NEW.collector_id, 0), NEW.customer_id,
-        NEW.currency, 1, NEW.balance)
-ON CONFLICT (team_id, due_month, owner_id, collector_id, customer_id, currency)
-DO UPDATE SET invoices = invoices + 1, balance = balance + excluded.balance;
-"""
+""" + _month_add(SQLITE_MONTH, False)
 
 _SQLITE_DAY_REMOVE = """
 UPDATE receivable_day SET invoices = invoices - 1, balance = balance - OLD.balance
  WHERE team_id = OLD.team_id AND currency = OLD.currency AND due_date = OLD.due_date;
 DELETE FROM receivable_day
  WHERE team_id = OLD.team_id AND currency = OLD.currency AND due_date = OLD.due_date AND invoices = 0;
-UPDATE receivable_month SET invoices = invoices - 1, balance = balance - OLD.balance
- WHERE team_id = OLD.team_id AND due_month = date(OLD.due_date, 'start of month') AND owner_id = OLD.owner_id
-   AND collector_id = coalesce(OLD.collector_id, 0) AND customer_id = OLD.customer_id AND currency = OLD.currency;
-DELETE FROM receivable_month
- WHERE team_id = OLD.team_id AND due_month = date(OLD.due_date, 'start of month') AND owner_id = OLD.owner_id
-   AND collector_id = coalesce(OLD.collector_id, 0) AND customer_id = OLD.customer_id AND currency = OLD.currency
-   AND invoices = 0;
-"""
+""" + _month_remove(SQLITE_MONTH)
 
 _TRACKED = "team_id, currency, due_date, owner_id, collector_id, customer_id, balance, status"
 
@@ -85,24 +98,14 @@ BEGIN
      WHERE team_id = OLD.team_id AND currency = OLD.currency AND due_date = OLD.due_date;
     DELETE FROM receivable_day
      WHERE team_id = OLD.team_id AND currency = OLD.currency AND due_date = OLD.due_date AND invoices = 0;
-    UPDATE receivable_month SET invoices = invoices - 1, balance = balance - OLD.balance
-     WHERE team_id = OLD.team_id AND due_month = date_trunc('month', OLD.due_date)::date AND owner_id = OLD.owner_id
-       AND collector_id = coalesce(OLD.collector_id, 0) AND customer_id = OLD.customer_id AND currency = OLD.currency;
-    DELETE FROM receivable_month
-     WHERE team_id = OLD.team_id AND due_month = date_trunc('month', OLD.due_date)::date AND owner_id = OLD.owner_id
-       AND collector_id = coalesce(OLD.collector_id, 0) AND customer_id = OLD.customer_id AND currency = OLD.currency
-       AND invoices = 0;
+{_month_remove(POSTGRES_MONTH)}
   END IF;
   IF TG_OP IN ('UPDATE', 'INSERT') AND NEW.status IN {OPEN} THEN
     INSERT INTO receivable_day (team_id, currency, due_date, invoices, balance)
     VALUES (NEW.team_id, NEW.currency, NEW.due_date, 1, NEW.balance)
     ON CONFLICT (team_id, currency, due_date)
     DO UPDATE SET invoices = receivable_day.invoices + 1, balance = receivable_day.balance + excluded.balance;
-    INSERT INTO receivable_month (team_id, due_month, owner_id, collector_id, customer_id, currency, invoices, balance)
-    VALUES (NEW.team_id, date_trunc('month', NEW.due_date)::date, NEW.owner_id, coalesce(NEW.collector_id, 0),
-            NEW.customer_id, NEW.currency, 1, NEW.balance)
-    ON CONFLICT (team_id, due_month, owner_id, collector_id, customer_id, currency)
-    DO UPDATE SET invoices = receivable_month.invoices + 1, balance = receivable_month.balance + excluded.balance;
+{_month_add(POSTGRES_MONTH, True)}
   END IF;
   RETURN NULL;
 END $$
@@ -144,12 +147,11 @@ GROUP BY team_id, currency, due_date
 
 
 def backfill_month(month: str) -> str:
-    return f"""
-INSERT INTO receivable_month (team_id, due_month, owner_id, collector_id, customer_id, currency, invoices, balance)
-SELECT team_id, {month}, owner_id, coalesce(collector_id, 0), customer_id, currency, count(*), sum(balance)
+    return ";\n".join(f"""
+INSERT INTO receivable_month (team_id, dimension, subject_id, currency, due_month, invoices, balance)
+SELECT team_id, '{dimension}', {subject.format(row="invoice")}, currency, {month}, count(*), sum(balance)
   FROM invoice WHERE status IN {OPEN}
- GROUP BY team_id, {month}, owner_id, coalesce(collector_id, 0), customer_id, currency
-"""
+ GROUP BY team_id, {subject.format(row="invoice")}, currency, {month}""" for dimension, subject in DIMENSIONS.items())
 
 
 def backfill_sales(month: str) -> str:
@@ -170,14 +172,13 @@ def upgrade() -> None:
     )
     op.create_table('receivable_month',
     sa.Column('team_id', sa.Integer(), nullable=False),
-    sa.Column('due_month', sa.Date(), nullable=False),
-    sa.Column('owner_id', sa.Integer(), nullable=False),
-    sa.Column('collector_id', sa.Integer(), nullable=False),
-    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('dimension', sa.String(length=10), nullable=False),
+    sa.Column('subject_id', sa.Integer(), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('due_month', sa.Date(), nullable=False),
     sa.Column('invoices', sa.Integer(), nullable=False),
     sa.Column('balance', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('team_id', 'due_month', 'owner_id', 'collector_id', 'customer_id', 'currency')
+    sa.PrimaryKeyConstraint('team_id', 'dimension', 'subject_id', 'currency', 'due_month')
     )
     op.create_table('sales_month',
     sa.Column('team_id', sa.Integer(), nullable=False),
@@ -187,7 +188,6 @@ def upgrade() -> None:
     sa.Column('amount', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('team_id', 'currency', 'month')
     )
-    op.create_index('ix_receivable_month_team_month', 'receivable_month', ['team_id', 'due_month'], unique=False)
     op.create_table('exchange_rate',
     sa.Column('team_id', sa.Integer(), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
@@ -226,11 +226,17 @@ def upgrade() -> None:
                     ['team_id', 'due_date', 'status', 'currency', 'owner_id', 'collector_id', 'customer_id', 'balance'],
                     unique=False)
     op.create_index('ix_invoice_team_promised', 'invoice', ['team_id', 'promised_date'], unique=False)
+    op.create_index('ix_invoice_team_status_currency', 'invoice', ['team_id', 'status', 'currency', 'due_date', 'balance'],
+                    unique=False)
+    unanswered = sa.text("state = 'sent' AND acknowledged_at IS NULL")
+    op.create_index('ix_ladder_step_unanswered', 'ladder_step', ['due_at', 'responsible_id', 'invoice_id'], unique=False,
+                    sqlite_where=unanswered, postgresql_where=unanswered)
     op.create_index('ix_event_team_kind_at', 'event', ['team_id', 'kind', 'at'], unique=False)
 
     sqlite = op.get_bind().dialect.name == "sqlite"
     op.execute(BACKFILL_DAY)
-    op.execute(backfill_month("date(due_date, 'start of month')" if sqlite else "date_trunc('month', due_date)::date"))
+    for statement in backfill_month("date(due_date, 'start of month')" if sqlite else "date_trunc('month', due_date)::date").split(";\n"):
+        op.execute(statement)
     op.execute(backfill_sales("date(coalesce(issue_date, created_at), 'start of month')" if sqlite
                               else "date_trunc('month', coalesce(issue_date::timestamp, created_at))::date"))
     if sqlite:
@@ -255,13 +261,14 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION IF EXISTS receivable_tally()")
         op.execute("DROP FUNCTION IF EXISTS sales_tally()")
     op.drop_index('ix_event_team_kind_at', table_name='event')
+    op.drop_index('ix_ladder_step_unanswered', table_name='ladder_step')
+    op.drop_index('ix_invoice_team_status_currency', table_name='invoice')
     op.drop_index('ix_invoice_team_promised', table_name='invoice')
     op.drop_index('ix_invoice_team_due_covering', table_name='invoice')
     op.drop_index(op.f('ix_digest_run_person_id'), table_name='digest_run')
     op.drop_table('digest_run')
     op.drop_table('digest_subscription')
     op.drop_table('exchange_rate')
-    op.drop_index('ix_receivable_month_team_month', table_name='receivable_month')
     op.drop_table('receivable_month')
     op.drop_table('sales_month')
     op.drop_table('receivable_day')
