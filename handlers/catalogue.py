@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from handlers import agenda, casefile, changes, drafts, importing, invoices, ladders, outcomes, rates, reports, team
+from handlers import agenda, casefile, changes, digest_command, drafts, importing, invoices, ladders, outcomes, rates, reports, team
 from handlers.context import Context
 from handlers.grammar import Command
 from handlers.reply import Reply
@@ -88,6 +88,9 @@ def build_catalogue(extra: list[CommandSpec] | None = None) -> dict[str, Command
         CommandSpec("overdue", "Overdue summary: totals per currency, aging, customers, owners, collectors, promises, "
                     "disputes, plans, collected, DSO; a chart or an export", reports.OVERDUE_USAGE,
                     reports.OVERDUE_EXAMPLE, reports.overdue_summary, group="Reports"),
+        CommandSpec("digest", "The overdue summary pushed to you daily or weekly at a time in your own zone",
+                    digest_command.DIGEST_USAGE, digest_command.DIGEST_EXAMPLE, digest_command.digest_command,
+                    group="Reports"),
         CommandSpec("rates", "Exchange rates into the team's currency, for a converted total in summaries",
                     rates.RATES_USAGE, rates.RATES_EXAMPLE, rates.rates_command, group="Reports"),
         CommandSpec("team", "The team; admins add people and set roles, time zones, hours and language",
