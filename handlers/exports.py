@@ -11,6 +11,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from babel.numbers import get_currency_precision
 from sqlmodel import Session, col
 
 from bot.models import Customer, Instalment, Invoice, InvoiceStatus, LadderStep, Person, StepState
@@ -57,8 +58,8 @@ def export_rows(session: Session, scope: Scope, timezone: str) -> Iterator[Row]:
             days = (scope.today - invoice.due_date).days
             yield (
                 customer, invoice.number, invoice.amount, invoice.balance, invoice.currency, invoice.due_date, days,
-                bucket_of(days).label, "@" + people.get(invoice.owner_id, "?"),
-                "@" + people[invoice.collector_id] if invoice.collector_id in people else "",
+                bucket_of(days).label, people.get(invoice.owner_id, "?"),
+                people[invoice.collector_id] if invoice.collector_id in people else "",
                 current.name if current else "", upcoming.name if upcoming else "",
                 upcoming.due_at.astimezone(zone).replace(tzinfo=None) if upcoming else None,
                 invoice.promised_date,
@@ -85,9 +86,15 @@ def _steps(session: Session, invoice_ids: list[int | None]) -> dict[int, tuple[L
     return result
 
 
+def in_minor_units(amount: Decimal, currency: str) -> Decimal:
+    """1000 EUR as 1000.00, 5 JPY as 5: the currency's own decimals (more only if stored)."""
+    exponent = Decimal(1).scaleb(-get_currency_precision(currency))
+    return amount.quantize(exponent) if amount == amount.quantize(exponent) else amount
+
+
 def _cells(row: Row) -> list[str]:
     return [
-        neutralise(row[0]), neutralise(row[1]), str(row[2]), str(row[3]), row[4], row[5].isoformat(), str(row[6]), row[7],
+        neutralise(row[0]), neutralise(row[1]), str(in_minor_units(row[2], row[4])), str(in_minor_units(row[3], row[4])), row[4], row[5].isoformat(), str(row[6]), row[7],
         neutralise(row[8]), neutralise(row[9]), neutralise(row[10]), neutralise(row[11]),
         row[12].strftime("%Y-%m-%d %H:%M") if row[12] else "", row[13].isoformat() if row[13] else "",
         neutralise(row[14]), row[15],
