@@ -247,6 +247,7 @@ class ReceivableDay(SQLModel, table=True):
     thousand rows instead of every invoice."""
 
     __tablename__ = "receivable_day"
+    __table_args__ = {"sqlite_with_rowid": False}
 
     team_id: int = Field(primary_key=True)
     currency: str = Field(primary_key=True, max_length=3)
@@ -262,6 +263,7 @@ class ReceivableMonth(SQLModel, table=True):
     these rows plus the current month's overdue invoices."""
 
     __tablename__ = "receivable_month"
+    __table_args__ = {"sqlite_with_rowid": False}
 
     team_id: int = Field(primary_key=True)
     dimension: str = Field(primary_key=True, max_length=10, description="owner | collector | customer")
@@ -277,6 +279,7 @@ class SalesMonth(SQLModel, table=True):
     given), kept by triggers on `invoice`: the sales side of DSO's countback."""
 
     __tablename__ = "sales_month"
+    __table_args__ = {"sqlite_with_rowid": False}
 
     team_id: int = Field(primary_key=True)
     currency: str = Field(primary_key=True, max_length=3)

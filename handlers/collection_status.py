@@ -104,11 +104,18 @@ def _plans(session: Session, scope: Scope, status: CollectionStatus) -> None:
 def _undone_steps(session: Session, scope: Scope, now: datetime, status: CollectionStatus) -> None:
     """Steps that were sent, are past due and nobody answered: per responsible person (the owner
     when the step names nobody)."""
-    person = func.coalesce(col(LadderStep.responsible_id), col(Invoice.owner_id))
+    steps = (
+        sa.select(col(LadderStep.invoice_id).label("invoice_id"), col(LadderStep.responsible_id).label("responsible_id"),
+                  func.count().label("steps"))
+        .where(UNANSWERED, col(LadderStep.due_at) <= now)
+        .group_by(col(LadderStep.invoice_id), col(LadderStep.responsible_id))
+        .subquery()
+    )
+    person = func.coalesce(steps.c.responsible_id, col(Invoice.owner_id))
     query = (
-        sa.select(person, func.count())
-        .join(Invoice, col(Invoice.id) == col(LadderStep.invoice_id))
-        .where(UNANSWERED, col(LadderStep.due_at) <= now, *scope.invoice_conditions())
+        sa.select(person, func.sum(steps.c.steps))
+        .select_from(steps).join(Invoice, col(Invoice.id) == steps.c.invoice_id)
+        .where(*scope.invoice_conditions())
         .group_by(person)
     )
     status.undone_steps = {int(p): int(n) for p, n in session.execute(query)}

@@ -135,9 +135,10 @@ def overdue_figures(session: Session, scope: Scope, top_customers: int = 10) -> 
     figures.aging = {bucket.label: figures.aging[bucket.label] for bucket in BUCKETS if bucket.label in figures.aging}
     if not figures.totals:
         return figures
-    figures.owners = _grouped(session, scope, "owner_id")
-    figures.collectors = _grouped(session, scope, "collector_id")
-    figures.customers, figures.customer_count = _top_customers(session, scope, top_customers)
+    rows = _dimension_rows(session, scope)
+    figures.owners = _merged(rows["owner_id"])
+    figures.collectors = _merged(rows["collector_id"])
+    figures.customers, figures.customer_count = _top_customers(session, scope, rows["customer_id"], top_customers)
     return figures
 
 
@@ -177,56 +178,63 @@ def _month_start(day: date) -> date:
     return day.replace(day=1)
 
 
-def _grouped(session: Session, scope: Scope, dimension: str) -> dict[int, Amounts]:
-    """Overdue amounts per owner / collector / customer, per currency."""
+DIMENSIONS = ("owner_id", "collector_id", "customer_id")
+GroupRow = tuple[int, str, int, Decimal, date]
+"""(owner, collector (0: none) or customer id, currency, invoices, balance, oldest due date or month)."""
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _merged(rows: list[GroupRow]) -> dict[int, Amounts]:
     result: dict[int, Amounts] = defaultdict(dict)
-    for key, currency, count, balance, _ in _grouped_rows(session, scope, dimension):
-        add_amount(result[int(key or 0)], currency, int(count), balance)
+    for key, currency, count, balance, _ in rows:
+        add_amount(result[key], currency, count, balance)
     return dict(result)
 
 
-def _grouped_rows(session: Session, scope: Scope, dimension: str, keys: Iterable[int] | None = None,
-                  ) -> list[tuple[int | None, str, int, Decimal, date]]:
-    """(key, currency, invoices, balance, oldest due) rows. For the whole book: whole months before
-    the current one from the month tally, the current month's overdue days from the invoice index."""
-    _, last = scope.due_bounds()
-    invoice_key = getattr(Invoice, dimension)
-    rows: list[tuple[int | None, str, int, Decimal, date]] = []
-
-    def invoice_rows(*conditions: ColumnElement[bool]) -> None:
-        query = sa.select(invoice_key, Invoice.currency, func.count(), _amount_sum(Invoice.balance),  # type: ignore[call-overload]
-                          func.min(Invoice.due_date)).where(*conditions)
-        if keys is not None:
-            query = query.where(invoice_key.in_(list(keys)))
-        rows.extend(session.execute(query.group_by(invoice_key, Invoice.currency)).all())
-
+def _dimension_rows(session: Session, scope: Scope) -> dict[str, list[GroupRow]]:
+    """Overdue amounts per owner, per collector and per customer. For the whole book: the months
+    before the current one from the month tally, and the current month's overdue days from one
+    pass over the covering index; for a narrowed scope, the matching invoices grouped in SQL."""
+    rows: dict[str, list[GroupRow]] = {dimension: [] for dimension in DIMENSIONS}
     if not scope.whole_book:
-        invoice_rows(*scope.overdue_conditions())
+        for dimension in DIMENSIONS:
+            key = getattr(Invoice, dimension)
+            query = sa.select(key, Invoice.currency, func.count(), _amount_sum(Invoice.balance),  # type: ignore[call-overload]
+                              func.min(Invoice.due_date)).where(*scope.overdue_conditions()).group_by(key, Invoice.currency)
+            rows[dimension] = [(int(k or 0), c, int(n), b, _as_date(d)) for k, c, n, b, d in session.execute(query)]
         return rows
+    _, last = scope.due_bounds()
     month_start = _month_start(scope.today)
     month = ReceivableMonth
-    month_key = month.subject_id
-    query = sa.select(month_key, month.currency, func.sum(month.invoices), _amount_sum(month.balance),  # type: ignore[call-overload]
-                      func.min(month.due_month)).where(month.team_id == scope.team_id,
-                                                       month.dimension == dimension.removesuffix("_id"),
-                                                       col(month.due_month) < month_start)
-    if scope.currency:
-        query = query.where(month.currency == scope.currency)
-    if keys is not None:
-        query = query.where(month_key.in_(list(keys)))
-    rows.extend(session.execute(query.group_by(month_key, month.currency)).all())
+    for dimension in DIMENSIONS:
+        query = sa.select(month.subject_id, month.currency, func.sum(month.invoices), _amount_sum(month.balance),  # type: ignore[call-overload]
+                          func.min(month.due_month)).where(month.team_id == scope.team_id,
+                                                           month.dimension == dimension.removesuffix("_id"),
+                                                           col(month.due_month) < month_start)
+        if scope.currency:
+            query = query.where(month.currency == scope.currency)
+        query = query.group_by(month.subject_id, month.currency)
+        rows[dimension] = [(int(k), c, int(n), b, _as_date(d)) for k, c, n, b, d in session.execute(query)]
     if month_start <= last:
-        invoice_rows(*scope.invoice_conditions(), col(Invoice.due_date) >= month_start, col(Invoice.due_date) <= last)
+        query = sa.select(Invoice.owner_id, Invoice.collector_id, Invoice.customer_id, Invoice.currency,  # type: ignore[call-overload]
+                          func.count(), _amount_sum(Invoice.balance), func.min(Invoice.due_date)).where(
+            *scope.invoice_conditions(), col(Invoice.due_date) >= month_start, col(Invoice.due_date) <= last,
+        ).group_by(Invoice.owner_id, Invoice.collector_id, Invoice.customer_id, Invoice.currency)
+        for owner, collector, customer, currency, count, balance, first_due in session.execute(query):
+            for dimension, key in zip(DIMENSIONS, (owner, collector, customer), strict=True):
+                rows[dimension].append((int(key or 0), currency, int(count), balance, _as_date(first_due)))
     return rows
 
 
-def _top_customers(session: Session, scope: Scope, limit: int) -> tuple[list[tuple[int, Amounts, date]], int]:
+def _top_customers(session: Session, scope: Scope, rows: list[GroupRow], limit: int,
+                   ) -> tuple[list[tuple[int, Amounts, date]], int]:
     counts: dict[int, int] = defaultdict(int)
     oldest: dict[int, date] = {}
-    for key, _, count, _, first_due in _grouped_rows(session, scope, "customer_id"):
-        customer = int(key or 0)
-        counts[customer] += int(count)
-        first_due = first_due if isinstance(first_due, date) else date.fromisoformat(str(first_due))
+    for customer, _, count, _, first_due in rows:
+        counts[customer] += count
         oldest[customer] = min(oldest.get(customer, first_due), first_due)
     # month rows know the month, not the day: rank roughly, then exactly among the leaders
     leaders = sorted(counts, key=lambda c: (-counts[c], oldest[c], c))[: limit * 5]

@@ -168,7 +168,8 @@ def upgrade() -> None:
     sa.Column('due_date', sa.Date(), nullable=False),
     sa.Column('invoices', sa.Integer(), nullable=False),
     sa.Column('balance', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('team_id', 'currency', 'due_date')
+    sa.PrimaryKeyConstraint('team_id', 'currency', 'due_date'),
+    sqlite_with_rowid=False,
     )
     op.create_table('receivable_month',
     sa.Column('team_id', sa.Integer(), nullable=False),
@@ -178,7 +179,8 @@ def upgrade() -> None:
     sa.Column('due_month', sa.Date(), nullable=False),
     sa.Column('invoices', sa.Integer(), nullable=False),
     sa.Column('balance', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('team_id', 'dimension', 'subject_id', 'currency', 'due_month')
+    sa.PrimaryKeyConstraint('team_id', 'dimension', 'subject_id', 'currency', 'due_month'),
+    sqlite_with_rowid=False,
     )
     op.create_table('sales_month',
     sa.Column('team_id', sa.Integer(), nullable=False),
@@ -186,7 +188,8 @@ def upgrade() -> None:
     sa.Column('month', sa.Date(), nullable=False),
     sa.Column('invoices', sa.Integer(), nullable=False),
     sa.Column('amount', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('team_id', 'currency', 'month')
+    sa.PrimaryKeyConstraint('team_id', 'currency', 'month'),
+    sqlite_with_rowid=False,
     )
     op.create_table('exchange_rate',
     sa.Column('team_id', sa.Integer(), nullable=False),
