@@ -120,7 +120,7 @@ def backfill_and_triggers_on(engine: sa.Engine) -> None:
             connection.execute(sa.text("ALTER TABLE invoice ENABLE TRIGGER USER"))
 
 
-def build_book(engine: sa.Engine, invoices: int, seed: int = 7) -> dict[str, float]:
+def build_book(engine: sa.Engine, invoices: int, seed: int = 7, bulk: bool | None = None) -> dict[str, float]:
     rng = random.Random(seed)
     team_id, salespeople, collectors, _ = build_people(engine)
     created = NOW.astimezone(timezone.utc)
@@ -133,7 +133,7 @@ def build_book(engine: sa.Engine, invoices: int, seed: int = 7) -> dict[str, flo
                 for n in range(start, min(customers, start + CHUNK))])
         first_customer = connection.execute(sa.select(sa.func.min(Customer.__table__.c.id))).scalar_one()  # type: ignore[attr-defined]
     collector_of = {owner: rng.choice(collectors) if rng.random() < 0.7 else None for owner in salespeople}
-    bulk = invoices > 200_000
+    bulk = invoices > 200_000 if bulk is None else bulk
     if bulk:
         triggers_off(engine)
     for start in range(0, invoices, CHUNK):
