@@ -16,6 +16,7 @@ from bot.clock import MovableClock
 from bot.models import Invoice, InvoiceStatus, LadderStep, Person, ReceivableDay, ReceivableMonth, SalesMonth, StepState
 from bot.slack.render import render_blocks
 from bot.telegram.render import render_messages
+from handlers.core import Core
 from handlers.dso import countback_dso
 from handlers.overdue_figures import Scope, overdue_figures
 from handlers.reply import Facts, Table
@@ -243,3 +244,17 @@ def test_steps_sent_and_not_answered_are_counted_per_person(team: ChatDriver, en
     assert "Steps due and not done (3)" in reply
     for handle, count in expected.items():
         assert f"@{handle}: {count} step" in reply
+
+
+def test_rates_come_from_a_file_too_and_bad_lines_are_named(team: ChatDriver, core: Core) -> None:
+    from bot.console.chat import console_sender
+    from handlers.grammar import IncomingFile
+
+    good = IncomingFile("rates.csv", b"currency,quote,rate\nUSD,EUR,0.90\nNOK,EUR,0.085\n", "text/csv")
+    reply = core.handle_text(console_sender("alice"), "/rates", (good,))
+    assert reply.title == "2 rates saved"
+    bad = IncomingFile("rates.csv", b"USD,EUR,0.91\nGBP,EUR\n", "text/csv")
+    refused = core.handle_text(console_sender("alice"), "/rates", (bad,))
+    assert refused.is_error and "Line 2 of the rates file has 2 columns" in refused.blocks[0].text  # type: ignore[union-attr]
+    shown = team.say("bob", "/rates")
+    assert "1 USD     0.90 EUR" in shown and "1 NOK     0.085 EUR" in shown, "nothing of the bad file was stored"
