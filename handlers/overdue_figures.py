@@ -138,7 +138,8 @@ def overdue_figures(session: Session, scope: Scope, top_customers: int = 10) -> 
     rows = _dimension_rows(session, scope)
     figures.owners = _merged(rows["owner_id"])
     figures.collectors = _merged(rows["collector_id"])
-    figures.customers, figures.customer_count = _top_customers(session, scope, rows["customer_id"], top_customers)
+    figures.customers, figures.customer_count = _top_customers(
+        session, scope, None if scope.whole_book else rows["customer_id"], top_customers)
     return figures
 
 
@@ -199,17 +200,23 @@ def _dimension_rows(session: Session, scope: Scope) -> dict[str, list[GroupRow]]
     before the current one from the month tally, and the current month's overdue days from one
     pass over the covering index; for a narrowed scope, the matching invoices grouped in SQL."""
     rows: dict[str, list[GroupRow]] = {dimension: [] for dimension in DIMENSIONS}
-    if not scope.whole_book:
-        for dimension in DIMENSIONS:
-            key = getattr(Invoice, dimension)
-            query = sa.select(key, Invoice.currency, func.count(), _amount_sum(Invoice.balance),  # type: ignore[call-overload]
-                              func.min(Invoice.due_date)).where(*scope.overdue_conditions()).group_by(key, Invoice.currency)
-            rows[dimension] = [(int(k or 0), c, int(n), b, _as_date(d)) for k, c, n, b, d in session.execute(query)]
-        return rows
+    if scope.whole_book:
+        return _tally_rows(session, scope, rows)
+    for dimension in DIMENSIONS:
+        key = getattr(Invoice, dimension)
+        query = sa.select(key, Invoice.currency, func.count(), _amount_sum(Invoice.balance),  # type: ignore[call-overload]
+                          func.min(Invoice.due_date)).where(*scope.overdue_conditions()).group_by(key, Invoice.currency)
+        rows[dimension] = [(int(k or 0), c, int(n), b, _as_date(d)) for k, c, n, b, d in session.execute(query)]
+    return rows
+
+
+def _tally_rows(session: Session, scope: Scope, rows: dict[str, list[GroupRow]]) -> dict[str, list[GroupRow]]:
+    """Owners and collectors from the month tally plus the current month's overdue days; the
+    customers are ranked in SQL (`_ranked_customers`), only the leaders come back."""
     _, last = scope.due_bounds()
     month_start = _month_start(scope.today)
     month = ReceivableMonth
-    for dimension in DIMENSIONS:
+    for dimension in ("owner_id", "collector_id"):
         query = sa.select(month.subject_id, month.currency, func.sum(month.invoices), _amount_sum(month.balance),  # type: ignore[call-overload]
                           func.min(month.due_month)).where(month.team_id == scope.team_id,
                                                            month.dimension == dimension.removesuffix("_id"),
@@ -219,18 +226,46 @@ def _dimension_rows(session: Session, scope: Scope) -> dict[str, list[GroupRow]]
         query = query.group_by(month.subject_id, month.currency)
         rows[dimension] = [(int(k), c, int(n), b, _as_date(d)) for k, c, n, b, d in session.execute(query)]
     if month_start <= last:
-        query = sa.select(Invoice.owner_id, Invoice.collector_id, Invoice.customer_id, Invoice.currency,  # type: ignore[call-overload]
-                          func.count(), _amount_sum(Invoice.balance), func.min(Invoice.due_date)).where(
-            *scope.invoice_conditions(), col(Invoice.due_date) >= month_start, col(Invoice.due_date) <= last,
-        ).group_by(Invoice.owner_id, Invoice.collector_id, Invoice.customer_id, Invoice.currency)
-        for owner, collector, customer, currency, count, balance, first_due in session.execute(query):
-            for dimension, key in zip(DIMENSIONS, (owner, collector, customer), strict=True):
-                rows[dimension].append((int(key or 0), currency, int(count), balance, _as_date(first_due)))
+        for dimension in ("owner_id", "collector_id"):
+            key = getattr(Invoice, dimension)
+            query = sa.select(key, Invoice.currency, func.count(), _amount_sum(Invoice.balance),  # type: ignore[call-overload]
+                              func.min(Invoice.due_date)).where(
+                *scope.invoice_conditions(), col(Invoice.due_date) >= month_start, col(Invoice.due_date) <= last,
+            ).group_by(key, Invoice.currency)
+            rows[dimension].extend((int(k or 0), c, int(n), b, _as_date(d)) for k, c, n, b, d in session.execute(query))
     return rows
 
 
-def _top_customers(session: Session, scope: Scope, rows: list[GroupRow], limit: int,
+def _ranked_customers(session: Session, scope: Scope, limit: int) -> tuple[list[GroupRow], int]:
+    """The leading customers by overdue invoices (then the oldest month), ranked by the database
+    over the month tally and the current month's invoices, and how many customers owe at all."""
+    _, last = scope.due_bounds()
+    month_start = _month_start(scope.today)
+    month = ReceivableMonth
+    parts = [sa.select(month.subject_id.label("customer"), month.invoices.label("invoices"),  # type: ignore[attr-defined]
+                       month.due_month.label("first_due")).where(  # type: ignore[attr-defined]
+        month.team_id == scope.team_id, month.dimension == "customer", col(month.due_month) < month_start,
+        *([month.currency == scope.currency] if scope.currency else []))]
+    if month_start <= last:
+        parts.append(sa.select(col(Invoice.customer_id).label("customer"), literal(1).label("invoices"),
+                               col(Invoice.due_date).label("first_due")).where(
+            *scope.invoice_conditions(), col(Invoice.due_date) >= month_start, col(Invoice.due_date) <= last))
+    owed = sa.union_all(*parts).subquery()
+    total = func.sum(owed.c.invoices)
+    query = (sa.select(owed.c.customer, total, func.min(owed.c.first_due), func.count().over())
+             .group_by(owed.c.customer).order_by(total.desc(), func.min(owed.c.first_due), owed.c.customer).limit(limit))
+    leaders: list[GroupRow] = []
+    customers = 0
+    for customer, count, first_due, customers in session.execute(query):
+        leaders.append((int(customer), "", int(count), Decimal(0), _as_date(first_due)))
+    return leaders, int(customers)
+
+
+def _top_customers(session: Session, scope: Scope, rows: list[GroupRow] | None, limit: int,
                    ) -> tuple[list[tuple[int, Amounts, date]], int]:
+    customer_count = None
+    if rows is None:
+        rows, customer_count = _ranked_customers(session, scope, limit * 5)
     counts: dict[int, int] = defaultdict(int)
     oldest: dict[int, date] = {}
     for customer, _, count, _, first_due in rows:
@@ -250,4 +285,5 @@ def _top_customers(session: Session, scope: Scope, rows: list[GroupRow], limit: 
             add_amount(amounts[key], currency, int(count), balance)
             exact_oldest[key] = min(exact_oldest.get(key, first_due), first_due)
     ranked = sorted(leaders, key=lambda c: (-counts[c], exact_oldest.get(c, oldest[c]), c))[:limit]
-    return [(c, dict(sorted(amounts[c].items())), exact_oldest.get(c, oldest[c])) for c in ranked], len(counts)
+    return ([(c, dict(sorted(amounts[c].items())), exact_oldest.get(c, oldest[c])) for c in ranked],
+            len(counts) if customer_count is None else customer_count)
