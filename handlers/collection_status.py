@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -15,7 +16,7 @@ from sqlmodel import Session, col
 from bot.db_types import ExactAmount
 from bot.models import Event, Instalment, Invoice, InvoiceStatus, LadderStep, ReceivableDay, SalesMonth, StepState
 from handlers.dso import MAX_MONTHS, Dso, countback_dso, previous_month
-from handlers.overdue_figures import Amounts, Scope, add_amount
+from handlers.overdue_figures import OPEN_STATES, Amounts, Scope, add_amount
 
 PAYMENT_EVENTS = ("paid", "partial_payment")
 UNANSWERED = sa.text(f"ladder_step.state = '{StepState.SENT.value}' AND ladder_step.acknowledged_at IS NULL")
@@ -104,20 +105,18 @@ def _plans(session: Session, scope: Scope, status: CollectionStatus) -> None:
 def _undone_steps(session: Session, scope: Scope, now: datetime, status: CollectionStatus) -> None:
     """Steps that were sent, are past due and nobody answered: per responsible person (the owner
     when the step names nobody)."""
-    steps = (
-        sa.select(col(LadderStep.invoice_id).label("invoice_id"), col(LadderStep.responsible_id).label("responsible_id"),
-                  func.count().label("steps"))
-        .where(UNANSWERED, col(LadderStep.due_at) <= now)
-        .group_by(col(LadderStep.invoice_id), col(LadderStep.responsible_id))
-        .subquery()
-    )
-    person = func.coalesce(steps.c.responsible_id, col(Invoice.owner_id))
-    query = (
-        sa.select(person, func.sum(steps.c.steps))
-        .select_from(steps).join(Invoice, col(Invoice.id) == steps.c.invoice_id)
-        .where(*scope.invoice_conditions())
-        .group_by(person)
-    )
+    if scope.whole_book:
+        # per step row, two primary-key lookups: no join that could scan every invoice
+        owner = sa.select(Invoice.owner_id).where(col(Invoice.id) == col(LadderStep.invoice_id)).scalar_subquery()  # type: ignore[call-overload]
+        team = sa.select(Invoice.team_id).where(col(Invoice.id) == col(LadderStep.invoice_id),  # type: ignore[call-overload]
+                                                col(Invoice.status).in_(OPEN_STATES)).scalar_subquery()
+        person = func.coalesce(col(LadderStep.responsible_id), owner)
+        query = (sa.select(person, func.count()).where(UNANSWERED, col(LadderStep.due_at) <= now, team == scope.team_id)
+                 .group_by(person))
+    else:
+        person = func.coalesce(col(LadderStep.responsible_id), col(Invoice.owner_id))
+        query = (sa.select(person, func.count()).join(Invoice, col(Invoice.id) == col(LadderStep.invoice_id))
+                 .where(UNANSWERED, col(LadderStep.due_at) <= now, *scope.invoice_conditions()).group_by(person))
     status.undone_steps = {int(p): int(n) for p, n in session.execute(query)}
 
 
@@ -129,13 +128,19 @@ def _collected(session: Session, scope: Scope, since: datetime, until: datetime)
         scaled = sa.cast(func.round(sa.cast(amount_text, sa.Float) * 10000), sa.BigInteger)
     else:
         scaled = sa.cast(sa.cast(amount_text, sa.Numeric) * 10000, sa.BigInteger)
-    query = (
-        sa.select(Invoice.currency, type_coerce(func.sum(scaled), ExactAmount))  # type: ignore[call-overload]
-        .join(Invoice, col(Invoice.id) == col(Event.invoice_id))
-        .where(col(Event.team_id) == scope.team_id, col(Event.kind).in_(PAYMENT_EVENTS), col(Event.at) >= since,
-               col(Event.at) <= until, *scope.narrowing())
-        .group_by(Invoice.currency)
-    )
+    if scope.whole_book and not scope.currency:
+        currency: Any = sa.select(Invoice.currency).where(col(Invoice.id) == col(Event.invoice_id)).scalar_subquery()  # type: ignore[call-overload]
+        query = sa.select(currency, type_coerce(func.sum(scaled), ExactAmount)).where(
+            col(Event.team_id) == scope.team_id, col(Event.kind).in_(PAYMENT_EVENTS), col(Event.at) >= since, col(Event.at) <= until,
+        ).group_by(currency)
+    else:
+        query = (
+            sa.select(Invoice.currency, type_coerce(func.sum(scaled), ExactAmount))  # type: ignore[call-overload]
+            .join(Invoice, col(Invoice.id) == col(Event.invoice_id))
+            .where(col(Event.team_id) == scope.team_id, col(Event.kind).in_(PAYMENT_EVENTS), col(Event.at) >= since,
+                   col(Event.at) <= until, *scope.narrowing())
+            .group_by(Invoice.currency)
+        )
     return {currency: total for currency, total in sorted(session.execute(query)) if total}
 
 
