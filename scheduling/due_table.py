@@ -52,7 +52,11 @@ def earliest_pending(connection: Connection) -> datetime | None:
 
 
 def claim_due(engine: Engine, now: datetime, instance: str, limit: int = 1000) -> list[ClaimedStep]:
-    """Move up to `limit` pending steps due by `now` to `sending`, owned by `instance`."""
+    """Move up to `limit` pending steps due by `now` to `sending`, owned by `instance`.
+
+    The invoice is checked in the same transaction: a step whose invoice was paid, cancelled or
+    disputed by the time it falls due is cancelled here instead of being handed to a queue (while a
+    dispute is open only the step that brings the manager in goes out)."""
     due = (
         sa.select(STEPS.c.id)
         .where(STEPS.c.state == StepState.PENDING.value, STEPS.c.due_at <= now)
@@ -60,14 +64,41 @@ def claim_due(engine: Engine, now: datetime, instance: str, limit: int = 1000) -
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    claim = (
-        sa.update(STEPS)
-        .where(STEPS.c.id.in_(due.scalar_subquery()))
-        .values(state=StepState.SENDING.value, claimed_by=instance, claimed_at=now, attempts=STEPS.c.attempts + 1)
-        .returning(*_CLAIMED_COLUMNS)
-    )
     with engine.begin() as connection:
+        ids = list(connection.execute(due).scalars())
+        if not ids:
+            return []
+        rows = connection.execute(
+            sa.select(STEPS.c.id, STEPS.c.kind, INVOICES.c.status)
+            .join(INVOICES, INVOICES.c.id == STEPS.c.invoice_id)
+            .where(STEPS.c.id.in_(ids))
+        ).all()
+        closed = [row.id for row in rows if not deliverable(row.status, row.kind)]
+        if closed:
+            connection.execute(sa.update(STEPS).where(STEPS.c.id.in_(closed)).values(state=StepState.CANCELLED.value))
+        open_ids = sorted(set(ids) - set(closed))
+        if not open_ids:
+            return []
+        claim = (
+            sa.update(STEPS)
+            .where(STEPS.c.id.in_(open_ids), STEPS.c.state == StepState.PENDING.value)
+            .values(state=StepState.SENDING.value, claimed_by=instance, claimed_at=now, attempts=STEPS.c.attempts + 1)
+            .returning(*_CLAIMED_COLUMNS)
+        )
         return _claimed(connection.execute(claim))
+
+
+def hand_back(engine: Engine, instance: str, due: dict[int, datetime]) -> None:
+    """Claimed steps that are to wait after all: pending again, due at the given moments (the
+    claim does not count as an attempt)."""
+    with engine.begin() as connection:
+        for step_id, at in due.items():
+            connection.execute(
+                sa.update(STEPS)
+                .where(STEPS.c.id == step_id, STEPS.c.state == StepState.SENDING.value, STEPS.c.claimed_by == instance)
+                .values(state=StepState.PENDING.value, due_at=at, claimed_by=None, claimed_at=None,
+                        attempts=STEPS.c.attempts - 1)
+            )
 
 
 def take_over_stale(engine: Engine, now: datetime, instance: str, lease: timedelta) -> list[ClaimedStep]:
@@ -124,18 +155,22 @@ def deliverable(status: str, kind: str) -> bool:
 
 
 def mark_sent(engine: Engine, step_ids: Sequence[int], at: datetime) -> None:
-    """Delivered. A delivered promise follow-up means the promise was broken: it is counted."""
     with engine.begin() as connection:
-        connection.execute(
-            sa.update(STEPS)
-            .where(STEPS.c.id.in_(step_ids), STEPS.c.state == StepState.SENDING.value)
-            .values(state=StepState.SENT.value, sent_at=at)
-        )
-        broken = sa.select(STEPS.c.invoice_id).where(
-            STEPS.c.id.in_(step_ids), STEPS.c.kind == StepKind.BROKEN_PROMISE.value, STEPS.c.sent_at == at)
-        connection.execute(
-            sa.update(INVOICES).where(INVOICES.c.id.in_(broken)).values(broken_promises=INVOICES.c.broken_promises + 1)
-        )
+        mark_sent_in(connection, step_ids, at)
+
+
+def mark_sent_in(connection: Connection, step_ids: Sequence[int], at: datetime) -> None:
+    """Delivered. A delivered promise follow-up means the promise was broken: it is counted."""
+    connection.execute(
+        sa.update(STEPS)
+        .where(STEPS.c.id.in_(step_ids), STEPS.c.state == StepState.SENDING.value)
+        .values(state=StepState.SENT.value, sent_at=at)
+    )
+    broken = sa.select(STEPS.c.invoice_id).where(
+        STEPS.c.id.in_(step_ids), STEPS.c.kind == StepKind.BROKEN_PROMISE.value, STEPS.c.sent_at == at)
+    connection.execute(
+        sa.update(INVOICES).where(INVOICES.c.id.in_(broken)).values(broken_promises=INVOICES.c.broken_promises + 1)
+    )
 
 
 def cancel_open_steps(connection: Connection, invoice_id: int) -> int:

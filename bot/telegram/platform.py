@@ -32,7 +32,7 @@ from bot.telegram.buttons import ButtonBook
 from bot.telegram.guided_add import GuidedAdd
 from bot.telegram.menu import LANGUAGES, commands_for
 from bot.telegram.notifier import Delivery, TelegramNotifier
-from bot.telegram.render import LIMIT, keyboard, render_messages
+from bot.telegram.render import CALLBACK_ANSWER_LIMIT, CAPTION_LIMIT, LIMIT, fit, keyboard, render_messages, utf16_len
 from bot.telegram.updates import ANSWER, NEW, PLATFORM, addressed_to_me, sender_of, without_bot_name
 from handlers.core import Core
 from handlers.dates import DATE_FORMS, parse_date
@@ -148,9 +148,9 @@ class TelegramPlatform:
                 continue
             document = InputFile(attachment.content, filename=attachment.filename)
             if attachment.kind == "photo":
-                await self.application.bot.send_photo(chat_id, document, caption=attachment.filename)
+                await self.application.bot.send_photo(chat_id, document, caption=fit(attachment.filename, CAPTION_LIMIT))
             else:
-                await self.application.bot.send_document(chat_id, document, caption=attachment.filename)
+                await self.application.bot.send_document(chat_id, document, caption=fit(attachment.filename, CAPTION_LIMIT))
             delivery.done += 1
         return sent
 
@@ -294,7 +294,7 @@ class TelegramPlatform:
         what = reply.title or "Done"
         who = update.effective_user.full_name if update.effective_user else "someone"
         try:
-            if len(original.text or "") + len(f"\n\n✔ {what} — by {who}") <= LIMIT:
+            if utf16_len(original.text or "") + utf16_len(f"\n\n✔ {what} — by {who}") <= LIMIT:
                 note = f"\n\n✔ <i>{escape(what)}</i> — by {escape(who)}"
                 await original.edit_text((original.text_html or "") + note, parse_mode=ParseMode.HTML, reply_markup=None)
             else:  # no room for the note: drop the buttons and say it underneath
@@ -311,7 +311,7 @@ def toast(reply: Reply) -> str | None:
     """The short note Telegram shows on the pressed button: the title, or an error's problem."""
     first = reply.blocks[0] if reply.blocks else None
     text = reply.title or (first.text if reply.is_error and isinstance(first, Paragraph) else "")
-    return text[:200] or None
+    return fit(text, CALLBACK_ANSWER_LIMIT) or None
 
 
 def is_question(message: Message, bot_id: int) -> bool:
