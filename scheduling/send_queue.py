@@ -153,11 +153,15 @@ class SendQueue:
                     self.put(Outgoing(chat_id, later, entries[0][0], failures))
             if ping is not None:
                 await self._deliver(chat_id, ping)
+            if self.health is not None:
+                self.health.beat(self.name)
         except Exception as error:  # noqa: BLE001 - any failure: keep the ping and retry later
             if ping is not None and ping.in_flight and not isinstance(error, NotDelivered):
                 ping.repeat = True  # the part may have arrived: its resend says so
             if ping is not None:
                 ping.in_flight = False
+            if self.health is not None:
+                self.health.failed(self.name, error)
             pause_s = self.retry_pauses[min(failures, len(self.retry_pauses) - 1)]
             log.warning("%s: sending to %s failed (%s); retrying in %.1f s", self.notifier.platform, chat_id,
                         f"{type(error).__name__}: {error}", pause_s, exc_info=log.isEnabledFor(logging.DEBUG))
@@ -224,7 +228,7 @@ class SendQueue:
     async def run(self) -> None:
         while True:
             if self.health is not None:
-                self.health.beat(self.name)
+                self.health.alive(self.name)
             if await self.send_next():
                 continue
             _, wait = self._ready_chat(time.monotonic())
