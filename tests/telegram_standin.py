@@ -174,13 +174,13 @@ class TelegramStandIn(LocalServer):
             if retry_after is not None:
                 body["parameters"] = {"retry_after": retry_after}
             return web.json_response(body, status=code)
-        if method.startswith("send") and params.get("chat_id") is not None and int(params["chat_id"]) in self.blocked_by:
-            return web.json_response({"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"},
-                                     status=403)
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             return web.json_response({"ok": False, "error_code": 404, "description": "Not Found: method not found"}, status=404)
         self.calls.append(Call(method, params, files))
+        if method.startswith("send") and params.get("chat_id") is not None and int(params["chat_id"]) in self.blocked_by:
+            return web.json_response({"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"},
+                                     status=403)
         try:
             result = await handler(params, files) if asyncio.iscoroutinefunction(handler) else handler(params, files)
         except LookupError as error:
