@@ -27,6 +27,7 @@ def listen_url(engine: Engine) -> str | None:
 
 
 WAKEUPS = "wake-ups listener"
+IDLE_ROUND = 30.0
 
 
 async def listen_for_new_steps(engine: Engine, wake: Callable[[], None], retry_after: float = 2.0,
@@ -45,9 +46,11 @@ async def listen_for_new_steps(engine: Engine, wake: Callable[[], None], retry_a
                     backoff.reset()
                     health.beat(WAKEUPS)
                     wake()  # anything written while we were not listening
-                    async for _ in connection.notifies():
+                    while True:  # in rounds, so an idle listener still shows it is alive
+                        async for _ in connection.notifies(timeout=IDLE_ROUND):
+                            wake()
+                        await connection.execute("SELECT 1")  # a dead connection shows here
                         health.beat(WAKEUPS)
-                        wake()
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # noqa: BLE001 - keep listening through database restarts

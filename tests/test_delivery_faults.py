@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.clock import MovableClock
+from bot.database import create_database_engine
 from bot.models import Event, LadderStep, Person, StepKind
 from bot.health import LoopHealth, LoopState
 from handlers.core import Core
@@ -22,7 +24,10 @@ from handlers.reply import Reply
 from scheduling.ladder_keeper import LadderKeeper
 from scheduling.notifier import CONSOLE_LIMITS
 from scheduling.scheduler import FIRING, Scheduler
+from scheduling.due_table import NOTIFY_CHANNEL
 from scheduling.supervision import Backoff
+from scheduling.wakeups import WAKEUPS, listen_for_new_steps
+from tests.conftest import POSTGRES_URL
 from tests.outages import POSTGRES_PORT, Outage, PostgresRestart, SqliteWriteLock, TcpProxy
 from tests.support import ChatDriver, RecordingNotifier
 from tests.test_firing import NOON, add_steps, states
@@ -122,3 +127,32 @@ async def test_pings_caught_in_a_database_outage_mid_burst_all_go_out_once_after
         await asyncio.gather(running, return_exceptions=True)
         await outage.end()
     assert scheduler.health.snapshot()[FIRING].running is False
+
+
+async def test_the_wake_up_listener_survives_a_postgresql_restart_and_shows_the_outage_meanwhile(postgres_available: None) -> None:
+    proxy = TcpProxy(POSTGRES_PORT)
+    await proxy.start()
+    engine = create_database_engine(f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/test")
+    woken = asyncio.Event()
+    health = LoopHealth()
+    listening = asyncio.create_task(listen_for_new_steps(engine, woken.set, retry_after=0.05, health=health))
+    try:
+        await until(lambda: woken.is_set() and WAKEUPS in health.snapshot(), 5, "listening")
+        await proxy.go_down()
+        await until(lambda: health.snapshot()[WAKEUPS].failures_in_a_row >= 2, 10, "the lost channel is visible")
+        woken.clear()
+        await proxy.come_back()
+        await until(woken.is_set, 10, "back, it wakes the scheduler for whatever was written meanwhile")
+        woken.clear()
+        direct = create_database_engine(POSTGRES_URL)
+        with direct.begin() as connection:
+            connection.execute(sa.text(f"NOTIFY {NOTIFY_CHANNEL}"))
+        direct.dispose()
+        await until(woken.is_set, 5, "a new step written by another instance wakes it")
+        assert health.snapshot()[WAKEUPS].failures_in_a_row == 0
+    finally:
+        listening.cancel()
+        await asyncio.gather(listening, return_exceptions=True)
+        await proxy.stop()
+        engine.dispose()
+    assert health.snapshot()[WAKEUPS].running is False
