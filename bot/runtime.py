@@ -21,7 +21,7 @@ from handlers.context import Services
 from scheduling.notifier import Notifier, RateLimits
 from scheduling.scheduler import FIRING, Scheduler
 from scheduling.supervision import keep_running
-from scheduling.wakeups import listen_for_new_steps
+from scheduling.wakeups import listen_for_new_steps, listen_url
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +58,10 @@ class Runtime:
         for platform in platforms:
             self.scheduler.attach(platform.notifier, platform.limits, catch_all=platform.name == "console")
         started: list[Platform] = []
-        background = [
-            asyncio.create_task(keep_running(FIRING, self.scheduler.run, self.health), name="scheduler"),
-            asyncio.create_task(keep_running("wake-ups", lambda: listen_for_new_steps(
-                self.services.engine, self.scheduler.poke, health=self.health), self.health), name="wakeups"),
-        ]
+        background = [asyncio.create_task(keep_running(FIRING, self.scheduler.run, self.health), name="scheduler")]
+        if listen_url(self.services.engine) is not None:  # PostgreSQL: other instances' new steps wake us
+            background.append(asyncio.create_task(keep_running("wake-ups", lambda: listen_for_new_steps(
+                self.services.engine, self.scheduler.poke, health=self.health), self.health), name="wakeups"))
         try:
             for platform in platforms:
                 await platform.start()
