@@ -91,11 +91,14 @@ def claim_due(engine: Engine, now: datetime, instance: str, limit: int = 1000) -
 def hand_back(engine: Engine, instance: str, due: dict[int, datetime]) -> None:
     """Claimed steps that are to wait after all: pending again, due at the given moments (the
     claim does not count as an attempt)."""
+    by_moment: dict[datetime, list[int]] = {}
+    for step_id, at in due.items():
+        by_moment.setdefault(at, []).append(step_id)
     with engine.begin() as connection:
-        for step_id, at in due.items():
+        for at, ids in by_moment.items():
             connection.execute(
                 sa.update(STEPS)
-                .where(STEPS.c.id == step_id, STEPS.c.state == StepState.SENDING.value, STEPS.c.claimed_by == instance)
+                .where(STEPS.c.id.in_(ids), STEPS.c.state == StepState.SENDING.value, STEPS.c.claimed_by == instance)
                 .values(state=StepState.PENDING.value, due_at=at, claimed_by=None, claimed_at=None,
                         attempts=STEPS.c.attempts - 1)
             )

@@ -253,19 +253,24 @@ class Scheduler:
             return list(claimed)
         deferred: dict[int, datetime] = {}
         with Session(self.engine) as session:
-            teams: dict[int, Team | None] = {}
+            invoices = {invoice.id: invoice for invoice in session.exec(
+                select(Invoice).where(col(Invoice.id).in_({step.invoice_id for step in late})))}
+            people_ids = {step.responsible_id or invoices[step.invoice_id].owner_id for step in late if step.invoice_id in invoices}
+            people = {person.id: person for person in session.exec(select(Person).where(col(Person.id).in_(people_ids)))}
+            teams = {team.id: team for team in session.exec(
+                select(Team).where(col(Team.id).in_({invoice.team_id for invoice in invoices.values()})))}
+            slots: dict[int, datetime] = {}
             for step in late:
-                invoice = session.get(Invoice, step.invoice_id)
+                invoice = invoices.get(step.invoice_id)
                 if invoice is None or invoice.ladder in self.round_the_clock:
                     continue
-                person = session.get(Person, step.responsible_id or invoice.owner_id)
-                if person is None:
+                person = people.get(step.responsible_id or invoice.owner_id)
+                if person is None or person.id is None:
                     continue
-                if invoice.team_id not in teams:
-                    teams[invoice.team_id] = session.get(Team, invoice.team_id)
-                slot = next_working_slot(now, hours_of(person, teams[invoice.team_id]))
-                if slot > now:
-                    deferred[step.id] = slot
+                if person.id not in slots:
+                    slots[person.id] = next_working_slot(now, hours_of(person, teams.get(invoice.team_id)))
+                if slots[person.id] > now:
+                    deferred[step.id] = slots[person.id]
         if deferred:
             due_table.hand_back(self.engine, self.instance, deferred)
             log.info("%d late step(s) wait for their people's working hours", len(deferred))
@@ -401,6 +406,18 @@ class Scheduler:
                 released.add(step.id)
             session.commit()
         return deliverable - released
+
+    async def still_open(self, ping: PreparedPing) -> bool:
+        return await asyncio.to_thread(self._still_open_sync, ping)
+
+    def _still_open_sync(self, ping: PreparedPing) -> bool:
+        if self._still_deliverable(ping.step_ids) == set(ping.step_ids):
+            return True
+        if ping.stored_id is not None:
+            with self.engine.begin() as connection:
+                connection.execute(sa.update(PingMessage.__table__).where(  # type: ignore[attr-defined]
+                    sa.column("id") == ping.stored_id).values(finished_at=self.clock.now(), outcome="superseded"))
+        return False
 
     def _store(self, platform: str, chat_id: str, ping: PreparedPing) -> int:
         with Session(self.engine) as session:

@@ -60,6 +60,10 @@ class PingBook(Protocol):
         """Re-check the steps and render (or find the stored) ping; also the steps left for a later message."""
         ...
 
+    async def still_open(self, ping: PreparedPing) -> bool:
+        """Whether every step of a ping rendered before may still go out (checked before a retry)."""
+        ...
+
     async def progress(self, notifier: PartsNotifier, ping: PreparedPing) -> None: ...
 
     async def delivered(self, notifier: PartsNotifier, ping: PreparedPing) -> None: ...
@@ -147,6 +151,8 @@ class SendQueue:
         step_ids = sorted({step for _, steps in entries for step in steps})
         self._last_send = self._last_by_chat[chat_id] = time.monotonic()
         try:
+            if ping is not None and ping.sent == 0 and ping.refused is None and not await self.book.still_open(ping):
+                ping = None  # paid, disputed or on hold meanwhile: what is left is rendered anew
             if ping is None:
                 ping, later = await self.book.prepare(self.parts, chat_id, step_ids, failures)
                 if later:

@@ -3,6 +3,7 @@ catch-up after a night of downtime, buttons of merged pings, and the follow-up p
 row must not stop."""
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 import pytest
@@ -159,3 +160,20 @@ async def test_one_bad_row_never_stops_the_follow_up_pass(team: ChatDriver, engi
         nudges = session.exec(select(LadderStep).where(LadderStep.kind == StepKind.NUDGE)).all()
         assert [nudge.name for nudge in nudges] == ["No answer yet: step-1"]
         assert step_row(engine, broken).nudges == 0 and step_row(engine, healthy).nudges == 1
+
+
+async def test_a_ping_waiting_for_a_retry_is_dropped_when_the_invoice_is_paid_meanwhile(
+    team: ChatDriver, engine: Engine, clock: MovableClock
+) -> None:
+    team.say("bob", "/add RTY-1 100 EUR 2026-12-01 Acme")
+    [step] = add_steps(engine, "RTY-1", "bob", NOON)
+    notifier = RecordingNotifier(failures=1)
+    scheduler = scheduler_for(engine, clock, notifier, retry_pauses=(0.2,))
+    clock.set(NOON)
+    await scheduler.fire_due()
+    await scheduler.flush()
+    assert notifier.sent == [] and states(engine, [step]) == ["sending"], "the platform failed once"
+    team.say("bob", "/paid RTY-1")
+    await asyncio.sleep(0.3)
+    await scheduler.flush()
+    assert notifier.sent == [] and states(engine, [step]) == ["cancelled"], "the retry checks the invoice again"
