@@ -54,38 +54,41 @@ def earliest_pending(connection: Connection) -> datetime | None:
 def claim_due(engine: Engine, now: datetime, instance: str, limit: int = 1000) -> list[ClaimedStep]:
     """Move up to `limit` pending steps due by `now` to `sending`, owned by `instance`.
 
-    The invoice is checked in the same transaction: a step whose invoice was paid, cancelled or
-    disputed by the time it falls due is cancelled here instead of being handed to a queue (while a
-    dispute is open only the step that brings the manager in goes out)."""
+    The invoice is checked in the same transaction: only steps whose invoice is still open are
+    claimed (while a dispute is open, only the step that brings the manager in), and due steps of
+    invoices paid, cancelled or disputed meanwhile are cancelled instead of handed to a queue."""
     due = (
         sa.select(STEPS.c.id)
-        .where(STEPS.c.state == StepState.PENDING.value, STEPS.c.due_at <= now)
+        .join(INVOICES, INVOICES.c.id == STEPS.c.invoice_id)
+        .where(STEPS.c.state == StepState.PENDING.value, STEPS.c.due_at <= now, _deliverable_now())
         .order_by(STEPS.c.due_at)
         .limit(limit)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True, of=STEPS)
+    )
+    claim = (
+        sa.update(STEPS)
+        .where(STEPS.c.id.in_(due.scalar_subquery()))
+        .values(state=StepState.SENDING.value, claimed_by=instance, claimed_at=now, attempts=STEPS.c.attempts + 1)
+        .returning(*_CLAIMED_COLUMNS)
     )
     with engine.begin() as connection:
-        ids = list(connection.execute(due).scalars())
-        if not ids:
-            return []
-        rows = connection.execute(
-            sa.select(STEPS.c.id, STEPS.c.kind, INVOICES.c.status)
-            .join(INVOICES, INVOICES.c.id == STEPS.c.invoice_id)
-            .where(STEPS.c.id.in_(ids))
-        ).all()
-        closed = [row.id for row in rows if not deliverable(row.status, row.kind)]
-        if closed:
-            connection.execute(sa.update(STEPS).where(STEPS.c.id.in_(closed)).values(state=StepState.CANCELLED.value))
-        open_ids = sorted(set(ids) - set(closed))
-        if not open_ids:
-            return []
-        claim = (
-            sa.update(STEPS)
-            .where(STEPS.c.id.in_(open_ids), STEPS.c.state == StepState.PENDING.value)
-            .values(state=StepState.SENDING.value, claimed_by=instance, claimed_at=now, attempts=STEPS.c.attempts + 1)
-            .returning(*_CLAIMED_COLUMNS)
-        )
-        return _claimed(connection.execute(claim))
+        claimed = _claimed(connection.execute(claim))
+        if len(claimed) < limit:  # everything due is claimed: what is left belongs to closed invoices
+            closed = sa.select(INVOICES.c.id).where(INVOICES.c.id == STEPS.c.invoice_id, sa.not_(_deliverable_now()))
+            connection.execute(
+                sa.update(STEPS)
+                .where(STEPS.c.state == StepState.PENDING.value, STEPS.c.due_at <= now, closed.exists())
+                .values(state=StepState.CANCELLED.value)
+            )
+        return claimed
+
+
+def _deliverable_now() -> sa.ColumnElement[bool]:
+    """`deliverable` (below) as SQL, for a step joined with its invoice."""
+    return sa.or_(
+        INVOICES.c.status == InvoiceStatus.OPEN.value,
+        sa.and_(INVOICES.c.status == InvoiceStatus.DISPUTED.value, STEPS.c.kind == StepKind.DISPUTE.value),
+    )
 
 
 def hand_back(engine: Engine, instance: str, due: dict[int, datetime]) -> None:
