@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 from bot.clock import Clock
 from bot.health import LoopHealth
 from bot.models import ChatIdentity, Event, Invoice, LadderStep, Person, PingMessage, StepKind, StepState, Team
-from handlers.pings import LATE_AFTER, DraftFor, compose_ping
+from handlers.pings import DraftFor, compose_ping
 from handlers.reply import Reply
 from scheduling import course, due_table
 from scheduling.business_calendar import next_working_slot
@@ -45,6 +45,9 @@ would then delay the timer by up to that much. A shorter interval keeps firing w
 
 Routed = tuple[ClaimedStep, list[tuple[str, str]]]
 FOLLOW_UP_EVERY = timedelta(minutes=1)
+CATCH_UP_AFTER = timedelta(minutes=15)
+"""A step this late fell due while nobody could send it (downtime, an outage), not in a busy
+moment: outside its person's working hours it waits for their next working slot."""
 FIRING = "firing loop"
 HOUSEKEEPING = "housekeeping"
 
@@ -248,7 +251,7 @@ class Scheduler:
         person's next working slot, not in the middle of their night (unless its ladder ignores
         working hours); it is handed back as pending, due then."""
         now = self.clock.now()
-        late = [step for step in claimed if step.due_at < now - LATE_AFTER]
+        late = [step for step in claimed if step.due_at < now - CATCH_UP_AFTER]
         if not late:
             return list(claimed)
         deferred: dict[int, datetime] = {}
