@@ -16,6 +16,7 @@ from handlers.outcomes import ping_buttons
 from handlers.reply import Block, BulletList, DraftText, Facts, Paragraph, Reply
 
 LATE_AFTER = timedelta(minutes=1)
+REPEAT_NOTE = "Repeat: delivery of this reminder was not confirmed before, so you may have seen it already."
 DraftFor = Callable[[Session, LadderStep, Invoice, Customer, Person, datetime], DraftText | None]
 
 
@@ -64,7 +65,7 @@ def compose_ping(
         reason = "delivery kept failing" if failed_attempts else "I was not running when it fell due"
         reply.say(f"Late by {describe_delay(latest_delay)}: {reason}.")
     if any(step.attempts > 1 for step in steps):
-        reply.say("Repeat: delivery of this reminder was not confirmed before, so you may have seen it already.")
+        reply.say(REPEAT_NOTE)
     sections: dict[int, list[LadderStep]] = {}
     for step in steps:
         sections.setdefault(step.invoice_id, []).append(step)

@@ -9,12 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+__all__ = ["REPEAT_NOTE", "NotDelivered", "Notifier", "Part", "PartsNotifier", "RateLimits", "Undeliverable", "WholeReplies",
+           "parts_notifier", "CONSOLE_LIMITS", "SLACK_LIMITS", "TELEGRAM_LIMITS"]
+
+from handlers.pings import REPEAT_NOTE
 from handlers.reply import Paragraph, Reply
 from handlers.reply_codec import reply_from_json, reply_to_json
 
 Part = Any
 """One message as a platform sends it, in JSON-able form."""
-REPEAT_NOTE = "Repeat: delivery of this reminder was not confirmed before, so you may have seen it already."
 
 
 class Undeliverable(Exception):

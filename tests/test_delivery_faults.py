@@ -4,28 +4,30 @@ repeat), nothing is marked sent that the platform did not get, and a stuck loop 
 from __future__ import annotations
 
 import asyncio
+import io
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
 
 from bot.clock import MovableClock
+from bot.config import Settings
+from bot.console.chat import ConsoleChat
+from bot.console.platform import ConsolePlatform
 from bot.database import create_database_engine
-from bot.models import Event, LadderStep, Person, StepKind
 from bot.health import LoopHealth, LoopState
+from bot.runtime import Runtime
 from handlers.core import Core
 from handlers.reply import Reply
 from scheduling.ladder_keeper import LadderKeeper
 from scheduling.notifier import CONSOLE_LIMITS
 from scheduling.scheduler import FIRING, Scheduler
 from scheduling.due_table import NOTIFY_CHANNEL
-from scheduling.supervision import Backoff
+from scheduling.supervision import Backoff, keep_running
 from scheduling.wakeups import WAKEUPS, listen_for_new_steps
 from tests.conftest import POSTGRES_URL
 from tests.outages import POSTGRES_PORT, Outage, PostgresRestart, SqliteWriteLock, TcpProxy
@@ -35,7 +37,7 @@ from tests.test_firing import NOON, add_steps, states
 FAST_RETRIES = (0.05, 0.1, 0.2, 0.4)
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def hand_placed_steps_only(core: Core) -> None:
     """The steps of these stories are placed by hand (see test_firing); the planner is off."""
     core.services.invoice_hooks[:] = [hook for hook in core.services.invoice_hooks if not isinstance(hook, LadderKeeper)]
@@ -83,7 +85,7 @@ def sent_once_each(texts: list[str], numbers: list[str]) -> dict[str, int]:
 
 
 async def test_pings_caught_in_a_database_outage_mid_burst_all_go_out_once_after_it_and_new_steps_still_fire(
-    team: ChatDriver, engine: Engine, clock: MovableClock, outage: Outage
+    team: ChatDriver, engine: Engine, clock: MovableClock, outage: Outage, hand_placed_steps_only: None
 ) -> None:
     numbers = [f"DB-{n:02d}" for n in range(1, 13)]
     steps: list[int] = []
@@ -156,3 +158,47 @@ async def test_the_wake_up_listener_survives_a_postgresql_restart_and_shows_the_
         await proxy.stop()
         engine.dispose()
     assert health.snapshot()[WAKEUPS].running is False
+
+
+async def test_a_loop_that_keeps_failing_is_restarted_with_growing_pauses_and_shows_in_health() -> None:
+    health = LoopHealth()
+    runs: list[float] = []
+
+    async def flaky() -> None:
+        runs.append(time.monotonic())
+        if len(runs) <= 3:
+            raise ConnectionError(f"database gone (try {len(runs)})")
+        health.beat("flaky")
+        await asyncio.Event().wait()
+
+    supervised = asyncio.create_task(keep_running("flaky", flaky, health, Backoff(first=0.05, cap=0.15)))
+    try:
+        await until(lambda: "flaky" in health.snapshot() and health.snapshot()["flaky"].failures_in_a_row == 2, 5,
+                    "failing, visibly")
+        state = health.snapshot()["flaky"]
+        assert state.running and "database gone (try 2)" in (state.last_error or "") and health.failing(timedelta(minutes=1))
+        await until(lambda: len(runs) == 4, 5, "restarted after the failures")
+        await until(lambda: not health.failing(timedelta(minutes=1)), 5, "healthy once it runs")
+        pauses = [later - earlier for earlier, later in zip(runs, runs[1:])]
+        assert pauses[1] >= pauses[0] * 1.5 and pauses[2] < 0.5, "doubling, up to the cap"
+        assert health.snapshot()["flaky"].total_failures == 3
+    finally:
+        supervised.cancel()
+        await asyncio.gather(supervised, return_exceptions=True)
+    assert health.snapshot()["flaky"].running is False, "a stopped loop is not reported as running"
+
+
+async def test_collectbot_run_exposes_the_liveness_of_every_background_loop(settings: Settings, clock: MovableClock) -> None:
+    runtime = Runtime.build(settings, clock=clock)
+    chat = ConsoleChat(runtime.core, "alice", io.StringIO())
+    stop = asyncio.Event()
+    serving = asyncio.create_task(runtime.serve([ConsolePlatform(chat)], until=stop.wait()))
+    try:
+        expected = {FIRING, "housekeeping", "send queue console"}
+        await until(lambda: expected <= {name for name, state in runtime.health.snapshot().items() if state.running}, 10,
+                    "every loop registered and running")
+        assert FIRING not in runtime.health.failing(timedelta(minutes=1))
+    finally:
+        stop.set()
+        await asyncio.wait_for(serving, timeout=10)
+    assert not any(state.running for state in runtime.health.snapshot().values()), "all stopped with the process"

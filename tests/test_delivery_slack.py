@@ -24,7 +24,7 @@ from tests.support import ChatDriver
 from tests.test_delivery_faults import FAST_RETRIES
 from tests.test_delivery_telegram import events
 from tests.test_firing import NOON, add_steps, states
-from tests.test_slack import BOB, BOB_DM, Http, http_slack, link, standin  # noqa: F401 - fixtures
+from tests.test_slack import BOB_DM, Http, http_slack, link, standin  # noqa: F401 - fixtures
 
 UNLIMITED = RateLimits(per_second=1000.0, per_chat_interval=0.0)
 

@@ -10,6 +10,7 @@ deliver (`NotDelivered`); a timeout may have delivered, and the resend is marked
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any
 
@@ -96,6 +97,8 @@ class SlackNotifier:
                 for index, blocks in enumerate(messages)]
 
     def mark_repeat(self, part: dict[str, Any]) -> dict[str, Any]:
+        if escape(REPEAT_NOTE) in json.dumps(part["blocks"], ensure_ascii=False):
+            return part  # composed as a repeat already (the step was claimed before)
         note = {"type": "context", "elements": [{"type": "mrkdwn", "text": f"🔁 {escape(REPEAT_NOTE)}"}]}
         return {**part, "blocks": [note, *part["blocks"]]}
 

@@ -69,6 +69,8 @@ class TelegramNotifier:
         return parts
 
     def mark_repeat(self, part: dict[str, Any]) -> dict[str, Any]:
+        if escape(REPEAT_NOTE) in part["text"]:
+            return part  # composed as a repeat already (the step was claimed before)
         return {**part, "text": REPEAT_MARK + part["text"]}
 
     async def send_part(self, chat_id: str, part: dict[str, Any]) -> None:
