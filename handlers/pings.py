@@ -74,9 +74,10 @@ def compose_ping(
         invoice = invoices[invoice_id]
         customer = customers[invoice.customer_id]
         reply.blocks.extend(invoice_section(invoice_steps, invoice, customer, person, locale, now))
+        for step in invoice_steps:  # a call script and a letter are different drafts: each step keeps its own
+            draft = draft_for(session, step, invoice, customer, person, now) if draft_for else None
+            reply.add(draft or DraftText(label="Draft", text="(Drafts for this step arrive with the phrasebook.)"))
         latest = invoice_steps[-1]
-        draft = draft_for(session, latest, invoice, customer, person, now) if draft_for else None
-        reply.add(draft or DraftText(label="Draft", text="(Drafts for this step arrive with the phrasebook.)"))
         buttons = ping_buttons(invoice, latest)
         if several_invoices:
             buttons = buttons[:MERGED_BUTTONS]
@@ -96,7 +97,7 @@ def invoice_section(steps: Sequence[LadderStep], invoice: Invoice, customer: Cus
     """One invoice's part of a ping: a line per due step, then the invoice's numbers once."""
     if len(steps) == 1:
         return step_blocks(steps[0], invoice, customer, person, locale, now)
-    heading = f"{invoice.number} · {customer.name} — {len(steps)} steps due:"
+    heading = f"{invoice.number} · {customer.name} — {len(steps)} steps due"
     lines = [f"{step_label(step)}: {step.name} ({step.action}) — {step.instruction or step.name}" for step in steps]
     blocks = step_blocks(steps[-1], invoice, customer, person, locale, now)
     facts = blocks[1]
