@@ -242,6 +242,11 @@ class TelegramPlatform:
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         assert query is not None
+        addressee = addressee_of(query.message if isinstance(query.message, Message) else None)
+        if addressee is not None and query.from_user.id != addressee.id:
+            await query.answer(f"These buttons are {addressee.full_name}'s; send the command yourself to do the same.",
+                               show_alert=True)
+            return
         button = await self.buttons.button_for(query.data or "")
         if button is None:
             await query.answer("This button has expired; please use the command instead.", show_alert=True)
@@ -250,11 +255,6 @@ class TelegramPlatform:
             await query.answer()
             return
         message = query.message if isinstance(query.message, Message) else None
-        addressee = addressee_of(message)
-        if addressee is not None and query.from_user.id != addressee.id:
-            await query.answer(f"These buttons are {addressee.full_name}'s; send the command yourself to do the same.",
-                               show_alert=True)
-            return
         if button.asks:
             await query.answer()
             await self.ask_for(update, button, message)
