@@ -94,3 +94,11 @@ def test_ladders_check_refuses_a_step_name_too_long_for_its_follow_ups(tmp_path:
     ok = long_name[:MAX_STEP_NAME]
     (tmp_path / "standard.yaml").write_text(text.replace(f"name: {first}", f"name: {ok}", 1), encoding="utf-8")
     assert load_file(tmp_path / "standard.yaml").steps[0].name == ok
+
+
+def test_a_list_filter_matches_percent_and_underscore_literally(team: ChatDriver) -> None:
+    team.say("bob", "/add INV-1 100 EUR 2026-12-10 Acme")
+    team.say("bob", "/add INV-2 100 EUR 2026-12-10 100% Organic")
+    assert "No open invoices match" in team.say("bob", "/list a_me")
+    only = team.say("bob", "/list 100%")
+    assert "INV-2" in only and "INV-1" not in only, only
