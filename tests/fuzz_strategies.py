@@ -61,3 +61,17 @@ def button_actions() -> st.SearchStrategy[str]:
     filled = st.builds(lambda template, no, answer: template.replace("{no}", no).replace("{input}", answer),
                        templates, number, st.one_of(hostile_text, huge_text, plausible_word))
     return st.one_of(filled, filled, forged)
+
+
+def csv_documents() -> st.SearchStrategy[bytes]:
+    """Hostile CSV files for the import's fuzz test: the expected header (or a broken one), rows of
+    hostile or huge cells, odd separators and line ends, any encoding accident."""
+    header = st.sampled_from(("number,customer,amount,due date", "number;customer;amount;due date", "\ufeffnumber,customer",
+                              "", "\r\x00"))
+    cell = st.one_of(hostile_text, plausible_word, huge_text.map(lambda text: text[:200_000]))
+    row = st.lists(cell, max_size=6).map(lambda cells: ",".join(f'"{c}"' if "," in c else c for c in cells))
+    text = st.builds(lambda head, rows, end: end.join([head, *rows]), header, st.lists(row, max_size=5),
+                     st.sampled_from(("\n", "\r\n", "\r")))
+    encoded = st.builds(lambda body, codec: body.encode(codec, errors="replace"), text,
+                        st.sampled_from(("utf-8", "utf-8-sig", "utf-16", "latin-1")))
+    return st.one_of(encoded, st.binary(max_size=200))
