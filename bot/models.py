@@ -56,6 +56,9 @@ def text_enum(enum: type[StrEnum]) -> SAEnum:
 
 
 class Team(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("name", name="uq_team_name"),)
+    """Two people writing to a fresh bot at the same moment create one team, not two."""
+
     id: int | None = Field(default=None, primary_key=True)
     name: str
     default_currency: str = Field(max_length=3)

@@ -13,7 +13,7 @@ import secrets
 from html import escape
 from urllib.parse import urlparse
 
-from telegram import CallbackQuery, ForceReply, InputFile, Message, ReplyParameters, Update
+from telegram import CallbackQuery, ForceReply, InputFile, Message, ReplyParameters, Update, User
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -155,15 +155,26 @@ class TelegramPlatform:
         return sent
 
     async def answer(self, update: Update, reply: Reply) -> None:
-        """Reply where the user wrote; in a group, facts meant for one person stay out of it."""
+        """Reply where the user wrote; in a group, an answer meant for one person goes to their
+        private chat and the group is told so (or, if they never opened one, how to)."""
         message = update.effective_message
         chat = update.effective_chat
+        user = update.effective_user
         assert message is not None and chat is not None
         if reply.private and chat.type != ChatType.PRIVATE:
             username = self.core.services.bot_usernames.get(PLATFORM, "")
-            reply = Reply(title="Let's take this to a private chat").say(
-                f"That answer holds details meant for you only, so I don't show it in a group. "
-                f"Ask me in a private chat: https://t.me/{username}")
+            try:
+                if user is None:
+                    raise TelegramError("no user to write to")
+                await self.send_reply(user.id, reply)
+                what = reply.title if reply.title and not reply.is_error else "My answer"
+                reply = Reply(title=what).say(
+                    f"I sent you the details in our private chat (https://t.me/{username}), so they stay out of the group.")
+            except TelegramError:  # they never opened a private chat with the bot
+                log.info("could not answer user %s privately", user.id if user else None, exc_info=True)
+                reply = Reply(title="Let's take this to a private chat").say(
+                    f"That answer holds details meant for you only, so I don't show it in a group. "
+                    f"Ask me in a private chat: https://t.me/{username}")
         await self.send_reply(chat.id, reply, reply_to=message.message_id if chat.type != ChatType.PRIVATE else None)
 
     # -- receiving --------------------------------------------------------------------------
@@ -231,6 +242,11 @@ class TelegramPlatform:
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         assert query is not None
+        addressee = addressee_of(query.message if isinstance(query.message, Message) else None)
+        if addressee is not None and query.from_user.id != addressee.id:
+            await query.answer(f"These buttons are {addressee.full_name}'s; send the command yourself to do the same.",
+                               show_alert=True)
+            return
         button = await self.buttons.button_for(query.data or "")
         if button is None:
             await query.answer("This button has expired; please use the command instead.", show_alert=True)
@@ -312,6 +328,14 @@ def toast(reply: Reply) -> str | None:
     first = reply.blocks[0] if reply.blocks else None
     text = reply.title or (first.text if reply.is_error and isinstance(first, Paragraph) else "")
     return fit(text, CALLBACK_ANSWER_LIMIT) or None
+
+
+def addressee_of(message: Message | None) -> User | None:
+    """In a group, whom a message with buttons answers: the author of the message it quotes.
+    (Pings and private answers go to private chats, where only their reader can press.)"""
+    if message is None or message.chat.type == ChatType.PRIVATE or message.reply_to_message is None:
+        return None
+    return message.reply_to_message.from_user
 
 
 def is_question(message: Message, bot_id: int) -> bool:
