@@ -25,7 +25,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.config import Settings
+from bot.config import Settings, reveal
 from bot.slack.home import home_view
 from bot.slack.identity import PLATFORM, command_text, plain_text, sender_from, team_and_user
 from bot.slack.modals import (ADD_CALLBACK, ANSWER_BLOCK, ASK_CALLBACK, MAX_ERROR, AskContext, add_command,
@@ -62,9 +62,9 @@ class SlackPlatform:
             raise ValueError("Slack over HTTP needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)")
         self.core = core
         self.settings = settings
-        self.client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url,
+        self.client = AsyncWebClient(token=reveal(settings.slack_bot_token), base_url=settings.slack_api_url,
                                      retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)])
-        self.app = AsyncApp(client=self.client, signing_secret=settings.slack_signing_secret or "",
+        self.app = AsyncApp(client=self.client, signing_secret=reveal(settings.slack_signing_secret) or "",
                             request_verification_enabled=not self.socket_mode)
         self.outbox = Outbox(self.client)
         self.notifier = SlackNotifier(self.outbox)
@@ -90,7 +90,7 @@ class SlackPlatform:
         auth = await self.client.auth_test()
         self.core.services.bot_usernames[PLATFORM] = str(auth.get("user", "collectbot"))
         if self.socket_mode:
-            self._socket = AsyncSocketModeHandler(self.app, self.settings.slack_app_token,
+            self._socket = AsyncSocketModeHandler(self.app, reveal(self.settings.slack_app_token),
                                                   web_client=AsyncWebClient(base_url=self.settings.slack_api_url))
             await self._socket.connect_async()
             return
@@ -227,7 +227,7 @@ class SlackPlatform:
 
     async def download(self, shared: dict[str, Any]) -> IncomingFile:
         name = shared.get("name") or "upload.csv"
-        headers = {"Authorization": f"Bearer {self.settings.slack_bot_token}"}
+        headers = {"Authorization": f"Bearer {reveal(self.settings.slack_bot_token)}"}
         async with aiohttp.ClientSession() as http, http.get(shared["url_private"], headers=headers) as got:
             got.raise_for_status()
             return IncomingFile(name, await got.read(), shared.get("mimetype") or "text/csv")

@@ -27,7 +27,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.config import Settings
+from bot.config import Settings, reveal
+from bot.logs import keep_secret
 from bot.telegram.buttons import ButtonBook
 from bot.telegram.guided_add import GuidedAdd
 from bot.telegram.menu import LANGUAGES, commands_for
@@ -64,7 +65,7 @@ class TelegramPlatform:
     def _build_application(self) -> Application:
         application = (
             ApplicationBuilder()
-            .token(self.settings.telegram_bot_token or "")
+            .token(reveal(self.settings.telegram_bot_token) or "")
             .base_url(self.settings.telegram_api_base_url)
             .base_file_url(self.settings.telegram_file_base_url)
             .rate_limiter(AIORateLimiter(max_retries=5))
@@ -94,6 +95,8 @@ class TelegramPlatform:
         assert updater is not None
         if self.settings.telegram_webhook_url:
             webhook_url = self.settings.telegram_webhook_url
+            secret = reveal(self.settings.telegram_webhook_secret) or secrets.token_urlsafe(32)
+            keep_secret(secret)
             await updater.start_webhook(
                 listen=self.settings.telegram_webhook_listen,
                 port=self.settings.telegram_webhook_port,
@@ -101,7 +104,7 @@ class TelegramPlatform:
                 webhook_url=webhook_url,
                 # Without a configured secret a fresh one is made: setWebhook hands it to Telegram
                 # at every start, so only Telegram's own calls are accepted.
-                secret_token=self.settings.telegram_webhook_secret or secrets.token_urlsafe(32),
+                secret_token=secret,
                 allowed_updates=Update.ALL_TYPES,
             )
         else:
