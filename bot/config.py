@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     telegram_webhook_listen: str = "127.0.0.1"
     telegram_webhook_port: int = 8443
     telegram_poll_timeout: int = 30
+    telegram_polling_lease_seconds: int = 30
+    """Only the instance holding the polling lease polls; it lapses this long after its holder stopped renewing."""
 
     slack_bot_token: SecretStr | None = None
     slack_app_token: SecretStr | None = None
