@@ -63,7 +63,8 @@ class RedactingFormatter(logging.Formatter):
 
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-QUIET_UNLESS_DEBUG = ("sqlalchemy.engine", "aiohttp.access", "asyncio")
+QUIET_UNLESS_DEBUG = ("sqlalchemy.engine", "aiohttp.access", "asyncio", "httpx", "httpcore")
+"""Libraries that log every request at INFO (httpx: each getUpdates long poll)."""
 
 
 def configure_logging(level: str, secrets: Iterable[str | None] = ()) -> None:

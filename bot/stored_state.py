@@ -129,8 +129,7 @@ class InteractionStore:
         database's primary key decides, so two instances cannot both win."""
         now = self.clock.now()
         with Session(self.engine) as session:
-            session.execute(delete(InteractionState).where(
-                col(InteractionState.kind) == kind, col(InteractionState.key) == key, col(InteractionState.expires_at) <= now))
+            forget_expired(session, now=now, kind=kind)
             session.commit()
             session.add(InteractionState(kind=kind, key=key, data={}, created_at=now, expires_at=now + ttl))
             try:

@@ -145,9 +145,13 @@ class TelegramPlatform:
             await updater.stop()
 
     async def keep_polling_lease(self) -> None:
+        """Renew the lease every third of its length; take it when it lapses; never give up."""
         while True:
             await asyncio.sleep(self.settings.telegram_polling_lease_seconds / 3)
-            await self.poll_if_leased()
+            try:
+                await self.poll_if_leased()
+            except Exception:  # noqa: BLE001 - a failed start or stop of polling is tried again next round
+                log.exception("Telegram polling could not be started or stopped; trying again")
 
     async def stop(self) -> None:
         if self._polling is not None:
