@@ -15,7 +15,10 @@ from bot.models import Invoice
 from bot.stored_state import InteractionState
 from handlers.importing import MAX_UPLOAD_BYTES, WAITING_PER_PERSON
 from tests.support import ChatDriver
+from bot.telegram import TelegramPlatform
+from tests.telegram_standin import TelegramStandIn
 from tests.test_import import GOOD, confirm_action, send
+from tests.test_telegram import BOB, last_text, link_bob, standin, telegram  # noqa: F401 (fixtures)
 
 INTERNAL_ERROR = "Something went wrong"
 HEADER = "number,customer,amount,currency,issue date,due date,owner,collector,customer country,ladder\n"
@@ -128,3 +131,12 @@ def test_any_csv_gets_an_answer_and_what_the_dry_run_accepts_is_stored(team: Cha
     if confirm:
         stored = team.press("alice", confirm[0].action)
         assert INTERNAL_ERROR not in stored and "Imported" in stored, stored
+
+
+async def test_a_telegram_document_over_the_limit_is_refused_without_downloading_it(
+    team: ChatDriver, standin: TelegramStandIn, telegram: TelegramPlatform,
+) -> None:
+    await link_bob(team, standin)
+    await standin.send_document(BOB, "everything.csv", GOOD.encode() + b"#" * MAX_UPLOAD_BYTES, caption="/import")
+    await last_text(standin, BOB.id, "everything.csv is larger than 5 MB; split it")
+    assert standin.calls_of("getFile") == []

@@ -39,13 +39,15 @@ from bot.stored_state import InteractionStore
 from handlers.context import Sender
 from handlers.core import Core
 from handlers.grammar import IncomingFile
+from handlers.importing import MAX_UPLOAD_BYTES
 from handlers.reply import Paragraph, Reply, error_reply
 from scheduling.notifier import SLACK_LIMITS, RateLimits
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 RATE_LIMIT_RETRIES = 3
-MAX_UPLOAD = 20 * 1024 * 1024
+MAX_UPLOAD = MAX_UPLOAD_BYTES
+"""Checked before downloading: a larger file is refused without fetching it."""
 ASKED_ON = "slack-asked-on"
 ASKED_FOR = timedelta(days=1)
 

@@ -45,7 +45,8 @@ from handlers.core import Core
 from handlers.dates import DATE_FORMS, parse_date
 from handlers.errors import UsageError
 from handlers.grammar import IncomingFile
-from handlers.reply import Button, Paragraph, Reply
+from handlers.importing import IMPORT_EXAMPLE, MAX_UPLOAD_BYTES
+from handlers.reply import Button, Paragraph, Reply, error_reply
 from scheduling.notifier import TELEGRAM_LIMITS, RateLimits
 
 log = logging.getLogger(__name__)
@@ -284,6 +285,11 @@ class TelegramPlatform:
         message = update.effective_message
         assert message is not None and message.document is not None
         if not addressed_to_me(message.caption or "", context.bot.username) or not await self.accepts(update):
+            return
+        if (message.document.file_size or 0) > MAX_UPLOAD_BYTES:
+            await self.answer(update, error_reply(
+                f"{message.document.file_name or 'That file'} is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; "
+                "split it into smaller CSV files and send them one by one.", IMPORT_EXAMPLE))
             return
         telegram_file = await message.document.get_file()
         content = bytes(await telegram_file.download_as_bytearray())
