@@ -134,15 +134,16 @@ class TelegramPlatform:
         assert updater is not None
         try:
             leased = await asyncio.to_thread(self.polling_lease.acquire)
-        except Exception:  # noqa: BLE001 - the database is away: stop polling, try again later
+            why = "the Telegram polling lease went to another instance; polling stops here"
+        except Exception:  # noqa: BLE001 - the database is away: pause polling (the lease may lapse), try again
             log.warning("could not renew the Telegram polling lease", exc_info=True)
-            leased = False
+            leased, why = False, "without the database the polling lease cannot be kept; polling pauses"
         if leased and not updater.running:
             log.info("polling Telegram (this instance holds the lease)")
             await updater.start_polling(timeout=self.settings.telegram_poll_timeout, poll_interval=0.0,
                                         allowed_updates=Update.ALL_TYPES)
         elif not leased and updater.running:
-            log.warning("the Telegram polling lease went to another instance; polling stops here")
+            log.warning(why)
             await updater.stop()
 
     async def keep_polling_lease(self) -> None:
