@@ -5,7 +5,7 @@ by triggers in the same transaction as every insert, update and delete, on SQLit
 alike, so bulk imports and any future handler keep them right without knowing about them.
 
 Revision ID: 0009
-Revises: 0004
+Revises: 0010
 Create Date: 2026-11-30
 """
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0009'
-down_revision: str | None = '0004'
+down_revision: str | None = '0010'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
