@@ -7,7 +7,8 @@ stays 08:30 across a DST change); the exact-minute ladder steps stay on the due 
 survives restarts and is claimed row by row. APScheduler 3 keeps its jobs in memory and does not
 coordinate instances, so every run is claimed in the database first (`digest_run`, unique per
 person, kind and period): with several instances each digest goes out once, and a digest missed
-while no instance ran is sent once on start, marked late.
+while no instance ran is sent once on start, marked late (a morning list is not: /today answers
+once the day has begun).
 """
 from __future__ import annotations
 
@@ -53,8 +54,6 @@ class DigestPlan:
     weekly: bool = False
     since: datetime | None = None
     """When it was asked for: nothing before counts as missed."""
-    until: time | None = None
-    """A morning list is worth sending late only until the working day ends."""
 
     @property
     def job_id(self) -> str:
@@ -97,7 +96,7 @@ def load_plans(session: Session) -> list[DigestPlan]:
     for person in session.exec(select(Person).where(col(Person.active).is_(True), col(Person.role).in_(MORNING_ROLES))):
         if person.workday_numbers:
             plans.append(DigestPlan(person.id, "morning", tuple(sorted(person.workday_numbers)), person.work_start,  # type: ignore[arg-type]
-                                    person.timezone, since=person.created_at, until=person.work_end))
+                                    person.timezone, since=person.created_at))
     return plans
 
 
@@ -153,19 +152,18 @@ class Digests:
         return await self.deliver(plan, scheduled, late=False)
 
     async def catch_up(self) -> int:
-        """On start: the latest message of each plan that no instance sent, once, marked late."""
+        """On start: the latest digest that no instance sent, once, marked late (morning lists are
+        not sent late)."""
         now = self.clock.now()
         with Session(self.engine) as session:
             plans = load_plans(session)
         sent = 0
         for plan in plans:
+            if plan.kind == "morning":
+                continue  # a list of today's steps sent after the day began is what /today is for
             scheduled = plan.last_due(now)
             if scheduled is None or (plan.since is not None and scheduled < plan.since):
                 continue
-            if plan.until is not None:
-                local = scheduled.astimezone(ZoneInfo(plan.timezone))
-                if now >= datetime.combine(local.date(), plan.until, tzinfo=local.tzinfo):
-                    continue
             if await self.deliver(plan, scheduled, late=True):
                 sent += 1
         return sent
