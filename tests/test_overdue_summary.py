@@ -165,7 +165,7 @@ def test_one_total_per_currency_and_a_converted_total_only_with_every_rate(team:
     assert "Total in EUR" not in facts(team), "no rates: no sum across currencies"
     assert "Rates convert into the team's currency, EUR" in team.say("alice", "/rates USD NOK 10")
     assert "threes" in team.say("alice", "/rates USD EUR")
-    assert "Only managers" in team.say("bob", "/rates USD EUR 0.9")
+    assert "only managers and admins can" in team.say("bob", "/rates USD EUR 0.9")
     assert "1 rate saved" in team.say("alice", "/rates USD EUR 0.90")
     team.say("alice", "/overdue")
     assert facts(team)["Total in EUR"] == "≈ €1,799.50 at the rates in /rates"  # 1,349.50 + 500 × 0.90
