@@ -35,15 +35,16 @@ class Command:
         return self.options.get(name)
 
 
-_WORD = re.compile(r'["\u201c\u201d]([^"\u201c\u201d]*)["\u201c\u201d]|(\S+)')
+_WORD = re.compile(r'(?<!\S)([a-z_]+=)?["\u201c\u201d]([^"\u201c\u201d]*)["\u201c\u201d](?!\S)|(\S+)', re.IGNORECASE)
 
 
 def split_words(text: str) -> list[str]:
-    """Whitespace splitting where `"Acme, Inc."` (straight or curly double quotes) stays one word.
+    """Whitespace splitting where `"Acme, Inc."` (straight or curly double quotes) stays one word, and
+    so does a quoted option value: `contact="Marte Haugland"` is `contact=Marte Haugland`.
 
     Apostrophes are ordinary letters, so `O'Brien's Bakery` survives.
     """
-    return [m.group(1) if m.group(1) is not None else m.group(2) for m in _WORD.finditer(text)]
+    return [(m.group(1) or "") + m.group(2) if m.group(2) is not None else m.group(3) for m in _WORD.finditer(text)]
 
 
 def parse_command(text: str) -> Command | None:
