@@ -34,7 +34,7 @@ VARIABLES = frozenset({
 })
 MIN_VARIANTS = {"en": 3}
 DEFAULT_MIN_VARIANTS = 2
-REQUIRED_LANGUAGES = ("en", "ru", "nb")
+REQUIRED_LANGUAGES = ("en", "ru", "nb", "bg")
 SAMPLE_FACTS: dict[str, Any] = {
     "customer": "Acme Trading Ltd", "contact_name": "Ms Berg", "first_name": "Anna", "dear": "Dear Ms Berg,", "yours": "Yours sincerely,",
     "hello": "Hello Anna,", "invoice_number": "INV-1042", "amount": "€1,200.50", "paid": "€500.00", "balance": "€700.50",

@@ -67,7 +67,8 @@ RULES: dict[str, LanguageRules] = {
                   ("final_warning", "letter", r"30|тридцат"),
                   ("legal_handover", "message letter", r"оплат|платеж|платёж"))),
     "bg": LanguageRules(
-        forbidden=(r"Уважаеми\(а\)", r"Уважаема г-н", r"Уважаеми г-жо", r"\(а\)"),
+        forbidden=(r"Уважаеми\(а\)", r"Уважаема г-н", r"Уважаеми г-жо", r"\(а\)",
+                   r"\b(?:сигурен|сигурна|благодарен|благодарна)\b"),
         required=(("final_warning", "letter", r"покана|доброволно"),
                   ("final_warning", "message letter", r"законн\w* лихв"),
                   ("legal_handover", "message letter", r"плащ|плат"))),
