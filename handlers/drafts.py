@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from bot.models import Customer, Event, Invoice, InvoiceStatus, LadderStep, Person, StepState, Team
 from handlers.context import Context, Services
+from handlers.customers import SIGNATURE_EXAMPLE
 from handlers.dates import local_today
 from handlers.errors import NotAllowed, UsageError
 from handlers.grammar import Command
@@ -200,9 +201,6 @@ def final_step_deadline_days(services: Services, invoice: Invoice) -> int | None
         return None
     days = [step.deadline_business_days for step in policy.steps if step.stage == "final_warning" and step.deadline_business_days]
     return days[0] if days else None
-
-
-SIGNATURE_EXAMPLE = '/signature name="Carol Berg" title="Credit Controller" company="Nordlys AS"'
 
 
 def signature_question(ctx: Context, invoice: Invoice) -> str | None:

@@ -53,25 +53,25 @@ RULES: dict[str, LanguageRules] = {
     "en": LanguageRules(
         forbidden=(r"\bpenalt", r"Dear (?:Sir or Madam|[^,]+) Ltd", r"Dear \w+ \w+ \w+ \w+,"),
         required=(("final_warning", "letter", r"statutory|interest"),
-                  ("legal_handover", "message letter", r"pay|payment"))),
+                  ("legal_handover", "call message letter", r"our (?:own )?account"))),
     "nb": LanguageRules(
         forbidden=(r"gebyr[^.]*fra forfall", r"Hei [A-ZÆØÅ][\w-]+ [A-ZÆØÅ][\w-]+,", r"\bstraff"),
         required=(("final_warning", "message letter", r"inkasso"),
                   ("final_warning", "message letter", r"kostnad|salær|omkostning"),
                   ("final_warning", "letter", r"inkassovarsel"),
-                  ("legal_handover", "message letter", r"betal"))),
+                  ("legal_handover", "call message letter", r"(?:vår|egen) konto|kontoen vår"))),
     "ru": LanguageRules(
         forbidden=(r"Уважаем(?:ый|ая)\s*\(", r"\(ая\)", r"Здравствуйте, \w+ (?!\w*(?:вич|вна|чна)\b)\w+[.!]", r"\b(?:хотел|хотела|звонил|звонила|писал|писала|рад|рада|благодарен|благодарна|решила|решил)\b", r"компани[яи] «Our"),
         required=(("final_warning", "letter", r"претензи"),
                   ("final_warning", "letter", r"договор"),
                   ("final_warning", "letter", r"30|тридцат"),
-                  ("legal_handover", "message letter", r"оплат|платеж|платёж"))),
+                  ("legal_handover", "call message letter", r"наш расчётный сч"))),
     "bg": LanguageRules(
         forbidden=(r"Уважаеми\(а\)", r"Уважаема г-н", r"Уважаеми г-жо", r"\(а\)",
                    r"\b(?:сигурен|сигурна|благодарен|благодарна)\b"),
         required=(("final_warning", "letter", r"покана|доброволно"),
                   ("final_warning", "message letter", r"законн\w* лихв"),
-                  ("legal_handover", "message letter", r"плащ|плат"))),
+                  ("legal_handover", "call message letter", r"нашата (?:банкова )?сметка"))),
 }
 
 

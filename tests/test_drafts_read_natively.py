@@ -94,6 +94,13 @@ def test_the_linter_holds_norwegian_and_russian_legal_minimums() -> None:
     assert {"претензи", "договор", "30|тридцат"} <= {p.split("/")[1] for p in ru_problems if "requires" in p}
 
 
+def test_after_the_legal_handover_every_variant_says_payments_still_come_to_us() -> None:
+    facts = facts_for(next(scenarios("en")), "legal_handover")
+    problems = text_problems("Hello,\nThe case is with our lawyers; pay them directly.", "Hello,", facts, "en",
+                             "legal_handover", "call")
+    assert any("our (?:own )?account" in problem for problem in problems)
+
+
 # -- glued lines and doubled full stops ----------------------------------------------------------
 
 def test_payment_details_on_their_own_line_never_glue_to_the_signature() -> None:
