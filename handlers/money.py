@@ -114,10 +114,5 @@ def parse_currency(text: str) -> str:
     return code
 
 
-_CODE_AGAINST_DIGIT = re.compile(r"^(-?)([A-Z]{3})(?=\d)")
-
-
 def format_money(amount: Decimal, currency: str, locale: str = "en") -> str:
-    """Babel's English patterns glue a currency code to the number ("NOK125,000.00"); a code is a
-    word and takes a (no-break) space: "NOK 125,000.00". Symbols stay as they are ("€1,200.50")."""
-    return _CODE_AGAINST_DIGIT.sub(lambda m: f"{m.group(1)}{m.group(2)}{_NBSP}", format_currency(amount, currency, locale=locale))
+    return format_currency(amount, currency, locale=locale)

@@ -4,6 +4,7 @@ counts; the salutation by the language's rule; what was invoiced, received and r
 sender's signature. Optional values are None when unknown, never the text "None"."""
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -36,8 +37,13 @@ def long_date(day: date | None, locale: str) -> str | None:
     return format_date(day, format="long", locale=locale) if day else None
 
 
+CODE_AGAINST_DIGIT = re.compile(r"^(-?)([A-Z]{3})(?=\d)")
+
+
 def money(amount: Decimal, currency: str, locale: str) -> str:
-    return format_money(amount, currency, locale)
+    """Babel's English patterns glue a currency code to the number ("NOK125,000.00"); in a draft a
+    code is a word and takes a no-break space: "NOK 125,000.00". Symbols stay as they are ("€1,200.50")."""
+    return CODE_AGAINST_DIGIT.sub(lambda m: f"{m.group(1)}{m.group(2)}\u00a0", format_money(amount, currency, locale))
 
 
 def locale_for(language: str, *choices: str | None) -> str:

@@ -10,9 +10,8 @@ import pytest
 from bot.models import Customer, Invoice, Person, Role, Team
 from handlers.drafts import draft_deadline
 from handlers.grammar import parse_command
-from handlers.money import format_money
 from phrasebook.book import Phrasebook, Variant, load_phrasebook, tidy
-from phrasebook.facts import draft_facts
+from phrasebook.facts import draft_facts, money
 from phrasebook.legal import final_deadline
 from phrasebook.linter import facts_for, lint, scenarios, text_problems
 from phrasebook.salutations import contact_from, salutation
@@ -191,9 +190,10 @@ def test_the_norwegian_minimum_holds_whatever_the_ladder_says() -> None:
 
 # -- money and dates per locale ------------------------------------------------------------------
 
-def test_a_currency_code_takes_a_space_in_english() -> None:
-    assert format_money(Decimal("125000"), "NOK", "en_GB").replace("\xa0", " ") == "NOK 125,000.00"
-    assert format_money(Decimal("1200.50"), "EUR", "en") == "€1,200.50"
+def test_a_currency_code_takes_a_space_in_english_drafts() -> None:
+    assert money(Decimal("125000"), "NOK", "en_GB").replace("\xa0", " ") == "NOK 125,000.00"
+    assert money(Decimal("1200.50"), "EUR", "en") == "€1,200.50"
+    assert money(Decimal("1200.50"), "EUR", "nb_NO") == "1\xa0200,50\xa0€"
 
 
 def test_the_customer_chooses_its_locale_and_the_team_its_default(team: ChatDriver) -> None:
