@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from bot.models import Customer
 from handlers.context import Context
-from handlers.errors import NotAllowed, UsageError
+from handlers.errors import UsageError
 from handlers.grammar import Command
 from handlers.history import record_event
 from handlers.invoices import name_key
@@ -47,7 +47,8 @@ def customer_command(command: Command, ctx: Context) -> Reply:
         ctx.session.add(customer)
         record_event(ctx, "customer", f"customer {customer.name}: {', '.join(sorted(changes))} changed",
                      **{key: value for key, value in changes.items()})
-    return Reply(title=f"Customer {customer.name}" + (" updated" if changes else "")).add(Facts(customer_facts(customer)))
+    return Reply(title=f"Customer {customer.name}" + (" updated" if changes else ""), private=True).add(
+        Facts(customer_facts(customer)))
 
 
 def read_customer_changes(command: Command, ctx: Context) -> dict[str, str | None]:
@@ -114,9 +115,7 @@ def signature_command(command: Command, ctx: Context) -> Reply:
                          SIGNATURE_EXAMPLE)
     person = ctx.person
     options = {key: value.strip() for key, value in command.options.items()}
-    if "locale" in options:
-        if not person.is_admin:
-            raise NotAllowed("Only an admin sets the team's locale; your own signature you can set yourself.")
+    if "locale" in options:  # admins only: handlers/permissions.py
         fitted = next((choice for choice in LOCALES if choice.lower() == options["locale"].replace("-", "_").lower()), None)
         if fitted is None:
             raise UsageError(f"{options['locale']!r} is not a locale I write; choose {', '.join(LOCALES)}.",
@@ -131,4 +130,4 @@ def signature_command(command: Command, ctx: Context) -> Reply:
         record_event(ctx, "signature", f"@{person.handle} set {', '.join(sorted(options))}")
     lines = (("Name", signer_name(person) or "not set"), ("Title", person.job_title or "not set"),
              ("Company", company_name(person, ctx.team) or "not set"), ("Team locale", ctx.team.locale or "by language"))
-    return Reply(title="Your signature on drafts" + (" updated" if options else "")).add(Facts(lines))
+    return Reply(title="Your signature on drafts" + (" updated" if options else ""), private=True).add(Facts(lines))

@@ -2,7 +2,7 @@
 patronymic, form of address, gender), locale and contract; a person's signature; the team's locale.
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0010
 Create Date: 2026-11-30
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = '0008'
-down_revision: str | None = '0004'
+down_revision: str | None = '0010'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
