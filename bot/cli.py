@@ -172,9 +172,14 @@ app.add_typer(phrasebook_app, name="phrasebook")
 
 
 @phrasebook_app.command("check")
-def phrasebook_check() -> None:
-    """Validate the phrase files (syntax, variables, duplicates, full coverage in en, ru and nb)."""
+def phrasebook_check(
+    lint: bool = typer.Option(True, "--lint/--no-lint", help="Also render every variant with adversarial facts."),
+) -> None:
+    """Validate the phrase files (syntax, variables, duplicates, full coverage in every language) and
+    lint every rendered variant (glued sentences, doubled punctuation, placeholders, final warnings
+    without a date, hidden partial payments, companies greeted as people, defaults, style guides)."""
     from phrasebook.book import REQUIRED_LANGUAGES, PhrasebookError, load_phrasebook
+    from phrasebook.linter import lint as lint_book
 
     settings = load_settings()
     try:
@@ -187,6 +192,14 @@ def phrasebook_check() -> None:
     for language, counts in sorted(book.counts().items()):
         typer.echo(f"{language}: {counts['stages']} stages × {counts['tones']} tones × {counts['channels']} channels, "
                    f"{counts['variants']} variants")
+    if lint:
+        problems = lint_book(book)
+        for problem in problems:
+            err.print(f"[red]{problem}[/red]", highlight=False)
+        if problems:
+            err.print(f"{len(problems)} problem(s) found by the linter.")
+            raise typer.Exit(1)
+        typer.echo("Linter: every variant rendered with adversarial facts reads cleanly.")
     typer.echo("Phrasebook OK.")
 
 

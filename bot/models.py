@@ -66,6 +66,7 @@ class Team(SQLModel, table=True):
     default_country: str = Field(max_length=2)
     default_language: str = Field(default="en", max_length=8)
     default_ladder: str = "standard"
+    locale: str | None = Field(default=None, max_length=8, description="how drafts write money and dates: en_GB, nb_NO…")
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
@@ -86,6 +87,9 @@ class Person(SQLModel, table=True):
     holiday_country: str | None = Field(default=None, max_length=2)
     manager_id: int | None = Field(default=None, foreign_key="person.id")
     active: bool = True
+    signature_name: str | None = Field(default=None, description="the full name drafts are signed with")
+    job_title: str | None = None
+    company_name: str | None = Field(default=None, description="the legal name under the signature (else the team's)")
     created_at: datetime = Field(sa_type=UTCDateTime)
 
     @property
@@ -122,6 +126,13 @@ class Customer(SQLModel, table=True):
     contact_name: str | None = None
     language: str | None = Field(default=None, max_length=8)
     tone: str | None = Field(default=None, max_length=16)
+    locale: str | None = Field(default=None, max_length=8)
+    contact_given: str | None = None
+    contact_family: str | None = None
+    contact_patronymic: str | None = None
+    contact_title: str | None = Field(default=None, max_length=16, description="Ms, Mr, Dr… (the salutation's form of address)")
+    contact_gender: str | None = Field(default=None, max_length=8, description="female or male, where the language's salutation needs it")
+    contract: str | None = Field(default=None, description="the contract a formal claim refers to, e.g. 'No. 12/2026 of 1 March 2026'")
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 

@@ -10,7 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from handlers import agenda, casefile, changes, digest_command, drafts, importing, invoices, ladders, outcomes, rates, reports, team
+from handlers import (
+    agenda, casefile, changes, customers, digest_command, drafts, importing, invoices, ladders, outcomes, rates, reports, team,
+)
 from handlers.context import Context
 from handlers.grammar import Command
 from handlers.reply import Reply
@@ -57,8 +59,13 @@ def build_catalogue(extra: list[CommandSpec] | None = None) -> dict[str, Command
                     "/import with a CSV attached (columns: number, customer, amount, currency, issue date, due date, owner, "
                     "collector, customer country, ladder)", importing.IMPORT_EXAMPLE, importing.import_command),
         CommandSpec("draft", "A courteous draft for an invoice, by stage, tone, channel and language",
-                    "/draft <invoice-no> [stage] [tone] [call|message|letter] [en|ru|nb]", drafts.DRAFT_EXAMPLE,
+                    "/draft <invoice-no> [stage] [tone] [call|message|letter] [en|ru|nb|bg]", drafts.DRAFT_EXAMPLE,
                     drafts.draft_command),
+        CommandSpec("customer", "A customer's draft language, locale, tone, contact name by parts and contract",
+                    customers.CUSTOMER_USAGE, customers.CUSTOMER_EXAMPLE, customers.customer_command),
+        CommandSpec("signature", "How your drafts are signed (name, title, company); admins: the team's locale",
+                    "/signature [name=…] [title=…] [company=…] [locale=en_GB|…]", customers.SIGNATURE_EXAMPLE,
+                    customers.signature_command),
         CommandSpec("phrasebook", "What the phrasebook holds; admins reload it after editing its files",
                     "/phrasebook [reload]", drafts.PHRASEBOOK_EXAMPLE, drafts.phrasebook_command),
         CommandSpec("history", "An invoice's full timeline: steps, pings (on time or late), answers, payments, drafts",

@@ -8,6 +8,7 @@ what rotation reads.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from bot.models import Customer, Event, Invoice, InvoiceStatus, LadderStep, Person, StepState, Team
 from handlers.context import Context, Services
+from handlers.customers import SIGNATURE_EXAMPLE
 from handlers.dates import local_today
 from handlers.errors import NotAllowed, UsageError
 from handlers.grammar import Command
@@ -22,7 +24,8 @@ from handlers.invoice_lookup import customer_of, find_invoice
 from handlers.pings import DraftFor
 from handlers.reply import BulletList, Button, DraftText, Reply, Table
 from phrasebook.book import CHANNELS, STAGES, TONES, Phrasebook, PhrasebookError, Rendered, load_phrasebook
-from phrasebook.facts import draft_facts
+from phrasebook.facts import company_name, draft_facts, long_date, locale_for, signer_name
+from phrasebook.legal import final_deadline
 from scheduling.business_calendar import add_business_days
 
 log = logging.getLogger(__name__)
@@ -61,11 +64,18 @@ def draft_command(command: Command, ctx: Context) -> Reply:
     language = chosen.get("language") or (customer.language if customer.language in book.languages else None) or ctx.locale
     if language not in book.languages:
         language = "en"
-    rendered = write_draft(ctx.session, book, invoice=invoice, customer=customer, sender=ctx.person, team=ctx.team,
-                           stage=stage, tone=tone, channel=channel, language=language, now=ctx.now,
-                           deadline=step.deadline if step else None, payment_details=ctx.services.settings.payment_details)
+    step_deadline = step.deadline if step and (not chosen.get("stage") or chosen["stage"] == step.stage) else None
+    written = write_draft(ctx.session, book, invoice=invoice, customer=customer, sender=ctx.person, team=ctx.team,
+                          stage=stage, tone=tone, channel=channel, language=language, now=ctx.now,
+                          deadline=step_deadline, payment_details=ctx.services.settings.payment_details,
+                          ladder_deadline_days=final_step_deadline_days(ctx.services, invoice))
+    rendered = written.rendered
     reply = Reply(title=f"Draft for {invoice.number}: {stage.replace('_', ' ')} · {tone} · {channel} · {language}", private=True)
     reply.add(DraftText(label=f"{channel.capitalize()} ({rendered.variant})", text=rendered.text, subject=rendered.subject))
+    if written.deadline_note:
+        reply.say(written.deadline_note)
+    if question := signature_question(ctx, invoice):
+        reply.say(question)
     base = f"draft {invoice.number} {stage}"
     reply.buttons.append(Button("🔁 Other wording", f"{base} {tone} {channel} {language}"))
     reply.buttons.extend(Button(f"🎚 {other.capitalize()}", f"{base} {other} {channel} {language}") for other in TONES if other != tone)
@@ -124,10 +134,19 @@ def stage_for(invoice: Invoice, step: LadderStep | None, today: date) -> str:
     return "first_reminder" if overdue <= 2 else "repeat_reminder"
 
 
+@dataclass(frozen=True)
+class WrittenDraft:
+    rendered: Rendered
+    deadline: date | None
+    deadline_note: str | None = None
+    """Said to the user (not the customer) when the draft's deadline is a default or was moved."""
+
+
 def write_draft(
     session: Session, book: Phrasebook, *, invoice: Invoice, customer: Customer, sender: Person, team: Team, stage: str,
     tone: str, channel: str, language: str, now: datetime, deadline: date | None, payment_details: str | None,
-) -> Rendered:
+    ladder_deadline_days: int | None = None,
+) -> WrittenDraft:
     """Pick the next wording for this customer, fill it in and record it in the history."""
     variants = book.variants(language, stage, tone, channel)
     if not variants:
@@ -136,8 +155,7 @@ def write_draft(
     ids = [variant.id for variant in variants]
     variant = variants[(ids.index(last) + 1) % len(variants)] if last in ids else variants[0]
     today = local_today(now, sender.timezone)
-    if deadline is None and stage in OVERDUE_STAGES:
-        deadline = add_business_days(today, PAY_BY_BUSINESS_DAYS, customer.country)
+    deadline, note = draft_deadline(stage, deadline, today, customer, language, team, ladder_deadline_days)
     facts = draft_facts(invoice=invoice, customer=customer, sender=sender, team=team, language=language, today=today,
                         deadline=deadline, payment_details=payment_details)
     rendered = book.render(variant, facts)
@@ -145,9 +163,62 @@ def write_draft(
         team_id=invoice.team_id, invoice_id=invoice.id, actor_id=sender.id, kind="draft", at=now,
         summary=f"draft {stage.replace('_', ' ')} · {tone} · {channel} · {language} ({variant.id})",
         details={"stage": stage, "tone": tone, "channel": channel, "language": language, "variant": variant.id,
-                 "customer_id": customer.id, "subject": rendered.subject, "text": rendered.text},
+                 "customer_id": customer.id, "subject": rendered.subject, "text": rendered.text,
+                 "deadline": deadline.isoformat() if deadline else None},
     ))
-    return rendered
+    return WrittenDraft(rendered, deadline, note)
+
+
+def draft_deadline(stage: str, deadline: date | None, today: date, customer: Customer, language: str, team: Team,
+                   ladder_deadline_days: int | None) -> tuple[date | None, str | None]:
+    """A final warning always names a date: the step's, else the ladder's own rule from today; never
+    shorter than the customer's country requires (Norway: 14 days from sending, plus a margin)."""
+    if stage == "final_warning":
+        ruled = final_deadline(today, ladder_deadline_days, customer.country)
+        days = ladder_deadline_days or 10
+        shown_locale = locale_for(language, customer.locale, team.locale)
+        if deadline is None:
+            return ruled, (f"The deadline {long_date(ruled, shown_locale)} is a default: the ladder's rule of {days} business "
+                           f"days from today{minimum_clause(customer.country)}. Change the step or pick another date "
+                           "with the customer before sending.")
+        floor = final_deadline(today, 1, customer.country)
+        if deadline < floor and customer.country in ("NO",):
+            return floor, (f"The step's deadline was moved to {long_date(floor, shown_locale)}{minimum_clause(customer.country)}.")
+        return deadline, None
+    if deadline is None and stage in OVERDUE_STAGES:
+        return add_business_days(today, PAY_BY_BUSINESS_DAYS, customer.country), None
+    return deadline, None
+
+
+def minimum_clause(country: str) -> str:
+    return ("; a Norwegian inkassovarsel must give at least 14 days from sending, so it is 14 days plus a margin "
+            "at the least") if country == "NO" else ""
+
+
+def final_step_deadline_days(services: Services, invoice: Invoice) -> int | None:
+    policy = services.ladders.get(invoice.ladder)
+    if policy is None:
+        return None
+    days = [step.deadline_business_days for step in policy.steps if step.stage == "final_warning" and step.deadline_business_days]
+    return days[0] if days else None
+
+
+def signature_question(ctx: Context, invoice: Invoice) -> str | None:
+    """Asked once per person: drafts are signed with name, title and company, never a chat handle or a
+    settings default. Until they answer, drafts leave the missing parts out."""
+    person = ctx.person
+    missing = [label for label, value in (("your full name", signer_name(person)), ("your title", person.job_title),
+                                          ("your company's name", company_name(person, ctx.team))) if not value]
+    if not missing:
+        return None
+    asked = ctx.session.exec(select(Event).where(Event.team_id == ctx.team.id, Event.kind == "signature_asked",
+                                                 Event.actor_id == person.id)).first()
+    if asked is not None:
+        return None
+    ctx.session.add(Event(team_id=invoice.team_id, actor_id=person.id, kind="signature_asked", at=ctx.now,
+                          summary=f"asked @{person.handle} for a signature", details={"missing": missing}))
+    return (f"Drafts are signed with a name, a title and a company; I don't know {', '.join(missing)} yet, so I left "
+            f"{'it' if len(missing) == 1 else 'them'} out. Tell me once: {SIGNATURE_EXAMPLE}")
 
 
 def last_variant(session: Session, customer: Customer, stage: str, tone: str, channel: str, language: str) -> str | None:
@@ -180,7 +251,8 @@ def ping_draft(services: Services) -> DraftFor:
         try:
             rendered = write_draft(session, book, invoice=invoice, customer=customer, sender=person, team=team, stage=stage,
                                    tone=tone, channel=channel, language=language, now=now, deadline=step.deadline,
-                                   payment_details=services.settings.payment_details)
+                                   payment_details=services.settings.payment_details,
+                                   ladder_deadline_days=final_step_deadline_days(services, invoice)).rendered
         except Exception:  # noqa: BLE001 - a broken phrase must not hold the reminder back
             log.exception("draft %s/%s/%s/%s failed to render", language, stage, tone, channel)
             return DraftText(label="Draft", text="(The draft for this step could not be written; see /draft or ask your admin "

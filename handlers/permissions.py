@@ -126,6 +126,14 @@ def _reloads(command: Command, actor: Person) -> bool:
     return bool(command.words) and command.words[0].lower() == "reload"
 
 
+def _sets_options(command: Command, actor: Person) -> bool:
+    return bool(command.options)
+
+
+def _sets_team_locale(command: Command, actor: Person) -> bool:
+    return "locale" in command.options
+
+
 ADMIN_ONLY_TEAM = "Only an admin can change the team. Ask an admin, or see the team with /team."
 
 #                             stranger sales  collector lawyer manager admin
@@ -180,6 +188,15 @@ PERMISSIONS: dict[str, Permission] = {p.verb: p for p in (
     Permission("phrasebook", (
         Grant("read the phrasebook", MEMBERS),
         Grant("reload the phrasebook", ADMINS, "reload", _reloads, "Only admins can reload the phrasebook."),
+    )),
+    Permission("customer", (
+        Grant("see a customer's draft settings", MEMBERS),
+        Grant("change a customer's draft settings", MEMBERS_NOT_LAWYERS, "key=value", _sets_options),
+    )),
+    Permission("signature", (
+        Grant("set their own signature", MEMBERS),
+        Grant("set the team's locale", ADMINS, "locale=", _sets_team_locale,
+              "Only an admin sets the team's locale; your own signature you can set yourself."),
     )),
     Permission("team", (
         Grant("see the team", MEMBERS),

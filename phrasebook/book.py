@@ -8,6 +8,7 @@ strict undefined: a template can read the facts it is given and nothing else.
 """
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -26,27 +27,38 @@ TONES = ("warm", "neutral", "firm", "formal")
 CHANNELS = ("call", "message", "letter")
 LETTER_PARTS = ("subject", "greeting", "body", "closing")
 VARIABLES = frozenset({
-    "customer", "contact_name", "invoice_number", "amount", "balance", "partially_paid", "currency", "due_date",
-    "days_overdue", "days_overdue_text", "days_until_due", "days_until_due_text", "deadline", "promised_date",
-    "our_company", "sender_name", "payment_details",
+    "customer", "contact_name", "first_name", "dear", "hello", "yours", "invoice_number", "amount", "paid", "balance",
+    "partially_paid", "balance_note", "currency", "due_date", "days_overdue", "days_overdue_text", "days_until_due",
+    "days_until_due_text", "deadline", "promised_date", "our_company", "sender_name", "me", "signature",
+    "payment_details", "contract", "pretrial_days", "late_fee_date", "suspension_date",
 })
 MIN_VARIANTS = {"en": 3}
 DEFAULT_MIN_VARIANTS = 2
-REQUIRED_LANGUAGES = ("en", "ru", "nb")
+REQUIRED_LANGUAGES = ("en", "ru", "nb", "bg")
 SAMPLE_FACTS: dict[str, Any] = {
-    "customer": "Acme Trading Ltd", "contact_name": "Anna Berg", "invoice_number": "INV-1042", "amount": "€1,200.50",
-    "balance": "€700.50", "partially_paid": True, "currency": "EUR", "due_date": "December 1, 2026", "days_overdue": 5,
-    "days_overdue_text": "5 days", "days_until_due": 0, "days_until_due_text": "0 days", "deadline": "December 8, 2026",
+    "customer": "Acme Trading Ltd", "contact_name": "Ms Berg", "first_name": "Anna", "dear": "Dear Ms Berg,", "yours": "Yours sincerely,",
+    "hello": "Hello Anna,", "invoice_number": "INV-1042", "amount": "€1,200.50", "paid": "€500.00", "balance": "€700.50",
+    "partially_paid": True,
+    "balance_note": "Of the €1,200.50 invoiced, we have received €500.00 (thank you); €700.50 remains outstanding.",
+    "currency": "EUR", "due_date": "December 1, 2026", "days_overdue": 5, "days_overdue_text": "5 days",
+    "days_until_due": 0, "days_until_due_text": "0 days", "deadline": "December 8, 2026",
     "promised_date": "December 3, 2026", "our_company": "Nordlys AS", "sender_name": "Carol Collector",
-    "payment_details": "IBAN NO93 8601 1117 947",
+    "me": "Carol Collector from Nordlys AS", "signature": "Carol Collector\nCredit Controller\nNordlys AS",
+    "payment_details": "IBAN NO93 8601 1117 947", "contract": "No. 12/2026 of 1 March 2026", "pretrial_days": 30,
+    "late_fee_date": "December 15, 2026", "suspension_date": "December 29, 2026",
 }
-SAMPLE_BARE_FACTS: dict[str, Any] = {**SAMPLE_FACTS, "contact_name": None, "partially_paid": False, "balance": "€1,200.50",
-                                     "deadline": None, "promised_date": None, "payment_details": None}
+SAMPLE_BARE_FACTS: dict[str, Any] = {**SAMPLE_FACTS, "contact_name": None, "first_name": None, "dear": "Dear Sir or Madam,", "yours": "Yours faithfully,",
+                                     "hello": "Hello,", "partially_paid": False, "paid": None, "balance_note": None,
+                                     "balance": "€1,200.50", "deadline": None, "promised_date": None, "payment_details": None,
+                                     "our_company": None, "sender_name": None, "me": "your supplier", "signature": None,
+                                     "contract": None, "late_fee_date": None, "suspension_date": None}
 """Every variant is rendered with these at load, with and without the optional values, so a
 template that breaks (or prints "None") is refused before anyone needs it."""
 
-ENVIRONMENT = ImmutableSandboxedEnvironment(undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+ENVIRONMENT = ImmutableSandboxedEnvironment(undefined=StrictUndefined, trim_blocks=False, lstrip_blocks=True,
                                             keep_trailing_newline=False, autoescape=False)
+"""No `trim_blocks`: it swallowed the newline after a line ending in `{% endif %}` and glued the
+payment details to the signature. A line whose condition is false renders empty and `tidy` drops it."""
 
 
 @dataclass(frozen=True)
@@ -100,7 +112,8 @@ class Phrasebook:
         parts = {name: compiled(source).render(**facts).strip() for name, source in variant.parts}
         if "text" in parts:
             return Rendered(variant.id, tidy(parts["text"]))
-        text = "\n\n".join(tidy(parts[name]) for name in ("greeting", "body", "closing") if parts.get(name))
+        body = "\n\n".join(tidy(parts.get("body", "")).splitlines())
+        text = "\n\n".join(part for part in (tidy(parts.get("greeting", "")), body, tidy(parts.get("closing", ""))) if part)
         return Rendered(variant.id, text, tidy(parts["subject"]))
 
 
@@ -115,14 +128,20 @@ def parsed(source: str) -> nodes.Template:
     return ENVIRONMENT.parse(source)
 
 
+ABBREVIATION_STOP = re.compile(r"(?<=\w\.)\.(?!\.)")
+"""A sentence that ends in an abbreviation (Russian and Bulgarian dates end in "г.", lev in "лв.")
+takes no second full stop: "до 14 декабря 2026 г." — never "г.."."""
+ORDINARY_SPACES = re.compile(r"[ \t]+")
+"""Only ordinary spaces are collapsed: the no-break spaces Babel puts inside amounts and dates stay."""
+SPACE_BEFORE_PUNCTUATION = re.compile(r"[ \t]+([,.;:!?])")
+
+
 def tidy(text: str) -> str:
-    """Templates with optional parts leave doubled spaces or blank lines; take them out."""
-    lines = [" ".join(line.split()) for line in text.strip().splitlines()]
-    tidied: list[str] = []
-    for line in lines:
-        if line or (tidied and tidied[-1]):
-            tidied.append(line)
-    return "\n".join(tidied).strip()
+    """Lines whose optional parts were empty, doubled spaces, a space left before punctuation and a
+    full stop doubled by an abbreviation at the end of a sentence: take them out."""
+    lines = [ORDINARY_SPACES.sub(" ", line).strip() for line in text.strip().splitlines()]
+    kept = "\n".join(line for line in lines if line)
+    return ABBREVIATION_STOP.sub("", SPACE_BEFORE_PUNCTUATION.sub(r"\1", kept)).strip()
 
 
 # -- loading -------------------------------------------------------------------------------------

@@ -172,10 +172,10 @@ async def test_each_ping_carries_a_draft_for_its_step(team: ChatDriver, clock: M
     assert "draft pre due · warm · call" in team.say("bob", "/history INV-1")
 
 
-def test_the_shipped_phrasebook_is_complete_in_english_russian_and_norwegian() -> None:
+def test_the_shipped_phrasebook_is_complete_in_english_russian_norwegian_and_bulgarian() -> None:
     book = load_phrasebook(required=REQUIRED_LANGUAGES)
-    assert book.languages == ["en", "nb", "ru"]
-    for language, minimum in (("en", 3), ("ru", 2), ("nb", 2)):
+    assert book.languages == ["bg", "en", "nb", "ru"]
+    for language, minimum in (("en", 3), ("ru", 2), ("nb", 2), ("bg", 2)):
         for stage in STAGES:
             for tone in TONES:
                 for channel in CHANNELS:

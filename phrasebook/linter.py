@@ -1,0 +1,195 @@
+"""The phrasebook linter: renders every variant with adversarial facts and finds what a native
+credit controller would not send.
+
+Facts: a partial payment and none; a named contact (with and without a known form of address) and
+none; a long company name; every currency in each supported locale; dates that end a sentence
+(Russian and Bulgarian "г."); payment details on and off; a subscription invoice.
+
+Each problem names the variant's file:line, the fact set and what is wrong. The checks:
+- glued sentences: a sentence running into the next without a space ("…4520261130.Hilsen");
+- doubled punctuation ("г..", ",,", " ,");
+- placeholders: "(ая)", "[name]", "{{", "<name>", "XXX", template words left in the text;
+- a final warning that names no date (the deadline must appear);
+- a partial payment hidden: what was invoiced, received and remains must all appear;
+- a company greeted as a person (the customer's name in the opening line);
+- a settings default or a chat handle reaching the customer ("Our company", "alice");
+- each language's own rules from its style guide (`phrases/<language>/STYLE.md`): words that must
+  not appear (English "penalties", Norwegian reminder fees "from the due date"), and words the legal
+  stages must carry (the Norwegian inkassovarsel's collection costs, the Russian claim's contract and
+  pre-trial period, English statutory interest, Bulgarian законна лихва).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from bot.models import Customer, Invoice, Person, Role, Team
+from phrasebook.book import Phrasebook
+from phrasebook.facts import draft_facts
+
+DEFAULT_WORDS = ("Our company", "our company", "Наша компания", "«Our", "Vårt firma", "Нашата фирма", "@alice", "alice",
+                 "None", "[name]", "Company Name")
+GLUED = re.compile(r"[a-zа-яёæøåäö0-9%)»”][.!?;:][A-ZА-ЯЁÆØÅ«\"]")
+DOUBLED = re.compile(r"(?<!\.)\.\.(?!\.)|,,|;;|::|!!|\?\?|,\.|\.,(?<![гвд]\.,)|\s[,.;:!?]|[,;:][.!?]")
+PLACEHOLDERS = re.compile(r"\((?:ая|ый|а|на|ите|ия)\)|\[[^\]:]*\]|\{\{|\}\}|\{%|<[a-z_]+>|XXX|TODO|\bN/A\b", re.IGNORECASE)
+LOCALES = ("en_GB", "en_US", "en_IE", "nb_NO", "ru_RU", "bg_BG")
+CURRENCIES = ("EUR", "NOK", "GBP", "USD", "RUB", "BGN", "SEK", "JPY")
+LONG_NAME = "Nordvestlandets Elektro- og Automasjonsentreprenør Holding AS"
+
+
+@dataclass(frozen=True)
+class LanguageRules:
+    forbidden: tuple[str, ...] = ()
+    """Regular expressions no draft in the language may match (case-insensitive)."""
+    required: tuple[tuple[str, str, str], ...] = ()
+    """(stage, channels, regular expression): each variant of the stage in those channels must match."""
+
+
+RULES: dict[str, LanguageRules] = {
+    "en": LanguageRules(
+        forbidden=(r"\bpenalt", r"Dear (?:Sir or Madam|[^,]+) Ltd", r"Dear \w+ \w+ \w+ \w+,"),
+        required=(("final_warning", "letter", r"statutory|interest"),
+                  ("legal_handover", "call message letter", r"our (?:own )?account"))),
+    "nb": LanguageRules(
+        forbidden=(r"gebyr[^.]*fra forfall", r"Hei [A-ZÆØÅ][\w-]+ [A-ZÆØÅ][\w-]+,", r"\bstraff"),
+        required=(("final_warning", "message letter", r"inkasso"),
+                  ("final_warning", "message letter", r"kostnad|salær|omkostning"),
+                  ("final_warning", "letter", r"inkassovarsel"),
+                  ("legal_handover", "call message letter", r"(?:vår|egen) konto|kontoen vår"))),
+    "ru": LanguageRules(
+        forbidden=(r"Уважаем(?:ый|ая)\s*\(", r"\(ая\)", r"Здравствуйте, \w+ (?!\w*(?:вич|вна|чна)\b)\w+[.!]", r"\b(?:хотел|хотела|звонил|звонила|писал|писала|рад|рада|благодарен|благодарна|решила|решил)\b", r"компани[яи] «Our"),
+        required=(("final_warning", "letter", r"претензи"),
+                  ("final_warning", "letter", r"договор"),
+                  ("final_warning", "letter", r"30|тридцат"),
+                  ("legal_handover", "call message letter", r"наш расчётный сч"))),
+    "bg": LanguageRules(
+        forbidden=(r"Уважаеми\(а\)", r"Уважаема г-н", r"Уважаеми г-жо", r"\(а\)",
+                   r"\b(?:сигурен|сигурна|благодарен|благодарна)\b"),
+        required=(("final_warning", "letter", r"покана|доброволно"),
+                  ("final_warning", "message letter", r"законн\w* лихв"),
+                  ("legal_handover", "call message letter", r"нашата (?:банкова )?сметка"))),
+}
+
+
+TOTAL_PHRASES = {
+    "en": r"(?:invoice \S+ (?:for|of)|in the amount of|totalling|(?<!open )(?<!outstanding )(?<!remaining )\bamount of) {balance}",
+    "ru": r"(?:на сумму|в размере|сумма счёта) {balance}",
+    "nb": r"(?:faktura \S+ på|pålydende|fakturabeløpet) {balance}",
+    "bg": r"(?:на стойност|на сума|в размер на) {balance}",
+}
+"""How each language presents an invoice's total: with a partial payment, the balance must not stand there."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    label: str
+    language: str
+    locale: str
+    currency: str
+    amount: Decimal
+    balance: Decimal
+    contact: dict[str, str | None]
+    customer: str
+    payment_details: str | None
+    ladder: str = "standard"
+
+
+def scenarios(language: str) -> Iterator[Scenario]:
+    """The adversarial fact sets for one language: every currency and locale of the language, partial
+    payments and none, contact known fully, partly and not at all, a long company name, payment
+    details on and off, a subscription ladder."""
+    locales = [locale for locale in LOCALES if locale.startswith(language + "_")] or [language]
+    contacts: list[dict[str, str | None]] = [
+        {"contact_name": None},
+        {"contact_name": "Marte Haugland"},
+        {"contact_given": "Ольга", "contact_family": "Петрова", "contact_patronymic": "Николаевна", "contact_gender": "female"},
+        {"contact_given": "James", "contact_family": "O'Neill", "contact_title": "Mr"},
+    ]
+    for index, currency in enumerate(CURRENCIES):
+        locale = locales[index % len(locales)]
+        contact = contacts[index % len(contacts)]
+        partial = index % 2 == 0
+        who = " ".join(value for value in contact.values() if value) or "no contact"
+        yield Scenario(label=f"{locale} {currency} {'partial payment' if partial else 'unpaid'}, {who}",
+                       language=language, locale=locale, currency=currency,
+                       amount=Decimal("125000.00") if currency != "JPY" else Decimal("125000"),
+                       balance=Decimal("31.00") if partial else Decimal("125000"),
+                       contact=contact, customer=LONG_NAME if index % 3 == 0 else "Haugen Elektro AS",
+                       payment_details="Bankkonto 1503.12.34567, KID 4520261130" if index % 2 else None,
+                       ladder="subscription" if index == 3 else "standard")
+
+
+def facts_for(scenario: Scenario, stage: str) -> dict[str, Any]:
+    created = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    team = Team(name="Nordlys Regnskap AS", default_currency="EUR", default_timezone="Europe/Oslo", default_country="NO",
+                locale=scenario.locale, created_at=created)
+    customer = Customer(team_id=1, name=scenario.customer, name_key="x", country="NO", locale=scenario.locale,
+                        created_at=created, **scenario.contact)
+    sender = Person(team_id=1, handle="alice", display_name="alice", signature_name="Carol Lindqvist",
+                    job_title="Credit Controller", role=Role.COLLECTOR, timezone="Europe/Oslo", created_at=created)
+    invoice = Invoice(team_id=1, number="INV-2026-0042", customer_id=1, amount=scenario.amount, balance=scenario.balance,
+                      currency=scenario.currency, due_date=date(2026, 11, 16), owner_id=1, ladder=scenario.ladder,
+                      created_at=created, promised_date=date(2026, 11, 27) if stage == "broken_promise" else None)
+    deadline = date(2026, 12, 14) if stage in ("final_warning", "first_reminder", "repeat_reminder", "broken_promise") else None
+    return draft_facts(invoice=invoice, customer=customer, sender=sender, team=team, language=scenario.language,
+                       today=date(2026, 11, 30), deadline=deadline, payment_details=scenario.payment_details)
+
+
+def lint(book: Phrasebook) -> list[str]:
+    """Every problem in every variant of every language, one line each."""
+    problems: list[str] = []
+    facts_cache: dict[tuple[str, str], dict[str, Any]] = {}
+    for (language, stage, tone, channel), variants in sorted(book.entries.items()):
+        for scenario in scenarios(language):
+            facts = facts_cache.get((scenario.label, stage))
+            if facts is None:
+                facts = facts_cache[(scenario.label, stage)] = facts_for(scenario, stage)
+            for variant in variants:
+                rendered = book.render(variant, facts)
+                text = f"{rendered.subject}\n{rendered.text}" if rendered.subject else rendered.text
+                for problem in text_problems(text, rendered.text, facts, language, stage, channel):
+                    problems.append(f"{variant.source}: {language} {stage}/{tone}/{channel} {variant.id!r} "
+                                    f"[{scenario.label}]: {problem}")
+    return sorted(set(problems))
+
+
+def text_problems(text: str, body: str, facts: dict[str, Any], language: str, stage: str, channel: str) -> list[str]:
+    problems: list[str] = []
+    plain = text.replace("\xa0", " ").replace("\u202f", " ")
+    for name, pattern in (("glued sentences", GLUED), ("doubled punctuation", DOUBLED), ("a placeholder", PLACEHOLDERS)):
+        if match := pattern.search(plain):
+            problems.append(f"{name}: …{excerpt(plain, match.start())}…")
+    for word in DEFAULT_WORDS:
+        if re.search(rf"(?<![\w@]){re.escape(word)}(?!\w)", text):
+            problems.append(f"a default or chat handle reaches the customer: {word!r}")
+    if stage == "final_warning" and facts["deadline"] and facts["deadline"] not in text:
+        problems.append(f"a final warning without its date ({facts['deadline']})")
+    if facts["partially_paid"] and stage != "thank_you":
+        missing = [name for name in ("amount", "paid", "balance") if facts[name] not in text]
+        if missing:
+            problems.append(f"a partial payment is hidden: {', '.join(missing)} not shown")
+        total = TOTAL_PHRASES.get(language)
+        if total and (match := re.search(total.format(balance=re.escape(facts["balance"])), text, re.IGNORECASE)):
+            problems.append(f"the remaining balance is shown as the invoice's total: {match.group(0)!r}")
+    opening = body.splitlines()[0] if body else ""
+    if facts["customer"] in opening:
+        problems.append(f"the company is greeted as a person: {opening!r}")
+    if facts["payment_details"] and stage in ("final_warning", "legal_handover") and channel != "call" \
+            and facts["payment_details"] not in text:
+        problems.append("a legal-stage draft does not say where to pay")
+    rules = RULES.get(language, LanguageRules())
+    for pattern in rules.forbidden:
+        if match := re.search(pattern, text, re.IGNORECASE):
+            problems.append(f"against the {language} style guide: {match.group(0)!r}")
+    for rule_stage, channels, pattern in rules.required:
+        if stage == rule_stage and channel in channels.split() and not re.search(pattern, text, re.IGNORECASE):
+            problems.append(f"the {language} style guide requires /{pattern}/ in a {stage} {channel}")
+    return problems
+
+
+def excerpt(text: str, at: int) -> str:
+    return text[max(at - 25, 0): at + 25].replace("\n", "⏎")

@@ -1,0 +1,321 @@
+"""Drafts a native credit controller sends unchanged (issue 14): each class of defect the review
+found has a story here, and the linter that guards the whole phrasebook runs in CI."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+
+from bot.models import Customer, Invoice, Person, Role, Team
+from handlers.drafts import draft_deadline
+from handlers.grammar import parse_command
+from phrasebook.book import Phrasebook, Variant, load_phrasebook, tidy
+from phrasebook.facts import draft_facts, money
+from phrasebook.legal import final_deadline
+from phrasebook.linter import facts_for, lint, scenarios, text_problems
+from phrasebook.salutations import contact_from, salutation
+from tests.conftest import OSLO
+from tests.support import ChatDriver
+
+CREATED = datetime(2026, 1, 1, tzinfo=OSLO)
+
+
+def greeting(language: str, locale: str | None = None, **contact: str | None) -> tuple[str, str]:
+    parts = contact_from(full=contact.get("full"), given=contact.get("given"), family=contact.get("family"),
+                         patronymic=contact.get("patronymic"), title=contact.get("title"), gender=contact.get("gender"),
+                         language=language)
+    found = salutation(parts, language, locale or {"en": "en_GB"}.get(language, language))
+    return found.dear, found.hello
+
+
+def one_variant(text: str) -> Phrasebook:
+    book = Phrasebook()
+    book.entries[("en", "first_reminder", "warm", "message")] = [Variant("v", (("text", text),), "test.yaml:1")]
+    return book
+
+
+def draft_text(driver: ChatDriver) -> str:
+    """The draft exactly as the customer would read it (the first block of the last reply)."""
+    assert driver.last is not None
+    return driver.last.blocks[0].text  # type: ignore[union-attr]
+
+
+def flat(reply: str) -> str:
+    """The console wraps long lines; read the reply as one line of single spaces."""
+    return " ".join(reply.replace("\xa0", " ").split())
+
+
+# -- the linter, as CI runs it -------------------------------------------------------------------
+
+def test_every_shipped_variant_passes_the_linter_in_all_four_languages() -> None:
+    book = load_phrasebook(required=("en", "ru", "nb", "bg"))
+    assert book.languages == ["bg", "en", "nb", "ru"]
+    assert lint(book) == []
+
+
+@pytest.mark.parametrize(("template", "problem"), [
+    ("{{ hello }}\nPayment details: {{ payment_details }}.Kind regards, {{ signature }}", "glued sentences"),
+    ("{{ hello }}\nPlease pay {{ balance }} by {{ deadline }},. Thanks!!", "doubled punctuation"),
+    ("Уважаемый(ая) {{ customer }}! Please pay {{ amount }}, {{ paid }}, {{ balance }}.", "a placeholder"),
+    ("Hello [name], please pay {{ amount }}, {{ paid }}, {{ balance }}.", "a placeholder"),
+    ("Dear {{ customer }},\nPlease pay {{ amount }}, {{ paid }}, {{ balance }}.", "the company is greeted as a person"),
+    ("{{ hello }}\nInvoice {{ invoice_number }} for {{ balance }} is overdue.", "a partial payment is hidden"),
+    ("{{ hello }}\nInvoice {{ invoice_number }} for {{ balance }} is overdue; {{ amount }} {{ paid }}.",
+     "shown as the invoice's total"),
+    ("{{ hello }}\nPlease pay {{ amount }}, {{ paid }}, {{ balance }}.\nOur company", "a default or chat handle"),
+    ("{{ hello }}\nPlease pay {{ amount }}, {{ paid }}, {{ balance }} or penalties apply.", "against the en style guide"),
+])
+def test_the_linter_finds_each_class_the_review_found(template: str, problem: str) -> None:
+    book = one_variant(template)
+    found = lint(book)
+    assert any(problem in line for line in found), found
+    assert all(line.startswith("test.yaml:1: en first_reminder/warm/message 'v' [") for line in found)
+
+
+def test_the_linter_refuses_a_final_warning_without_its_date() -> None:
+    facts = facts_for(next(scenarios("en")), "final_warning")
+    problems = text_problems("Dear Sir or Madam,\nUnless it is settled, we will have to act.", "Dear Sir or Madam,",
+                             facts, "en", "final_warning", "letter")
+    assert any("a final warning without its date" in problem for problem in problems)
+
+
+def test_the_linter_holds_norwegian_and_russian_legal_minimums() -> None:
+    norwegian = facts_for(next(scenarios("nb")), "final_warning")
+    nb_problems = text_problems(f"Hei,\nBetal innen {norwegian['deadline']}.", "Hei,", norwegian, "nb", "final_warning", "letter")
+    assert any("inkassovarsel" in problem for problem in nb_problems) and any("kostnad" in problem for problem in nb_problems)
+    fee = text_problems(f"Hei,\nEt purregebyr påløper fra forfallsdato. {norwegian['deadline']}", "Hei,", norwegian, "nb",
+                        "first_reminder", "message")
+    assert any("against the nb style guide" in problem for problem in fee)
+    russian = facts_for(next(scenarios("ru")), "final_warning")
+    ru_problems = text_problems(f"Добрый день!\nОплатите до {russian['deadline']}.", "Добрый день!", russian, "ru",
+                                "final_warning", "letter")
+    assert {"претензи", "договор", "30|тридцат"} <= {p.split("/")[1] for p in ru_problems if "requires" in p}
+
+
+def test_after_the_legal_handover_every_variant_says_payments_still_come_to_us() -> None:
+    facts = facts_for(next(scenarios("en")), "legal_handover")
+    problems = text_problems("Hello,\nThe case is with our lawyers; pay them directly.", "Hello,", facts, "en",
+                             "legal_handover", "call")
+    assert any("our (?:own )?account" in problem for problem in problems)
+
+
+# -- glued lines and doubled full stops ----------------------------------------------------------
+
+def test_payment_details_on_their_own_line_never_glue_to_the_signature() -> None:
+    book = one_variant("{{ hello }}\nPlease pay.\n{% if payment_details %}Payment details: {{ payment_details }}{% endif %}\n"
+                       "Kind regards,\n{{ signature }}")
+    facts = facts_for(next(scenarios("en")), "first_reminder") | {"payment_details": "KID 4520261130"}
+    text = book.render(book.entries[("en", "first_reminder", "warm", "message")][0], facts).text
+    assert "Payment details: KID 4520261130\nKind regards," in text
+
+
+def test_a_russian_date_ending_a_sentence_keeps_one_full_stop() -> None:
+    assert tidy("Оплатите до 14 декабря 2026\u202fг.. Спасибо!") == "Оплатите до 14 декабря 2026\u202fг. Спасибо!"
+    assert tidy("Платете до 14 декември 2026 г.. Благодарим!") == "Платете до 14 декември 2026 г. Благодарим!"
+    assert tidy("Wait...") == "Wait..."
+
+
+# -- salutations ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("language", "contact", "dear", "hello"), [
+    ("ru", {"given": "Ольга", "family": "Петрова", "patronymic": "Николаевна"}, "Уважаемая Ольга Николаевна!",
+     "Ольга Николаевна, добрый день!"),
+    ("ru", {"full": "Сергей Иванович Иванов"}, "Уважаемый Сергей Иванович!", "Сергей Иванович, добрый день!"),
+    ("ru", {"full": "Сергей Иванов"}, "Уважаемый господин Иванов!", "господин Иванов, добрый день!"),
+    ("ru", {}, "Уважаемые коллеги!", "Добрый день!"),
+    ("en", {"given": "Sarah", "family": "Evans", "title": "Ms"}, "Dear Ms Evans,", "Hello Sarah,"),
+    ("en", {"full": "James O'Neill"}, "Dear James O'Neill,", "Hello James,"),
+    ("en", {}, "Dear Sir or Madam,", "Hello,"),
+    ("nb", {"full": "Marte Haugland"}, "Hei Marte,", "Hei Marte,"),
+    ("nb", {}, "Hei,", "Hei,"),
+    ("bg", {"given": "Мария", "family": "Петрова", "title": "г-жа"}, "Уважаема г-жо Петрова,", "Здравейте, г-жо Петрова,"),
+    ("bg", {"given": "Иван", "family": "Петров", "gender": "male"}, "Уважаеми г-н Петров,", "Здравейте, г-н Петров,"),
+    ("bg", {}, "Уважаеми госпожи и господа,", "Здравейте,"),
+])
+def test_each_language_greets_the_contact_by_its_own_rule(language: str, contact: dict[str, str], dear: str,
+                                                          hello: str) -> None:
+    assert greeting(language, **contact) == (dear, hello)
+
+
+def test_american_english_writes_ms_with_a_full_stop() -> None:
+    assert greeting("en", "en_US", given="Sarah", family="Evans", gender="female")[0] == "Dear Ms. Evans,"
+
+
+def test_a_company_without_a_contact_is_never_greeted_by_name(team: ChatDriver) -> None:
+    team.say("bob", "/add INV-7 1200 EUR 2026-12-10 Oakfield Farms Ltd")
+    letter = team.say("bob", "/draft INV-7 first formal letter")
+    assert "Dear Sir or Madam," in letter and "Dear Oakfield" not in letter
+    norwegian = team.say("bob", "/draft INV-7 first warm message nb")
+    assert "Hei,\n" in norwegian and "Hei Oakfield" not in norwegian
+
+
+# -- partial payments ----------------------------------------------------------------------------
+
+def test_a_partial_payment_shows_invoiced_received_and_remaining(team: ChatDriver) -> None:
+    team.say("bob", "/add INV-8 31 RUB 2026-11-20 Вектор")
+    team.say("bob", "/paid INV-8 18.60")
+    russian = team.say("bob", "/draft INV-8 first neutral letter ru").replace("\xa0", " ")
+    assert "31,00 ₽" in russian and "18,60 ₽" in russian and "12,40 ₽" in russian
+    assert "на сумму 12,40" not in russian
+    english = team.say("bob", "/draft INV-8 repeat firm message en").replace("\xa0", " ")
+    assert "RUB 31.00" in english and "RUB 18.60" in english and "RUB 12.40" in english
+
+
+# -- final warnings always name a date -----------------------------------------------------------
+
+def test_a_manual_final_warning_names_the_ladders_deadline_and_says_it_is_a_default(team: ChatDriver) -> None:
+    team.say("bob", "/add INV-9 1200 EUR 2026-12-10 Acme Trading Ltd country=GB")
+    reply = flat(team.say("bob", "/draft INV-9 final neutral message"))
+    deadline = final_deadline(date(2026, 11, 24), 10, "GB")
+    assert deadline.strftime("%B %-d, %Y") in reply
+    assert "is a default: the ladder's rule of 10 business days from today" in reply
+
+
+def test_a_norwegian_inkassovarsel_gives_at_least_fourteen_days_and_warns_of_costs(team: ChatDriver) -> None:
+    team.say("bob", "/add INV-10 12500 NOK 2026-12-10 Haugen Elektro AS country=NO")
+    letter = flat(team.say("bob", "/draft INV-10 final formal letter nb"))
+    deadline = final_deadline(date(2026, 11, 24), 10, "NO")
+    assert (deadline - date(2026, 11, 24)).days >= 16
+    assert f"{deadline.day}. desember 2026" in letter or f"{deadline.day}. november 2026" in letter
+    assert "inkassovarsel" in letter and "kostnader" in letter
+    assert "at least 14 days from sending" in letter
+
+
+def test_the_norwegian_minimum_holds_whatever_the_ladder_says() -> None:
+    for sent in (date(2026, 12, 18), date(2026, 4, 1), date(2026, 11, 24)):
+        assert (final_deadline(sent, 1, "NO") - sent).days >= 14
+        assert (final_deadline(sent, 10, "GB") - sent).days >= 10
+
+
+# -- money and dates per locale ------------------------------------------------------------------
+
+def test_a_currency_code_takes_a_space_in_english_drafts() -> None:
+    assert money(Decimal("125000"), "NOK", "en_GB").replace("\xa0", " ") == "NOK 125,000.00"
+    assert money(Decimal("1200.50"), "EUR", "en") == "€1,200.50"
+    assert money(Decimal("1200.50"), "EUR", "nb_NO") == "1\xa0200,50\xa0€"
+
+
+def test_the_customer_chooses_its_locale_and_the_team_its_default(team: ChatDriver) -> None:
+    team.say("bob", "/add INV-11 125000 NOK 2026-12-14 Fjord Shipping Ltd")
+    assert "December 14, 2026" in team.say("bob", "/draft INV-11 pre warm message en")
+    team.say("bob", '/customer "Fjord Shipping Ltd" locale=en_GB')
+    british = team.say("bob", "/draft INV-11 pre warm message en").replace("\xa0", " ")
+    assert "14 December 2026" in british and "NOK 125,000.00" in british
+    assert "Only an admin" in team.say("bob", "/signature locale=en_IE")
+    team.say("alice", "/signature locale=en_IE")
+    team.say("bob", "/add INV-12 100 EUR 2026-12-14 Dublin Bakers")
+    assert "14 December 2026" in team.say("bob", "/draft INV-12 pre warm message en")
+
+
+# -- defaults that reach customers ---------------------------------------------------------------
+
+def test_no_draft_prints_a_settings_default_or_a_chat_handle_and_the_bot_asks_once(team: ChatDriver) -> None:
+    team.say("bob", "/add INV-13 100 EUR 2026-12-10 Acme Trading Ltd")
+    first = team.say("bob", "/draft INV-13 first neutral letter")
+    assert "Our company" not in draft_text(team) and "bob" not in draft_text(team).lower()
+    assert "Tell me once: /signature" in first
+    assert "Tell me once" not in team.say("bob", "/draft INV-13 first neutral letter")
+    team.say("bob", '/signature name="Bob Berg" title="Account Manager" company="Nordlys AS"')
+    team.say("bob", "/draft INV-13 first formal letter")
+    assert draft_text(team).endswith("Yours sincerely,\nBob Berg\nAccount Manager\nNordlys AS") or \
+        draft_text(team).endswith("Yours faithfully,\nBob Berg\nAccount Manager\nNordlys AS")
+
+
+def test_a_quoted_contact_stays_whole_and_greets_by_the_first_name(team: ChatDriver) -> None:
+    command = parse_command('/customer "Fjord AS" contact="Marte Haugland" lang=nb')
+    assert command is not None and command.options["contact"] == "Marte Haugland" and command.words == ("Fjord AS",)
+    team.say("bob", "/add INV-14 100 NOK 2026-12-10 Fjord AS")
+    shown = team.say("bob", '/customer "Fjord AS" contact="Marte Haugland" lang=nb tone=warm')
+    assert "Marte Haugland" in shown and '"' not in shown.split("Contact", 1)[1].split("\n")[0]
+    draft = team.say("bob", "/draft INV-14 first message")
+    assert "· warm · message · nb" in draft and "Hei Marte," in draft and 'Hei "Marte' not in draft
+
+
+# -- the customer's own language, tone and names -------------------------------------------------
+
+def test_a_russian_customer_gets_russian_drafts_with_the_patronymic(team: ChatDriver) -> None:
+    team.say("bob", "/add INV-15 5000 RUB 2026-11-20 Вектор")
+    reply = team.say("bob", "/customer Вектор lang=ru given=Ольга patronymic=Николаевна family=Петрова")
+    assert "Customer Вектор updated" in reply
+    letter = team.say("bob", "/draft INV-15 first formal letter")
+    assert "· formal · letter · ru" in letter and "Уважаемая Ольга Николаевна!" in letter and "(ая)" not in letter
+
+
+def test_a_bulgarian_customer_is_addressed_with_g_zho(team: ChatDriver) -> None:
+    team.say("bob", "/add INV-16 2400 EUR 2026-11-20 Балкан Трейд ООД country=BG")
+    team.say("bob", '/customer "Балкан Трейд ООД" lang=bg locale=bg_BG given=Мария family=Петрова title=г-жа')
+    letter = team.say("bob", "/draft INV-16 final formal letter")
+    assert "· formal · letter · bg" in letter and "Уважаема г-жо Петрова," in letter
+    assert "покана за доброволно изпълнение" in letter.lower() and "законната лихва" in letter
+
+
+def test_bad_customer_settings_are_refused_with_an_example_and_nothing_changes(team: ChatDriver) -> None:
+    team.say("bob", "/add INV-17 100 EUR 2026-12-10 Acme")
+    for bad, reason in (("lang=xx", "not a language of the phrasebook"), ("locale=fr_FR", "not a locale I write"),
+                        ("tone=grumpy", "not a tone"), ("gender=robot", "gender is female or male"),
+                        ("colour=red", "I don't know colour=")):
+        reply = team.say("bob", f"/customer Acme contract=K-1 {bad}")
+        assert reason in reply and "/customer" in reply, reply
+    assert "K-1" not in team.say("bob", "/customer Acme"), "a refused command stores none of its other options"
+    assert "There is no customer 'Nobody'" in team.say("bob", "/customer Nobody lang=en")
+
+
+# -- the seeds' advice ---------------------------------------------------------------------------
+
+ADVICE = {
+    "en": ("reconciliation statement", "managers", "prepayment", "happy with", "why"),
+    "ru": ("акт сверки", "руководител", "предоплат", "устроило", "причин"),
+    "nb": ("avstemming", "leder", "forskuddsbetaling", "fornøyd", "årsaken"),
+    "bg": ("акт за сверка", "ръководител", "авансово плащане", "доволни", "причина"),
+}
+
+
+@pytest.mark.parametrize("language", sorted(ADVICE))
+def test_the_seeds_advice_reaches_the_drafts_in_every_language(language: str) -> None:
+    book = load_phrasebook(required=("en", "ru", "nb", "bg"))
+    facts = facts_for(next(scenarios(language)), "repeat_reminder")
+    texts = " ".join(book.render(variant, facts).text.lower()
+                     for (lang, stage, _, _), variants in book.entries.items() if lang == language
+                     and stage in ("first_reminder", "repeat_reminder", "broken_promise") for variant in variants)
+    for advice in ADVICE[language]:
+        assert advice in texts, (language, advice)
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "nb", "bg"])
+def test_a_subscription_draft_warns_of_the_late_fee_and_the_suspension(language: str) -> None:
+    book = load_phrasebook(required=("en", "ru", "nb", "bg"))
+    subscription = [s for s in scenarios(language) if s.ladder == "subscription"][0]
+    for stage, fact in (("first_reminder", "late_fee_date"), ("repeat_reminder", "suspension_date")):
+        facts = facts_for(subscription, stage)
+        for tone in ("neutral", "firm"):
+            for channel in ("call", "message", "letter"):
+                for variant in book.variants(language, stage, tone, channel):
+                    assert facts[fact] in book.render(variant, facts).text, (language, stage, tone, channel, variant.id)
+
+
+def test_facts_name_the_subscription_dates_only_for_subscriptions() -> None:
+    team = Team(name="Nordlys AS", default_currency="EUR", default_timezone="Europe/Oslo", default_country="NO",
+                created_at=CREATED)
+    customer = Customer(team_id=1, name="Acme", name_key="acme", country="NO", created_at=CREATED)
+    sender = Person(team_id=1, handle="carol", display_name="Carol Berg", role=Role.COLLECTOR, timezone="Europe/Oslo",
+                    created_at=CREATED)
+    invoice = Invoice(team_id=1, number="INV-1", customer_id=1, amount=Decimal("100"), balance=Decimal("100"),
+                      currency="EUR", due_date=date(2026, 12, 1), owner_id=1, ladder="standard", created_at=CREATED)
+    plain = draft_facts(invoice=invoice, customer=customer, sender=sender, team=team, language="en", today=date(2026, 12, 4))
+    assert plain["late_fee_date"] is None and plain["signature"] == "Carol Berg\nNordlys AS"
+    invoice.ladder = "subscription"
+    monthly = draft_facts(invoice=invoice, customer=customer, sender=sender, team=team, language="en", today=date(2026, 12, 4))
+    assert monthly["late_fee_date"] == "December 15, 2026" and monthly["suspension_date"]
+
+
+def test_a_ladder_step_deadline_shorter_than_the_norwegian_minimum_is_moved_and_said() -> None:
+    customer = Customer(team_id=1, name="Fjord AS", name_key="fjord as", country="NO", created_at=CREATED)
+    team = Team(name="Nordlys AS", default_currency="NOK", default_timezone="Europe/Oslo", default_country="NO",
+                created_at=CREATED)
+    sent = date(2026, 11, 24)
+    ten_business_days = date(2026, 12, 8)
+    deadline, note = draft_deadline("final_warning", ten_business_days, sent, customer, "nb", team, 10)
+    assert deadline is not None and (deadline - sent).days >= 14 and note and "moved" in note
+    customer.country = "GB"
+    assert draft_deadline("final_warning", ten_business_days, sent, customer, "en", team, 10) == (ten_business_days, None)
