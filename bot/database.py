@@ -3,13 +3,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
+
+from bot.schema_version import schema_is_current
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 
 def normalise_database_url(url: str) -> str:
@@ -43,7 +46,9 @@ def _tune_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config(engine: Engine) -> "Config":
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", "bot:migrations")
     config.attributes["engine"] = engine
@@ -51,7 +56,12 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade_schema(engine: Engine) -> None:
-    """Bring the database to the newest schema; run on every start."""
+    """Bring the database to the newest schema; run on every start (Alembic is imported only
+    when there is something to do)."""
+    if schema_is_current(engine):
+        return
+    from alembic import command
+
     command.upgrade(alembic_config(engine), "head")
 
 
