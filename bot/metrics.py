@@ -216,3 +216,22 @@ class MetricsServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+
+def metrics_server_for(engine: Engine, health: LoopHealth, queues: Mapping[str, object]) -> MetricsServer:
+    """The server `collectbot run` starts when METRICS_PORT is set: send-queue depths are read
+    from the scheduler's queues (each knows its length)."""
+    def depths() -> dict[str, int]:
+        return {platform: len(queue) for platform, queue in queues.items()}  # type: ignore[arg-type]
+
+    return MetricsServer(engine, health, depths)
+
+
+async def start_metrics_if_configured(engine: Engine, health: LoopHealth, queues: Mapping[str, object],
+                                      settings: MetricsSettings | None = None) -> MetricsServer | None:
+    settings = settings or MetricsSettings()
+    if settings.port is None:
+        return None
+    server = metrics_server_for(engine, health, queues)
+    await server.start(settings.host, settings.port)
+    return server

@@ -10,7 +10,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.bootstrap import build_core, build_scheduler, build_services
 from bot.clock import Clock
@@ -20,6 +20,9 @@ from handlers.context import Services
 from scheduling.notifier import Notifier, RateLimits
 from scheduling.scheduler import Scheduler
 from scheduling.wakeups import listen_for_new_steps
+
+if TYPE_CHECKING:
+    from bot.metrics import MetricsServer
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,8 @@ class Runtime:
     services: Services
     core: Core
     scheduler: Scheduler
+    metrics: "MetricsServer | None" = None
+    """The health and metrics server while `serve` runs with METRICS_PORT set."""
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> "Runtime":
@@ -51,6 +56,7 @@ class Runtime:
         for platform in platforms:
             self.scheduler.attach(platform.notifier, platform.limits, catch_all=platform.name == "console")
         started: list[Platform] = []
+        metrics = self.metrics = await self._start_metrics()
         background = [asyncio.create_task(self.scheduler.run(), name="scheduler"),
                       asyncio.create_task(listen_for_new_steps(self.services.engine, self.scheduler.poke), name="wakeups")]
         try:
@@ -71,6 +77,16 @@ class Runtime:
             await asyncio.gather(*background, return_exceptions=True)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.scheduler.flush(), timeout=5)
+            if metrics is not None:
+                await metrics.stop()
+
+    async def _start_metrics(self) -> "MetricsServer | None":
+        """/healthz and /metrics on METRICS_HOST:METRICS_PORT, when METRICS_PORT is set (bot.metrics)."""
+        from bot.health import LoopHealth
+        from bot.metrics import start_metrics_if_configured
+
+        health = getattr(self.scheduler, "health", None) or LoopHealth()
+        return await start_metrics_if_configured(self.services.engine, health, self.scheduler.queues)
 
 
 def platforms_from_settings(runtime: Runtime) -> list[Platform]:

@@ -108,3 +108,35 @@ async def test_a_ping_nobody_can_receive_counts_as_failed(server: MetricsServer,
     await scheduler.fire_due()
     metrics = samples((await get(server, "/metrics"))[1])
     assert metrics[("collectbot_pings_failed_total", ())] == 1
+
+
+async def test_collectbot_run_serves_health_and_metrics_when_a_port_is_set(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+    import io
+
+    from bot.config import Settings
+    from bot.console.chat import ConsoleChat
+    from bot.console.platform import ConsolePlatform
+    from bot.runtime import Runtime
+
+    monkeypatch.setenv("METRICS_PORT", "0")
+    runtime = Runtime.build(Settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'run.db'}"))  # type: ignore[call-arg]
+    stop = asyncio.Event()
+    serving = asyncio.create_task(runtime.serve([ConsolePlatform(ConsoleChat(runtime.core, "alice", io.StringIO()))],
+                                                until=stop.wait()))
+    try:
+        for _ in range(100):
+            if runtime.metrics is not None and runtime.metrics.port:
+                break
+            await asyncio.sleep(0.05)
+        assert runtime.metrics is not None
+        status, text = await get(runtime.metrics, "/metrics")
+        assert status == 200 and "collectbot_pings_sent_total 0.0" in text
+        status, _ = await get(runtime.metrics, "/healthz")
+        assert status == 200, "every loop of a freshly started bot is healthy"
+    finally:
+        stop.set()
+        await asyncio.wait_for(serving, timeout=10)
+    assert runtime.metrics is not None
+    with pytest.raises(aiohttp.ClientConnectionError):
+        await get(runtime.metrics, "/healthz")
