@@ -16,6 +16,16 @@ _ASSIGNMENT = re.compile(r"^(revision|down_revision)\s*(?::[^=]+)?=\s*(.+?)\s*$"
 
 def head_revisions(folder: Path = VERSIONS) -> frozenset[str]:
     """Revisions no other migration builds on (one, while the chain is linear)."""
+    revisions, parents = revision_graph(folder)
+    return frozenset(revisions - parents)
+
+
+def known_revisions(folder: Path = VERSIONS) -> frozenset[str]:
+    return frozenset(revision_graph(folder)[0])
+
+
+def revision_graph(folder: Path = VERSIONS) -> tuple[set[str], set[str]]:
+    """Every revision in the migration files, and those that another one builds on."""
     revisions: set[str] = set()
     parents: set[str] = set()
     for path in folder.glob("*.py"):
@@ -25,7 +35,7 @@ def head_revisions(folder: Path = VERSIONS) -> frozenset[str]:
         revisions.add(found["revision"])
         down = found.get("down_revision")
         parents.update([down] if isinstance(down, str) else list(down or ()))
-    return frozenset(revisions - parents)
+    return revisions, parents
 
 
 def applied_revisions(engine: Engine) -> frozenset[str] | None:
