@@ -233,5 +233,20 @@ def backup(
     typer.echo(f"Restore: stop the bot, then copy {result.path} over {source} (and delete {source}-wal and {source}-shm).")
 
 
+@app.command("wait-for-db")
+def wait_for_db(timeout: float = typer.Option(60.0, help="Seconds to keep trying.")) -> None:
+    """Wait until the database accepts connections (containers start before their database)."""
+    from bot.doctor import wait_for_database, where
+
+    settings = load_settings()
+    problem = wait_for_database(settings.database_url, timeout)
+    if problem is not None:
+        err.print(f"[red]The database at {where(settings.database_url)} did not answer within {timeout:.0f} s: {problem}[/red]",
+                  highlight=False)
+        err.print("Check DATABASE_URL and that the database server is running.")
+        raise typer.Exit(1)
+    typer.echo(f"The database at {where(settings.database_url)} answers.")
+
+
 if __name__ == "__main__":
     app()

@@ -278,3 +278,24 @@ async def examine(settings: Settings, schema: str | None = None) -> list[Finding
 
 def healthy(findings: list[Finding]) -> bool:
     return all(finding.verdict != Verdict.PROBLEM for finding in findings)
+
+
+def wait_for_database(database_url: str, timeout: float, pause: float = 1.0) -> str | None:
+    """Try to connect until the database answers or `timeout` seconds pass (a container starting
+    beside its database); None when it answered, else the last error in plain words."""
+    import time
+
+    engine = create_database_engine(database_url)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                with engine.connect() as connection:
+                    connection.execute(sa.text("SELECT 1"))
+                return None
+            except sa.exc.SQLAlchemyError as error:
+                if time.monotonic() + pause > deadline:
+                    return first_line(error)
+                time.sleep(pause)
+    finally:
+        engine.dispose()

@@ -259,3 +259,16 @@ def test_backup_of_postgresql_names_the_pg_dump_and_pg_restore_commands(monkeypa
     assert "pg_dump --format=custom" in result.output and "pg_restore --clean" in result.output
     assert "secret" not in result.output, "the password stays in PGPASSWORD or ~/.pgpass, not on a command line"
     assert postgres_commands("postgresql+psycopg://u@h/db")[0].endswith("'postgresql://u@h/db'")
+
+
+def test_a_container_waits_for_its_database_and_gives_up_in_plain_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:9/none")
+    result = CliRunner().invoke(app, ["wait-for-db", "--timeout", "1.5"])
+    assert result.exit_code == 1
+    assert "did not answer within 2 s" in result.output and "Connection refused" in result.output
+
+
+def test_wait_for_db_returns_at_once_when_the_database_answers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
+    result = CliRunner().invoke(app, ["wait-for-db", "--timeout", "5"])
+    assert result.exit_code == 0 and "answers" in result.output
