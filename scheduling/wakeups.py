@@ -9,7 +9,6 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-import psycopg
 from sqlalchemy import Engine
 
 from scheduling.due_table import NOTIFY_CHANNEL
@@ -28,6 +27,8 @@ async def listen_for_new_steps(engine: Engine, wake: Callable[[], None], retry_a
     url = listen_url(engine)
     if url is None:
         return
+    import psycopg  # only here: a quarter of a second of start-up that SQLite does not need
+
     while True:
         try:
             async with await psycopg.AsyncConnection.connect(url, autocommit=True) as connection:
