@@ -320,7 +320,7 @@ def bench_failover(steps: int = 20_000, window: float = 20.0, keep: bool = False
         if datetime.now(timezone.utc) > start - timedelta(seconds=1):  # slow machine: open the window later
             shift = datetime.now(timezone.utc) + timedelta(seconds=2 + time.perf_counter() - writing) - start
             with engine.begin() as connection:
-                connection.execute(sa.update(due_table.STEPS).values(due_at=due_table.STEPS.c.due_at + shift))
+                connection.execute(sa.update(due_table.STEPS).values(due_at=due_table.STEPS.c.due_at + sa.literal(shift, sa.Interval())))
             start += shift
         command = [sys.executable, "-m", "bench.scheduler_bench", "_worker", schema]
         workers = {name: subprocess.Popen([*command, name]) for name in ("one", "two")}

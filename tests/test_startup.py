@@ -9,7 +9,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 from bot.database import alembic_config, upgrade_schema
-from bot.schema_version import applied_revisions, head_revisions, schema_is_current
+from bot.schema_version import applied_revisions, head_revisions, known_revisions, schema_is_current
 from phrasebook.book import PhrasebookError, load_phrasebook
 
 GOOD_STAGE = Path(__file__).parents[1] / "phrasebook" / "phrases" / "en" / "thank_you.yaml"
@@ -22,8 +22,10 @@ def cache_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-def test_the_newest_revision_read_from_the_files_is_alembics_head(engine: Engine) -> None:
-    assert head_revisions() == frozenset(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
+def test_the_revisions_read_from_the_files_are_alembics(engine: Engine) -> None:
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    assert head_revisions() == frozenset(script.get_heads())
+    assert known_revisions() == frozenset(revision.revision for revision in script.walk_revisions())
 
 
 def test_a_fresh_database_is_not_current_until_migrated(engine: Engine) -> None:
