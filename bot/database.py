@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from bot.schema_version import schema_is_current
+from bot.tuning import DATABASE_POOL_OVERFLOW, DATABASE_POOL_SIZE
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -32,6 +33,9 @@ def create_database_engine(url: str, *, schema: str | None = None, **kwargs: Any
         connect_args["timeout"] = 30
     elif schema:
         connect_args["options"] = f"-csearch_path={schema}"
+    if "poolclass" not in kwargs and ":memory:" not in url and url not in ("sqlite://", "sqlite:///"):
+        kwargs.setdefault("pool_size", DATABASE_POOL_SIZE)  # bot.tuning: a connection for every worker thread
+        kwargs.setdefault("max_overflow", DATABASE_POOL_OVERFLOW)
     engine = create_engine(url, connect_args=connect_args, **kwargs)
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _tune_sqlite_connection)

@@ -53,6 +53,9 @@ class Runtime:
 
     async def serve(self, platforms: Sequence[Platform], until: Awaitable[object] | None = None) -> None:
         """Start every platform and the scheduler; run until `until` completes (or forever)."""
+        from bot.tuning import use_worker_threads
+
+        use_worker_threads(asyncio.get_running_loop())
         for platform in platforms:
             self.scheduler.attach(platform.notifier, platform.limits, catch_all=platform.name == "console")
         started: list[Platform] = []

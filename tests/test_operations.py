@@ -272,3 +272,36 @@ def test_wait_for_db_returns_at_once_when_the_database_answers(tmp_path: Path, m
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
     result = CliRunner().invoke(app, ["wait-for-db", "--timeout", "5"])
     assert result.exit_code == 0 and "answers" in result.output
+
+
+async def test_commands_run_in_a_pool_of_the_configured_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import threading
+
+    from bot.console.chat import ConsoleChat
+    from bot.console.platform import ConsolePlatform
+    from bot.runtime import Runtime
+
+    monkeypatch.setenv("COLLECTBOT_WORKER_THREADS", "3")
+    runtime = Runtime.build(Settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'pool.db'}"))  # type: ignore[call-arg]
+    names: set[str] = set()
+
+    async def busy_commands() -> None:
+        def work() -> None:
+            names.add(threading.current_thread().name)
+            threading.Event().wait(0.05)
+
+        await asyncio.gather(*(asyncio.to_thread(work) for _ in range(12)))
+
+    await runtime.serve([ConsolePlatform(ConsoleChat(runtime.core, "alice", io.StringIO()))], until=busy_commands())
+    assert len(names) == 3 and all(name.startswith("collectbot-worker") for name in names)
+
+
+def test_a_worker_pool_larger_than_the_database_pool_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    from bot.tuning import Tuning
+
+    monkeypatch.setenv("COLLECTBOT_WORKER_THREADS", "500")
+    with pytest.raises(ValidationError, match="less than or equal to 20"):
+        Tuning()
