@@ -303,5 +303,5 @@ def test_a_worker_pool_larger_than_the_database_pool_is_refused(monkeypatch: pyt
     from bot.tuning import Tuning
 
     monkeypatch.setenv("COLLECTBOT_WORKER_THREADS", "500")
-    with pytest.raises(ValidationError, match="less than or equal to 20"):
+    with pytest.raises(ValidationError, match="less than or equal to 32"):
         Tuning()
