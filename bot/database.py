@@ -9,6 +9,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+import bot.stored_state  # noqa: F401  (its tables belong to the schema the migrations build)
 from bot.schema_version import schema_is_current
 from bot.tuning import DATABASE_POOL_OVERFLOW, DATABASE_POOL_SIZE
 

@@ -226,7 +226,7 @@ def list_invoices(command: Command, ctx: Context) -> Reply:
         filters.append(f"@{person.handle}")
     if words:
         text = name_key(" ".join(words))
-        query = query.join(Customer, Customer.id == Invoice.customer_id).where(col(Customer.name_key).contains(text))
+        query = query.join(Customer, Customer.id == Invoice.customer_id).where(col(Customer.name_key).contains(text, autoescape=True))
         filters.append(f"customer contains “{' '.join(words)}”")
     invoices = list(ctx.session.exec(query.order_by(col(Invoice.due_date), col(Invoice.number)).limit(LIST_LIMIT + 1)))
     scope = "all open invoices" if ctx.person.is_manager else "your open invoices"

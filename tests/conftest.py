@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine
 
 from bot.bootstrap import build_core, build_scheduler, build_services
@@ -21,6 +23,14 @@ from handlers.core import Core
 from scheduling.notifier import CONSOLE_LIMITS
 from scheduling.scheduler import Scheduler
 from tests.support import ChatDriver, RecordingNotifier
+
+# Property-based tests: a fixed, modest number of examples in CI (`ci`, the default, derandomized
+# so a run is repeatable); `HYPOTHESIS_PROFILE=long` for a thorough local run.
+_FIXTURE_CHECKS = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
+hypothesis_settings.register_profile("ci", max_examples=50, deadline=None, derandomize=True, database=None,
+                                     suppress_health_check=_FIXTURE_CHECKS)
+hypothesis_settings.register_profile("long", max_examples=2_000, deadline=None, suppress_health_check=_FIXTURE_CHECKS)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("COLLECTBOT_REQUIRE_POSTGRES") == "1"
