@@ -217,13 +217,14 @@ def backup(
     from datetime import datetime, timezone
 
     from bot.backup import BackupError, backup_sqlite, default_destination, postgres_commands, sqlite_path
+    from bot.config import reveal
 
     settings = load_settings()
     try:
-        source = sqlite_path(settings.database_url)
+        source = sqlite_path(reveal(settings.database_url) or "")
         if source is None:
             typer.echo("PostgreSQL is backed up with its own tools (install the PostgreSQL client programs):")
-            for line in postgres_commands(settings.database_url):
+            for line in postgres_commands(reveal(settings.database_url) or ""):
                 typer.echo(f"  {line}")
             raise typer.Exit(2)
         result = backup_sqlite(source, to or default_destination(source, datetime.now(timezone.utc)))
@@ -238,10 +239,11 @@ def backup(
 @app.command("wait-for-db")
 def wait_for_db(timeout: float = typer.Option(60.0, help="Seconds to keep trying.")) -> None:
     """Wait until the database accepts connections (containers start before their database)."""
+    from bot.config import reveal
     from bot.doctor import wait_for_database, where
 
     settings = load_settings()
-    problem = wait_for_database(settings.database_url, timeout)
+    problem = wait_for_database(reveal(settings.database_url) or "", timeout)
     if problem is not None:
         err.print(f"[red]The database at {where(settings.database_url)} did not answer within {timeout:.0f} s: {problem}[/red]",
                   highlight=False)

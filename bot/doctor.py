@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 import aiohttp
 import sqlalchemy as sa
 
-from bot.config import Settings
+from bot.config import Settings, reveal, shown_url
 from bot.database import create_database_engine
 from bot.schema_version import applied_revisions, head_revisions, known_revisions
 
@@ -55,9 +55,9 @@ def problem(topic: str, says: str, todo: str) -> Finding:
     return Finding(topic, Verdict.PROBLEM, says, todo)
 
 
-def where(url: str) -> str:
+def where(url: object) -> str:
     """The database URL without its password, for messages."""
-    return sa.engine.make_url(url).render_as_string(hide_password=True)
+    return shown_url(url)  # type: ignore[arg-type]
 
 
 # -- configuration -------------------------------------------------------------------------------
@@ -75,7 +75,7 @@ def check_configuration(settings: Settings) -> list[Finding]:
         findings.append(problem("Slack mode", "SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN (Socket Mode) nor "
                                 "SLACK_SIGNING_SECRET (HTTP) is", "for Socket Mode set SLACK_APP_TOKEN=xapp-…; for HTTP set "
                                 "SLACK_SIGNING_SECRET from the app's Basic Information page"))
-    if settings.slack_app_token and not settings.slack_app_token.startswith("xapp-"):
+    if settings.slack_app_token and not (reveal(settings.slack_app_token) or "").startswith("xapp-"):
         findings.append(problem("Slack mode", "SLACK_APP_TOKEN does not start with xapp-: it is not an app-level token",
                                 "create one under Basic Information → App-Level Tokens with connections:write"))
     return findings
@@ -86,11 +86,12 @@ def check_configuration(settings: Settings) -> list[Finding]:
 def check_database(settings: Settings, schema: str | None = None) -> list[Finding]:
     from bot.backup import sqlite_path
 
-    file = sqlite_path(settings.database_url) if settings.database_url.startswith("sqlite") else None
+    url = reveal(settings.database_url) or ""
+    file = sqlite_path(url) if url.startswith("sqlite") else None
     if file is not None and not file.exists():
         return [warning("Database", f"there is no SQLite file at {file} yet",
                         "run `collectbot migrate` (or start the bot) to create it, or fix DATABASE_URL if it should exist")]
-    engine = create_database_engine(settings.database_url, schema=schema)
+    engine = create_database_engine(url, schema=schema)
     try:
         try:
             with engine.connect() as connection:
@@ -162,7 +163,7 @@ async def check_telegram(settings: Settings) -> list[Finding]:
     from telegram import Bot
     from telegram.error import InvalidToken, TelegramError
 
-    bot = Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url,
+    bot = Bot(reveal(settings.telegram_bot_token) or "", base_url=settings.telegram_api_base_url,
               base_file_url=settings.telegram_file_base_url)
     try:
         me = await asyncio.wait_for(bot.get_me(), NETWORK_TIMEOUT)
@@ -234,7 +235,7 @@ async def check_slack(settings: Settings) -> list[Finding]:
     from slack_sdk.errors import SlackApiError
     from slack_sdk.web.async_client import AsyncWebClient
 
-    client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=int(NETWORK_TIMEOUT))
+    client = AsyncWebClient(token=reveal(settings.slack_bot_token), base_url=settings.slack_api_url, timeout=int(NETWORK_TIMEOUT))
     try:
         auth = await client.auth_test()
     except SlackApiError as error:
@@ -247,7 +248,7 @@ async def check_slack(settings: Settings) -> list[Finding]:
     if settings.slack_app_token:
         try:
             await AsyncWebClient(base_url=settings.slack_api_url, timeout=int(NETWORK_TIMEOUT)).apps_connections_open(
-                app_token=settings.slack_app_token)
+                app_token=reveal(settings.slack_app_token) or "")
             findings.append(ok("Slack Socket Mode", "SLACK_APP_TOKEN opens a Socket Mode connection"))
         except SlackApiError as error:
             findings.append(problem("Slack Socket Mode", f"Slack refused SLACK_APP_TOKEN: {error.response.get('error')}",
