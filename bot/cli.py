@@ -203,5 +203,67 @@ def phrasebook_check(
     typer.echo("Phrasebook OK.")
 
 
+# -- operations: doctor and backup (bot/doctor.py, bot/backup.py) ---------------------------------
+
+@app.command()
+def doctor() -> None:
+    """Check settings, database and migrations, ladders, phrasebook, platform tokens and webhook;
+    say what is wrong and what to do. Changes nothing."""
+    from bot.doctor import examine, healthy
+
+    findings = asyncio.run(examine(load_settings()))
+    for finding in findings:
+        for line in finding.lines():
+            typer.echo(line)
+    if not healthy(findings):
+        typer.echo("Some checks failed: see → for what to do.")
+        raise typer.Exit(1)
+    typer.echo("All checks passed.")
+
+
+@app.command()
+def backup(
+    to: Path = typer.Option(None, "--to", help="The copy to write (default: next to the database, with the time in its name)."),
+) -> None:
+    """Copy the SQLite database while the bot runs (SQLite's online backup API), then verify the copy.
+    For PostgreSQL, prints the pg_dump / pg_restore commands to use."""
+    from datetime import datetime, timezone
+
+    from bot.backup import BackupError, backup_sqlite, default_destination, postgres_commands, sqlite_path
+    from bot.config import reveal
+
+    settings = load_settings()
+    try:
+        source = sqlite_path(reveal(settings.database_url) or "")
+        if source is None:
+            typer.echo("PostgreSQL is backed up with its own tools (install the PostgreSQL client programs):")
+            for line in postgres_commands(reveal(settings.database_url) or ""):
+                typer.echo(f"  {line}")
+            raise typer.Exit(2)
+        result = backup_sqlite(source, to or default_destination(source, datetime.now(timezone.utc)))
+    except BackupError as error:
+        err.print(f"[red]Backup failed: {error}[/red]", highlight=False)
+        raise typer.Exit(1) from None
+    typer.echo(f"Backed up {source} to {result.path}: {result.bytes:,} bytes, {result.invoices:,} invoices, "
+               f"integrity {result.integrity}.")
+    typer.echo(f"Restore: stop the bot, then copy {result.path} over {source} (and delete {source}-wal and {source}-shm).")
+
+
+@app.command("wait-for-db")
+def wait_for_db(timeout: float = typer.Option(60.0, help="Seconds to keep trying.")) -> None:
+    """Wait until the database accepts connections (containers start before their database)."""
+    from bot.config import reveal
+    from bot.doctor import wait_for_database, where
+
+    settings = load_settings()
+    problem = wait_for_database(reveal(settings.database_url) or "", timeout)
+    if problem is not None:
+        err.print(f"[red]The database at {where(settings.database_url)} did not answer within {timeout:.0f} s: {problem}[/red]",
+                  highlight=False)
+        err.print("Check DATABASE_URL and that the database server is running.")
+        raise typer.Exit(1)
+    typer.echo(f"The database at {where(settings.database_url)} answers.")
+
+
 if __name__ == "__main__":
     app()

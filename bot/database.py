@@ -3,15 +3,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 import bot.stored_state  # noqa: F401  (its tables belong to the schema the migrations build)
+from bot.schema_version import schema_is_current
+from bot.tuning import DATABASE_POOL_OVERFLOW, DATABASE_POOL_SIZE
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 
 def normalise_database_url(url: str) -> str:
@@ -31,6 +34,9 @@ def create_database_engine(url: str, *, schema: str | None = None, **kwargs: Any
         connect_args["timeout"] = 30
     elif schema:
         connect_args["options"] = f"-csearch_path={schema}"
+    if "poolclass" not in kwargs and ":memory:" not in url and url not in ("sqlite://", "sqlite:///"):
+        kwargs.setdefault("pool_size", DATABASE_POOL_SIZE)  # bot.tuning: a connection for every worker thread
+        kwargs.setdefault("max_overflow", DATABASE_POOL_OVERFLOW)
     engine = create_engine(url, connect_args=connect_args, **kwargs)
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _tune_sqlite_connection)
@@ -45,7 +51,9 @@ def _tune_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config(engine: Engine) -> "Config":
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", "bot:migrations")
     config.attributes["engine"] = engine
@@ -53,7 +61,12 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade_schema(engine: Engine) -> None:
-    """Bring the database to the newest schema; run on every start."""
+    """Bring the database to the newest schema; run on every start (Alembic is imported only
+    when there is something to do)."""
+    if schema_is_current(engine):
+        return
+    from alembic import command
+
     command.upgrade(alembic_config(engine), "head")
 
 

@@ -10,7 +10,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.bootstrap import build_core, build_scheduler, build_services
 from bot.clock import Clock
@@ -24,6 +24,9 @@ from scheduling.digests import Digests
 from scheduling.scheduler import FIRING, Scheduler
 from scheduling.supervision import keep_running
 from scheduling.wakeups import listen_for_new_steps, listen_url
+
+if TYPE_CHECKING:
+    from bot.metrics import MetricsServer
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,8 @@ class Runtime:
     services: Services
     core: Core
     scheduler: Scheduler
+    metrics: "MetricsServer | None" = None
+    """The health and metrics server while `serve` runs with METRICS_PORT set."""
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> "Runtime":
@@ -57,10 +62,14 @@ class Runtime:
 
     async def serve(self, platforms: Sequence[Platform], until: Awaitable[object] | None = None) -> None:
         """Start every platform and the scheduler; run until `until` completes (or forever)."""
+        from bot.tuning import use_worker_threads
+
+        use_worker_threads(asyncio.get_running_loop())
         for platform in platforms:
             self.scheduler.attach(platform.notifier, platform.limits, catch_all=platform.name == "console")
         started: list[Platform] = []
         digests: Digests | None = None
+        metrics = self.metrics = await self._start_metrics()
         background = [asyncio.create_task(keep_running(FIRING, self.scheduler.run, self.health), name="scheduler")]
         if listen_url(self.services.engine) is not None:  # PostgreSQL: other instances' new steps wake us
             background.append(asyncio.create_task(keep_running("wake-ups", lambda: listen_for_new_steps(
@@ -86,6 +95,14 @@ class Runtime:
             await asyncio.gather(*background, return_exceptions=True)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.scheduler.flush(), timeout=5)
+            if metrics is not None:
+                await metrics.stop()
+
+    async def _start_metrics(self) -> "MetricsServer | None":
+        """/healthz and /metrics on METRICS_HOST:METRICS_PORT, when METRICS_PORT is set (bot.metrics)."""
+        from bot.metrics import start_metrics_if_configured
+
+        return await start_metrics_if_configured(self.services.engine, self.health, self.scheduler.queues)
 
 
 def platforms_from_settings(runtime: Runtime) -> list[Platform]:

@@ -1,6 +1,7 @@
 """Invoice commands: /add, /list, /show, /paid."""
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -30,7 +31,20 @@ LIST_LIMIT = 30
 INVOICE_NUMBER = re.compile(r"^[\w][\w./#-]{0,63}$", re.UNICODE)
 _SPACE_GROUP = re.compile(r"^\d{3}(?:[.,]\d+)?$")
 _FIRST_GROUP = re.compile(r"^\d{1,3}$")
-COUNTRIES = frozenset(code for code in Locale("en").territories if len(code) == 2 and code.isalpha())
+
+
+class _CountryCodes:
+    """ISO 3166 alpha-2 codes Babel knows, read from its locale data on first use (not at start-up)."""
+
+    @functools.cached_property
+    def codes(self) -> frozenset[str]:
+        return frozenset(code for code in Locale("en").territories if len(code) == 2 and code.isalpha())
+
+    def __contains__(self, code: object) -> bool:
+        return code in self.codes
+
+
+COUNTRIES = _CountryCodes()
 
 
 @dataclass(frozen=True)

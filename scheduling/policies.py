@@ -153,7 +153,7 @@ def describe_error(path: Path, raw: object, error: ValidationError) -> list[str]
 
 def load_file(path: Path) -> LadderPolicy:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as error:
         raise PolicyError([f"{path}: not valid YAML: {error}"]) from None
     if not isinstance(raw, dict):

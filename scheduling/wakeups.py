@@ -9,7 +9,6 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-import psycopg
 from sqlalchemy import Engine
 
 from bot.health import LoopHealth
@@ -35,6 +34,8 @@ async def listen_for_new_steps(engine: Engine, wake: Callable[[], None], retry_a
     url = listen_url(engine)
     if url is None:
         return
+    import psycopg  # only here: a quarter of a second of start-up that SQLite does not need
+
     health = health or LoopHealth()
     backoff = Backoff(first=retry_after, cap=max(retry_after, 30.0))
     health.started(WAKEUPS)

@@ -118,6 +118,8 @@ class TelegramStandIn(LocalServer):
         self.updates: list[dict[str, Any]] = []
         self.webhook_url: str | None = None
         self.webhook_secret: str | None = None
+        self.webhook_error: str | None = None
+        """What getWebhookInfo reports as Telegram's last failed delivery to the webhook."""
         self.last_markup: dict[str, Any] | None = None
         self.fail_next: list[tuple[str, int, str, int | None]] = []
         """(method, error_code, description, retry_after): the next calls of `method` fail so."""
@@ -223,6 +225,12 @@ class TelegramStandIn(LocalServer):
         self.webhook_url = params.get("url")
         self.webhook_secret = params.get("secret_token")
         return True
+
+    def _m_getWebhookInfo(self, params: dict[str, Any], files: dict[str, Any]) -> dict[str, Any]:
+        info: dict[str, Any] = {"url": self.webhook_url or "", "has_custom_certificate": False, "pending_update_count": 0}
+        if self.webhook_error:
+            info.update(last_error_date=int(time.time()), last_error_message=self.webhook_error)
+        return info
 
     def _m_setMyCommands(self, params: dict[str, Any], files: dict[str, Any]) -> bool:
         return True
