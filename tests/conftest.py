@@ -93,7 +93,12 @@ def clock() -> MovableClock:
 
 @pytest.fixture
 def settings(database_url: tuple[str, str | None]) -> Settings:
-    return Settings(_env_file=None, database_url=database_url[0])  # type: ignore[call-arg]
+    """Settings for the test's own database; on PostgreSQL the URL pins the test's schema, so a
+    `Runtime.build(settings)` never touches the shared `public` schema."""
+    url, schema = database_url
+    if schema:
+        url = f"{url}?options=-csearch_path%3D{schema}"
+    return Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
 
 
 @pytest.fixture
