@@ -10,7 +10,7 @@ from alembic import op
 
 
 revision: str = '0010'
-down_revision: str | None = '0004'
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
