@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     max_invoice_amount: Decimal = Decimal("1000000000")
     ladders_dir: Path | None = None
     phrasebook_dir: Path | None = None
+    files_dir: Path = Path("collectbot-files")
+    """Where the console writes the files of replies (charts, exports, case files)."""
 
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str = "https://api.telegram.org/bot"

@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
@@ -126,7 +126,14 @@ class Customer(SQLModel, table=True):
 
 
 class Invoice(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("team_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "number"),
+        # /list's first page and the current month of /overdue read this index alone (migration 0009)
+        Index("ix_invoice_team_due_covering", "team_id", "due_date", "status", "currency", "owner_id", "collector_id",
+              "customer_id", "balance"),
+        Index("ix_invoice_team_promised", "team_id", "promised_date"),
+        Index("ix_invoice_team_status_currency", "team_id", "status", "currency", "due_date", "balance"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="team.id", index=True)
@@ -152,7 +159,13 @@ class LadderStep(SQLModel, table=True):
     """One scheduled step of an invoice's ladder: the due table the scheduler fires from."""
 
     __tablename__ = "ladder_step"
-    __table_args__ = (Index("ix_ladder_step_state_due_at", "state", "due_at"),)
+    __table_args__ = (
+        Index("ix_ladder_step_state_due_at", "state", "due_at"),
+        # /overdue's "steps due and not done": sent and unanswered only, a small part of the table (migration 0009)
+        Index("ix_ladder_step_unanswered", "due_at", "responsible_id", "invoice_id",
+              sqlite_where=text("state = 'sent' AND acknowledged_at IS NULL"),
+              postgresql_where=text("state = 'sent' AND acknowledged_at IS NULL")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     invoice_id: int = Field(foreign_key="invoice.id", index=True)
@@ -181,6 +194,8 @@ class LadderStep(SQLModel, table=True):
 
 class Event(SQLModel, table=True):
     """Append-only history: who did what to which invoice, and when."""
+
+    __table_args__ = (Index("ix_event_team_kind_at", "team_id", "kind", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="team.id", index=True)
@@ -247,3 +262,92 @@ class PingMessage(SQLModel, table=True):
     composed_at: datetime = Field(sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     outcome: str | None = Field(default=None, max_length=16, description="delivered, undeliverable or superseded")
+
+
+class ReceivableDay(SQLModel, table=True):
+    """Open (and disputed) balances per currency and due date, kept by database triggers on
+    `invoice` in the same transaction (migration 0009): the aging and the totals read a few
+    thousand rows instead of every invoice."""
+
+    __tablename__ = "receivable_day"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    team_id: int = Field(primary_key=True)
+    currency: str = Field(primary_key=True, max_length=3)
+    due_date: date = Field(primary_key=True)
+    invoices: int = 0
+    balance: Decimal = Field(default=Decimal(0), sa_type=ExactAmount)
+
+
+class ReceivableMonth(SQLModel, table=True):
+    """Open (and disputed) balances per owner, per collector (0: none) and per customer
+    (`dimension`), per currency and month of the due date, kept by the same triggers: every month
+    before the current one is wholly overdue, so the per-person and per-customer tables read
+    these rows plus the current month's overdue invoices."""
+
+    __tablename__ = "receivable_month"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    team_id: int = Field(primary_key=True)
+    dimension: str = Field(primary_key=True, max_length=10, description="owner | collector | customer")
+    subject_id: int = Field(primary_key=True)
+    currency: str = Field(primary_key=True, max_length=3)
+    due_month: date = Field(primary_key=True)
+    invoices: int = 0
+    balance: Decimal = Field(default=Decimal(0), sa_type=ExactAmount)
+
+
+class SalesMonth(SQLModel, table=True):
+    """Amounts invoiced per currency and month of issue (the creation date when no issue date was
+    given), kept by triggers on `invoice`: the sales side of DSO's countback."""
+
+    __tablename__ = "sales_month"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    team_id: int = Field(primary_key=True)
+    currency: str = Field(primary_key=True, max_length=3)
+    month: date = Field(primary_key=True)
+    invoices: int = 0
+    amount: Decimal = Field(default=Decimal(0), sa_type=ExactAmount)
+
+
+class ExchangeRate(SQLModel, table=True):
+    """A rate a manager gave with /rates: 1 `currency` = `rate` of the team's currency."""
+
+    __tablename__ = "exchange_rate"
+
+    team_id: int = Field(foreign_key="team.id", primary_key=True)
+    currency: str = Field(primary_key=True, max_length=3)
+    quote_currency: str = Field(max_length=3)
+    rate: str = Field(max_length=32, description="a Decimal as text: exact on SQLite too")
+    set_by: int | None = Field(default=None, foreign_key="person.id")
+    set_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class DigestSubscription(SQLModel, table=True):
+    """A person's /digest: daily or weekly at a local time in their own zone."""
+
+    __tablename__ = "digest_subscription"
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    cadence: str = Field(max_length=8, description="daily | weekly")
+    weekday: int | None = Field(default=None, description="Monday = 0, for weekly digests")
+    at: time
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class DigestRun(SQLModel, table=True):
+    """One delivered digest (or morning list) per person and period: the unique key is the claim
+    that keeps several instances from sending it twice."""
+
+    __tablename__ = "digest_run"
+    __table_args__ = (UniqueConstraint("person_id", "kind", "period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    kind: str = Field(max_length=16, description="digest | morning")
+    period: str = Field(max_length=16, description="the local date (daily) or ISO week (weekly) it covers")
+    scheduled_for: datetime = Field(sa_type=UTCDateTime)
+    claimed_by: str = Field(max_length=64)
+    sent_at: datetime = Field(sa_type=UTCDateTime)
+    late: bool = False

@@ -14,11 +14,13 @@ from typing import Protocol
 
 from bot.bootstrap import build_core, build_scheduler, build_services
 from bot.clock import Clock
+from bot.digest_runner import start_digests
 from bot.config import Settings
 from bot.health import LoopHealth
 from handlers.core import Core
 from handlers.context import Services
 from scheduling.notifier import Notifier, RateLimits
+from scheduling.digests import Digests
 from scheduling.scheduler import FIRING, Scheduler
 from scheduling.supervision import keep_running
 from scheduling.wakeups import listen_for_new_steps, listen_url
@@ -58,6 +60,7 @@ class Runtime:
         for platform in platforms:
             self.scheduler.attach(platform.notifier, platform.limits, catch_all=platform.name == "console")
         started: list[Platform] = []
+        digests: Digests | None = None
         background = [asyncio.create_task(keep_running(FIRING, self.scheduler.run, self.health), name="scheduler")]
         if listen_url(self.services.engine) is not None:  # PostgreSQL: other instances' new steps wake us
             background.append(asyncio.create_task(keep_running("wake-ups", lambda: listen_for_new_steps(
@@ -67,11 +70,14 @@ class Runtime:
                 await platform.start()
                 started.append(platform)
                 log.info("%s is running", platform.name)
+            digests = await start_digests(self.services, platforms, self.scheduler.instance)
             if until is not None:
                 await until
             else:
                 await asyncio.Event().wait()
         finally:
+            if digests is not None:
+                digests.stop()
             for platform in reversed(started):
                 with contextlib.suppress(Exception):
                     await platform.stop()

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from handlers import agenda, casefile, changes, drafts, importing, invoices, ladders, outcomes, reports, team
+from handlers import agenda, casefile, changes, digest_command, drafts, importing, invoices, ladders, outcomes, rates, reports, team
 from handlers.context import Context
 from handlers.grammar import Command
 from handlers.reply import Reply
@@ -86,9 +86,14 @@ def build_catalogue(extra: list[CommandSpec] | None = None) -> dict[str, Command
                     agenda.today, group="Answering pings"),
         CommandSpec("upcoming", "Your ladder steps in the next days (default 7)", "/upcoming [days]",
                     agenda.UPCOMING_EXAMPLE, agenda.upcoming, group="Answering pings"),
-        CommandSpec("overdue", "Overdue summary: totals per currency, aging, oldest, per customer and owner; a chart",
-                    "/overdue [chart]",
-                    "/overdue chart", reports.overdue_summary, group="Reports"),
+        CommandSpec("overdue", "Overdue summary: totals per currency, aging, customers, owners, collectors, promises, "
+                    "disputes, plans, collected, DSO; a chart or an export", reports.OVERDUE_USAGE,
+                    reports.OVERDUE_EXAMPLE, reports.overdue_summary, group="Reports"),
+        CommandSpec("digest", "The overdue summary pushed to you daily or weekly at a time in your own zone",
+                    digest_command.DIGEST_USAGE, digest_command.DIGEST_EXAMPLE, digest_command.digest_command,
+                    group="Reports"),
+        CommandSpec("rates", "Exchange rates into the team's currency, for a converted total in summaries",
+                    rates.RATES_USAGE, rates.RATES_EXAMPLE, rates.rates_command, group="Reports"),
         CommandSpec("team", "The team; admins add people and set roles, time zones, hours and language",
                     "/team | /team add @person <role> [tz=…] [lang=…] [hours=09:00-17:00] [days=mon-fri] [manager=@…] | "
                     "/team set @person key=value… | /team remove @person | /team invite @person",

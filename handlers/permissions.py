@@ -118,6 +118,10 @@ def _sets_others(command: Command, actor: Person) -> bool:
     return bool(others) or bool(set(command.options) - SELF_SETTABLE)
 
 
+def _sets_rates(command: Command, actor: Person) -> bool:
+    return bool(command.words) or bool(command.files)
+
+
 def _reloads(command: Command, actor: Person) -> bool:
     return bool(command.words) and command.words[0].lower() == "reload"
 
@@ -141,6 +145,11 @@ PERMISSIONS: dict[str, Permission] = {p.verb: p for p in (
     Permission("import", (Grant("import invoices", MEMBERS_NOT_LAWYERS),)),
     Permission("list", (Grant("list invoices", scopes("—", "own", "own", "all", "all", "all")),)),
     Permission("overdue", (Grant("see the overdue summary", scopes("—", "own", "own", "all", "all", "all")),)),
+    Permission("digest", (Grant("get digests", MEMBERS),)),
+    Permission("rates", (
+        Grant("see the exchange rates", MEMBERS),
+        Grant("set exchange rates", MANAGERS, "set or clear", _sets_rates),
+    )),
     Permission("today", (Grant("see their steps", MEMBERS),)),
     Permission("upcoming", (Grant("see their steps", MEMBERS),)),
     Permission("ladders", (Grant("read the ladders", MEMBERS),)),

@@ -1,124 +1,270 @@
-"""Summaries for managers and salespeople: /overdue (totals, aging, oldest, per customer, per owner, a chart)."""
+"""/overdue: what is overdue and how the chase goes, for managers (the team) and salespeople and
+collectors (their own): totals per currency (and a converted total when rates are given), aging,
+the oldest, per customer, owner and collector, promises, disputes, plans, undone steps, money
+collected, DSO; `chart` adds the aging as a picture and `export csv|xlsx` every row as a file."""
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
+import sqlalchemy as sa
+from babel.numbers import list_currencies
 from sqlmodel import col, select
 
-from bot.models import Customer, Invoice, InvoiceStatus, Person
-from handlers.context import Context
-from handlers.grammar import Command
-from handlers.invoice_lookup import visible_invoices
-from handlers.money import format_money
+from bot.models import Customer, Invoice, Person
 from handlers.charts import bar_chart
-from handlers.errors import UsageError
-from handlers.reply import Attachment, Facts, Reply, Table
+from handlers.collection_status import CollectionStatus, collection_status, week_bounds
+from handlers.context import Context
+from handlers.dates import show_date
+from handlers.errors import NotAllowed, UsageError
+from handlers.exports import export_csv, export_rows, export_xlsx
+from handlers.grammar import Command
+from handlers.invoice_lookup import sees_all
+from handlers.invoices import name_key
+from handlers.money import format_money
+from handlers.overdue_figures import BUCKET_NAMES, BUCKETS, Amounts, OverdueFigures, Scope, overdue_figures
+from handlers.people import resolve_mention
+from handlers.rates import converted_total, team_rates
+from handlers.reply import Attachment, BulletList, Facts, Reply, Table
 
-AGING_BUCKETS = ((1, 30, "1-30 days"), (31, 60, "31-60 days"), (61, 90, "61-90 days"), (91, None, "over 90 days"))
-
-
-TOP_CUSTOMERS = 10
+OVERDUE_EXAMPLE = "/overdue @bob bucket=61-90"
+OVERDUE_USAGE = "/overdue [chart] [export csv|xlsx] [@person] [customer text] [currency=EUR] [bucket=1-30|31-60|61-90|90+]"
+TOP_ROWS = 8
+"""Rows per table: the whole summary stays within one Telegram message and Slack's 50 blocks."""
+OPTIONS = ("currency", "bucket")
 
 
 def overdue_summary(command: Command, ctx: Context) -> Reply:
-    """Everything past its due date that you can see: totals per currency, aging, oldest, per customer and per owner;
-    `/overdue chart` adds the aging as a bar chart."""
-    if command.words and command.words != ("chart",):
-        raise UsageError(f"/overdue takes nothing, or chart; not {' '.join(command.words)!r}.", "/overdue chart")
-    chart = bool(command.words)
-    invoices = list(ctx.session.exec(
-        visible_invoices(ctx)
-        .where(col(Invoice.status).in_([InvoiceStatus.OPEN, InvoiceStatus.DISPUTED]), Invoice.due_date < ctx.today)
-        .order_by(col(Invoice.due_date))
-    ))
-    scope = "the team" if ctx.person.is_manager else "your invoices"
-    if not invoices:
-        return Reply(title=f"Nothing overdue for {scope}", private=True).say("Every open invoice is within its due date.")
-    people = {p.id: p for p in ctx.session.exec(select(Person).where(Person.team_id == ctx.team.id))}
-    oldest = invoices[0]
-    customer = ctx.session.get(Customer, oldest.customer_id)
-    oldest_days = (ctx.today - oldest.due_date).days
-    reply = Reply(title=f"Overdue for {scope}: {len(invoices)} invoice{'s' if len(invoices) != 1 else ''}", private=True)
-    reply.add(Facts(tuple(
-        (currency, f"{format_money(total, currency, ctx.locale)} in {count} invoice{'s' if count != 1 else ''}")
-        for currency, (total, count) in totals_by_currency(invoices).items()
-    ) + ((
-        "Oldest",
-        f"{oldest.number} · {customer.name if customer else '?'} · {oldest_days} days · @{people[oldest.owner_id].handle}",
-    ),)))
-    reply.add(aging_table(ctx, invoices))
-    reply.add(customer_table(ctx, invoices))
-    if chart:
-        reply.files.append(Attachment("overdue-aging.png", aging_chart(ctx, invoices), "image/png", kind="photo"))
-    if ctx.person.is_manager:
-        reply.add(owner_table(ctx, invoices, people))
+    """Everything past its due date that you can see, and how its chase goes."""
+    request = parse_request(command, ctx)
+    scope = request.scope
+    if request.export:
+        return export_reply(ctx, scope, request.export)
+    figures = overdue_figures(ctx.session, scope, TOP_ROWS)
+    manager = sees_all(ctx.person)
+    status = collection_status(ctx.session, scope, ctx.now, ctx.timezone, with_dso=manager and not request.narrowed)
+    title_scope = ("the team" if manager and not scope.person_ids else
+                   "your invoices" if scope.person_ids == (ctx.person.id,) else "@" + request.people_label)
+    title = f"Overdue for {title_scope}" + (f" ({request.filters_label})" if request.filters_label else "")
+    if not figures.totals:
+        reply = Reply(title=f"Nothing overdue for {title_scope}" + (f" ({request.filters_label})" if request.filters_label else ""),
+                      private=True).say("Every open invoice is within its due date." if not request.narrowed
+                                        else "No overdue invoice matches.")
+        add_status(reply, ctx, status, manager)
+        return reply
+    reply = Reply(title=f"{title}: {plural(figures.invoices, 'invoice')}", private=True)
+    reply.add(Facts(tuple(totals_facts(ctx, figures.totals)) + (oldest_fact(ctx, scope),)))
+    reply.add(aging_table(ctx, figures))
+    reply.add(customer_table(ctx, figures))
+    people = {p.id: p.handle for p in ctx.session.exec(select(Person).where(Person.team_id == ctx.team.id))}
+    if manager:
+        reply.add(people_table("By owner", "Owner", ctx, figures.owners, people))
+        reply.add(people_table("By collector", "Collector", ctx, figures.collectors, people))
+    add_status(reply, ctx, status, manager, people)
+    if request.chart:
+        reply.files.append(Attachment("overdue-aging.png", aging_chart(figures), "image/png", kind="photo"))
     return reply
 
 
-def totals_by_currency(invoices: Iterable[Invoice]) -> dict[str, tuple[Decimal, int]]:
-    totals: dict[str, tuple[Decimal, int]] = {}
-    for invoice in invoices:
-        total, count = totals.get(invoice.currency, (Decimal(0), 0))
-        totals[invoice.currency] = (total + invoice.balance, count + 1)
-    return dict(sorted(totals.items()))
+class Request:
+    def __init__(self, scope: Scope, chart: bool, export: str | None, filters: list[str], people_label: str) -> None:
+        self.scope, self.chart, self.export, self.people_label = scope, chart, export, people_label
+        self.filters_label = ", ".join(filters)
+        self.narrowed = bool(filters)
 
 
-def aging_bucket(days_overdue: int) -> str:
-    for low, high, label in AGING_BUCKETS:
-        if days_overdue >= low and (high is None or days_overdue <= high):
-            return label
-    raise ValueError(f"{days_overdue} days is not overdue")
+def parse_request(command: Command, ctx: Context) -> Request:
+    unknown = sorted(set(command.options) - set(OPTIONS))
+    if unknown:
+        raise UsageError(f"/overdue does not take {', '.join(o + '=' for o in unknown)}; it takes currency= and bucket=.",
+                         OVERDUE_EXAMPLE)
+    words = list(command.words)
+    chart = export = None
+    if words and words[0].lower() == "chart":
+        chart = words.pop(0)
+    if words and words[0].lower() == "export":
+        words.pop(0)
+        if not words or words[0].lower() not in ("csv", "xlsx"):
+            raise UsageError("Export as csv or xlsx.", "/overdue export xlsx")
+        export = words.pop(0).lower()
+    filters: list[str] = []
+    currency = command.option("currency")
+    if currency is None and words and words[-1].isupper() and words[-1] in list_currencies():
+        currency = words.pop()
+    if currency is not None:
+        currency = currency.upper()
+        if currency not in list_currencies():
+            raise UsageError(f"{currency!r} is not a currency code; use ISO 4217 codes like EUR or USD.", "/overdue currency=EUR")
+        filters.append(currency)
+    bucket = None
+    if (bucket_text := command.option("bucket")) is not None:
+        bucket = BUCKET_NAMES.get(bucket_text.strip().lower())
+        if bucket is None:
+            raise UsageError(f"bucket={bucket_text} is not an aging bucket; use 1-30, 31-60, 61-90 or 90+.",
+                             "/overdue bucket=61-90")
+        filters.append(bucket.label)
+    people: list[Person] = []
+    for mention in command.mentions:
+        person = resolve_mention(ctx.session, ctx.team, mention, OVERDUE_EXAMPLE)
+        if person.id != ctx.person.id and not sees_all(ctx.person):
+            raise NotAllowed("Only managers can see another person's overdue invoices; /overdue shows yours.")
+        people.append(person)
+    if people:
+        filters.insert(0, ", ".join(f"@{p.handle}" for p in people))
+    customer_text = name_key(" ".join(words)) if words else None
+    if customer_text and ctx.session.execute(sa.select(Customer.id).where(
+            Customer.team_id == ctx.team.id, col(Customer.name_key).contains(customer_text)).limit(1)).first() is None:  # type: ignore[arg-type]
+        raise UsageError(
+            f"/overdue takes nothing, or chart, export csv|xlsx, @person, currency=, bucket= or part of a customer's "
+            f"name; no customer's name contains {' '.join(words)!r}.", OVERDUE_EXAMPLE)
+    if customer_text:
+        filters.append(f"customer contains “{' '.join(words)}”")
+    if chart and export:
+        raise UsageError("Ask for the chart or an export, one at a time.", "/overdue chart")
+    person_ids = tuple(p.id for p in people if p.id is not None)
+    if not sees_all(ctx.person):
+        person_ids = (ctx.person.id,)  # type: ignore[assignment]
+        filters = [f for f in filters if not f.startswith("@")]
+    scope = Scope(ctx.team.id, ctx.today, person_ids, customer_text, currency, bucket)  # type: ignore[arg-type]
+    return Request(scope, bool(chart), export, filters, ", ".join(p.handle for p in people))
 
 
-def aging_table(ctx: Context, invoices: list[Invoice]) -> Table:
-    by_bucket: dict[str, list[Invoice]] = defaultdict(list)
-    for invoice in invoices:
-        by_bucket[aging_bucket((ctx.today - invoice.due_date).days)].append(invoice)
-    rows = tuple(
-        (label, str(len(by_bucket[label])), totals_text(ctx, by_bucket[label]))
-        for _, _, label in AGING_BUCKETS
-        if by_bucket[label]
-    )
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' if count != 1 else ''}"
+
+
+def amounts_text(ctx: Context, amounts: Amounts | dict[str, Decimal]) -> str:
+    values = {c: (v[1] if isinstance(v, tuple) else v) for c, v in amounts.items()}
+    return " + ".join(format_money(total, currency, ctx.locale) for currency, total in sorted(values.items())) or "—"
+
+
+def totals_facts(ctx: Context, totals: Amounts) -> Iterable[tuple[str, str]]:
+    for currency, (count, total) in totals.items():
+        yield currency, f"{format_money(total, currency, ctx.locale)} in {plural(count, 'invoice')}"
+    into = ctx.team.default_currency
+    if len(totals) > 1 or into not in totals:
+        rates = team_rates(ctx)
+        if rates:
+            converted, missing = converted_total({c: t for c, (_, t) in totals.items()}, rates, into)
+            if converted is not None:
+                yield f"Total in {into}", f"≈ {format_money(converted, into, ctx.locale)} at the rates in /rates"
+            else:
+                yield f"Total in {into}", f"not shown: no rate for {', '.join(missing)} (/rates {missing[0]} {into} …)"
+
+
+def oldest_fact(ctx: Context, scope: Scope) -> tuple[str, str]:
+    row = ctx.session.execute(
+        sa.select(Invoice.number, Invoice.due_date, Customer.name, Person.handle)
+        .join(Customer, col(Customer.id) == col(Invoice.customer_id))
+        .join(Person, col(Person.id) == col(Invoice.owner_id))
+        .where(*scope.overdue_conditions()).order_by(col(Invoice.due_date), col(Invoice.id)).limit(1)
+    ).first()
+    if row is None:
+        return "Oldest", "—"
+    number, due, customer, handle = row
+    return "Oldest", f"{number} · {customer} · {(ctx.today - due).days} days · @{handle}"
+
+
+def aging_table(ctx: Context, figures: OverdueFigures) -> Table:
+    rows = tuple((label, str(sum(n for n, _ in amounts.values())), amounts_text(ctx, amounts))
+                 for label, amounts in figures.aging.items())
     return Table(("Age", "Invoices", "Balance"), rows, caption="Aging")
 
 
-def owner_table(ctx: Context, invoices: list[Invoice], people: dict[int | None, Person]) -> Table:
-    by_owner: dict[int, list[Invoice]] = defaultdict(list)
-    for invoice in invoices:
-        by_owner[invoice.owner_id].append(invoice)
-    rows = tuple(
-        (f"@{people[owner].handle}", str(len(owned)), totals_text(ctx, owned))
-        for owner, owned in sorted(by_owner.items(), key=lambda item: people[item[0]].handle)
-    )
-    return Table(("Owner", "Invoices", "Balance"), rows, caption="By owner")
+def more_line(shown: int, total: int) -> str:
+    return f"{total - shown} more — /overdue export csv"
 
 
-def aging_chart(ctx: Context, invoices: list[Invoice]) -> bytes:
-    by_bucket: dict[str, list[Invoice]] = defaultdict(list)
-    for invoice in invoices:
-        by_bucket[aging_bucket((ctx.today - invoice.due_date).days)].append(invoice)
-    labels = [label for _, _, label in AGING_BUCKETS]
-    currencies = sorted({invoice.currency for invoice in invoices})
-    series = {currency: [float(sum((i.balance for i in by_bucket[label] if i.currency == currency), Decimal(0))) for label in labels]
-              for currency in currencies}
-    return bar_chart("Overdue balance by age", labels, series, "Balance")
-
-
-def customer_table(ctx: Context, invoices: list[Invoice]) -> Table:
+def customer_table(ctx: Context, figures: OverdueFigures) -> Table:
     """The customers owing most (by number of overdue invoices, then the oldest first)."""
-    by_customer: dict[int, list[Invoice]] = defaultdict(list)
-    for invoice in invoices:
-        by_customer[invoice.customer_id].append(invoice)
-    names = {c.id: c.name for c in ctx.session.exec(select(Customer).where(col(Customer.id).in_(list(by_customer))))}
-    ranked = sorted(by_customer.items(), key=lambda item: (-len(item[1]), min(i.due_date for i in item[1])))
-    rows = tuple((names.get(customer, "?"), str(len(owed)), totals_text(ctx, owed)) for customer, owed in ranked[:TOP_CUSTOMERS])
-    caption = "By customer" + (f" (top {TOP_CUSTOMERS} of {len(ranked)})" if len(ranked) > TOP_CUSTOMERS else "")
+    names = {c.id: c.name for c in ctx.session.exec(
+        select(Customer).where(col(Customer.id).in_([customer for customer, _, _ in figures.customers])))}
+    rows = tuple((names.get(customer, "?"), str(sum(n for n, _ in amounts.values())), amounts_text(ctx, amounts))
+                 for customer, amounts, _ in figures.customers)
+    caption = "By customer"
+    if figures.customer_count > len(rows):
+        caption += f" (top {len(rows)} of {figures.customer_count}; {more_line(len(rows), figures.customer_count)})"
     return Table(("Customer", "Invoices", "Balance"), rows, caption=caption)
 
 
-def totals_text(ctx: Context, invoices: list[Invoice]) -> str:
-    return " + ".join(
-        format_money(total, currency, ctx.locale) for currency, (total, _) in totals_by_currency(invoices).items()
-    )
+def people_table(caption: str, header: str, ctx: Context, grouped: dict[int, Amounts], people: dict[int | None, str]) -> Table:
+    def name(person_id: int) -> str:
+        return f"@{people[person_id]}" if person_id in people else "(the owner)"
+
+    ranked = sorted(grouped.items(), key=lambda item: (-sum(n for n, _ in item[1].values()), name(item[0])))
+    rows = tuple((name(person), str(sum(n for n, _ in amounts.values())), amounts_text(ctx, amounts))
+                 for person, amounts in ranked[:TOP_ROWS])
+    if len(ranked) > TOP_ROWS:
+        caption += f" (top {TOP_ROWS} of {len(ranked)}; {more_line(TOP_ROWS, len(ranked))})"
+    return Table((header, "Invoices", "Balance"), rows, caption=caption)
+
+
+def add_status(reply: Reply, ctx: Context, status: CollectionStatus, manager: bool,
+               people: dict[int | None, str] | None = None) -> None:
+    """Promises, disputes, plans, undone steps, money collected and DSO."""
+    people = people or {p.id: p.handle for p in ctx.session.exec(select(Person).where(Person.team_id == ctx.team.id))}
+    if manager:
+        facts: list[tuple[str, str]] = [
+            ("Collected this week", amounts_text(ctx, status.collected_week)),
+            ("Collected this month", amounts_text(ctx, status.collected_month)),
+        ]
+        for currency, dso in status.dso.items():
+            facts.append((f"DSO {currency}", f"{dso.days} days" if dso.complete else f"over {dso.days} days"))
+        reply.add(Facts(tuple(facts)))
+    _, week_end = week_bounds(ctx.today)
+    if status.promises_this_week_count:
+        reply.add(BulletList(tuple(
+            f"{i.number} · {format_money(i.balance, i.currency, ctx.locale)} · promised {show_date(i.promised_date, ctx.locale)}"  # type: ignore[arg-type]
+            for i in status.promises_this_week) + _more(status.promises_this_week_count, len(status.promises_this_week)),
+            title=f"Promises due this week ({status.promises_this_week_count})"))
+    if status.broken_promises_count:
+        reply.add(BulletList(tuple(
+            f"{i.number} · {format_money(i.balance, i.currency, ctx.locale)} · promised {show_date(i.promised_date, ctx.locale)}"  # type: ignore[arg-type]
+            for i in status.broken_promises) + _more(status.broken_promises_count, len(status.broken_promises)),
+            title=f"Broken promises ({status.broken_promises_count})"))
+    disputes = sum(n for n, _ in status.disputes_amounts.values())
+    if disputes:
+        reply.add(BulletList(tuple(
+            f"{i.number} · {format_money(i.balance, i.currency, ctx.locale)} · {i.dispute_reason or 'disputed'}"
+            for i in status.disputes) + _more(disputes, len(status.disputes)),
+            title=f"Open disputes ({disputes}: {amounts_text(ctx, status.disputes_amounts)})"))
+    if status.plans_on_track or status.plans_behind:
+        reply.add(BulletList(tuple(
+            f"{i.number} · behind by {format_money(short, i.currency, ctx.locale)}" for i, short in status.plans_behind[:5]
+        ) + _more(len(status.plans_behind), min(5, len(status.plans_behind))),
+            title=f"Payment plans: {status.plans_on_track} on track, {len(status.plans_behind)} behind"))
+    if status.undone_steps:
+        ranked = sorted(status.undone_steps.items(), key=lambda item: (-item[1], people.get(item[0], "?")))
+        reply.add(BulletList(tuple(f"@{people.get(person, '?')}: {plural(n, 'step')}" for person, n in ranked[:TOP_ROWS])
+                             + _more(len(ranked), min(TOP_ROWS, len(ranked))),
+                             title=f"Steps due and not done ({sum(status.undone_steps.values())})"))
+
+
+def _more(total: int, shown: int) -> tuple[str, ...]:
+    return (more_line(shown, total),) if total > shown else ()
+
+
+def aging_series(figures: OverdueFigures) -> tuple[list[str], dict[str, list[Decimal]]]:
+    labels = [bucket.label for bucket in BUCKETS]
+    currencies = sorted(figures.totals)
+    return labels, {currency: [figures.aging.get(label, {}).get(currency, (0, Decimal(0)))[1] for label in labels]
+                    for currency in currencies}
+
+
+def aging_chart(figures: OverdueFigures) -> bytes:
+    labels, series = aging_series(figures)
+    return bar_chart("Overdue balance by age", labels, {c: [float(v) for v in values] for c, values in series.items()},
+                     "Balance")
+
+
+def export_reply(ctx: Context, scope: Scope, kind: str) -> Reply:
+    rows = export_rows(ctx.session, scope, ctx.timezone)
+    if kind == "csv":
+        content, mime = export_csv(rows), "text/csv"
+    else:
+        content, mime = export_xlsx(rows), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    filename = f"overdue-{ctx.today.isoformat()}.{kind}"
+    reply = Reply(title=f"Overdue invoices as {kind.upper()}", private=True)
+    reply.say("One row per overdue invoice you can see, oldest first.")
+    reply.files.append(Attachment(filename, content, mime))
+    return reply

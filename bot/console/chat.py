@@ -9,14 +9,28 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
 from bot.console.render import render_text
 from handlers.context import Sender
 from handlers.core import Core
-from handlers.reply import Button, Reply
+from handlers.reply import Attachment, Button, Reply
 
 PLATFORM = "console"
+
+
+def save_file(folder: Path, attachment: Attachment) -> Path:
+    """Write the file under its own name in `folder`; never overwrite an earlier one (name-2.ext…)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    name = Path(attachment.filename).name or "file"
+    path = folder / name
+    counter = 2
+    while path.exists():
+        path = folder / f"{Path(name).stem}-{counter}{Path(name).suffix}"
+        counter += 1
+    path.write_bytes(attachment.content)
+    return path.resolve()
 
 
 def console_sender(name: str) -> Sender:
@@ -27,6 +41,8 @@ def console_sender(name: str) -> Sender:
 class ConsoleChat:
     def __init__(self, core: Core, identity: str, output: TextIO = sys.stdout) -> None:
         self.core = core
+        self.files_dir = core.services.settings.files_dir
+        """Where the files of replies (charts, exports, case files) are written; their path is printed."""
         self.sender = console_sender(identity)
         self.output = output
         self.last_buttons: list[Button] = []
@@ -74,7 +90,8 @@ class ConsoleChat:
 
     def show(self, reply: Reply) -> None:
         self.last_buttons = list(reply.buttons)
-        self.write(render_text(reply))
+        saved = [f"  Saved {attachment.filename} to {save_file(self.files_dir, attachment)}" for attachment in reply.files]
+        self.write("\n".join([render_text(reply), *saved]))
 
     def prompt(self) -> str:
         return f"{self.sender.external_id}> "

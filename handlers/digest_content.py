@@ -1,0 +1,35 @@
+"""What a digest says: the overdue summary (/digest) or the morning list of today's steps."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot.models import Person, Team
+from handlers.agenda import today
+from handlers.context import Context, Sender, Services
+from handlers.dates import show_moment
+from handlers.grammar import Command
+from handlers.reply import Paragraph, Reply
+from handlers.reports import overdue_summary
+from scheduling.digests import ComposeDigest
+
+
+def compose_digest(services: Services) -> ComposeDigest:
+    def compose(session: Session, person: Person, kind: str, now: datetime, late_since: datetime | None) -> Reply | None:
+        team = session.get(Team, person.team_id)
+        assert team is not None
+        ctx = Context(session=session, services=services, team=team, now=now, actor=person,
+                      sender=Sender(platform="digest", external_id=str(person.id), display_name=person.handle))
+        if kind == "morning":
+            reply = today(Command("today"), ctx)
+            reply.title = f"Good morning — {reply.title}"
+        else:
+            reply = overdue_summary(Command("overdue"), ctx)
+            reply.title = f"Digest · {reply.title}"
+        if late_since is not None:
+            reply.blocks.insert(0, Paragraph(
+                f"Late: this was due {show_moment(late_since, person.timezone, ctx.locale)}, while I was not running."))
+        return reply
+
+    return compose

@@ -1,0 +1,106 @@
+"""/rates: exchange rates a manager gives, so summaries can add a converted total in the team's
+currency. Without a rate for every currency there is no converted total (never a silent sum)."""
+from __future__ import annotations
+
+import csv
+import io
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from babel.numbers import get_currency_precision
+from sqlmodel import col, select
+
+from bot.models import ExchangeRate
+from handlers.context import Context
+from handlers.errors import NotAllowed, UsageError
+from handlers.grammar import Command
+from handlers.money import parse_currency
+from handlers.reply import Reply, Table
+
+RATES_EXAMPLE = "/rates EUR NOK 11.50 USD NOK 10.80"
+RATES_USAGE = "/rates | /rates <currency> <team currency> <rate>… | /rates clear | /rates with a CSV file (currency,quote,rate)"
+
+
+def rates_command(command: Command, ctx: Context) -> Reply:
+    words = list(command.words)
+    if not words and not command.files:
+        return show_rates(ctx)
+    if not ctx.person.is_manager:
+        raise NotAllowed("Only managers and admins set exchange rates; /rates shows them.")
+    if words == ["clear"]:
+        for rate in ctx.session.exec(select(ExchangeRate).where(ExchangeRate.team_id == ctx.team.id)):
+            ctx.session.delete(rate)
+        return Reply(title="Exchange rates cleared").say("Summaries show one total per currency only.")
+    triples = parse_triples(words, ctx) + [t for f in command.files for t in parse_rates_file(f.content, ctx)]
+    for currency, rate in triples:
+        stored = ctx.session.get(ExchangeRate, (ctx.team.id, currency))
+        if stored is None:
+            stored = ExchangeRate(team_id=ctx.team.id, currency=currency, quote_currency=ctx.team.default_currency,  # type: ignore[arg-type]
+                                  rate=str(rate), set_by=ctx.person.id, set_at=ctx.now)
+        else:
+            stored.rate, stored.set_by, stored.set_at = str(rate), ctx.person.id, ctx.now
+        ctx.session.add(stored)
+    ctx.session.flush()
+    reply = show_rates(ctx)
+    reply.title = f"{len(triples)} rate{'s' if len(triples) != 1 else ''} saved"
+    return reply
+
+
+def parse_triples(words: list[str], ctx: Context) -> list[tuple[str, Decimal]]:
+    if len(words) % 3:
+        raise UsageError(
+            f"Give rates as threes: currency, the team's currency ({ctx.team.default_currency}) and the rate; "
+            f"{' '.join(words)!r} has {len(words)} words.", RATES_EXAMPLE.replace("NOK", ctx.team.default_currency))
+    return [parse_rate(words[i], words[i + 1], words[i + 2], ctx) for i in range(0, len(words), 3)]
+
+
+def parse_rate(currency_text: str, quote_text: str, rate_text: str, ctx: Context) -> tuple[str, Decimal]:
+    example = f"/rates USD {ctx.team.default_currency} 0.92"
+    currency, quote = parse_currency(currency_text), parse_currency(quote_text)
+    if quote != ctx.team.default_currency:
+        raise UsageError(f"Rates convert into the team's currency, {ctx.team.default_currency}, not {quote}.", example)
+    if currency == quote:
+        raise UsageError(f"{currency} needs no rate: it is the team's currency.", example)
+    try:
+        rate = Decimal(rate_text.replace(",", "."))
+    except InvalidOperation as error:
+        raise UsageError(f"{rate_text!r} is not a rate; write it like 11.50.", example) from error
+    if not rate.is_finite() or rate <= 0 or rate.as_tuple().exponent < -8:  # type: ignore[operator]
+        raise UsageError(f"A rate must be above zero with at most 8 decimals, not {rate_text!r}.", example)
+    return currency, rate
+
+
+def parse_rates_file(content: bytes, ctx: Context) -> list[tuple[str, Decimal]]:
+    rows = [row for row in csv.reader(io.StringIO(content.decode("utf-8-sig"))) if any(cell.strip() for cell in row)]
+    if rows and rows[0][0].strip().lower() == "currency":
+        rows = rows[1:]
+    result = []
+    for line, row in enumerate(rows, start=1):
+        if len(row) != 3:
+            raise UsageError(f"Line {line} of the rates file has {len(row)} columns; it needs currency,quote,rate.",
+                             f"EUR,{ctx.team.default_currency},11.50")
+        result.append(parse_rate(*(cell.strip() for cell in row), ctx=ctx))
+    return result
+
+
+def team_rates(ctx: Context) -> dict[str, Decimal]:
+    return {rate.currency: Decimal(rate.rate) for rate in ctx.session.exec(
+        select(ExchangeRate).where(ExchangeRate.team_id == ctx.team.id, ExchangeRate.quote_currency == ctx.team.default_currency))}
+
+
+def converted_total(totals: dict[str, Decimal], rates: dict[str, Decimal], into: str) -> tuple[Decimal | None, list[str]]:
+    """The sum in `into`, or None with the currencies that lack a rate."""
+    missing = sorted(currency for currency in totals if currency != into and currency not in rates)
+    if missing:
+        return None, missing
+    total = sum((amount if currency == into else amount * rates[currency] for currency, amount in totals.items()), Decimal(0))
+    return total.quantize(Decimal(1).scaleb(-get_currency_precision(into)), ROUND_HALF_UP), []
+
+
+def show_rates(ctx: Context) -> Reply:
+    rates = list(ctx.session.exec(select(ExchangeRate).where(ExchangeRate.team_id == ctx.team.id).order_by(col(ExchangeRate.currency))))
+    reply = Reply(title=f"Exchange rates into {ctx.team.default_currency}")
+    if not rates:
+        return reply.say(f"None yet. Managers set them with {RATES_EXAMPLE.replace('NOK', ctx.team.default_currency)}.")
+    return reply.add(Table(("Currency", "Rate", "Set"), tuple(
+        (f"1 {rate.currency}", f"{rate.rate} {rate.quote_currency}",
+         rate.set_at.date().isoformat()) for rate in rates)))
