@@ -1,9 +1,8 @@
 """A team member's working hours as the calendar needs them.
 
-Settings are validated when they are stored (`/team add|set`). A holiday country or working hours
-stored before that (or by hand) that the calendar cannot use fall back to the team's default here,
-with a warning, so planning goes on; a time zone that does not exist is left to raise, and the
-passes over many rows skip and log that person's row.
+Settings are validated when they are stored (`/team add|set`); a value stored before that (or by
+hand) that the calendar cannot use falls back to the team's default here, with a warning, so one
+person's bad row never stops planning for the invoice or for anyone else.
 """
 from __future__ import annotations
 
@@ -17,6 +16,7 @@ from bot.models import Person, Team
 from scheduling.business_calendar import WorkingHours
 
 log = logging.getLogger(__name__)
+FALLBACK_ZONE = "UTC"
 FALLBACK_WORKDAYS = frozenset(range(5))
 
 
@@ -46,7 +46,10 @@ def known_country(code: str | None) -> bool:
 
 
 def hours_of(person: Person, team: Team | None) -> WorkingHours:
-    zone = person.timezone  # an unknown zone raises: a pass skips (and logs) that person's row
+    zone = person.timezone
+    if not known_zone(zone):
+        zone = team.default_timezone if team and known_zone(team.default_timezone) else FALLBACK_ZONE
+        log.warning("person %s has an unusable time zone %r; using %s", person.id, person.timezone, zone)
     country = person.holiday_country or (team.default_country if team else None)
     if country is not None and not known_country(country):
         fallback = team.default_country if team and known_country(team.default_country) else None

@@ -67,7 +67,7 @@ def test_a_person_with_a_bad_stored_setting_does_not_break_adding_invoices_for_a
     """Values stored before validation existed (or by hand): planning falls back to the team's."""
     with Session(team.core.services.engine) as session:
         session.execute(update(Person).where(Person.handle == "carol").values(holiday_country="ZZ"))  # type: ignore[arg-type]
-        session.execute(update(Person).where(Person.handle == "dave").values(workdays="", holiday_country="QQ"))  # type: ignore[arg-type]
+        session.execute(update(Person).where(Person.handle == "dave").values(timezone="Mars/Olympus", workdays=""))  # type: ignore[arg-type]
         session.commit()
     for line in ("/add INV-1 100 EUR 2026-12-10 Acme collector=@carol",
                  "/add INV-2 100 EUR 2026-12-10 Acme @dave",
@@ -78,8 +78,5 @@ def test_a_person_with_a_bad_stored_setting_does_not_break_adding_invoices_for_a
         invoices = session.exec(select(Invoice)).all()
         assert len(invoices) == 3
         assert session.exec(select(LadderStep)).first() is not None, "their ladders were planned"
-    with Session(team.core.services.engine) as session:
-        session.execute(update(Person).where(Person.handle == "dave").values(timezone="Mars/Olympus"))  # type: ignore[arg-type]
-        session.commit()
-    assert "Team Our company" in team.say("dave", "/team"), "their own commands use the team's zone meanwhile"
+    assert "Team Our company" in team.say("dave", "/team")
     assert "Your open invoices" in team.say("dave", "/list")
