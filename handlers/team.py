@@ -87,6 +87,7 @@ def add_member(command: Command, ctx: Context) -> Reply:
         raise UsageError(f"@{handle} is not a usable handle: use letters, digits, dot, dash or underscore.", TEAM_EXAMPLE)
     if len(command.words) < 2:
         raise UsageError(f"Give @{handle}'s role: {', '.join(role.value for role in Role)}.", TEAM_EXAMPLE)
+    refuse_stray_words(command.words[2:], TEAM_EXAMPLE)
     existing = find_by_handle(ctx.session, ctx.team, handle)
     if existing is not None and existing.active:
         raise UsageError(f"@{handle} is already on the team; change them with /team set.", f"/team set @{handle} tz=Europe/Oslo")
@@ -116,6 +117,7 @@ def set_member(command: Command, ctx: Context) -> Reply:
     example = f"/team set @{ctx.person.handle} tz=Europe/Oslo hours=08:00-16:00"
     handle = target_handle(command, example) if command.mentions else ctx.person.handle
     person = resolve_mention(ctx.session, ctx.team, handle, example)
+    refuse_stray_words(command.words[1:], example)
     if not command.options:
         raise UsageError(f"Say what to change: {', '.join(key + '=' for key in SETTABLE)}.", example)
     if person.id != ctx.person.id or set(command.options) - set(SELF_SETTABLE):
@@ -174,6 +176,14 @@ def apply_settings(ctx: Context, person: Person, options: dict[str, str], exampl
         changes["is_admin"] = parse_yes_no(options["admin"], example)
     for name, value in changes.items():
         setattr(person, name, value)
+
+
+def refuse_stray_words(words: tuple[str, ...], example: str) -> None:
+    """Words no setting claims (`name=Larry Law` leaves `Law` behind) are refused, never dropped."""
+    if words:
+        raise UsageError(
+            f"I don't know where {' '.join(words)!r} belongs. Every setting is key=value; put a value with spaces in "
+            'double quotes, like name="Larry Law".', example)
 
 
 def is_account_reference(mention: str) -> bool:

@@ -80,6 +80,17 @@ async def test_a_colleague_cannot_press_the_buttons_of_someone_elses_answer_in_a
         assert session.exec(select(Invoice).where(Invoice.number == "INV-40")).first() is None
     await standin.press(BOB, confirm, "Add it")
     await last_text(standin, GROUP, "Added invoice INV-40")
+    # Any answer in the group with buttons is its asker's: a colleague, even an admin, is told so.
+    asked = await standin.say(BOB, f"/help@{BOT_USERNAME}", chat_id=GROUP)
+    [sent] = await telegram.send_reply(GROUP, Reply(title="Answer for Bob", buttons=[Button("💶 Paid", "paid INV-40")]),
+                                       reply_to=asked["message"]["message_id"])
+    answered = standin.messages[(GROUP, sent.message_id)]
+    await standin.press(CAROL, answered, "Paid")
+    await standin.wait_for(lambda: "Bob's" in standin.calls_of("answerCallbackQuery")[-1].params.get("text", ""))
+    popup = standin.calls_of("answerCallbackQuery")[-1].params
+    assert "These buttons are Bob's" in popup["text"] and popup.get("show_alert") in (True, "true")
+    with Session(team.core.services.engine) as session:
+        assert session.exec(select(Invoice).where(Invoice.number == "INV-40")).one().status.value == "open"
 
 
 async def test_a_button_acts_with_the_rights_of_whoever_presses_it(

@@ -65,6 +65,9 @@ def test_a_value_the_parser_cannot_place_is_refused_never_stored(team: ChatDrive
     ):
         reply = team.say("alice", line)
         assert "where the quoted text" in reply and "Example:" in reply, reply
+    for line in ("/team set @bob name=Larry Law", "/team add @larry lawyer name=Larry Law", "/team set tz=Europe/Oslo now"):
+        reply = team.say("alice", line)
+        assert "I don't know where" in reply and 'name="Larry Law"' in reply, reply
     assert count_rows(team.core.services.engine) == before
 
 
