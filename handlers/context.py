@@ -17,6 +17,7 @@ from handlers.dates import local_today
 if TYPE_CHECKING:
     from handlers.catalogue import CommandSpec
     from phrasebook.book import Phrasebook
+    from scheduling.ladder_keeper import LadderKeeper
     from scheduling.policies import LadderPolicy
 
 LOCALES = {"en": "en", "ru": "ru", "nb": "nb"}
@@ -36,9 +37,10 @@ class Sender:
 
 
 class InvoiceHook(Protocol):
-    """Told, inside the command's transaction, whenever an invoice is added or changed."""
+    """A planner of ladder steps the course calls (the LadderKeeper); nothing infers what
+    happened from an invoice's state any more: the course says what happened."""
 
-    def invoice_changed(self, ctx: "Context", invoice: Invoice) -> None: ...
+    def start(self, ctx: "Context", invoice: Invoice) -> object: ...
 
 
 @dataclass
@@ -58,6 +60,14 @@ class Services:
     invite_links: dict[str, Callable[[str], str]] = field(default_factory=dict)
     """Platforms that can turn an invite code into a link register it here, by label."""
     """The bot's own name per platform, learned at start (for links such as t.me/<bot>)."""
+
+    @property
+    def ladder_keeper(self) -> "LadderKeeper | None":
+        """The planner the course asks for an invoice's ladder steps (None: steps are placed by
+        hand, as the firing tests do)."""
+        from scheduling.ladder_keeper import LadderKeeper
+
+        return next((hook for hook in self.invoice_hooks if isinstance(hook, LadderKeeper)), None)
 
 
 @dataclass

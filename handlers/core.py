@@ -15,9 +15,11 @@ from bot.models import Person, Team
 from handlers.catalogue import Access, CommandSpec, build_catalogue
 from handlers.context import Context, Sender, Services
 from handlers.errors import NotAllowed, UsageError
+from handlers.history import dispatch
 from handlers.grammar import Command, IncomingFile, parse_arguments, parse_command
 from handlers.people import create_first_admin, find_by_handle, find_sender, link_identity, team_size
 from handlers.reply import Reply, error_reply
+from scheduling.course_events import discard
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -56,15 +58,19 @@ class Core:
         with Session(self.services.engine, expire_on_commit=False) as session:
             try:
                 reply = self._run(session, sender, command, spec)
+                dispatch(session)
                 session.commit()
             except UsageError as error:
                 session.rollback()
+                discard(session)
                 return error_reply(error.problem, error.example or spec.example)
             except NotAllowed as error:
                 session.rollback()
+                discard(session)
                 return error_reply(str(error))
             except IntegrityError:
                 session.rollback()
+                discard(session)
                 log.warning("conflicting write for /%s", command.verb, exc_info=True)
                 return error_reply(
                     "Someone changed the same thing at the same moment, so nothing was saved. Please try again.",
@@ -72,6 +78,7 @@ class Core:
                 )
             except Exception:
                 session.rollback()
+                discard(session)
                 incident = uuid.uuid4().hex[:8]
                 log.exception("/%s failed (incident %s)", command.verb, incident)
                 return error_reply(
@@ -90,6 +97,7 @@ class Core:
             if ctx.actor is None:
                 raise NotAllowed(f"{sender.display_name} is not on team {ctx.team.name}.")
             result = work(ctx)
+            dispatch(session)
             session.commit()
         for callback in self.services.after_commit:
             callback()
