@@ -72,7 +72,7 @@ class TelegramPlatform:
         )
         verbs = sorted(self.core.catalogue)
         application.add_handler(GuidedAdd(self.core.services.clock, self.run_text, self.accepts).handler())
-        application.add_handler(CommandHandler([v for v in verbs if v != "add"], self.on_command, filters=NEW))
+        application.add_handler(CommandHandler([v for v in verbs if v not in ("add", "cancel")], self.on_command, filters=NEW))
         application.add_handler(MessageHandler(NEW & filters.Document.ALL & filters.CaptionRegex(r"^/import\b"), self.on_document))
         application.add_handler(MessageHandler(ANSWER & filters.REPLY, self.on_answer))
         application.add_handler(CommandHandler("cancel", self.on_cancel, filters=NEW))
@@ -207,7 +207,11 @@ class TelegramPlatform:
             await self.run_text(update, message.text)
 
     async def on_cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """/cancel outside the guided /add: drop the question a button asked, if any."""
+        """/cancel outside the guided /add: drop the question a button asked, if any. With
+        arguments it is the core's `/cancel <invoice-no> <reason>`."""
+        if context.args:
+            await self.on_command(update, context)
+            return
         chat = update.effective_chat
         user = update.effective_user
         message = update.effective_message
