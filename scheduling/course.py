@@ -544,12 +544,13 @@ def done(ctx: "Context", invoice: Invoice, steps: Sequence[LadderStep], note: st
         answered = answer(session, steps, "done", now)
     for step in answered:
         confirm_gate(ctx, invoice, step)
-        if step.kind == StepKind.DISPUTE and invoice.status == InvoiceStatus.DISPUTED:
-            holder = session.get(Person, step.responsible_id) if step.responsible_id else ctx.person
-            assert holder is not None
-            again = morning_after(session, invoice, holder, now.astimezone(ZoneInfo(holder.timezone)).date(),
-                                  DISPUTE_REMINDER_BUSINESS_DAYS)
-            add_dispute_step(session, invoice, holder, again, invoice.dispute_reason or "", first=False)
+    dispute_steps = [s for s in answered if s.kind == StepKind.DISPUTE and s.follows_step_id is None]
+    if dispute_steps and invoice.status == InvoiceStatus.DISPUTED:
+        holder = session.get(Person, dispute_steps[0].responsible_id) if dispute_steps[0].responsible_id else ctx.person
+        assert holder is not None
+        again = morning_after(session, invoice, holder, now.astimezone(ZoneInfo(holder.timezone)).date(),
+                              DISPUTE_REMINDER_BUSINESS_DAYS)
+        add_dispute_step(session, invoice, holder, again, invoice.dispute_reason or "", first=False)
     event(ctx, "done", invoice, steps=[s.id for s in answered], names=[s.name for s in answered], note=note)
     return DoneResult(answered, early)
 

@@ -48,6 +48,7 @@ async def test_the_lawyer_waits_until_the_claim_is_confirmed_sent_and_its_deadli
 ) -> None:
     assert "joined the team" in team.say("alice", "/team add @larry lawyer")
     team.say("alice", "/today")
+    team.say("larry", "/today")
     add_acme(team)
     claim = by_name(engine, "INV-7", "Formal claim")
     await deliver_at(scheduler, clock, claim.due_at)
@@ -187,6 +188,7 @@ async def test_a_dispute_keeps_coming_back_to_whoever_holds_it_until_resolved(
 async def test_someone_leaving_hands_their_invoices_and_pings_to_a_colleague(
     team: ChatDriver, engine: Engine, clock: MovableClock, scheduler: Scheduler, notifier: RecordingNotifier
 ) -> None:
+    team.say("dave", "/today")
     add_acme(team)
     await deliver_at(scheduler, clock, DUE_NOON)
     refused = team.say("alice", "/team remove @carol")
