@@ -218,7 +218,7 @@ def snooze(command: Command, ctx: Context) -> Reply:
     step = course.snooze_target(ctx, invoice)
     if step is None:
         raise UsageError(f"Invoice {invoice.number} has no step to snooze.", f"/show {invoice.number}")
-    until = snooze_until(ctx, command.words[1])
+    until = course.within_hours(ctx, step, snooze_until(ctx, command.words[1]))
     later = course.next_after(ctx, invoice, step)
     if later is not None and until >= later.due_at:
         raise UsageError(

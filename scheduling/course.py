@@ -233,7 +233,8 @@ def answer_all(session: Session, invoice: Invoice, outcome: str, now: datetime) 
         again = LadderStep(**{k: v for k, v in gate.model_dump().items()
                               if k not in ("id", "state", "claimed_by", "claimed_at", "sent_at", "acknowledged_at",
                                            "attempts", "nudges", "retries", "outcome")})
-        again.due_at = now
+        holder = session.get(Person, gate.responsible_id) if gate.responsible_id else None
+        again.due_at = working_slot(session, holder, now) if holder else now
         session.add(again)
     if any(s.gate for s in answered):
         session.flush()
@@ -382,7 +383,7 @@ def dispute(ctx: "Context", invoice: Invoice, reason: str) -> DisputeResult:
     session.add(invoice)
     owner = responsible_person(session, invoice, Role.SALESPERSON)
     manager = responsible_person(session, invoice, Role.MANAGER)
-    add_dispute_step(session, invoice, manager, now, reason, first=True)
+    add_dispute_step(session, invoice, manager, working_slot(session, manager, now), reason, first=True)
     event(ctx, "dispute", invoice, reason=reason, manager=manager.handle)
     return DisputeResult(manager, owner, len(paused))
 
@@ -452,7 +453,7 @@ def payment_plan(ctx: "Context", invoice: Invoice, dates: Sequence[date], amount
     for sequence, (due, amount, label) in enumerate(zip(dates, amounts, labels, strict=True), start=1):
         session.add(Instalment(invoice_id=invoice.id, sequence=sequence, amount=amount, due_date=due, created_at=now))  # type: ignore[arg-type]
         add_step(session, invoice, kind=StepKind.INSTALMENT, person=person,
-                 due_at=max(morning_after(session, invoice, person, due, -1), now),
+                 due_at=max(morning_after(session, invoice, person, due, -1), working_slot(session, person, now)),
                  name=f"Instalment {sequence} reminder", stage="pre_due", tone="warm", instruction=f"Friendly reminder of {label}.")
         add_step(session, invoice, kind=StepKind.INSTALMENT, person=person,
                  due_at=morning_after(session, invoice, person, due, 1),
@@ -476,6 +477,15 @@ def next_after(ctx: "Context", invoice: Invoice, step: LadderStep) -> LadderStep
     later = [s for s in steps_of(ctx.session, invoice, [StepState.PENDING, StepState.WAITING])
              if s.id != step.id and s.due_at > step.due_at]
     return later[0] if later else None
+
+
+def within_hours(ctx: "Context", step: LadderStep, moment: datetime) -> datetime:
+    """`moment`, or the start of the step's person's next working slot if it falls outside it."""
+    person = ctx.session.get(Person, step.responsible_id) if step.responsible_id else ctx.actor
+    policy = policy_of(ctx, ctx.session.get(Invoice, step.invoice_id))  # type: ignore[arg-type]
+    if person is None or (policy is not None and policy.ignores_working_hours):
+        return moment
+    return working_slot(ctx.session, person, moment)
 
 
 def snooze(ctx: "Context", invoice: Invoice, step: LadderStep, until: datetime) -> None:

@@ -23,6 +23,8 @@ from scheduling.policies import LadderPolicy, StepPolicy
 
 MIN_GAP = timedelta(minutes=1)
 """The least two steps are apart when the ladder puts them at the same moment."""
+MIN_SPACING = timedelta(hours=1)
+"""The least a step keeps from the one before when that one had to move (a late start)."""
 
 
 @dataclass(frozen=True)
@@ -77,14 +79,20 @@ def plan(
             moment = max(moment, not_before(policy, index, moments[-1], country, people))
         moments.append(moment)
         previous = moment
+    planned = list(moments)
     start = resume_at if resume_at is not None else starting_index(policy, moments, now)
     states = ["skipped"] * start + ["pending"] * (len(moments) - start)
     if start < len(moments) and moments[start] < now:
         moments[start] = into_hours(policy, now, people[policy.steps[start].responsible].hours)
+    moved = start < len(moments) and moments[start] != planned[start]
     for index in range(start + 1, len(moments)):
-        # Steps whose time has passed climb from the step before at the ladder's full spacing.
+        # Steps whose time has passed climb at the ladder's full spacing; one behind a moved step
+        # keeps its own time if it can, but at least MIN_SPACING after it.
         strict = moments[index] < now
-        moments[index] = max(moments[index], not_before(policy, index, moments[index - 1], country, people, strict=strict))
+        floor = moments[index - 1] + MIN_SPACING if moved else moments[index - 1]
+        moments[index] = max(moments[index], not_before(policy, index, moments[index - 1], country, people, strict=strict),
+                             into_hours(policy, floor, people[policy.steps[index].responsible].hours))
+        moved = moments[index] != planned[index]
     gate = next((index for index in range(start, len(moments)) if policy.steps[index].gate), None)
     if gate is not None:
         for index in range(gate + 1, len(moments)):

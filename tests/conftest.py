@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, Phase, settings
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
@@ -21,6 +22,18 @@ from handlers.core import Core
 from scheduling.notifier import CONSOLE_LIMITS
 from scheduling.scheduler import Scheduler
 from tests.support import ChatDriver, RecordingNotifier
+
+settings.register_profile("ci", max_examples=8, stateful_step_count=12, deadline=None, derandomize=True,
+                          phases=(Phase.explicit, Phase.reuse, Phase.generate),
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.register_profile("long", max_examples=200, stateful_step_count=40, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.register_profile("explore", max_examples=60, stateful_step_count=25, deadline=None,
+                          phases=(Phase.explicit, Phase.reuse, Phase.generate),
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.load_profile(os.environ.get("COLLECTBOT_HYPOTHESIS_PROFILE", "ci"))
+"""Property and stateful tests: a fixed, modest example count in CI, without shrinking (a failure
+prints its steps unshrunk; rerun with the `long` profile to shrink it); `long` on demand."""
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("COLLECTBOT_REQUIRE_POSTGRES") == "1"
