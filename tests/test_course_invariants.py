@@ -44,6 +44,7 @@ STEPWISE = timedelta(hours=3)
 NUMBERS = itertools.count(1)
 MIN_SPACING = timedelta(hours=1)
 ROUND_THE_CLOCK_KINDS = (StepKind.NUDGE, StepKind.ESCALATION)
+REARMED = ("snoozed", "no answer", "handed over")
 
 
 @dataclass
@@ -265,7 +266,9 @@ class CourseMachine(RuleBasedStateMachine):
     def steps_come_in_ladder_order_and_keep_their_spacing(self) -> None:
         for bot in self.bots:
             for _, invoice, steps in self.stored(bot):
-                ladder = [s for s in steps if s.kind == StepKind.LADDER]
+                # A delivered step re-armed by a person (snooze, no answer, hand-over) is a retry of
+                # that step, not the ladder's own course: it may come again next to another.
+                ladder = [s for s in steps if s.kind == StepKind.LADDER and s.outcome not in REARMED]
                 sent = sorted([s for s in ladder if s.sent_at is not None], key=lambda s: (s.sent_at, s.position))
                 assert [s.position for s in sent] == sorted(s.position for s in sent), [(s.name, s.sent_at) for s in sent]
                 pending = [s for s in ladder if s.state == StepState.PENDING]
