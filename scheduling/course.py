@@ -650,18 +650,48 @@ def reopen(ctx: "Context", invoice: Invoice) -> None:
     event(ctx, "reopened", invoice)
 
 
+CONFIRMING = ("done", "done early", "no contact")
+"""Answers that confirm a gate step was carried out."""
+
+
+def confirmed(step: LadderStep) -> bool:
+    return step.state == StepState.ACKNOWLEDGED and step.outcome in CONFIRMING
+
+
 def delivered_position(session: Session, invoice: Invoice) -> int:
+    """The ladder position reached: the last step that went out; a gate counts only once confirmed
+    (otherwise the ladder goes on from the gate itself, which goes out again)."""
     delivered = steps_of(session, invoice, [StepState.SENDING, StepState.SENT, StepState.ACKNOWLEDGED], [StepKind.LADDER])
-    return max((s.position for s in delivered), default=0)
+    return max((s.position for s in delivered if not s.gate or confirmed(s)), default=0)
+
+
+def plan_rest(ctx: "Context", invoice: Invoice) -> None:
+    """Plan the ladder again after the position it reached; right after a confirmed gate the
+    next steps count from now and never come before the gate's deadline has passed."""
+    keeper = ctx.services.ladder_keeper
+    if keeper is None:
+        return
+    session = ctx.session
+    reached = delivered_position(session, invoice)
+    new_steps = keeper.plan_again(ctx, invoice, reached)
+    gate = next((s for s in steps_of(session, invoice, [StepState.ACKNOWLEDGED], [StepKind.LADDER])
+                 if s.position == reached and s.gate and confirmed(s)), None)
+    policy = policy_of(ctx, invoice)
+    if gate is None or policy is None or not new_steps:
+        return
+    from scheduling.planning import follow_gate
+
+    moments = follow_gate(policy, gate.position - 1, ctx.now, gate.deadline, country_of(session, invoice),
+                          keeper.people_for(ctx, invoice))
+    for step, moment in zip(sorted(new_steps, key=lambda s: s.position), moments):
+        step.due_at = moment
+        session.add(step)
 
 
 def resume_ladder(ctx: "Context", invoice: Invoice) -> None:
     """Plan the ladder again after its last delivered step (nothing delivered: as a new invoice)."""
-    keeper = ctx.services.ladder_keeper
-    if keeper is None:
-        return
     close_open_steps(ctx.session, invoice, "replanned", ctx.now)
-    keeper.plan_again(ctx, invoice, delivered_position(ctx.session, invoice))
+    plan_rest(ctx, invoice)
 
 
 @dataclass(frozen=True)
@@ -692,7 +722,9 @@ def change(ctx: "Context", invoice: Invoice, *, due: date | None, owner: Person 
     replanned = False
     if keeper is not None and (not gate_out or ladder is not None):
         close_open_steps_of_kind(session, invoice, [StepKind.LADDER], now)
-        keeper.plan_again(ctx, invoice, delivered_position(session, invoice))
+        plan_rest(ctx, invoice)
+        session.flush()
+        keep_behind_standing_checks(session, invoice)
         replanned = True
     elif keeper is not None:
         people = keeper.people_for(ctx, invoice)
@@ -703,6 +735,14 @@ def change(ctx: "Context", invoice: Invoice, *, due: date | None, owner: Person 
                 session.add(step)
     event(ctx, "changed", invoice, changes=[[label, value] for label, value in facts], replanned=replanned)
     return ChangeResult(replanned)
+
+
+def keep_behind_standing_checks(session: Session, invoice: Invoice) -> None:
+    """A promise or an open instalment still stands: the re-planned ladder waits behind its check."""
+    checks = [s for s in steps_of(session, invoice, [StepState.PENDING], [StepKind.BROKEN_PROMISE, StepKind.INSTALMENT])
+              if s.kind == StepKind.BROKEN_PROMISE or s.name.endswith("check")]
+    if checks:
+        push_ladder_after(session, invoice, checks[0].due_at)
 
 
 def close_open_steps_of_kind(session: Session, invoice: Invoice, kinds: Sequence[StepKind], now: datetime) -> None:
