@@ -23,7 +23,7 @@ from scheduling.notifier import CONSOLE_LIMITS
 from scheduling.scheduler import Scheduler
 from tests.support import ChatDriver, RecordingNotifier
 
-settings.register_profile("ci", max_examples=8, stateful_step_count=12, deadline=None, derandomize=True,
+settings.register_profile("ci", max_examples=6, stateful_step_count=10, deadline=None, derandomize=True,
                           phases=(Phase.explicit, Phase.reuse, Phase.generate),
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 settings.register_profile("long", max_examples=200, stateful_step_count=40, deadline=None,
