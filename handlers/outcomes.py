@@ -218,7 +218,11 @@ def snooze(command: Command, ctx: Context) -> Reply:
     step = course.snooze_target(ctx, invoice)
     if step is None:
         raise UsageError(f"Invoice {invoice.number} has no step to snooze.", f"/show {invoice.number}")
-    until = course.within_hours(ctx, step, snooze_until(ctx, command.words[1]))
+    base = max(ctx.now, step.due_at) if step.state == StepState.PENDING else ctx.now
+    until = course.within_hours(ctx, step, snooze_until(ctx, command.words[1], base))
+    if until <= step.due_at and step.state == StepState.PENDING:
+        raise UsageError(f"“{step.name}” is already planned for {show_moment(step.due_at, ctx.timezone, ctx.locale)}; "
+                         "a snooze only moves a step later.", SNOOZE_EXAMPLE)
     later = course.next_after(ctx, invoice, step)
     if later is not None and until >= later.due_at:
         raise UsageError(
@@ -229,12 +233,13 @@ def snooze(command: Command, ctx: Context) -> Reply:
                  blocks=[Facts((("New time", show_moment(until, ctx.timezone, ctx.locale)),))])
 
 
-def snooze_until(ctx: Context, text: str) -> datetime:
+def snooze_until(ctx: Context, text: str, base: datetime | None = None) -> datetime:
+    """A duration counts from `base` (now, or a step's own later time: a snooze never pulls it earlier)."""
     token = text.strip().lower()
     if match := _DURATION.match(token):
         number, unit = int(match.group(1)), match.group(2)
         delta = timedelta(minutes=number) if unit.startswith("m") else timedelta(hours=number) if unit == "h" else timedelta(days=number)
-        return ctx.now + delta
+        return (base or ctx.now) + delta
     if looks_like_date(token):
         day = parse_date(token, ctx.today, SNOOZE_EXAMPLE)
         if day <= ctx.today:
