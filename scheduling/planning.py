@@ -72,11 +72,16 @@ def plan(
     `resume_at` (a 0-based index) starts the ladder there, earlier steps being done already."""
     moments: list[datetime] = []
     previous = added_at
+    pushed = False
     for index, step in enumerate(policy.steps):
-        moment = into_hours(policy, ideal_moment(policy, step, due_date, previous, country, people[step.responsible].hours),
-                            people[step.responsible].hours)
+        hours = people[step.responsible].hours
+        ideal = ideal_moment(policy, step, due_date, previous, country, hours)
+        moment = into_hours(policy, ideal, hours)
         if moments:
-            moment = max(moment, not_before(policy, index, moments[-1], country, people))
+            # A step the calendar pushed (a weekend, a holiday) keeps an hour from the next one.
+            floor = into_hours(policy, moments[-1] + MIN_SPACING, hours) if pushed else moments[-1]
+            moment = max(moment, not_before(policy, index, moments[-1], country, people), floor)
+        pushed = moment != ideal
         moments.append(moment)
         previous = moment
     planned = list(moments)
