@@ -224,19 +224,20 @@ def answer(session: Session, steps: Sequence[LadderStep], outcome: str, now: dat
     return answered
 
 
-def answer_all(session: Session, invoice: Invoice, outcome: str, now: datetime) -> list[LadderStep]:
+def answer_all(session: Session, invoice: Invoice, outcome: str, now: datetime, *, closing: bool = False) -> list[LadderStep]:
     """An outcome that changes the whole course answers every delivered ping of the invoice. A
-    gate (the formal claim) answered so is not confirmed sent: it goes out again after the pause."""
+    gate (the formal claim) answered so is not confirmed sent: unless the invoice is closing, it
+    goes out again after the pause."""
     waiting = awaiting_answer(session, invoice)
     answered = answer(session, waiting, outcome, now)
-    for gate in [s for s in answered if s.gate]:
+    for gate in [s for s in answered if s.gate and not closing]:
         again = LadderStep(**{k: v for k, v in gate.model_dump().items()
                               if k not in ("id", "state", "claimed_by", "claimed_at", "sent_at", "acknowledged_at",
                                            "attempts", "nudges", "retries", "outcome")})
         holder = session.get(Person, gate.responsible_id) if gate.responsible_id else None
         again.due_at = working_slot(session, holder, now) if holder else now
         session.add(again)
-    if any(s.gate for s in answered):
+    if any(s.gate for s in answered) and not closing:
         session.flush()
     return answered
 
@@ -295,7 +296,7 @@ def pay(ctx: "Context", invoice: Invoice, amount: Decimal) -> PaymentResult:
     if invoice.balance <= 0:
         invoice.status, invoice.paid_at = InvoiceStatus.PAID, now
         session.add(invoice)
-        answer_all(session, invoice, "paid", now)
+        answer_all(session, invoice, "paid", now, closing=True)
         close_open_steps(session, invoice, "paid", now)
         event(ctx, "paid", invoice, amount=str(amount), currency=invoice.currency)
         return PaymentResult(amount, True, invoice.balance)
@@ -606,7 +607,7 @@ def cancel(ctx: "Context", invoice: Invoice, reason: str) -> int:
     session, now = ctx.session, ctx.now
     invoice.status = InvoiceStatus.CANCELLED
     session.add(invoice)
-    answer_all(session, invoice, "cancelled", now)
+    answer_all(session, invoice, "cancelled", now, closing=True)
     count = close_open_steps(session, invoice, "cancelled", now)
     event(ctx, "cancelled", invoice, reason=reason)
     return count
@@ -644,7 +645,7 @@ def undo_payment(ctx: "Context", invoice: Invoice, payment: Payment) -> UndoResu
 
 def reopen(ctx: "Context", invoice: Invoice) -> None:
     """A cancelled invoice is open again; its ladder resumes after the last step that went out."""
-    invoice.status = InvoiceStatus.OPEN
+    invoice.status, invoice.dispute_reason = InvoiceStatus.OPEN, None
     ctx.session.add(invoice)
     resume_ladder(ctx, invoice)
     event(ctx, "reopened", invoice)
