@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from bot.clock import Clock, SystemClock
-from bot.config import Settings
+from bot.config import Settings, reveal
 from bot.database import create_database_engine, upgrade_schema
 from handlers.context import Services
 from handlers.core import Core
@@ -16,7 +16,7 @@ from scheduling.scheduler import Scheduler
 
 
 def build_services(settings: Settings, *, clock: Clock | None = None, engine: Engine | None = None) -> Services:
-    engine = engine or create_database_engine(settings.database_url)
+    engine = engine or create_database_engine(reveal(settings.database_url) or "")
     upgrade_schema(engine)
     ladders = load_policies(settings.ladders_dir)
     return Services(engine=engine, clock=clock or SystemClock(), settings=settings, ladders=ladders,

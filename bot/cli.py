@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-import logging
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,7 +11,8 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from bot.config import Settings
+from bot.config import Settings, shown_url
+from bot.logs import configure_logging
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -22,13 +22,16 @@ err = Console(stderr=True, soft_wrap=True)
 
 
 def load_settings() -> Settings:
+    """The settings, with logging set up at LOG_LEVEL (secrets hidden), or a clear refusal."""
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as error:
         for problem in error.errors():
             err.print(f"[red]Setting {'.'.join(str(p) for p in problem['loc']).upper()}: {problem['msg']}[/red]")
         err.print("Fix it in the environment or in .env (see .env.example).")
         raise typer.Exit(2) from None
+    configure_logging(settings.log_level, settings.secrets)
+    return settings
 
 
 def build_runtime(settings: Settings) -> "Runtime":
@@ -62,10 +65,9 @@ def run(
 ) -> None:
     """Run the bot: Telegram and Slack when their tokens are set, otherwise the console chat."""
     settings = load_settings()
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not settings.telegram_bot_token and not settings.slack_bot_token:
         err.print("No TELEGRAM_BOT_TOKEN or SLACK_BOT_TOKEN set: starting the console chat "
-                  f"on {settings.database_url}.")
+                  f"on {shown_url(settings.database_url)}.")
         console(as_=as_)
         return
     from bot.runtime import platforms_from_settings
@@ -80,7 +82,7 @@ def run(
         chat = ConsoleChat(runtime.core, as_ or default_identity())
         platforms.append(ConsolePlatform(chat))
         session = run_console(chat, sys.stdin.readline, interactive=sys.stdin.isatty())
-    err.print(f"Running {', '.join(p.name for p in platforms)} on {settings.database_url}. Stop with Ctrl+C.")
+    err.print(f"Running {', '.join(p.name for p in platforms)} on {shown_url(settings.database_url)}. Stop with Ctrl+C.")
     try:
         asyncio.run(runtime.serve(platforms, until=session))
     except KeyboardInterrupt:
@@ -105,7 +107,7 @@ def migrate() -> None:
     """Bring the database schema up to date (the bot also does this on start)."""
     settings = load_settings()
     build_runtime(settings)
-    err.print(f"Database at {settings.database_url} is up to date.")
+    err.print(f"Database at {shown_url(settings.database_url)} is up to date.")
 
 
 @app.command("import")

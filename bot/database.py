@@ -11,6 +11,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+import bot.stored_state  # noqa: F401  (its tables belong to the schema the migrations build)
+
 
 def normalise_database_url(url: str) -> str:
     """Let users write `postgresql://…`; collectbot talks to PostgreSQL through psycopg 3."""

@@ -46,6 +46,15 @@ class LoopHealth:
     def beat(self, name: str, now: datetime | None = None) -> None:
         self._update(name, running=True, last_beat=now or datetime.now(timezone.utc), failures_in_a_row=0)
 
+    def alive(self, name: str, now: datetime | None = None) -> None:
+        """Still running (an idle wait), without saying that its last failure is over."""
+        self._update(name, running=True, last_beat=now or datetime.now(timezone.utc))
+
+    def failing(self, stale_after: timedelta, now: datetime | None = None) -> dict[str, LoopState]:
+        """The loops that are not healthy: stopped, failing right now, or silent too long."""
+        now = now or datetime.now(timezone.utc)
+        return {name: state for name, state in self.snapshot().items() if not state.healthy(now, stale_after)}
+
     def failed(self, name: str, error: BaseException) -> None:
         with self._lock:
             state = self._states.get(name, LoopState(name))

@@ -59,6 +59,9 @@ def text_enum(enum: type[StrEnum]) -> SAEnum:
 
 
 class Team(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("name", name="uq_team_name"),)
+    """Two people writing to a fresh bot at the same moment create one team, not two."""
+
     id: int | None = Field(default=None, primary_key=True)
     name: str
     default_currency: str = Field(max_length=3)
@@ -243,3 +246,23 @@ class ChatButton(SQLModel, table=True):
     asks: str | None = None
     input: str | None = Field(default=None, max_length=8)
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class PingMessage(SQLModel, table=True):
+    """A ping that goes out in several parts, rendered once for one chat: the parts exactly as the
+    platform gets them and how many have reached it, so a retry (or another instance after a
+    crash) sends the same text and goes on where delivery stopped."""
+
+    __tablename__ = "ping_message"
+    __table_args__ = (Index("ix_ping_message_chat", "platform", "chat_id", "finished_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    chat_id: str = Field(max_length=128)
+    step_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    parts: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    parts_sent: int = 0
+    composed_by: str = Field(max_length=64)
+    composed_at: datetime = Field(sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    outcome: str | None = Field(default=None, max_length=16, description="delivered, undeliverable or superseded")

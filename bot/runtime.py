@@ -15,11 +15,13 @@ from typing import Protocol
 from bot.bootstrap import build_core, build_scheduler, build_services
 from bot.clock import Clock
 from bot.config import Settings
+from bot.health import LoopHealth
 from handlers.core import Core
 from handlers.context import Services
 from scheduling.notifier import Notifier, RateLimits
-from scheduling.scheduler import Scheduler
-from scheduling.wakeups import listen_for_new_steps
+from scheduling.scheduler import FIRING, Scheduler
+from scheduling.supervision import keep_running
+from scheduling.wakeups import listen_for_new_steps, listen_url
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +48,20 @@ class Runtime:
         scheduler = build_scheduler(services)
         return cls(services, build_core(services), scheduler)
 
+    @property
+    def health(self) -> LoopHealth:
+        """Liveness of every background loop of this process (for a health endpoint and `doctor`)."""
+        return self.scheduler.health
+
     async def serve(self, platforms: Sequence[Platform], until: Awaitable[object] | None = None) -> None:
         """Start every platform and the scheduler; run until `until` completes (or forever)."""
         for platform in platforms:
             self.scheduler.attach(platform.notifier, platform.limits, catch_all=platform.name == "console")
         started: list[Platform] = []
-        background = [asyncio.create_task(self.scheduler.run(), name="scheduler"),
-                      asyncio.create_task(listen_for_new_steps(self.services.engine, self.scheduler.poke), name="wakeups")]
+        background = [asyncio.create_task(keep_running(FIRING, self.scheduler.run, self.health), name="scheduler")]
+        if listen_url(self.services.engine) is not None:  # PostgreSQL: other instances' new steps wake us
+            background.append(asyncio.create_task(keep_running("wake-ups", lambda: listen_for_new_steps(
+                self.services.engine, self.scheduler.poke, health=self.health), self.health), name="wakeups"))
         try:
             for platform in platforms:
                 await platform.start()

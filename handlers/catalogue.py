@@ -1,7 +1,8 @@
-"""Every command in one table: its grammar, an example, who may use it and the function behind it.
+"""Every command in one table: its grammar, an example and the function behind it.
 
-The table is the permission filter too (like Errbot's ACLs): the core checks `access` before a
-handler runs, so handlers never repeat membership checks.
+Who may run it (role × command × scope) is the authorization table in `handlers/permissions.py`,
+which the core checks before a handler runs; every verb here needs a row there (a test says so).
+`access` only matters for a command without a row: ANYONE lets people outside the team use it.
 """
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from scheduling.ladder_keeper import LadderKeeper
     from scheduling.policies import LadderPolicy
 
-LOCALES = {"en": "en", "ru": "ru", "nb": "nb"}
+LOCALES = {"en": "en", "ru": "ru", "nb": "nb", "bg": "bg"}
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,12 @@ class Context:
 
     @property
     def timezone(self) -> str:
-        return self.actor.timezone if self.actor else self.team.default_timezone
+        """The actor's zone; a stored zone that no longer exists falls back to the team's."""
+        from scheduling.working_hours import known_zone
+
+        if self.actor is not None and known_zone(self.actor.timezone):
+            return self.actor.timezone
+        return self.team.default_timezone
 
     @property
     def today(self) -> date:

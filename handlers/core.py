@@ -3,26 +3,56 @@ from __future__ import annotations
 
 import difflib
 import logging
+import random
+import time
 import uuid
 from collections.abc import Callable
 from typing import TypeVar
 from dataclasses import replace
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import update
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session, select
 
 from bot.models import Person, Team
 from handlers.catalogue import Access, CommandSpec, build_catalogue
 from handlers.context import Context, Sender, Services
 from handlers.errors import NotAllowed, UsageError
+from handlers.grammar import Command, IncomingFile, InputError, parse_arguments, parse_command
 from handlers.history import dispatch
-from handlers.grammar import Command, IncomingFile, parse_arguments, parse_command
 from handlers.people import create_first_admin, find_by_handle, find_sender, link_identity, team_size
+from handlers.permissions import PERMISSIONS, Scope, authorize
 from handlers.reply import Reply, error_reply
 from scheduling.course_events import discard
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+ATTEMPTS = 4
+"""A command that meets a conflicting write (a customer created at the same moment, SQLite busy,
+a PostgreSQL serialization failure) runs again from the start this many times at most."""
+PUBLIC_IN_GROUPS = frozenset(("start", "help", "ladders"))
+"""Replies that hold nobody's invoices; every other reply in a group chat goes to its reader alone."""
+
+
+class Conflict(Exception):
+    """Raised by `run_retrying` when every attempt met a conflict."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def is_conflict(error: Exception) -> bool:
+    """Errors that another transaction caused and a fresh attempt can get past."""
+    if isinstance(error, IntegrityError):
+        return True
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, OperationalError):
+        text = str(error.orig).lower()
+        code = getattr(error.orig, "sqlstate", None)
+        return code in ("40001", "40P01", "55P03") or "locked" in text or "busy" in text
+    return False
 
 
 class Core:
@@ -35,7 +65,10 @@ class Core:
         return self.services.catalogue
 
     def handle_text(self, sender: Sender, text: str, files: tuple[IncomingFile, ...] = ()) -> Reply:
-        command = parse_command(text)
+        try:
+            command = parse_command(text)
+        except InputError as error:
+            return self._unreadable(text.strip()[1:].split(" ", 1)[0].split("@", 1)[0].lower(), error)
         if command is None:
             return error_reply("I understand commands that start with /.", "/help")
         return self.handle(sender, replace(command, files=files) if files else command)
@@ -43,7 +76,15 @@ class Core:
     def press(self, sender: Sender, action: str) -> Reply:
         """A pressed button: its action id is a command without the slash (`paid INV-1042`)."""
         verb, _, rest = action.partition(" ")
-        return self.handle(sender, parse_arguments(verb, rest))
+        try:
+            command = parse_arguments(verb, rest)
+        except InputError as error:
+            return self._unreadable(verb, error)
+        return self.handle(sender, command)
+
+    def _unreadable(self, verb: str, error: InputError) -> Reply:
+        spec = self.catalogue.get(verb)
+        return error_reply(error.problem, error.example or (spec.example if spec else "/help"))
 
     def is_member(self, sender: Sender) -> bool:
         """Whether the sender's account is linked to an active team member (group chats answer
@@ -55,39 +96,57 @@ class Core:
         spec = self.catalogue.get(command.verb)
         if spec is None:
             return unknown_command(command.verb, self.catalogue)
-        with Session(self.services.engine, expire_on_commit=False) as session:
-            try:
-                reply = self._run(session, sender, command, spec)
-                dispatch(session)
-                session.commit()
-            except UsageError as error:
-                session.rollback()
-                discard(session)
-                return error_reply(error.problem, error.example or spec.example)
-            except NotAllowed as error:
-                session.rollback()
-                discard(session)
-                return error_reply(str(error))
-            except IntegrityError:
-                session.rollback()
-                discard(session)
-                log.warning("conflicting write for /%s", command.verb, exc_info=True)
-                return error_reply(
-                    "Someone changed the same thing at the same moment, so nothing was saved. Please try again.",
-                    spec.example,
-                )
-            except Exception:
-                session.rollback()
-                discard(session)
-                incident = uuid.uuid4().hex[:8]
-                log.exception("/%s failed (incident %s)", command.verb, incident)
-                return error_reply(
-                    f"Something went wrong on my side and nothing was saved (incident {incident}). "
-                    "Please try again; if it keeps happening, tell your admin the incident number."
-                )
+        reply = self._handle(sender, command, spec)
+        if sender.in_group and spec.verb not in PUBLIC_IN_GROUPS:
+            reply.private = True
+        return reply
+
+    def _handle(self, sender: Sender, command: Command, spec: CommandSpec) -> Reply:
+        try:
+            reply = self.run_retrying(lambda session: self._run(session, sender, command, spec))
+        except UsageError as error:
+            return error_reply(error.problem, error.example or spec.example)
+        except NotAllowed as error:
+            return error_reply(str(error))
+        except Conflict as conflict:
+            log.warning("conflicting writes for /%s, %d attempts", command.verb, ATTEMPTS, exc_info=conflict.error)
+            return error_reply(
+                "Someone changed the same thing at the same moment, and it kept happening, so nothing was saved. "
+                "Please try again in a moment.",
+                spec.example,
+            )
+        except Exception:
+            incident = uuid.uuid4().hex[:8]
+            log.exception("/%s failed (incident %s)", command.verb, incident)
+            return error_reply(
+                f"Something went wrong on my side and nothing was saved (incident {incident}). "
+                "Please try again; if it keeps happening, tell your admin the incident number."
+            )
         for callback in self.services.after_commit:
             callback()
         return reply
+
+    def run_retrying(self, work: Callable[[Session], T]) -> T:
+        """`work` in one transaction, committed; run again from the start (a fresh session) when it
+        meets a conflicting write, `ATTEMPTS` times at most, then `Conflict`. Anything else rolls
+        back and propagates."""
+        for attempt in range(1, ATTEMPTS + 1):
+            with Session(self.services.engine, expire_on_commit=False) as session:
+                try:
+                    result = work(session)
+                    dispatch(session)  # the course's domain events become history entries, in this transaction
+                    session.commit()
+                    return result
+                except Exception as error:
+                    session.rollback()
+                    discard(session)
+                    if not is_conflict(error):
+                        raise
+                    if attempt == ATTEMPTS:
+                        raise Conflict(error) from error
+                    log.info("conflicting write (attempt %d of %d): %s", attempt, ATTEMPTS, error.__class__.__name__)
+            time.sleep(random.uniform(0.02, 0.08) * attempt)
+        raise AssertionError("unreachable")
 
     def within(self, sender: Sender, work: Callable[[Context], T]) -> T:
         """Run `work` as the sender, in one transaction, outside the chat (the command line's
@@ -112,12 +171,18 @@ class Core:
     def _run(self, session: Session, sender: Sender, command: Command, spec: CommandSpec) -> Reply:
         ctx = self._context(session, sender)
         team = ctx.team
-        if ctx.actor is None and spec.access is not Access.ANYONE:
-            raise NotAllowed(
-                f"Sorry, you are not on team {team.name} yet, so I can't help with /{spec.verb}. "
-                f"Ask an admin to add you (/team add @yourname salesperson) and, on Telegram or Slack, to send you "
-                "an invite (/team invite @yourname); then /start <code> links this account."
-            )
+        if ctx.actor is None:
+            permission = PERMISSIONS.get(spec.verb)
+            open_to_strangers = (permission.grants[0].cells["stranger"] is not Scope.NONE if permission is not None
+                                 else spec.access is Access.ANYONE)
+            if not open_to_strangers:
+                raise NotAllowed(
+                    f"Sorry, you are not on team {team.name} yet, so I can't help with /{spec.verb}. "
+                    f"Ask an admin to add you (/team add @yourname salesperson) and, on Telegram or Slack, to send you "
+                    "an invite (/team invite @yourname); then /start <code> links this account."
+                )
+        else:
+            authorize(session, team.id, ctx.actor, command)  # type: ignore[arg-type]
         return spec.run(command, ctx)
 
 
@@ -133,8 +198,16 @@ def identify(ctx: Context) -> Person | None:
             link_identity(ctx.session, person, ctx.sender, ctx.now)
             return person
     if team_size(ctx.session, ctx.team) == 0:
-        return create_first_admin(ctx.session, ctx.team, ctx.sender, ctx.now)
+        lock_team(ctx.session, ctx.team)
+        if team_size(ctx.session, ctx.team) == 0:  # still nobody, now that no one else can be adding
+            return create_first_admin(ctx.session, ctx.team, ctx.sender, ctx.now)
     return None
+
+
+def lock_team(session: Session, team: Team) -> None:
+    """Hold the team's row until this transaction ends (a row lock on PostgreSQL, the write lock
+    on SQLite), so that two first messages at the same moment make one admin, not two."""
+    session.execute(update(Team).where(Team.id == team.id).values(name=Team.name))  # type: ignore[arg-type]
 
 
 def ensure_team(session: Session, services: Services) -> Team:

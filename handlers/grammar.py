@@ -2,14 +2,33 @@
 
 Adapters hand over the text (Telegram `/add …`, Slack `/collect add …` as `add …`, console lines);
 the parser splits it into a verb, positional words, `key=value` options and `@mentions`.
+Text the parser cannot place — an unbalanced quote, a control character, a message too long to
+be a command — is refused with `InputError`, never passed on half-understood.
 """
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
-_OPTION = re.compile(r"^([a-z_]+)=(.*)$", re.IGNORECASE)
+from handlers.errors import UsageError
+
+MAX_COMMAND_LENGTH = 4000
+"""Longer than any command a person types (Telegram's own message limit is 4096)."""
+MAX_VALUE_LENGTH = 200
+"""A `key=value` option's value (names, contacts): the longest name the team table shows."""
+QUOTES = "\"\u201c\u201d"
+_OPTION = re.compile(r"^([a-z_]+)=(.*)$", re.IGNORECASE | re.DOTALL)
 _MENTION = re.compile(r"^@([\w.:-]+)$", re.UNICODE)
+_TOKEN = re.compile(
+    rf"(?P<key>[A-Za-z_]+=)?[{QUOTES}](?P<quoted>[^{QUOTES}]*)[{QUOTES}]"  # "Acme, Inc." or key="a b"
+    r"|(?P<word>\S+)"
+)
+_ALLOWED_CONTROLS = frozenset("\t\n\r")
+
+
+class InputError(UsageError):
+    """The text cannot be read as a command at all (before any handler sees it)."""
 
 
 @dataclass(frozen=True)
@@ -35,19 +54,55 @@ class Command:
         return self.options.get(name)
 
 
-_WORD = re.compile(r'["\u201c\u201d]([^"\u201c\u201d]*)["\u201c\u201d]|(\S+)')
-
-
 def split_words(text: str) -> list[str]:
-    """Whitespace splitting where `"Acme, Inc."` (straight or curly double quotes) stays one word.
+    """Whitespace splitting where `"Acme, Inc."` (straight or curly double quotes) stays one word
+    and `key="value with spaces"` stays one option (returned as `key=value with spaces`).
 
-    Apostrophes are ordinary letters, so `O'Brien's Bakery` survives.
+    Apostrophes are ordinary letters, so `O'Brien's Bakery` survives. A double quote that does not
+    close (`contact="Anna Weber`, `Acme"`) raises `InputError`.
     """
-    return [m.group(1) if m.group(1) is not None else m.group(2) for m in _WORD.finditer(text)]
+    words: list[str] = []
+    for match in _TOKEN.finditer(text):
+        if match.group("word") is not None:
+            word = match.group("word")
+            if any(quote in word for quote in QUOTES):
+                raise InputError(
+                    f"I can't tell where the quoted text in {shorten(word)} starts and ends. Put a name with spaces "
+                    'in a pair of double quotes, like "Acme, Inc." or contact="Anna Weber".'
+                )
+            words.append(word)
+            continue
+        quoted = match.group("quoted")
+        if not quoted.strip():
+            raise InputError('Empty quotes ("") hold nothing; write the value between them, or leave them out.')
+        words.append((match.group("key") or "") + quoted)
+    return words
+
+
+def check_text(text: str) -> None:
+    """Refuse text no command can hold: too long, or with control characters (a NUL byte cannot
+    even be stored in PostgreSQL)."""
+    if len(text) > MAX_COMMAND_LENGTH:
+        raise InputError(
+            f"That message is {len(text):,} characters long; a command can be at most {MAX_COMMAND_LENGTH:,}. "
+            "Shorten it (a long note or reason belongs in a file or the invoice's history)."
+        )
+    for character in text:
+        category = unicodedata.category(character)
+        if (category == "Cc" and character not in _ALLOWED_CONTROLS) or category == "Cs":
+            raise InputError(
+                f"Your message contains an invisible control character (U+{ord(character):04X}) that I can't store. "
+                "Remove it (it often comes with copy and paste) and send the command again."
+            )
+
+
+def shorten(text: str, limit: int = 40) -> str:
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
 def parse_command(text: str) -> Command | None:
-    """`None` when the text is not a command (does not start with `/`)."""
+    """`None` when the text is not a command (does not start with `/`). Raises `InputError` for a
+    command that cannot be read."""
     stripped = text.strip()
     if not stripped.startswith("/") or len(stripped) < 2:
         return None
@@ -57,12 +112,18 @@ def parse_command(text: str) -> Command | None:
 
 
 def parse_arguments(verb: str, rest: str) -> Command:
+    check_text(verb + " " + rest)
     words: list[str] = []
     options: dict[str, str] = {}
     mentions: list[str] = []
     for token in split_words(rest):
         if option := _OPTION.match(token):
-            options[option.group(1).lower()] = option.group(2)
+            key, value = option.group(1).lower(), option.group(2)
+            if len(value) > MAX_VALUE_LENGTH:
+                raise InputError(f"The value of {key}= is {len(value):,} characters long; at most {MAX_VALUE_LENGTH} fit.")
+            if key in options and options[key] != value:
+                raise InputError(f"{key}= is given twice ({shorten(options[key])} and {shorten(value)}); give it once.")
+            options[key] = value
         elif mention := _MENTION.match(token):
             mentions.append(mention.group(1))
         else:

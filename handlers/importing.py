@@ -5,22 +5,27 @@ nothing: rows are matched on the invoice number.
 Columns (header names are case- and space-insensitive): number, customer, amount, currency,
 issue date, due date, owner, collector, customer country, ladder. Comma or semicolon separated,
 UTF-8 with or without a byte-order mark.
+
+A checked file waits in the database (not in one process's memory) for its confirmation, so any
+instance can take the confirming press; uploads are capped in size, in number per person and in
+age. Whatever the file holds, the answer is a list of problems by line, never an internal error:
+what the dry run accepts, the database stores.
 """
 from __future__ import annotations
 
 import csv
 import hashlib
 import io
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlmodel import col, select
 
 from bot.models import Customer, Event, Invoice, Person
+from bot.stored_state import drop_state, forget_expired, get_state, put_state, states_of
 from handlers.context import Context
 from handlers.dates import parse_date
 from handlers.errors import UsageError
@@ -40,8 +45,14 @@ ALIASES = {
 COLUMNS = ("number", "customer", "amount", "currency", "issue_date", "due_date", "owner", "collector",
            "customer_country", "ladder")
 SHOWN_ERRORS = 25
-CACHE_SECONDS = 3600
 CHUNK = 2000
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+"""One CSV file at most this big; 5 MB holds some 50,000 invoices."""
+WAITING_PER_PERSON = 3
+"""Checked files a person may leave unconfirmed; a newer one replaces the oldest."""
+WAITING_FOR = timedelta(hours=1)
+WAITING_KIND = "csv-upload"
+LADDER_NAME_LIMIT = 64
 
 
 @dataclass(frozen=True)
@@ -72,32 +83,57 @@ class Checked:
         return len(self.new) + self.unchanged + len(self.errors)
 
 
-_waiting: dict[str, tuple[float, IncomingFile]] = {}
-"""Files checked in a dry run, kept (for an hour) until the user confirms the import."""
-
-
 def import_command(command: Command, ctx: Context) -> Reply:
     confirm = command.option("confirm")
     if command.files:
         upload = command.files[0]
     elif confirm:
-        cached = _waiting.get(confirm)
-        if cached is None or time.monotonic() - cached[0] > CACHE_SECONDS:
-            raise UsageError("I no longer have that file; please send it again with /import as the caption.", IMPORT_EXAMPLE)
-        upload = cached[1]
+        upload = waiting_upload(ctx, confirm)
     else:
         raise UsageError("Attach a CSV file to /import (columns: " + ", ".join(COLUMNS) + ").", IMPORT_EXAMPLE)
+    check_size(upload)
     checked = check_file(ctx, upload)
     if not confirm:
-        _waiting[checked.digest] = (time.monotonic(), upload)
+        keep_waiting(ctx, checked.digest, upload)
         return dry_run_reply(checked)
     if confirm != checked.digest:
         raise UsageError("That confirmation is for another file; send the file again.", IMPORT_EXAMPLE)
     stored = store(ctx, checked)
-    _waiting.pop(confirm, None)
+    drop_state(ctx.session, WAITING_KIND, waiting_key(ctx, confirm))
     return Reply(title=f"Imported {stored} invoice{'s' if stored != 1 else ''} from {upload.filename}", blocks=[Facts((
         ("New", str(stored)), ("Unchanged", str(checked.unchanged)), ("Skipped (bad rows)", str(len(checked.errors))),
     ))]).say("Their ladders are planned; /list shows them.")
+
+
+def check_size(upload: IncomingFile) -> None:
+    if len(upload.content) > MAX_UPLOAD_BYTES:
+        raise UsageError(f"{upload.filename} is {len(upload.content) / 1024 / 1024:.1f} MB; one file may be at most "
+                         f"{MAX_UPLOAD_BYTES // 1024 // 1024} MB. Split it and send the parts one by one.", IMPORT_EXAMPLE)
+
+
+def waiting_key(ctx: Context, digest: str) -> str:
+    """Per person: only the one who sent the file confirms it."""
+    return f"{ctx.person.id}:{digest}"
+
+
+def keep_waiting(ctx: Context, digest: str, upload: IncomingFile) -> None:
+    """Keep the checked file until it is confirmed; a person's oldest beyond the cap is dropped."""
+    holder = str(ctx.person.id)
+    forget_expired(ctx.session, now=ctx.now, kind=WAITING_KIND)
+    put_state(ctx.session, WAITING_KIND, waiting_key(ctx, digest), {"filename": upload.filename, "mime_type": upload.mime_type},
+              now=ctx.now, ttl=WAITING_FOR, holder=holder, content=upload.content)
+    waiting = states_of(ctx.session, WAITING_KIND, holder, now=ctx.now)
+    for old in waiting[:max(0, len(waiting) - WAITING_PER_PERSON)]:
+        drop_state(ctx.session, WAITING_KIND, old.key)
+
+
+def waiting_upload(ctx: Context, digest: str) -> IncomingFile:
+    entry = get_state(ctx.session, WAITING_KIND, waiting_key(ctx, digest), now=ctx.now)
+    if entry is None or entry.content is None:
+        raise UsageError("I no longer have that file (a checked file waits an hour, and only for the one who sent it); "
+                         "please send it again with /import as the caption.", IMPORT_EXAMPLE)
+    return IncomingFile(str(entry.data.get("filename") or "upload.csv"), entry.content,
+                        str(entry.data.get("mime_type") or "text/csv"))
 
 
 def dry_run_reply(checked: Checked) -> Reply:
@@ -121,29 +157,65 @@ def dry_run_reply(checked: Checked) -> Reply:
     return reply
 
 
-def read_rows(upload: IncomingFile) -> Iterator[tuple[int, dict[str, str]]]:
+def decode(upload: IncomingFile) -> str:
+    """The file as text: UTF-8, with or without a byte-order mark."""
+    content = upload.content
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UsageError(f"{upload.filename}, line 1: the file is UTF-16 text (or binary), not UTF-8; "
+                         "save it as CSV UTF-8 (Excel: Save As → CSV UTF-8).", IMPORT_EXAMPLE)
     try:
-        text = upload.content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise UsageError(f"{upload.filename} is not UTF-8 text; save it as CSV UTF-8.", IMPORT_EXAMPLE) from None
-    sample = text[:4096]
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = content.count(b"\n", 0, error.start) + 1
+        raise UsageError(f"{upload.filename}, line {line}: byte 0x{content[error.start]:02x} is not UTF-8 text; "
+                         "save the file as CSV UTF-8 (Excel: Save As → CSV UTF-8).", IMPORT_EXAMPLE) from None
+
+
+RowOrProblem = tuple[int, dict[str, str] | str]
+
+
+def read_rows(upload: IncomingFile) -> Iterator[RowOrProblem]:
+    """Each data row by its line number, or the problem that line has."""
+    text = decode(upload)
+    if not text.strip():
+        raise UsageError(f"{upload.filename} is empty.", IMPORT_EXAMPLE)
+    first_line = text.splitlines()[0] if text.splitlines() else text
+    if "\x00" in first_line:
+        raise UsageError(f"{upload.filename}, line 1: the header holds a NUL byte (\\x00), so this is not a CSV text "
+                         "file; save it as CSV UTF-8.", IMPORT_EXAMPLE)
     try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
-    header = next(reader, None)
-    if not header:
-        raise UsageError(f"{upload.filename} is empty.", IMPORT_EXAMPLE)
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        header = next(reader, None)
+    except csv.Error as error:
+        raise UsageError(f"{upload.filename}, line {reader.line_num or 1}: the header cannot be read ({error}).", IMPORT_EXAMPLE) from None
+    if not header or not any(name.strip() for name in header):
+        raise UsageError(f"{upload.filename}, line 1: the header is empty; the columns are: {', '.join(COLUMNS)}.", IMPORT_EXAMPLE)
     columns = [canonical(name) for name in header]
     missing = [name for name in REQUIRED if name not in columns]
     if missing:
         raise UsageError(f"{upload.filename} has no column {', '.join(missing)}; the columns are: {', '.join(COLUMNS)}.",
                          IMPORT_EXAMPLE)
-    for values in reader:
+    rows = 0
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            rows += 1
+            yield reader.line_num, f"this line cannot be read as CSV ({error})"
+            continue
         if not any(value.strip() for value in values):
             continue
+        rows += 1
         yield reader.line_num, {column: value.strip() for column, value in zip(columns, values, strict=False)}
+    if not rows:
+        raise UsageError(f"{upload.filename} has only its header, no invoices: add one invoice per line under it.",
+                         IMPORT_EXAMPLE)
 
 
 def canonical(name: str) -> str:
@@ -163,6 +235,9 @@ def check_file(ctx: Context, upload: IncomingFile, progress: Callable[[int], Non
     for count, (line, values) in enumerate(read_rows(upload), start=1):
         if progress and count % 1000 == 0:
             progress(count)
+        if isinstance(values, str):
+            checked.errors.append((line, values))
+            continue
         try:
             row = check_row(ctx, line, values, people)
         except UsageError as error:
@@ -185,6 +260,8 @@ def check_file(ctx: Context, upload: IncomingFile, progress: Callable[[int], Non
 
 
 def check_row(ctx: Context, line: int, values: dict[str, str], people: dict[str, int]) -> Row:
+    if any("\x00" in value for value in values.values()):
+        raise UsageError("the line holds a NUL byte (\\x00), which no text column can store; remove it")
     number = values.get("number", "")
     if not INVOICE_NUMBER.match(number):
         raise UsageError(f"{number!r} is not a usable invoice number (letters, digits and . / # - _)")
@@ -207,6 +284,8 @@ def check_row(ctx: Context, line: int, values: dict[str, str], people: dict[str,
     if country not in COUNTRIES:
         raise UsageError(f"{country!r} is not an ISO country code (e.g. NO, SE, DE)")
     ladder = values.get("ladder") or ctx.team.default_ladder
+    if len(ladder) > LADDER_NAME_LIMIT:
+        raise UsageError(f"a ladder name is at most {LADDER_NAME_LIMIT} characters")
     if ctx.services.ladders and ladder not in ctx.services.ladders:
         raise UsageError(f"there is no ladder {ladder!r} (ladders: {', '.join(sorted(ctx.services.ladders))})")
     return Row(line, number, customer, amount, currency, issue_date, due_date,
@@ -266,6 +345,7 @@ def chunks(rows: list[dict[str, object]], size: int = CHUNK) -> Iterator[list[di
 
 def import_at(ctx: Context, upload: IncomingFile, commit: bool, progress: Callable[[str, int, int], None]) -> tuple[Checked, int]:
     """The command line's path: the same checks and storage, with progress reports."""
+    check_size(upload)
     checked = check_file(ctx, upload, lambda n: progress("checking", n, 0))
     stored = store(ctx, checked, lambda n: progress("storing", n, len(checked.new))) if commit and checked.new else 0
     return checked, stored

@@ -4,12 +4,12 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import or_
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.models import Customer, Invoice, Person, Role
 from handlers.context import Context
-from handlers.errors import NotAllowed, UsageError
+from handlers.permissions import find_named_invoice, not_visible
 
 
 def sees_all(person: Person) -> bool:
@@ -30,19 +30,11 @@ def visible_invoices(ctx: Context) -> SelectOfScalar[Invoice]:
 
 
 def find_invoice(ctx: Context, number: str, example: str) -> Invoice:
-    invoice = ctx.session.exec(
-        select(Invoice).where(Invoice.team_id == ctx.team.id, Invoice.number == number)
-    ).first() or ctx.session.exec(
-        select(Invoice).where(Invoice.team_id == ctx.team.id, func.lower(Invoice.number) == number.lower())
-    ).first()
-    if invoice is None:
-        raise UsageError(f"There is no invoice {number} on this team. /list shows the invoices you can see.", example)
-    if not may_see(ctx.person, invoice):
-        owner = ctx.session.get(Person, invoice.owner_id)
-        raise NotAllowed(
-            f"Invoice {invoice.number} is followed by @{owner.handle if owner else '?'}; only its owner, its "
-            "collector, managers and lawyers can see it."
-        )
+    """The invoice named `number` if the person may see it; otherwise the same refusal whether it
+    exists or not, so nothing about someone else's invoice is revealed."""
+    invoice = find_named_invoice(ctx.session, ctx.team.id, number)  # type: ignore[arg-type]
+    if invoice is None or not may_see(ctx.person, invoice):
+        raise not_visible(number)
     return invoice
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
@@ -12,9 +13,10 @@ from handlers.dates import local_today, show_date, show_moment
 from handlers.invoice_lookup import days_label
 from handlers.money import format_money
 from handlers.outcomes import ping_buttons
-from handlers.reply import Block, DraftText, Facts, Paragraph, Reply
+from handlers.reply import Block, BulletList, DraftText, Facts, Paragraph, Reply
 
 LATE_AFTER = timedelta(minutes=1)
+REPEAT_NOTE = "Repeat: delivery of this reminder was not confirmed before, so you may have seen it already."
 DraftFor = Callable[[Session, LadderStep, Invoice, Customer, Person, datetime], DraftText | None]
 
 
@@ -41,8 +43,11 @@ def compose_ping(
     failed_attempts: int = 0,
     draft_for: DraftFor | None = None,
 ) -> Reply | None:
-    """One message for one person's due steps (merged when several), or None if none is left."""
-    steps = list(session.exec(select(LadderStep).where(col(LadderStep.id).in_(step_ids)).order_by(col(LadderStep.due_at))))
+    """One message for one person's due steps (merged when several), or None if none is left.
+
+    A merged ping has one section per invoice (its steps, numbers, one draft and its buttons), and
+    every button names the invoice it answers."""
+    steps = list(session.exec(select(LadderStep).where(col(LadderStep.id).in_(step_ids)).order_by(col(LadderStep.due_at), col(LadderStep.id))))
     if not steps:
         return None
     invoices = {i.id: i for i in session.exec(select(Invoice).where(col(Invoice.id).in_({s.invoice_id for s in steps})))}
@@ -60,16 +65,45 @@ def compose_ping(
         reason = "delivery kept failing" if failed_attempts else "I was not running when it fell due"
         reply.say(f"Late by {describe_delay(latest_delay)}: {reason}.")
     if any(step.attempts > 1 for step in steps):
-        reply.say("Repeat: delivery of this reminder was not confirmed before, so you may have seen it already.")
+        reply.say(REPEAT_NOTE)
+    sections: dict[int, list[LadderStep]] = {}
     for step in steps:
-        invoice = invoices[step.invoice_id]
+        sections.setdefault(step.invoice_id, []).append(step)
+    several_invoices = len(sections) > 1
+    for invoice_id, invoice_steps in sections.items():
+        invoice = invoices[invoice_id]
         customer = customers[invoice.customer_id]
-        reply.blocks.extend(step_blocks(step, invoice, customer, person, locale, now))
-        draft = draft_for(session, step, invoice, customer, person, now) if draft_for else None
-        reply.add(draft or DraftText(label="Draft", text="(Drafts for this step arrive with the phrasebook.)"))
-        if all(button.action != f"done {invoice.number}" for button in reply.buttons):
-            reply.buttons.extend(ping_buttons(invoice, step))
+        reply.blocks.extend(invoice_section(invoice_steps, invoice, customer, person, locale, now))
+        for step in invoice_steps:  # a call script and a letter are different drafts: each step keeps its own
+            draft = draft_for(session, step, invoice, customer, person, now) if draft_for else None
+            reply.add(draft or DraftText(label="Draft", text="(Drafts for this step arrive with the phrasebook.)"))
+        latest = invoice_steps[-1]
+        buttons = ping_buttons(invoice, latest)
+        if several_invoices:
+            buttons = buttons[:MERGED_BUTTONS]
+        if len(steps) > 1:
+            buttons = [replace(button, label=f"{button.label} · {invoice.number}") for button in buttons]
+        reply.buttons.extend(buttons)
     return reply
+
+
+MERGED_BUTTONS = 4
+"""In a ping about several invoices each offers its main answers (done, paid, promised, dispute);
+the others are one command away."""
+
+
+def invoice_section(steps: Sequence[LadderStep], invoice: Invoice, customer: Customer, person: Person, locale: str,
+                    now: datetime) -> list[Block]:
+    """One invoice's part of a ping: a line per due step, then the invoice's numbers once."""
+    if len(steps) == 1:
+        return step_blocks(steps[0], invoice, customer, person, locale, now)
+    heading = f"{invoice.number} · {customer.name} — {len(steps)} steps due"
+    lines = [f"{step_label(step)}: {step.name} ({step.action}) — {step.instruction or step.name}" for step in steps]
+    blocks = step_blocks(steps[-1], invoice, customer, person, locale, now)
+    facts = blocks[1]
+    assert isinstance(facts, Facts)
+    kept = tuple(item for item in facts.items if item[0] != "What to do")
+    return [BulletList(tuple(lines), title=heading), Facts(kept)]
 
 
 def step_blocks(step: LadderStep, invoice: Invoice, customer: Customer, person: Person, locale: str, now: datetime) -> list[Block]:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 from datetime import time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import select
 
@@ -16,9 +15,13 @@ from handlers.invites import invite
 from handlers.people import HANDLE, active_members, find_by_handle, normalise_handle, resolve_mention
 from handlers.reply import Reply, Table
 from scheduling import course
+from scheduling.working_hours import holiday_countries, known_country, known_zone
 
 TEAM_EXAMPLE = "/team add @bob salesperson tz=Europe/Oslo lang=en"
-LANGUAGES = {"en": "English", "ru": "Russian", "nb": "Norwegian Bokmål"}
+LANGUAGES = {"en": "English", "ru": "Russian", "nb": "Norwegian Bokmål", "bg": "Bulgarian"}
+"""Languages a person may choose, as far as the phrasebook has drafts in them (see `speakable`)."""
+MAX_NAME = 100
+MAX_ZONE = 64
 SETTABLE = ("role", "tz", "lang", "hours", "days", "manager", "admin", "name", "holidays")
 SELF_SETTABLE = ("tz", "lang", "hours", "days", "name", "holidays")
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -42,6 +45,7 @@ def team_command(command: Command, ctx: Context) -> Reply:
 
 
 def list_team(ctx: Context) -> Reply:
+    """Every member with every setting `/team set` can change."""
     members = active_members(ctx.session, ctx.team)
     managers = {member.id: member.handle for member in members}
     rows = tuple(
@@ -52,13 +56,14 @@ def list_team(ctx: Context) -> Reply:
             member.timezone,
             f"{member.work_start:%H:%M}-{member.work_end:%H:%M} {describe_days(member.workday_numbers)}",
             member.language,
+            member.holiday_country or f"{ctx.team.default_country} (team)",
             f"@{managers[member.manager_id]}" if member.manager_id in managers else "",
         )
         for member in members
     )
     return Reply(
         title=f"Team {ctx.team.name}: {len(members)} member{'s' if len(members) != 1 else ''}",
-        blocks=[Table(("Handle", "Name", "Role", "Time zone", "Working hours", "Language", "Manager"), rows)],
+        blocks=[Table(("Handle", "Name", "Role", "Time zone", "Working hours", "Language", "Holidays", "Manager"), rows)],
     )
 
 
@@ -68,9 +73,12 @@ def require_admin(ctx: Context) -> None:
 
 
 def target_handle(command: Command, example: str) -> str:
+    """The one person mentioned: a handle (case-folded), or a chat account such as Slack's
+    `slack:T1:U2` (kept as sent: platform ids are case-sensitive)."""
     if len(command.mentions) != 1:
         raise UsageError("Mention exactly one person, like @bob.", example)
-    return normalise_handle(command.mentions[0])
+    mention = command.mentions[0]
+    return mention if is_account_reference(mention) else normalise_handle(mention)
 
 
 def add_member(command: Command, ctx: Context) -> Reply:
@@ -100,7 +108,8 @@ def add_member(command: Command, ctx: Context) -> Reply:
     record_event(ctx, "team_add", f"added @{handle} as {person.role.value}")
     return Reply(title=f"@{handle} joined the team as {person.role.value}").say(
         f"Time zone {person.timezone}, working hours {person.work_start:%H:%M}-{person.work_end:%H:%M} "
-        f"{describe_days(person.workday_numbers)}, language {LANGUAGES[person.language]}."
+        f"{describe_days(person.workday_numbers)}, language {LANGUAGES.get(person.language, person.language)}, "
+        f"public holidays of {person.holiday_country or ctx.team.default_country}."
     )
 
 
@@ -158,33 +167,83 @@ def hand_over_work(command: Command, ctx: Context, person: Person) -> None:
 
 
 def apply_settings(ctx: Context, person: Person, options: dict[str, str], example: str) -> None:
+    """Check every value first, then change the person: a bad value stores nothing."""
     unknown = sorted(set(options) - set(SETTABLE) - {"role"})
     if unknown:
         raise UsageError(f"I can't set {', '.join(unknown)}; settable: {', '.join(key + '=' for key in SETTABLE)}.", example)
+    changes: dict[str, object] = {}
     if "tz" in options:
-        person.timezone = parse_timezone(options["tz"], example)
+        changes["timezone"] = parse_timezone(options["tz"], example)
     if "lang" in options:
-        language = options["lang"].lower()
-        if language not in LANGUAGES:
-            raise UsageError(f"{options['lang']!r} is not a language I speak; choose {', '.join(LANGUAGES)}.", example)
-        person.language = language
+        changes["language"] = parse_language(ctx, options["lang"], example)
     if "hours" in options:
-        person.work_start, person.work_end = parse_hours(options["hours"], example)
+        changes["work_start"], changes["work_end"] = parse_hours(options["hours"], example)
     if "days" in options:
-        person.workdays = ",".join(str(day) for day in sorted(parse_days(options["days"], example)))
+        changes["workdays"] = ",".join(str(day) for day in sorted(parse_days(options["days"], example)))
     if "name" in options:
-        if not options["name"].strip():
-            raise UsageError("The name cannot be empty.", example)
-        person.display_name = options["name"].strip()[:100]
+        changes["display_name"] = parse_name(options["name"], example)
     if "holidays" in options:
-        person.holiday_country = options["holidays"].upper() or None
+        changes["holiday_country"] = parse_holiday_country(options["holidays"], example)
     if "manager" in options:
         manager = resolve_mention(ctx.session, ctx.team, options["manager"].lstrip("@"), example)
         if manager.id == person.id:
             raise UsageError("Nobody can be their own manager.", example)
-        person.manager_id = manager.id
+        changes["manager_id"] = manager.id
     if "admin" in options:
-        person.is_admin = parse_yes_no(options["admin"], example)
+        changes["is_admin"] = parse_yes_no(options["admin"], example)
+    for name, value in changes.items():
+        setattr(person, name, value)
+
+
+def is_account_reference(mention: str) -> bool:
+    platform, _, external_id = mention.partition(":")
+    return bool(external_id) and platform in ("telegram", "slack", "console")
+
+
+def parse_name(text: str, example: str) -> str:
+    name = " ".join(text.split())
+    if not name:
+        raise UsageError("The name cannot be empty.", example)
+    if len(name) > MAX_NAME:
+        raise UsageError(f"The name is {len(name)} characters long; at most {MAX_NAME} fit.", example)
+    return name
+
+
+def speakable(ctx: Context) -> dict[str, str]:
+    """The languages a person can choose: those the phrasebook has drafts in."""
+    book = ctx.services.phrasebook
+    available = set(book.languages) if book is not None else {"en", "ru", "nb"}
+    return {code: name for code, name in LANGUAGES.items() if code in available}
+
+
+def parse_language(ctx: Context, text: str, example: str) -> str:
+    language = text.strip().lower()
+    choices = speakable(ctx)
+    if language not in choices:
+        listed = ", ".join(f"{code} ({name})" for code, name in choices.items())
+        raise UsageError(f"{shorten(text)} is not a language I speak; choose {listed}.", example)
+    return language
+
+
+def parse_holiday_country(text: str, example: str) -> str | None:
+    """A country whose public holidays are the person's days off; `none` for no holidays, `team`
+    for the team's country."""
+    code = text.strip().upper()
+    if code in ("TEAM", "DEFAULT"):
+        return None
+    if not known_country(code):
+        near = sorted(c for c in holiday_countries() if code and c[0] == code[0])[:8]
+        hint = f" (starting with {code[0]}: {', '.join(near)})" if near else ""
+        raise UsageError(
+            f"{shorten(text)} is not a country I have public holidays for; use a two-letter ISO code such as NO, SE, DE, "
+            f"US{hint}, or holidays=team for the team's country.",
+            "/team set holidays=NO",
+        )
+    return code
+
+
+def shorten(text: str, limit: int = 40) -> str:
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
 def parse_role(text: str) -> Role:
@@ -197,10 +256,9 @@ def parse_role(text: str) -> Role:
 
 
 def parse_timezone(text: str, example: str) -> str:
-    try:
-        ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UsageError(f"{text!r} is not a time zone I know; use an IANA name like Europe/Oslo or America/New_York.", example) from None
+    if len(text) > MAX_ZONE or not known_zone(text):
+        raise UsageError(f"{shorten(text)} is not a time zone I know; use an IANA name like Europe/Oslo or America/New_York.",
+                         example)
     return text
 
 

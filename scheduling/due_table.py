@@ -52,13 +52,18 @@ def earliest_pending(connection: Connection) -> datetime | None:
 
 
 def claim_due(engine: Engine, now: datetime, instance: str, limit: int = 1000) -> list[ClaimedStep]:
-    """Move up to `limit` pending steps due by `now` to `sending`, owned by `instance`."""
+    """Move up to `limit` pending steps due by `now` to `sending`, owned by `instance`.
+
+    The invoice is checked in the same transaction: only steps whose invoice is still open are
+    claimed (while a dispute is open, only the step that brings the manager in), and due steps of
+    invoices paid, cancelled or disputed meanwhile are cancelled instead of handed to a queue."""
     due = (
         sa.select(STEPS.c.id)
-        .where(STEPS.c.state == StepState.PENDING.value, STEPS.c.due_at <= now)
+        .join(INVOICES, INVOICES.c.id == STEPS.c.invoice_id)
+        .where(STEPS.c.state == StepState.PENDING.value, STEPS.c.due_at <= now, _deliverable_now())
         .order_by(STEPS.c.due_at)
         .limit(limit)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True, of=STEPS)
     )
     claim = (
         sa.update(STEPS)
@@ -67,7 +72,39 @@ def claim_due(engine: Engine, now: datetime, instance: str, limit: int = 1000) -
         .returning(*_CLAIMED_COLUMNS)
     )
     with engine.begin() as connection:
-        return _claimed(connection.execute(claim))
+        claimed = _claimed(connection.execute(claim))
+        if len(claimed) < limit:  # everything due is claimed: what is left belongs to closed invoices
+            closed = sa.select(INVOICES.c.id).where(INVOICES.c.id == STEPS.c.invoice_id, sa.not_(_deliverable_now()))
+            connection.execute(
+                sa.update(STEPS)
+                .where(STEPS.c.state == StepState.PENDING.value, STEPS.c.due_at <= now, closed.exists())
+                .values(state=StepState.CANCELLED.value)
+            )
+        return claimed
+
+
+def _deliverable_now() -> sa.ColumnElement[bool]:
+    """`deliverable` (below) as SQL, for a step joined with its invoice."""
+    return sa.or_(
+        INVOICES.c.status == InvoiceStatus.OPEN.value,
+        sa.and_(INVOICES.c.status == InvoiceStatus.DISPUTED.value, STEPS.c.kind == StepKind.DISPUTE.value),
+    )
+
+
+def hand_back(engine: Engine, instance: str, due: dict[int, datetime]) -> None:
+    """Claimed steps that are to wait after all: pending again, due at the given moments (the
+    claim does not count as an attempt)."""
+    by_moment: dict[datetime, list[int]] = {}
+    for step_id, at in due.items():
+        by_moment.setdefault(at, []).append(step_id)
+    with engine.begin() as connection:
+        for at, ids in by_moment.items():
+            connection.execute(
+                sa.update(STEPS)
+                .where(STEPS.c.id.in_(ids), STEPS.c.state == StepState.SENDING.value, STEPS.c.claimed_by == instance)
+                .values(state=StepState.PENDING.value, due_at=at, claimed_by=None, claimed_at=None,
+                        attempts=STEPS.c.attempts - 1)
+            )
 
 
 def take_over_stale(engine: Engine, now: datetime, instance: str, lease: timedelta) -> list[ClaimedStep]:
@@ -124,18 +161,22 @@ def deliverable(status: str, kind: str) -> bool:
 
 
 def mark_sent(engine: Engine, step_ids: Sequence[int], at: datetime) -> None:
-    """Delivered. A delivered promise follow-up means the promise was broken: it is counted."""
     with engine.begin() as connection:
-        connection.execute(
-            sa.update(STEPS)
-            .where(STEPS.c.id.in_(step_ids), STEPS.c.state == StepState.SENDING.value)
-            .values(state=StepState.SENT.value, sent_at=at)
-        )
-        broken = sa.select(STEPS.c.invoice_id).where(
-            STEPS.c.id.in_(step_ids), STEPS.c.kind == StepKind.BROKEN_PROMISE.value, STEPS.c.sent_at == at)
-        connection.execute(
-            sa.update(INVOICES).where(INVOICES.c.id.in_(broken)).values(broken_promises=INVOICES.c.broken_promises + 1)
-        )
+        mark_sent_in(connection, step_ids, at)
+
+
+def mark_sent_in(connection: Connection, step_ids: Sequence[int], at: datetime) -> None:
+    """Delivered. A delivered promise follow-up means the promise was broken: it is counted."""
+    connection.execute(
+        sa.update(STEPS)
+        .where(STEPS.c.id.in_(step_ids), STEPS.c.state == StepState.SENDING.value)
+        .values(state=StepState.SENT.value, sent_at=at)
+    )
+    broken = sa.select(STEPS.c.invoice_id).where(
+        STEPS.c.id.in_(step_ids), STEPS.c.kind == StepKind.BROKEN_PROMISE.value, STEPS.c.sent_at == at)
+    connection.execute(
+        sa.update(INVOICES).where(INVOICES.c.id.in_(broken)).values(broken_promises=INVOICES.c.broken_promises + 1)
+    )
 
 
 def cancel_open_steps(connection: Connection, invoice_id: int) -> int:

@@ -6,6 +6,7 @@ both, and reminders get no reminders of their own. A dispute's reminders are dis
 out while the dispute pauses everything else, and the escalation goes up the holder's chain."""
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, update
@@ -17,6 +18,7 @@ from scheduling.business_calendar import add_working_time
 from scheduling.working_hours import hours_of
 
 ANSWERED_BY_FOLLOW_UP = (StepKind.NUDGE, StepKind.ESCALATION)
+log = logging.getLogger(__name__)
 
 
 def follow_up_unanswered(engine: Engine, now: datetime, round_the_clock: frozenset[str] = frozenset()) -> int:
@@ -37,26 +39,35 @@ def follow_up_unanswered(engine: Engine, now: datetime, round_the_clock: frozens
             )
         ).all()
         for step in overdue:
-            invoice = session.get(Invoice, step.invoice_id)
-            if invoice is None:
-                continue
-            person = session.get(Person, step.responsible_id) if step.responsible_id else session.get(Person, invoice.owner_id)
-            assert person is not None
-            window = timedelta(seconds=step.ack_within_seconds) * (step.nudges + 1)
-            assert step.sent_at is not None
-            if invoice.ladder in round_the_clock:
-                answer_by = step.sent_at + window
-            else:
-                answer_by = add_working_time(step.sent_at, window, hours_of(person, session.get(Team, invoice.team_id)))
-            if answer_by > now or not claim_follow_up(session, step):
-                continue
-            if step.nudges == 1:
-                nudge(session, invoice, step, person, now)
-            else:
-                escalate(session, invoice, step, person, now)
-            added += 1
+            try:
+                with session.begin_nested():  # one bad row is rolled back alone and never stops the pass
+                    added += follow_up_one(session, step, now, round_the_clock)
+            except Exception:  # noqa: BLE001 - logged with the step; the others still get their follow-ups
+                log.error("follow-up of step %s failed; the other steps go on", step.id, exc_info=True)
         session.commit()
     return added
+
+
+def follow_up_one(session: Session, step: LadderStep, now: datetime, round_the_clock: frozenset[str]) -> int:
+    """The nudge or escalation one delivered ping is due (1), or nothing yet (0)."""
+    invoice = session.get(Invoice, step.invoice_id)
+    if invoice is None:
+        return 0
+    person = session.get(Person, step.responsible_id) if step.responsible_id else session.get(Person, invoice.owner_id)
+    assert person is not None
+    window = timedelta(seconds=step.ack_within_seconds) * (step.nudges + 1)
+    assert step.sent_at is not None
+    if invoice.ladder in round_the_clock:
+        answer_by = step.sent_at + window
+    else:
+        answer_by = add_working_time(step.sent_at, window, hours_of(person, session.get(Team, invoice.team_id)))
+    if answer_by > now or not claim_follow_up(session, step):
+        return 0
+    if step.nudges == 1:
+        nudge(session, invoice, step, person, now)
+    else:
+        escalate(session, invoice, step, person, now)
+    return 1
 
 
 def claim_follow_up(session: Session, step: LadderStep) -> bool:

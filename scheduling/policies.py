@@ -17,6 +17,11 @@ BUILT_IN = Path(__file__).parent / "ladders"
 STAGES = ("pre_due", "due_today", "first_reminder", "repeat_reminder", "broken_promise", "final_warning",
           "legal_handover", "thank_you")
 TONES = ("warm", "neutral", "firm", "formal")
+STEP_NAME_COLUMN = 64
+"""`ladder_step.name` holds 64 characters; follow-up steps are named after the step they follow."""
+DERIVED_NAME_PREFIXES = ("No answer yet: ", "Escalated: ")
+"""The names `scheduling/follow_ups.py` gives a nudge and an escalation: prefix + step name."""
+MAX_STEP_NAME = STEP_NAME_COLUMN - max(len(prefix) for prefix in DERIVED_NAME_PREFIXES)
 
 
 class Action(StrEnum):
@@ -96,6 +101,18 @@ class StepPolicy(Strict):
     gate: bool = False
     """The following steps wait until this one is confirmed done (a formal claim, an official
     letter); they are planned from the day it was confirmed, and never before its deadline."""
+
+    @field_validator("name")
+    @classmethod
+    def _fits_with_derived_names(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a step needs a name")
+        if len(value) > MAX_STEP_NAME:
+            raise ValueError(
+                f"the name is {len(value)} characters long; at most {MAX_STEP_NAME} fit, so that its follow-ups "
+                f"(“{DERIVED_NAME_PREFIXES[0]}{value[:10]}…”) fit in the {STEP_NAME_COLUMN}-character column"
+            )
+        return value
 
     @field_validator("ack_within")
     @classmethod

@@ -21,17 +21,21 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from bot.clock import Clock
-from bot.models import ChatIdentity, Event, Invoice, Person
+from bot.health import LoopHealth
+from bot.models import ChatIdentity, Event, Invoice, LadderStep, Person, PingMessage, StepKind, StepState, Team
 from handlers.pings import DraftFor, compose_ping
 from handlers.reply import Reply
-from scheduling import due_table
+from scheduling import course, due_table
+from scheduling.business_calendar import next_working_slot
 from scheduling.due_table import ClaimedStep
-from scheduling.follow_ups import follow_up_unanswered
-from scheduling.notifier import Notifier, RateLimits
-from scheduling.send_queue import Outgoing, SendQueue
+from scheduling.follow_ups import ANSWERED_BY_FOLLOW_UP, escalate, follow_up_unanswered
+from scheduling.notifier import Notifier, PartsNotifier, RateLimits
+from scheduling.send_queue import RETRY_PAUSES, Outgoing, PreparedPing, SendQueue
+from scheduling.supervision import Backoff, keep_running
+from scheduling.working_hours import hours_of
 
 log = logging.getLogger(__name__)
 GIL_SWITCH_INTERVAL = 0.0005
@@ -41,6 +45,11 @@ would then delay the timer by up to that much. A shorter interval keeps firing w
 
 Routed = tuple[ClaimedStep, list[tuple[str, str]]]
 FOLLOW_UP_EVERY = timedelta(minutes=1)
+CATCH_UP_AFTER = timedelta(minutes=15)
+"""A step this late fell due while nobody could send it (downtime, an outage), not in a busy
+moment: outside its person's working hours it waits for their next working slot."""
+FIRING = "firing loop"
+HOUSEKEEPING = "housekeeping"
 
 
 def new_instance_id() -> str:
@@ -68,6 +77,9 @@ class Scheduler:
         lookahead: timedelta = timedelta(milliseconds=500),
         draft_for: DraftFor | None = None,
         round_the_clock: frozenset[str] = frozenset(),
+        health: LoopHealth | None = None,
+        backoff: Backoff | None = None,
+        retry_pauses: tuple[float, ...] = RETRY_PAUSES,
     ) -> None:
         self.engine = engine
         self.clock = clock
@@ -79,16 +91,22 @@ class Scheduler:
         self.draft_for = draft_for
         self.round_the_clock = round_the_clock
         """Ladders that ignore working hours: their answer windows run round the clock."""
+        self.health = health or LoopHealth()
+        """Liveness of every background loop this scheduler runs (read by health checks)."""
+        self.backoff = backoff or Backoff()
+        self.retry_pauses = retry_pauses
         self.queues: dict[str, SendQueue] = {}
         self.catch_all: str | None = None
         self.stats = HandoffStats()
+        self._unrouted: list[ClaimedStep] = []
+        """Claimed by us but not yet handed to a queue (the database failed in between)."""
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def attach(self, notifier: Notifier, limits: RateLimits, *, catch_all: bool = False) -> SendQueue:
         """Send pings through `notifier`. A catch-all platform (the local console) also gets the
         pings of people with no chat on any running platform, addressed by their handle."""
-        queue = SendQueue(notifier, limits, self._compose, self._confirm)
+        queue = SendQueue(notifier, limits, self, retry_pauses=self.retry_pauses, health=self.health)
         self.queues[notifier.platform] = queue
         if catch_all:
             self.catch_all = notifier.platform
@@ -111,7 +129,7 @@ class Scheduler:
         stale = await asyncio.to_thread(due_table.take_over_stale, self.engine, self.clock.now(), self.instance, self.lease)
         if stale:
             log.warning("taking over %d step(s) left unconfirmed by a stopped instance", len(stale))
-            for step, targets in await asyncio.to_thread(self._route, stale):
+            for step, targets in await asyncio.to_thread(self._route_claimed, stale):
                 self._hand_off(step, targets)
         return len(stale)
 
@@ -124,19 +142,37 @@ class Scheduler:
 
         Steps due within `lookahead` are claimed (and their chats looked up) ahead of time in a
         worker thread, then handed to the send queues at their exact moment by the event loop's
-        timer, so database work never delays a hand-off.
+        timer, so database work never delays a hand-off. A failed pass (the database is down or
+        locked) is logged, shows in `health`, and is tried again after a growing pause; the send
+        queues and housekeeping run supervised beside it.
         """
         loop = self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL))
         gc.freeze()  # everything built at start-up lives for good: keep it out of collection pauses
-        tasks = [asyncio.create_task(queue.run()) for queue in self.queues.values()]
-        tasks.append(asyncio.create_task(self._housekeeping()))
+        tasks = [asyncio.create_task(keep_running(queue.name, queue.run, self.health)) for queue in self.queues.values()]
+        tasks.append(asyncio.create_task(keep_running(HOUSEKEEPING, self._housekeeping, self.health)))
+        self.health.started(FIRING)
+        recovered = False
         try:
-            await self.recover()
             while True:
                 self._wake.clear()
-                routed, next_due = await asyncio.to_thread(self._claim_and_route, self.clock.now() + self.lookahead)
+                try:
+                    if not recovered:
+                        await self.recover()
+                        recovered = True
+                    routed, next_due = await asyncio.to_thread(self._claim_and_route, self.clock.now() + self.lookahead)
+                except Exception as error:  # noqa: BLE001 - the firing loop must outlive database outages
+                    pause = self.backoff.failed()
+                    self.health.failed(FIRING, error)
+                    log.error("firing pass failed (%s: %s); retrying in %.1f s", type(error).__name__, error, pause,
+                              exc_info=log.isEnabledFor(logging.DEBUG))
+                    await self._sleep(pause)
+                    continue
+                if self.backoff.failures:
+                    log.warning("firing pass works again after %d failure(s)", self.backoff.failures)
+                self.backoff.reset()
+                self.health.beat(FIRING)
                 now = self.clock.now()
                 for step, targets in routed:
                     wait = (step.due_at - now).total_seconds()
@@ -148,20 +184,26 @@ class Scheduler:
                 if next_due is not None:
                     delay = min(delay, max(0.0, (next_due - self.lookahead - self.clock.now()).total_seconds()))
                 if delay > 0:
-                    try:
-                        await asyncio.wait_for(self._wake.wait(), timeout=delay)
-                    except TimeoutError:
-                        pass
+                    await self._sleep(delay)
         finally:
+            self.health.stopped(FIRING)
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _sleep(self, seconds: float) -> None:
+        assert self._wake is not None
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
 
     async def _housekeeping(self) -> None:
         """Renew our claims and take over stale ones every third of a lease; look for unanswered
         pings once a minute (answer windows are hours long; scanning them is not free)."""
         interval = max(self.lease.total_seconds() / 3, 0.05)
         followed_up = self.clock.now()
+        backoff = Backoff(first=min(interval, self.backoff.first), cap=self.backoff.cap)
         while True:
             await asyncio.sleep(interval)
             try:
@@ -171,23 +213,71 @@ class Scheduler:
                     followed_up = self.clock.now()
                     if await self.follow_up():
                         self.poke()
-            except Exception:  # noqa: BLE001 - housekeeping must survive a database hiccup
-                log.warning("scheduler housekeeping failed; will retry", exc_info=True)
+            except Exception as error:  # noqa: BLE001 - housekeeping must survive a database outage
+                pause = backoff.failed()
+                self.health.failed(HOUSEKEEPING, error)
+                log.warning("scheduler housekeeping failed (%s: %s); retrying in %.1f s", type(error).__name__, error, pause)
+                await asyncio.sleep(pause)
+                continue
+            backoff.reset()
+            self.health.beat(HOUSEKEEPING)
 
     async def follow_up(self) -> int:
         """Repeat unanswered pings once, then escalate them to a manager (see follow_ups)."""
         return await asyncio.to_thread(follow_up_unanswered, self.engine, self.clock.now(), self.round_the_clock)
 
     def _claim_and_route(self, horizon: datetime) -> tuple[list[Routed], datetime | None]:
-        """Claim every pending step due by `horizon` and find where each goes; also the next due time."""
-        routed: list[Routed] = []
-        while True:
-            claimed = due_table.claim_due(self.engine, horizon, self.instance, self.batch)
-            routed.extend(self._route(claimed))
-            if len(claimed) < self.batch:
-                break
-        with self.engine.connect() as connection:
-            return routed, due_table.earliest_pending(connection)
+        """Claim every pending step due by `horizon` and find where each goes; also the next due
+        time. Steps claimed before a failure are kept and routed on the next pass."""
+        claimed, self._unrouted = self._unrouted, []
+        try:
+            while True:
+                batch = due_table.claim_due(self.engine, horizon, self.instance, self.batch)
+                claimed.extend(batch)
+                if len(batch) < self.batch:
+                    break
+            routed = self._route_claimed(claimed)
+            with self.engine.connect() as connection:
+                return routed, due_table.earliest_pending(connection)
+        except BaseException:
+            self._unrouted = claimed
+            raise
+
+    def _route_claimed(self, claimed: Sequence[ClaimedStep]) -> list[Routed]:
+        return self._route(self._defer_late_steps_to_working_hours(claimed))
+
+    def _defer_late_steps_to_working_hours(self, claimed: Sequence[ClaimedStep]) -> list[ClaimedStep]:
+        """Catch-up after downtime: a step that fell due while nobody could send it goes out at its
+        person's next working slot, not in the middle of their night (unless its ladder ignores
+        working hours); it is handed back as pending, due then."""
+        now = self.clock.now()
+        late = [step for step in claimed if step.due_at < now - CATCH_UP_AFTER]
+        if not late:
+            return list(claimed)
+        deferred: dict[int, datetime] = {}
+        with Session(self.engine) as session:
+            invoices = {invoice.id: invoice for invoice in session.exec(
+                select(Invoice).where(col(Invoice.id).in_({step.invoice_id for step in late})))}
+            people_ids = {step.responsible_id or invoices[step.invoice_id].owner_id for step in late if step.invoice_id in invoices}
+            people = {person.id: person for person in session.exec(select(Person).where(col(Person.id).in_(people_ids)))}
+            teams = {team.id: team for team in session.exec(
+                select(Team).where(col(Team.id).in_({invoice.team_id for invoice in invoices.values()})))}
+            slots: dict[int, datetime] = {}
+            for step in late:
+                invoice = invoices.get(step.invoice_id)
+                if invoice is None or invoice.ladder in self.round_the_clock:
+                    continue
+                person = people.get(step.responsible_id or invoice.owner_id)
+                if person is None or person.id is None:
+                    continue
+                if person.id not in slots:
+                    slots[person.id] = next_working_slot(now, hours_of(person, teams.get(invoice.team_id)))
+                if slots[person.id] > now:
+                    deferred[step.id] = slots[person.id]
+        if deferred:
+            due_table.hand_back(self.engine, self.instance, deferred)
+            log.info("%d late step(s) wait for their people's working hours", len(deferred))
+        return [step for step in claimed if step.id not in deferred]
 
     def _hand_off(self, step: ClaimedStep, targets: list[tuple[str, str]]) -> None:
         for platform, chat_id in targets:
@@ -236,8 +326,8 @@ class Scheduler:
     def _record_unreachable(self, steps: Sequence[ClaimedStep], now: datetime) -> None:
         """No chat linked on a running platform: the step counts as sent and is noted in the
         invoice's history, and /today still lists it."""
-        due_table.mark_sent(self.engine, [step.id for step in steps], now)
         with Session(self.engine) as session:
+            due_table.mark_sent_in(session.connection(), [step.id for step in steps], now)
             for step in steps:
                 invoice = session.get(Invoice, step.invoice_id)
                 if invoice is None:
@@ -249,20 +339,154 @@ class Scheduler:
                 ))
             session.commit()
 
-    async def _compose(self, step_ids: list[int], failures: int) -> Reply | None:
-        return await asyncio.to_thread(self._compose_sync, step_ids, failures)
+    # -- the ping book: what the send queues ask of the scheduler -------------------------------
+    async def prepare(self, notifier: PartsNotifier, chat_id: str, step_ids: list[int],
+                      failures: int) -> tuple[PreparedPing | None, list[int]]:
+        """The ping for these steps as rendered before (stored after a crash), or rendered now."""
+        found = await asyncio.to_thread(self._find_prepared, notifier.platform, chat_id, step_ids)
+        if isinstance(found, PreparedPing):
+            return found, sorted(set(step_ids) - set(found.step_ids))
+        deliverable = found
+        if not deliverable:
+            return None, []
+        reply = await asyncio.to_thread(self._compose_sync, deliverable, failures)
+        if reply is None:
+            return None, []
+        parts = await notifier.render(chat_id, reply)
+        ping = PreparedPing(step_ids=list(reply.step_ids) or deliverable, parts=parts)
+        if len(parts) > 1:
+            ping.stored_id = await asyncio.to_thread(self._store, notifier.platform, chat_id, ping)
+        return ping, []
 
-    def _compose_sync(self, step_ids: list[int], failures: int) -> Reply | None:
+    def _find_prepared(self, platform: str, chat_id: str, step_ids: list[int]) -> PreparedPing | list[int]:
+        """A stored ping of these steps still to finish, or else the steps still to deliver."""
+        deliverable = sorted(self._still_deliverable(step_ids))
+        with Session(self.engine) as session:
+            stored = session.exec(select(PingMessage).where(
+                PingMessage.platform == platform, PingMessage.chat_id == chat_id, col(PingMessage.finished_at).is_(None),
+            ).order_by(col(PingMessage.id))).all()
+            found: PreparedPing | None = None
+            for row in stored:
+                steps = set(row.step_ids)
+                if not steps & set(step_ids):
+                    continue
+                if found is None and steps <= set(deliverable):
+                    assert row.id is not None
+                    found = PreparedPing(step_ids=sorted(steps), parts=row.parts, sent=row.parts_sent,
+                                         repeat=row.composed_by != self.instance, stored_id=row.id)
+                elif not steps <= set(deliverable):
+                    row.finished_at, row.outcome = self.clock.now(), "superseded"
+                    session.add(row)
+            session.commit()
+        return found if found is not None else deliverable
+
+    def _still_deliverable(self, step_ids: list[int]) -> set[int]:
+        """The re-check just before sending (see due_table.still_deliverable); a ladder step that a
+        promise recorded meanwhile has put on hold goes back to wait behind the promise."""
         deliverable = due_table.still_deliverable(self.engine, step_ids, self.instance)
         if not deliverable:
-            return None
+            return deliverable
+        with Session(self.engine) as session:
+            held = session.exec(
+                select(LadderStep, Invoice).join(Invoice, col(Invoice.id) == LadderStep.invoice_id).where(
+                    col(LadderStep.id).in_(deliverable), LadderStep.kind == StepKind.LADDER,
+                    col(Invoice.promised_date).is_not(None))
+            ).all()
+            released: set[int] = set()
+            for step, invoice in held:
+                check = session.exec(select(LadderStep).where(
+                    LadderStep.invoice_id == invoice.id, LadderStep.kind == StepKind.BROKEN_PROMISE,
+                    LadderStep.state == StepState.PENDING, col(LadderStep.due_at) > step.due_at,
+                ).order_by(col(LadderStep.due_at))).first()
+                if check is None:
+                    continue
+                step.state, step.claimed_by, step.claimed_at = StepState.PENDING, None, None
+                step.attempts = max(0, step.attempts - 1)
+                session.add(step)
+                session.flush()
+                course.push_ladder_after(session, invoice, check.due_at)
+                assert step.id is not None
+                released.add(step.id)
+            session.commit()
+        return deliverable - released
+
+    async def still_open(self, ping: PreparedPing) -> bool:
+        return await asyncio.to_thread(self._still_open_sync, ping)
+
+    def _still_open_sync(self, ping: PreparedPing) -> bool:
+        if self._still_deliverable(ping.step_ids) == set(ping.step_ids):
+            return True
+        if ping.stored_id is not None:
+            with self.engine.begin() as connection:
+                connection.execute(sa.update(PingMessage.__table__).where(  # type: ignore[attr-defined]
+                    sa.column("id") == ping.stored_id).values(finished_at=self.clock.now(), outcome="superseded"))
+        return False
+
+    def _store(self, platform: str, chat_id: str, ping: PreparedPing) -> int:
+        with Session(self.engine) as session:
+            row = PingMessage(platform=platform, chat_id=chat_id, step_ids=ping.step_ids, parts=ping.parts,
+                              composed_by=self.instance[:64], composed_at=self.clock.now())
+            session.add(row)
+            session.commit()
+            assert row.id is not None
+            return row.id
+
+    async def progress(self, notifier: PartsNotifier, ping: PreparedPing) -> None:
+        await asyncio.to_thread(self._progress_sync, ping)
+
+    def _progress_sync(self, ping: PreparedPing) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(sa.update(PingMessage.__table__).where(  # type: ignore[attr-defined]
+                sa.column("id") == ping.stored_id).values(parts_sent=ping.sent))
+
+    async def delivered(self, notifier: PartsNotifier, ping: PreparedPing) -> None:
+        await asyncio.to_thread(self._finish, ping, "delivered")
+        log.debug("sent steps %s", ping.step_ids)
+
+    def _finish(self, ping: PreparedPing, outcome: str) -> None:
+        now = self.clock.now()
+        with self.engine.begin() as connection:
+            due_table.mark_sent_in(connection, ping.step_ids, now)
+            if ping.stored_id is not None:
+                connection.execute(sa.update(PingMessage.__table__).where(  # type: ignore[attr-defined]
+                    sa.column("id") == ping.stored_id).values(parts_sent=ping.sent, finished_at=now, outcome=outcome))
+
+    async def undeliverable(self, notifier: PartsNotifier, chat_id: str, ping: PreparedPing, reason: str) -> None:
+        await asyncio.to_thread(self._undeliverable_sync, notifier.platform, ping, reason)
+
+    def _undeliverable_sync(self, platform: str, ping: PreparedPing, reason: str) -> None:
+        """The platform refuses the ping for good (the person blocked the bot): no more retries; the
+        history says so, and the step is escalated to the person's manager at once (a reminder to
+        someone we cannot reach would not arrive either), so somebody is told."""
+        now = self.clock.now()
+        with Session(self.engine) as session:
+            steps = session.exec(select(LadderStep).where(
+                col(LadderStep.id).in_(ping.step_ids), LadderStep.state == StepState.SENDING)).all()
+            for step in steps:
+                invoice = session.get(Invoice, step.invoice_id)
+                assert invoice is not None
+                person = session.get(Person, step.responsible_id or invoice.owner_id)
+                assert person is not None
+                session.add(Event(
+                    team_id=invoice.team_id, invoice_id=invoice.id, kind="ping_undeliverable", at=now,
+                    summary=f"reminder “{step.name}” could not be delivered to @{person.handle} on {platform}: {reason}",
+                    details={"step_id": step.id, "platform": platform, "reason": reason},
+                ))
+                step.state, step.sent_at = StepState.SENT, now
+                if step.kind not in ANSWERED_BY_FOLLOW_UP and step.nudges < 2:
+                    step.nudges = 2
+                    escalate(session, invoice, step, person, now)
+                session.add(step)
+            if ping.stored_id is not None:
+                row = session.get(PingMessage, ping.stored_id)
+                if row is not None:
+                    row.finished_at, row.outcome, row.parts_sent = now, "undeliverable", ping.sent
+                    session.add(row)
+            session.commit()
+        self.poke()
+
+    def _compose_sync(self, step_ids: list[int], failures: int) -> Reply | None:
         with Session(self.engine, expire_on_commit=False) as session:
-            reply = compose_ping(session, sorted(deliverable), self.clock.now(), failures, self.draft_for)
+            reply = compose_ping(session, sorted(step_ids), self.clock.now(), failures, self.draft_for)
             session.commit()  # the drafts picked are recorded in the history
             return reply
-
-    async def _confirm(self, step_ids: list[int]) -> None:
-        await asyncio.to_thread(due_table.mark_sent, self.engine, step_ids, self.clock.now())
-        log.debug("sent steps %s", step_ids)
-
-

@@ -54,6 +54,8 @@ class SlackStandIn(LocalServer):
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
         self.fail_next: list[tuple[str, int, str, int | None]] = []
         """(method, HTTP status, error, retry_after): the next calls of `method` fail so."""
+        self.max_blocks = 50
+        """Like Slack, a message with more blocks is refused (invalid_blocks)."""
         self.sockets: list[web.WebSocketResponse] = []
         self.acks: dict[str, dict[str, Any]] = {}
         self._ts = itertools.count(1)
@@ -108,6 +110,7 @@ class SlackStandIn(LocalServer):
             return web.json_response({"ok": False, "error": error.code})
         finally:
             await self.changed()
+        await self.answer_late(method)
         return web.json_response({"ok": True, **result})
 
     def _m_auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -118,6 +121,8 @@ class SlackStandIn(LocalServer):
         channel = str(params["channel"])
         if channel.startswith("U") and not ephemeral:
             channel = "D" + channel[1:]  # like Slack: a message to a user goes to their direct-message channel
+        if len(params.get("blocks") or []) > self.max_blocks:
+            raise SlackError("invalid_blocks")
         ts = f"{int(time.time())}.{next(self._ts):06d}"
         message = {"type": "message", "text": params.get("text", ""), "blocks": params.get("blocks", []), "ts": ts,
                    "user": BOT_USER, "ephemeral": ephemeral, "to": params.get("user")}

@@ -123,6 +123,10 @@ class TelegramStandIn(LocalServer):
         """(method, error_code, description, retry_after): the next calls of `method` fail so."""
         self.fail_after: list[list[Any]] = []
         """[method, calls let through first, error_code, description]: a later call of `method` fails."""
+        self.fail_always: list[tuple[str, int, str, int | None]] = []
+        """(method, error_code, description, retry_after): every call of `method` fails so, until removed."""
+        self.blocked_by: set[int] = set()
+        """Users who blocked the bot: sending to their chat gets 403."""
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
 
@@ -160,22 +164,29 @@ class TelegramStandIn(LocalServer):
                 break
             del self.fail_after[index]
             return web.json_response({"ok": False, "error_code": entry[2], "description": entry[3]}, status=entry[2])
-        for index, (failing, code, description, retry_after) in enumerate(self.fail_next):
-            if failing == method:
+        failures = [(index, entry) for index, entry in enumerate(self.fail_next) if entry[0] == method][:1]
+        failures += [(None, entry) for entry in self.fail_always if entry[0] == method][:1]
+        if failures:
+            index, (_, code, description, retry_after) = failures[0]
+            if index is not None:
                 del self.fail_next[index]
-                body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
-                if retry_after is not None:
-                    body["parameters"] = {"retry_after": retry_after}
-                return web.json_response(body, status=code)
+            body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
+            if retry_after is not None:
+                body["parameters"] = {"retry_after": retry_after}
+            return web.json_response(body, status=code)
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             return web.json_response({"ok": False, "error_code": 404, "description": "Not Found: method not found"}, status=404)
         self.calls.append(Call(method, params, files))
+        if method.startswith("send") and params.get("chat_id") is not None and int(params["chat_id"]) in self.blocked_by:
+            return web.json_response({"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"},
+                                     status=403)
         try:
             result = await handler(params, files) if asyncio.iscoroutinefunction(handler) else handler(params, files)
         except LookupError as error:
             return web.json_response({"ok": False, "error_code": 400, "description": f"Bad Request: {error}"}, status=400)
         await self.changed()
+        await self.answer_late(method)
         return web.json_response({"ok": True, "result": result})
 
     async def _read_params(self, request: web.Request) -> tuple[dict[str, Any], dict[str, tuple[str, bytes]]]:
@@ -278,11 +289,17 @@ class TelegramStandIn(LocalServer):
         return self.messages[key]
 
     def _m_answerCallbackQuery(self, params: dict[str, Any], files: dict[str, Any]) -> bool:
-        if len(params.get("text") or "") > 200:
+        if utf16_len(params.get("text") or "") > 200:
             raise LookupError("MESSAGE_TOO_LONG")
         return True
 
+    @staticmethod
+    def _check_caption(params: dict[str, Any]) -> None:
+        if utf16_len(params.get("caption") or "") > 1024:
+            raise LookupError("message caption is too long")
+
     def _m_sendDocument(self, params: dict[str, Any], files: dict[str, Any]) -> dict[str, Any]:
+        self._check_caption(params)
         name, content = params["document"]
         file_id = f"doc{len(self.files)}"
         self.files[file_id] = content
@@ -290,6 +307,7 @@ class TelegramStandIn(LocalServer):
                                  document={"file_id": file_id, "file_unique_id": file_id, "file_name": name, "file_size": len(content)})
 
     def _m_sendPhoto(self, params: dict[str, Any], files: dict[str, Any]) -> dict[str, Any]:
+        self._check_caption(params)
         name, content = params["photo"]
         file_id = f"photo{len(self.files)}"
         self.files[file_id] = content

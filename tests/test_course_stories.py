@@ -146,13 +146,14 @@ async def test_payments_can_be_confirmed_warned_undone_and_invoices_cancelled_an
     assert "Payment undone on INV-7" in reopened and "open again" in reopened, reopened
     assert invoice(engine, "INV-7").status == InvoiceStatus.OPEN and invoice(engine, "INV-7").balance == 800
     assert any(s.state == StepState.PENDING and s.kind == StepKind.LADDER for s in steps(engine, "INV-7"))
-    assert "Why is INV-7 cancelled" in team.say("bob", "/cancel INV-7")
-    cancelled = team.say("bob", "/cancel INV-7 credit note CN-7 issued")
+    assert "only managers and admins can" in team.say("bob", "/cancel INV-7 typo"), "voiding is managers' work"
+    assert "Why is INV-7 cancelled" in team.say("alice", "/cancel INV-7")
+    cancelled = team.say("alice", "/cancel INV-7 credit note CN-7 issued")
     assert "Invoice INV-7 is cancelled" in cancelled
     assert not [s for s in steps(engine, "INV-7") if s.state in (StepState.PENDING, StepState.WAITING, StepState.PAUSED)]
     assert await deliver_at(scheduler, clock, datetime(2027, 3, 1, 12, 0, tzinfo=OSLO)) == 0, "nothing goes out for it"
     assert "is cancelled" in team.say("carol", "/promise INV-7 2027-03-10")
-    assert "open again" in team.say("bob", "/reopen INV-7")
+    assert "open again" in team.say("alice", "/reopen INV-7")
     history = team.say("bob", "/history INV-7")
     for entry in ("payment of €200.00 undone", "cancelled: credit note CN-7 issued", "reopened", "paid in full"):
         assert entry in history, entry

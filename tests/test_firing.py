@@ -95,7 +95,7 @@ async def test_steps_due_while_the_bot_was_down_arrive_on_start_late_and_merged(
     team.say("bob", "/add INV-4 200 EUR 2026-12-01 Borealis")
     steps = add_steps(engine, "INV-3", "bob", NOON, NOON + timedelta(hours=2))
     steps += add_steps(engine, "INV-4", "bob", NOON + timedelta(hours=1))
-    clock.set(NOON + timedelta(hours=5, minutes=30))
+    clock.set(NOON + timedelta(hours=4, minutes=30))  # back at 16:30, within bob's working hours
     notifier = RecordingNotifier()
     scheduler = scheduler_for(engine, clock, notifier)
     assert await scheduler.fire_due() == 3
@@ -103,8 +103,9 @@ async def test_steps_due_while_the_bot_was_down_arrive_on_start_late_and_merged(
     assert len(notifier.sent) == 1, "one merged message, not a burst"
     text = notifier.texts()[0]
     assert "3 ladder steps to do" in text
-    assert "Late by 5 h 30 min" in text
-    assert text.index("INV-3 · Acme — step 1") < text.index("INV-4 · Borealis") < text.index("INV-3 · Acme — step 2"), "due order"
+    assert "Late by 4 h 30 min" in text
+    assert (text.index("INV-3 · Acme — 2 steps due") < text.index("step 1: step-1") < text.index("step 2: step-2")
+            < text.index("INV-4 · Borealis — step 1")), "one section per invoice; invoices and steps in due order"
     assert states(engine, steps) == ["sent"] * 3
 
 

@@ -7,6 +7,7 @@ import asyncio
 import json
 import re
 import time
+import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -166,8 +167,10 @@ async def link(team: ChatDriver, slack_sends: Transport, standin: SlackStandIn, 
 
 
 def interaction_base(kind: str, user: str = BOB) -> dict[str, Any]:
+    """Like Slack's, every interaction carries a trigger id of its own (two identical signed requests
+    are a replay, and are not run twice)."""
     return {"type": kind, "team": {"id": TEAM_ID, "domain": "test"}, "user": {"id": user, "username": "bob", "team_id": TEAM_ID},
-            "api_app_id": "A0APP", "token": "legacy", "trigger_id": "trigger.1"}
+            "api_app_id": "A0APP", "token": "legacy", "trigger_id": f"trigger.{uuid.uuid4().hex[:10]}"}
 
 
 def press(message: dict[str, Any], label: str, channel: str = BOB_DM, response_url: str = UNUSED_RESPONSE_URL,

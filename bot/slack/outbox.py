@@ -2,19 +2,26 @@
 edits of pinged messages, files (files upload v2), and the notifier the scheduler sends pings with.
 
 Errors propagate (slack_sdk raises SlackApiError on `ok: false`) so the scheduler's send queue
-keeps a ping and retries it; 429s are waited out by the client's rate-limit retry handler.
+keeps a ping and retries it; 429s are waited out by the client's rate-limit retry handler. For
+pings the notifier sorts them: an error that will not change on retry (the person was
+deactivated, the conversation is gone) is `Undeliverable`; another error answer certainly did not
+deliver (`NotDelivered`); a timeout may have delivered, and the resend is marked as a repeat.
 """
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.identity import PLATFORM
-from bot.slack.render import escape, fallback_text, render_blocks
+from bot.slack.render import MAX_BLOCKS, escape, fallback_text, render_blocks, render_messages
 from handlers.reply import Attachment, Reply
+from scheduling.notifier import REPEAT_NOTE, NotDelivered, Undeliverable
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +70,17 @@ class Outbox:
             log.info("could not update message %s in %s", ts, channel, exc_info=True)
 
 
+PERMANENT_ERRORS = frozenset({
+    "account_inactive", "user_disabled", "user_not_found", "users_not_found", "channel_not_found", "is_archived",
+    "not_in_channel", "cannot_dm_bot", "user_is_restricted", "restricted_action", "ekm_access_denied",
+    "invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text", "too_many_attachments",
+})
+"""Slack errors that a retry will not change."""
+
+
 class SlackNotifier:
-    """scheduling.notifier.Notifier for Slack: a ping is a direct message to the person."""
+    """scheduling.notifier.Notifier for Slack: a ping is a direct message to the person, split
+    into as many messages as Slack's 50-block limit needs (every step it carries is in one of them)."""
 
     platform = PLATFORM
 
@@ -73,3 +89,29 @@ class SlackNotifier:
 
     async def send(self, chat_id: str, reply: Reply) -> None:
         await self.outbox.post(chat_id, reply)
+
+    async def render(self, chat_id: str, reply: Reply) -> list[dict[str, Any]]:
+        text = fallback_text(reply)
+        messages = render_messages(reply, MAX_BLOCKS - 1)  # room for the repeat mark
+        return [{"text": text if index == 0 else f"{text} (part {index + 1} of {len(messages)})", "blocks": blocks}
+                for index, blocks in enumerate(messages)]
+
+    def mark_repeat(self, part: dict[str, Any]) -> dict[str, Any]:
+        if escape(REPEAT_NOTE) in json.dumps(part["blocks"], ensure_ascii=False):
+            return part  # composed as a repeat already (the step was claimed before)
+        note = {"type": "context", "elements": [{"type": "mrkdwn", "text": f"🔁 {escape(REPEAT_NOTE)}"}]}
+        return {**part, "blocks": [note, *part["blocks"]]}
+
+    async def send_part(self, chat_id: str, part: dict[str, Any]) -> None:
+        try:
+            channel = await self.outbox.conversation(chat_id)
+            await self.outbox.client.chat_postMessage(channel=channel, text=part["text"], blocks=part["blocks"])
+        except SlackApiError as error:
+            code = str(error.response.get("error", "")) if error.response is not None else ""
+            if code in PERMANENT_ERRORS:
+                raise Undeliverable(f"Slack refuses: {code}") from error
+            raise NotDelivered(f"Slack: {code or error}") from error
+        except (aiohttp.ServerTimeoutError, asyncio.TimeoutError):
+            raise  # it may have arrived
+        except aiohttp.ClientConnectorError as error:
+            raise NotDelivered(f"Slack unreachable: {error}") from error

@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 import re
-from collections import OrderedDict
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -20,30 +20,36 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.config import Settings
+from bot.config import Settings, reveal
 from bot.slack.home import home_view
 from bot.slack.identity import PLATFORM, command_text, plain_text, sender_from, team_and_user
 from bot.slack.modals import (ADD_CALLBACK, ANSWER_BLOCK, ASK_CALLBACK, MAX_ERROR, AskContext, add_command,
                               add_form_errors, add_modal, ask_modal, field_for, submitted_values)
 from bot.slack.outbox import Outbox, SlackNotifier
 from bot.slack.render import ACTION_PREFIX, fallback_text, pressed_button, render_blocks
-from bot.slack.seen_events import SeenEvents
+from bot.slack.seen_events import SeenRequests
+from bot.stored_state import InteractionStore
 from handlers.context import Sender
 from handlers.core import Core
 from handlers.grammar import IncomingFile
+from handlers.importing import MAX_UPLOAD_BYTES
 from handlers.reply import Paragraph, Reply, error_reply
 from scheduling.notifier import SLACK_LIMITS, RateLimits
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 RATE_LIMIT_RETRIES = 3
-MAX_UPLOAD = 20 * 1024 * 1024
-REMEMBERED_MESSAGES = 500
+MAX_UPLOAD = MAX_UPLOAD_BYTES
+"""Checked before downloading: a larger file is refused without fetching it."""
+ASKED_ON = "slack-asked-on"
+ASKED_FOR = timedelta(days=1)
 
 
 def first_problem(reply: Reply) -> str:
@@ -62,21 +68,23 @@ class SlackPlatform:
             raise ValueError("Slack over HTTP needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)")
         self.core = core
         self.settings = settings
-        self.client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url,
+        self.client = AsyncWebClient(token=reveal(settings.slack_bot_token), base_url=settings.slack_api_url,
                                      retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)])
-        self.app = AsyncApp(client=self.client, signing_secret=settings.slack_signing_secret or "",
+        self.app = AsyncApp(client=self.client, signing_secret=reveal(settings.slack_signing_secret) or "",
                             request_verification_enabled=not self.socket_mode)
         self.outbox = Outbox(self.client)
         self.notifier = SlackNotifier(self.outbox)
-        self.seen_events = SeenEvents()
-        self.asked_on: OrderedDict[tuple[str, str], list[dict[str, Any]]] = OrderedDict()
-        """Blocks of messages whose button opened a modal, to edit them once the modal is answered."""
+        self.store = InteractionStore(core.services.engine, core.services.clock)
+        """Blocks of messages whose button opened a modal (to edit them once the modal is answered,
+        by whichever instance gets the submission), and the requests already handled."""
+        self.seen = SeenRequests(self.store)
         self._socket: AsyncSocketModeHandler | None = None
         self._runner: web.AppRunner | None = None
         self.port = settings.slack_http_port
         self._register()
 
     def _register(self) -> None:
+        self.app.middleware(self.only_once)
         self.app.command("/collect")(self.on_command)
         self.app.action(re.compile(rf"^{ACTION_PREFIX}\d+$"))(self.on_button)
         self.app.view(ASK_CALLBACK)(self.on_ask_submitted)
@@ -90,7 +98,7 @@ class SlackPlatform:
         auth = await self.client.auth_test()
         self.core.services.bot_usernames[PLATFORM] = str(auth.get("user", "collectbot"))
         if self.socket_mode:
-            self._socket = AsyncSocketModeHandler(self.app, self.settings.slack_app_token,
+            self._socket = AsyncSocketModeHandler(self.app, reveal(self.settings.slack_app_token),
                                                   web_client=AsyncWebClient(base_url=self.settings.slack_api_url))
             await self._socket.connect_async()
             return
@@ -111,6 +119,15 @@ class SlackPlatform:
     async def _http(self, request: web.Request) -> web.Response:
         """Bolt checks the signature and its 5-minute window, answering 401 when either is wrong."""
         return await to_aiohttp_response(await self.app.async_dispatch(await to_bolt_request(request)))
+
+    async def only_once(self, req: AsyncBoltRequest, body: dict[str, Any], next: Any) -> BoltResponse | None:  # noqa: A002
+        """After Bolt checked the signature: a replayed request or a retried event is answered
+        200 and not run again (on any instance)."""
+        signature = (req.headers.get("x-slack-signature") or [None])[0]
+        if await asyncio.to_thread(self.seen.first_time, signature, body):
+            return await next()
+        log.info("a Slack request was seen before (a replay or a retry); not run again")
+        return BoltResponse(status=200, body="")
 
     # -- talking to the core --------------------------------------------------------------------
     async def run(self, sender: Sender, text: str, files: tuple[IncomingFile, ...] = ()) -> Reply:
@@ -172,7 +189,7 @@ class SlackPlatform:
         button = pressed_button(action.get("value", ""))
         if button.asks:
             if channel and ts and not ephemeral:
-                self.remember(channel, ts, blocks)
+                await self.remember(channel, ts, blocks)
             asked = AskContext(button, channel, None if ephemeral else ts)
             await client.views_open(trigger_id=body["trigger_id"], view=ask_modal(asked))
             return
@@ -182,10 +199,8 @@ class SlackPlatform:
         await self.answer(reply, channel, user, respond if body.get("response_url") else None,
                           replace_original=ephemeral and not reply.is_error)
 
-    def remember(self, channel: str, ts: str, blocks: list[dict[str, Any]]) -> None:
-        self.asked_on[(channel, ts)] = blocks
-        while len(self.asked_on) > REMEMBERED_MESSAGES:
-            self.asked_on.popitem(last=False)
+    async def remember(self, channel: str, ts: str, blocks: list[dict[str, Any]]) -> None:
+        await asyncio.to_thread(self.store.put, ASKED_ON, f"{channel}:{ts}", {"blocks": blocks}, ASKED_FOR)
 
     async def on_ask_submitted(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         team, user, name = team_and_user(body)
@@ -196,14 +211,15 @@ class SlackPlatform:
             await ack(response_action="errors", errors={ANSWER_BLOCK: first_problem(reply)})
             return
         await ack()
-        if asked.channel and asked.ts and (asked.channel, asked.ts) in self.asked_on:
-            blocks = self.asked_on.pop((asked.channel, asked.ts))
-            await self.outbox.mark_done(asked.channel, asked.ts, blocks, reply, user)
+        if asked.channel and asked.ts:
+            kept = await asyncio.to_thread(self.store.take, ASKED_ON, f"{asked.channel}:{asked.ts}")
+            if kept is not None:
+                await self.outbox.mark_done(asked.channel, asked.ts, kept["blocks"], reply, user)
         await self.answer(reply, asked.channel, user, None)
 
     # -- events ---------------------------------------------------------------------------------
     async def on_home_opened(self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
-        if not self.seen_events.first_time(body) or event.get("tab", "home") != "home":
+        if event.get("tab", "home") != "home":
             return
         team, user, _ = team_and_user(body)
         view = await asyncio.to_thread(home_view, self.core, sender_from(team, user))
@@ -212,7 +228,7 @@ class SlackPlatform:
     async def on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         """A file shared with the bot in its direct messages is checked as an import (a dry run;
         the core's answer has the button that stores it)."""
-        if not self.seen_events.first_time(body) or event.get("subtype") != "file_share" or event.get("channel_type") != "im":
+        if event.get("subtype") != "file_share" or event.get("channel_type") != "im":
             return
         team, user, _ = team_and_user(body)
         shared = event.get("files", [])
@@ -227,7 +243,7 @@ class SlackPlatform:
 
     async def download(self, shared: dict[str, Any]) -> IncomingFile:
         name = shared.get("name") or "upload.csv"
-        headers = {"Authorization": f"Bearer {self.settings.slack_bot_token}"}
+        headers = {"Authorization": f"Bearer {reveal(self.settings.slack_bot_token)}"}
         async with aiohttp.ClientSession() as http, http.get(shared["url_private"], headers=headers) as got:
             got.raise_for_status()
             return IncomingFile(name, await got.read(), shared.get("mimetype") or "text/csv")

@@ -73,7 +73,8 @@ def pressed_button(value: str) -> Button:
     return Button(label="", action=value)
 
 
-def render_blocks(reply: Reply) -> list[dict[str, Any]]:
+def content_blocks(reply: Reply) -> list[dict[str, Any]]:
+    """Everything but the buttons, however many blocks that takes."""
     blocks: list[dict[str, Any]] = []
     if reply.title:
         blocks.append({"type": "header", "text": {"type": "plain_text", "text": (("⚠ " if reply.is_error else "") + reply.title)[:150]}})
@@ -97,17 +98,46 @@ def render_blocks(reply: Reply) -> list[dict[str, Any]]:
             blocks.extend(preformatted(block.text))
     if reply.example:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Example: `{escape(reply.example)}`"}]})
+    return blocks
+
+
+def action_blocks(reply: Reply) -> list[dict[str, Any]]:
+    """The buttons, a few per actions block."""
     buttons = [
         {"type": "button", "text": {"type": "plain_text", "text": button.label[:75]}, "action_id": f"{ACTION_PREFIX}{n}",
          "value": button_value(button)[:2000]}
         for n, button in enumerate(reply.buttons)
     ]
-    room = MAX_BLOCKS - len(blocks) - (len(buttons) + BUTTONS_PER_ROW - 1) // BUTTONS_PER_ROW
+    return [{"type": "actions", "elements": buttons[start:start + BUTTONS_PER_ROW]}
+            for start in range(0, len(buttons), BUTTONS_PER_ROW)]
+
+
+def render_blocks(reply: Reply) -> list[dict[str, Any]]:
+    """One message's blocks: a reply longer than Slack's 50 blocks is shortened, and says so
+    (command answers; pings are split instead, see render_messages)."""
+    blocks = content_blocks(reply)
+    actions = action_blocks(reply)
+    room = MAX_BLOCKS - len(blocks) - len(actions)
     if room < 0:
         blocks = blocks[:room - 1] + [section("… (shortened; ask for less at a time)")]
-    for start in range(0, len(buttons), BUTTONS_PER_ROW):
-        blocks.append({"type": "actions", "elements": buttons[start:start + BUTTONS_PER_ROW]})
-    return blocks
+    return blocks + actions
+
+
+def render_messages(reply: Reply, max_blocks: int = MAX_BLOCKS) -> list[list[dict[str, Any]]]:
+    """The reply as as many messages as Slack's block limit needs, nothing dropped: the content
+    in order, the buttons with the last part."""
+    blocks = content_blocks(reply)
+    actions = action_blocks(reply)
+    messages: list[list[dict[str, Any]]] = []
+    for start in range(0, len(blocks), max_blocks):
+        messages.append(blocks[start:start + max_blocks])
+    for start in range(0, len(actions), max_blocks):
+        chunk = actions[start:start + max_blocks]
+        if messages and len(messages[-1]) + len(chunk) <= max_blocks:
+            messages[-1].extend(chunk)
+        else:
+            messages.append(chunk)
+    return messages or [[section("…")]]
 
 
 def fallback_text(reply: Reply) -> str:

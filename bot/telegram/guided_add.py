@@ -2,133 +2,136 @@
 /cancel at every step.
 
 Each answer is checked as it comes, with the core's own parsers; the answers then become one
-`/add …` line for the core, so the dialogue adds nothing the command itself would refuse."""
+`/add …` line for the core, so the dialogue adds nothing the command itself would refuse.
+
+The dialogue's state (which question is open, the answers so far) is kept in the database per
+chat and person, not in this process: behind a load balancer the next answer may reach another
+instance, and a restart loses nothing."""
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
-from warnings import catch_warnings, filterwarnings
+from datetime import timedelta
+from typing import Any
 
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
-from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler, MessageHandler
-from telegram.warnings import PTBUserWarning
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.clock import Clock
-from bot.telegram.updates import ANSWER, NEW, without_bot_name
+from bot.stored_state import InteractionStore
+from bot.telegram.updates import NEW, without_bot_name
 from handlers.dates import DATE_FORMS, parse_date
 from handlers.errors import UsageError
 from handlers.money import parse_amount
 
-NUMBER, AMOUNT, DUE, CUSTOMER, CONFIRM = range(5)
+KIND = "tg-guided-add"
+OPEN_FOR = timedelta(hours=1)
+"""A dialogue left alone this long is forgotten (the next words are ordinary messages again)."""
+NUMBER, AMOUNT, DUE, CUSTOMER, CONFIRM = "number", "amount", "due", "customer", "confirm"
 RunText = Callable[[Update, str], Awaitable[None]]
 Accepts = Callable[[Update], Awaitable[bool]]
+CONFIRM_PATTERN = r"^add:(yes|no)$"
+
+
+def dialogue_key(update: Update) -> str:
+    """Per chat and person: one may run a dialogue in a group and another in private."""
+    assert update.effective_chat is not None and update.effective_user is not None
+    return f"{update.effective_chat.id}:{update.effective_user.id}"
 
 
 class GuidedAdd:
-    def __init__(self, clock: Clock, run_text: RunText, accepts: Accepts) -> None:
+    def __init__(self, store: InteractionStore, clock: Clock, run_text: RunText, accepts: Accepts) -> None:
+        self.store = store
         self.clock = clock
         self.run_text = run_text
         self.accepts = accepts
 
-    def handler(self) -> ConversationHandler:
-        with catch_warnings():
-            # The confirmation's inline buttons belong to the user's conversation, not to one
-            # message; PTB warns about exactly that choice.
-            filterwarnings("ignore", message=r".*per_message=False.*CallbackQueryHandler", category=PTBUserWarning)
-            return ConversationHandler(
-                entry_points=[CommandHandler("add", self.start, filters=NEW)],
-                states={
-                    NUMBER: [MessageHandler(ANSWER, self.number)],
-                    AMOUNT: [MessageHandler(ANSWER, self.amount)],
-                    DUE: [MessageHandler(ANSWER, self.due)],
-                    CUSTOMER: [MessageHandler(ANSWER, self.customer)],
-                    CONFIRM: [CallbackQueryHandler(self.confirm, pattern=r"^add:(yes|no)$")],
-                },
-                fallbacks=[CommandHandler("cancel", self.cancel, filters=NEW)],
-                per_message=False,
-            )
+    def handlers(self) -> tuple[CommandHandler[Any, Any], CallbackQueryHandler[Any, Any]]:
+        """The entry (`/add`) and the confirmation's buttons; answers come through `answer`."""
+        return (CommandHandler("add", self.start, filters=NEW),
+                CallbackQueryHandler(self.confirm, pattern=CONFIRM_PATTERN))
 
-    async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    async def _load(self, update: Update) -> dict[str, str] | None:
+        return await asyncio.to_thread(self.store.get, KIND, dialogue_key(update))
+
+    async def _save(self, update: Update, draft: dict[str, str]) -> None:
+        await asyncio.to_thread(self.store.put, KIND, dialogue_key(update), draft, OPEN_FOR)
+
+    async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         assert message is not None
         if context.args:
             await self.run_text(update, without_bot_name(message.text or ""))
-            return ConversationHandler.END
+            return
         if not await self.accepts(update):
-            return ConversationHandler.END
-        new_invoice(update, context).clear()
+            return
+        await self._save(update, {"step": NUMBER})
         await ask(update, "Let's add an invoice. What is its number? (/cancel to stop)")
-        return NUMBER
 
-    async def number(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    async def answer(self, update: Update) -> bool:
+        """Words typed while a question of the dialogue is open: True when they were its answer."""
+        if update.effective_chat is None or update.effective_user is None:
+            return False
+        draft = await self._load(update)
+        if draft is None or draft.get("step") == CONFIRM:
+            return False
+        step = draft["step"]
         text = answer_text(update)
-        if not text or " " in text:
-            await ask(update, "An invoice number is one word, like INV-1042. What is it?")
-            return NUMBER
-        new_invoice(update, context)["number"] = text
-        await ask(update, "The amount, with the currency if not the team's (e.g. 1200.50 EUR)?")
-        return AMOUNT
+        if step == NUMBER:
+            if not text or " " in text:
+                await ask(update, "An invoice number is one word, like INV-1042. What is it?")
+                return True
+            draft.update(number=text, step=AMOUNT)
+            question = "The amount, with the currency if not the team's (e.g. 1200.50 EUR)?"
+        elif step == AMOUNT:
+            try:
+                parse_amount(" ".join(word for word in text.split() if not (len(word) == 3 and word.isalpha())))
+            except UsageError as error:
+                await ask(update, f"{error.problem} Try again, e.g. 1200.50 EUR.")
+                return True
+            draft.update(amount=text, step=DUE)
+            question = f"The due date? ({DATE_FORMS})"
+        elif step == DUE:
+            try:
+                parse_date(text, self.clock.now().date(), "2026-12-01")
+            except UsageError as error:
+                await ask(update, f"{error.problem} Try again.")
+                return True
+            draft.update(due=text, step=CUSTOMER)
+            question = "The customer's name?"
+        else:
+            name = text.replace('"', "").strip()
+            if not name:
+                await ask(update, "The customer's name, please?")
+                return True
+            draft.update(customer=name, step=CONFIRM)
+            await self._save(update, draft)
+            summary = f"Add invoice {draft['number']}: {draft['amount']}, due {draft['due']}, customer {name}?"
+            await ask(update, summary, InlineKeyboardMarkup([[
+                InlineKeyboardButton("✅ Add it", callback_data="add:yes"), InlineKeyboardButton("✖ Cancel", callback_data="add:no")]]))
+            return True
+        await self._save(update, draft)
+        await ask(update, question)
+        return True
 
-    async def amount(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        text = answer_text(update)
-        amount_text = " ".join(word for word in text.split() if not (len(word) == 3 and word.isalpha()))
-        try:
-            parse_amount(amount_text)
-        except UsageError as error:
-            await ask(update, f"{error.problem} Try again, e.g. 1200.50 EUR.")
-            return AMOUNT
-        new_invoice(update, context)["amount"] = text
-        await ask(update, f"The due date? ({DATE_FORMS})")
-        return DUE
-
-    async def due(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        text = answer_text(update)
-        try:
-            parse_date(text, self.clock.now().date(), "2026-12-01")
-        except UsageError as error:
-            await ask(update, f"{error.problem} Try again.")
-            return DUE
-        new_invoice(update, context)["due"] = text
-        await ask(update, "The customer's name?")
-        return CUSTOMER
-
-    async def customer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        name = answer_text(update).replace('"', "").strip()
-        if not name:
-            await ask(update, "The customer's name, please?")
-            return CUSTOMER
-        draft = new_invoice(update, context)
-        draft["customer"] = name
-        summary = f"Add invoice {draft['number']}: {draft['amount']}, due {draft['due']}, customer {name}?"
-        await ask(update, summary, InlineKeyboardMarkup([[
-            InlineKeyboardButton("✅ Add it", callback_data="add:yes"), InlineKeyboardButton("✖ Cancel", callback_data="add:no")]]))
-        return CONFIRM
-
-    async def confirm(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    async def confirm(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         assert query is not None
+        draft = await asyncio.to_thread(self.store.take, KIND, dialogue_key(update))
+        if draft is None:  # ended, expired, or someone else's confirmation
+            await query.answer("That dialogue is not open for you; send /add to start one.", show_alert=True)
+            return
         await query.answer()
-        draft = dict(new_invoice(update, context))
-        new_invoice(update, context).clear()
-        if query.data == "add:no" or not draft:
+        if query.data == "add:no" or draft.get("step") != CONFIRM:
             await query.edit_message_text("Cancelled; nothing was added.")
-            return ConversationHandler.END
+            return
         await query.edit_message_reply_markup(None)
         await self.run_text(update, f"/add {draft['number']} {draft['amount']} {draft['due']} \"{draft['customer']}\"")
-        return ConversationHandler.END
 
-    async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        new_invoice(update, context).clear()
-        await ask(update, "Cancelled; nothing was added.", question=False)
-        return ConversationHandler.END
-
-
-def new_invoice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> dict[str, str]:
-    """The answers so far, for this user in this chat (a user may run one dialogue in a group and
-    another in private)."""
-    assert context.user_data is not None and update.effective_chat is not None
-    drafts: dict[int, dict[str, str]] = context.user_data.setdefault("new_invoices", {})
-    return drafts.setdefault(update.effective_chat.id, {})
+    async def cancel(self, update: Update) -> bool:
+        """/cancel: True when a dialogue was open (and is now dropped)."""
+        return await asyncio.to_thread(self.store.drop, KIND, dialogue_key(update))
 
 
 def answer_text(update: Update) -> str:

@@ -1,9 +1,10 @@
 """A `Reply` as Telegram HTML: every user string escaped once, here; long replies split into
 messages under Telegram's 4096-character limit, never inside a tag or an entity.
 
-Every line this module writes closes the tags it opens and is at most LINE_LIMIT characters long
-(over-long text is wrapped between characters, at a space when there is one), so a reply can
-always be split between lines."""
+Telegram counts its limits (text, captions, callback answers) in UTF-16 code units, so an emoji
+counts twice; every length here is counted so (`utf16_len`). Every line this module writes closes
+the tags it opens and is at most LINE_LIMIT units long (over-long text is wrapped between
+characters, at a space when there is one), so a reply can always be split between lines."""
 from __future__ import annotations
 
 from html import escape
@@ -16,7 +17,27 @@ from handlers.reply import BulletList, DraftText, Facts, Paragraph, Reply, Table
 LIMIT = 4096
 LINE_LIMIT = 3800
 """Room for the longest line plus its tags (`<pre>`, a bold label) within LIMIT."""
+CAPTION_LIMIT = 1024
+CALLBACK_ANSWER_LIMIT = 200
 BUTTONS_PER_ROW = 3
+
+
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (a character beyond the BMP counts 2)."""
+    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+
+
+def fit(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` UTF-16 units (never inside a character), with … when cut."""
+    if utf16_len(text) <= limit:
+        return text
+    kept, size = [], 1
+    for char in text:
+        size += 2 if ord(char) > 0xFFFF else 1
+        if size > limit:
+            break
+        kept.append(char)
+    return "".join(kept) + "…"
 
 
 def wrap(text: str, limit: int = LINE_LIMIT) -> list[str]:
@@ -26,12 +47,12 @@ def wrap(text: str, limit: int = LINE_LIMIT) -> list[str]:
         parts = [escape(char) for char in raw]
         start, size, space = 0, 0, -1
         for index, part in enumerate(parts):
-            if size + len(part) > limit:
+            if size + utf16_len(part) > limit:
                 cut = space + 1 if space >= start else index
                 lines.append("".join(parts[start:cut]))
                 start, space = cut, -1
-                size = sum(len(p) for p in parts[start:index])
-            size += len(part)
+                size = sum(utf16_len(p) for p in parts[start:index])
+            size += utf16_len(part)
             if raw[index] == " ":
                 space = index
         lines.append("".join(parts[start:]))
@@ -72,7 +93,7 @@ def render_blocks(reply: Reply) -> list[str]:
 
 def fact(label: str, value: str) -> str:
     """`Label: value` with the label in bold; a long value continues on the following lines."""
-    first, *rest = wrap(value, LINE_LIMIT - len(escape(label)) - 10)
+    first, *rest = wrap(value, LINE_LIMIT - utf16_len(escape(label)) - 10)
     return "\n".join([f"<b>{escape(label)}:</b> {first}", *rest])
 
 
@@ -82,22 +103,22 @@ def preformatted(text: str, limit: int = LINE_LIMIT) -> list[str]:
     current: list[str] = []
     size = 0
     for line in wrap(text, limit):
-        if current and size + len(line) + 1 > limit:
+        if current and size + utf16_len(line) + 1 > limit:
             chunks.append("<pre>" + "\n".join(current) + "</pre>")
             current, size = [], 0
         current.append(line)
-        size += len(line) + 1
+        size += utf16_len(line) + 1
     chunks.append("<pre>" + "\n".join(current) + "</pre>")
     return chunks
 
 
 def render_messages(reply: Reply, limit: int = LIMIT) -> list[str]:
-    """The reply as one or more messages, each at most `limit` characters."""
+    """The reply as one or more messages, each at most `limit` UTF-16 units."""
     messages: list[str] = []
     current = ""
     for block in (piece for whole in render_blocks(reply) for piece in split_block(whole, limit)):
         candidate = f"{current}\n\n{block}" if current else block
-        if len(candidate) > limit:
+        if utf16_len(candidate) > limit:
             messages.append(current)
             current = block
         else:
@@ -109,12 +130,12 @@ def render_messages(reply: Reply, limit: int = LIMIT) -> list[str]:
 
 def split_block(block: str, limit: int) -> list[str]:
     """A block too long for one message, split between its lines (each closes its own tags)."""
-    if len(block) <= limit:
+    if utf16_len(block) <= limit:
         return [block]
     pieces: list[str] = []
     current = ""
     for line in block.split("\n"):
-        if current and len(current) + 1 + len(line) > limit:
+        if current and utf16_len(current) + 1 + utf16_len(line) > limit:
             pieces.append(current)
             current = line
         else:

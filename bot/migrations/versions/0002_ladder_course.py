@@ -49,6 +49,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Before 0002 a step's position was unique per invoice and only the policy's own steps
+    # existed: the course's added steps go, and of re-planned steps the newest stays.
+    op.execute("DELETE FROM ladder_step WHERE kind <> 'ladder'")
+    op.execute("DELETE FROM ladder_step WHERE id NOT IN (SELECT keep FROM (SELECT max(id) AS keep FROM ladder_step "
+               "GROUP BY invoice_id, position) AS newest)")
     with op.batch_alter_table('instalment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_instalment_invoice_id'))
     op.drop_table('instalment')

@@ -2,7 +2,7 @@
 they are about, and itemised payments (so the last one can be undone).
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0010
 Create Date: 2026-11-30
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = '0007'
-down_revision: str | None = '0004'
+down_revision: str | None = '0010'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,123 @@
+"""Pings through the real slack_sdk client against the Slack stand-in, under faults: a merged ping
+longer than Slack's 50 blocks, a deactivated person, 500s and answers that come too late."""
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from bot.clock import MovableClock
+from bot.models import LadderStep, StepKind
+from bot.slack import SlackPlatform
+from handlers.core import Core
+from handlers.reply import DraftText
+from scheduling.ladder_keeper import LadderKeeper
+from scheduling.notifier import RateLimits
+from scheduling.scheduler import Scheduler
+from scheduling.supervision import Backoff
+from tests.slack_standin import SlackStandIn, block_text
+from tests.support import ChatDriver
+from tests.test_delivery_faults import FAST_RETRIES
+from tests.test_delivery_telegram import events
+from tests.test_firing import NOON, add_steps, states
+from tests.test_slack import BOB_DM, Http, http_slack, link, standin  # noqa: F401 - fixtures
+
+UNLIMITED = RateLimits(per_second=1000.0, per_chat_interval=0.0)
+
+
+@pytest.fixture(autouse=True)
+def hand_placed_steps_only(core: Core) -> None:
+    core.services.invoice_hooks[:] = [hook for hook in core.services.invoice_hooks if not isinstance(hook, LadderKeeper)]
+
+
+def slack_scheduler(core: Core, slack: SlackPlatform, clock: MovableClock, **options: Any) -> Scheduler:
+    scheduler = Scheduler(core.services.engine, clock, backoff=Backoff(0.05, 0.4), retry_pauses=FAST_RETRIES, **options)
+    scheduler.attach(slack.notifier, UNLIMITED)
+    return scheduler
+
+
+def pings_to_bob(standin: SlackStandIn) -> list[dict[str, Any]]:  # noqa: F811
+    return [message for message in standin.posted_to(BOB_DM) if "linked" not in block_text(message["blocks"])]
+
+
+async def test_ten_steps_merged_on_slack_all_arrive_split_across_messages_none_cut(
+    team: ChatDriver, engine: Engine, clock: MovableClock, core: Core, standin: SlackStandIn,  # noqa: F811
+    http_slack: SlackPlatform,  # noqa: F811
+) -> None:
+    await link(team, Http(standin, http_slack), standin)
+    numbers = [f"SLK-{n:02d}" for n in range(1, 11)]
+    steps: list[int] = []
+    for index, number in enumerate(numbers):
+        team.say("bob", f"/add {number} 100 EUR 2026-12-01 Customer {index}")
+        steps += add_steps(engine, number, "bob", NOON)
+    long_letters = lambda *_: DraftText("Draft", ("Dear customer, we kindly remind you. " * 70 + "\n") * 3)  # noqa: E731
+    scheduler = slack_scheduler(core, http_slack, clock, draft_for=long_letters)
+    clock.set(NOON)
+    assert await scheduler.fire_due() == 10
+    await scheduler.flush()
+    pings = pings_to_bob(standin)
+    assert len(pings) >= 2, "more than 50 blocks: split, not shortened"
+    assert all(len(ping["blocks"]) <= 50 for ping in pings)
+    text = "\n".join(block_text(ping["blocks"]) for ping in pings)
+    assert "shortened" not in text
+    assert all(number in text for number in numbers), "every step marked sent is in a message Slack received"
+    assert states(engine, steps) == ["sent"] * 10
+    labels = [element["text"]["text"] for ping in pings for block in ping["blocks"] if block["type"] == "actions"
+              for element in block["elements"]]
+    assert labels and all(any(number in label for number in numbers) for label in labels), "every button names its invoice"
+
+
+async def test_a_deactivated_slack_user_is_not_retried_and_their_manager_is_told(
+    team: ChatDriver, engine: Engine, clock: MovableClock, core: Core, standin: SlackStandIn,  # noqa: F811
+    http_slack: SlackPlatform,  # noqa: F811
+) -> None:
+    await link(team, Http(standin, http_slack), standin)
+    team.say("bob", "/add INA-1 100 EUR 2026-12-01 Acme")
+    [step] = add_steps(engine, "INA-1", "bob", NOON)
+    standin.fail_next.append(("chat.postMessage", 200, "account_inactive", None))
+    scheduler = slack_scheduler(core, http_slack, clock)
+    clock.set(NOON)
+    await scheduler.fire_due()
+    await scheduler.flush()
+    await asyncio.sleep(0.2)
+    await scheduler.flush()
+    assert pings_to_bob(standin) == [] and len(scheduler.queues["slack"]) == 0, "given up, not retried"
+    [undeliverable] = events(engine, "ping_undeliverable")
+    assert "account_inactive" in undeliverable.summary
+    with Session(engine) as session:
+        assert session.exec(select(LadderStep).where(LadderStep.kind == StepKind.ESCALATION)).one()
+    assert states(engine, [step]) == ["sent"]
+
+
+async def test_slack_500s_and_a_late_answer_still_deliver_each_step_once_or_marked_repeat(
+    team: ChatDriver, engine: Engine, clock: MovableClock, core: Core, standin: SlackStandIn,  # noqa: F811
+    http_slack: SlackPlatform,  # noqa: F811
+) -> None:
+    await link(team, Http(standin, http_slack), standin)
+    team.say("bob", "/add ERR-1 100 EUR 2026-12-01 Acme")
+    team.say("bob", "/add ERR-2 100 EUR 2026-12-01 Borealis")
+    [first] = add_steps(engine, "ERR-1", "bob", NOON)
+    [second] = add_steps(engine, "ERR-2", "bob", NOON + timedelta(minutes=5))
+    standin.fail_next.append(("chat.postMessage", 500, "internal_error", None))
+    scheduler = slack_scheduler(core, http_slack, clock)
+    clock.set(NOON)
+    await scheduler.fire_due()
+    for _ in range(5):
+        await scheduler.flush()
+        await asyncio.sleep(0.1)
+    [ping] = pings_to_bob(standin)
+    assert "ERR-1" in block_text(ping["blocks"]) and "Repeat" not in block_text(ping["blocks"]), "a 500 did not deliver"
+    http_slack.outbox.client.timeout = 1
+    standin.delay_next.append(("chat.postMessage", 1.5))
+    clock.set(NOON + timedelta(minutes=5))
+    await scheduler.fire_due()
+    for _ in range(5):
+        await scheduler.flush()
+        await asyncio.sleep(0.4)
+    second_pings = [block_text(m["blocks"]) for m in pings_to_bob(standin) if "ERR-2" in block_text(m["blocks"])]
+    assert len(second_pings) == 2 and "Repeat" not in second_pings[0] and "Repeat" in second_pings[1]
+    assert states(engine, [first, second]) == ["sent", "sent"]
