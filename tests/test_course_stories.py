@@ -200,7 +200,7 @@ async def test_someone_leaving_hands_their_invoices_and_pings_to_a_colleague(
         assert session.exec(select(Invoice)).one().collector_id == session.exec(
             select(LadderStep).where(LadderStep.name == "Written demand")).one().responsible_id
     sent_to_carol = len(notifier.texts("carol"))
-    await deliver_at(scheduler, clock, datetime(2026, 12, 11, 9, 0, tzinfo=OSLO))
+    await deliver_at(scheduler, clock, datetime(2026, 12, 11, 16, 0, tzinfo=OSLO))  # 10:00 in dave's New York
     assert len(notifier.texts("carol")) == sent_to_carol, "nothing more for someone who left"
     assert any("Due date call" in text for text in notifier.texts("dave")), "the unanswered ping went to dave"
     assert "INV-7" in team.say("dave", "/list")
