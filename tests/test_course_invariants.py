@@ -34,7 +34,7 @@ from bot.clock import MovableClock
 from bot.config import Settings
 from bot.database import create_database_engine
 from bot.models import Event, Invoice, InvoiceStatus, LadderStep, Payment, Person, StepKind, StepState, Team
-from scheduling.business_calendar import add_business_days, next_working_slot
+from scheduling.business_calendar import WorkingHours, add_business_days, next_working_slot
 from scheduling.notifier import CONSOLE_LIMITS
 from scheduling.scheduler import Scheduler
 from scheduling.working_hours import hours_of
@@ -49,10 +49,12 @@ COURSE_SETTINGS = {
 }
 START = datetime(2026, 11, 24, 9, 0, tzinfo=OSLO)
 STEPWISE = timedelta(hours=3)
+OFFICE = WorkingHours("Europe/Oslo", country="NO")
 NUMBERS = itertools.count(1)
 MIN_SPACING = timedelta(hours=1)
 ROUND_THE_CLOCK_KINDS = (StepKind.NUDGE, StepKind.ESCALATION)
 REARMED = ("snoozed", "no answer", "handed over")
+UPCOMING = (StepState.PENDING, StepState.PAUSED, StepState.WAITING)
 
 
 @dataclass
@@ -162,7 +164,10 @@ class CourseMachine(RuleBasedStateMachine):
 
     @rule(hours=st.integers(1, 96))
     def advance(self, hours: int) -> None:
-        target = self.now + timedelta(hours=hours)
+        # The jump lands in the team's working hours: late pings then go out at once on both bots
+        # (outside them the catch-up waits for the next working slot, which the stepwise bot,
+        # having fired in between, would not wait for; both are right, but not comparable).
+        target = next_working_slot(self.now + timedelta(hours=hours), OFFICE)
         stepwise, jumping = self.bots
         moment = stepwise.clock.now()
         while moment < target:
@@ -331,10 +336,15 @@ class CourseMachine(RuleBasedStateMachine):
         for bot in self.bots:
             course = []
             for _, invoice, steps in self.stored(bot):
+                # When a delivered ping went out depends on the clock's path (a late catch-up is
+                # re-timed to a working slot); what is still to come must not.
                 course.append((invoice.status, invoice.balance, invoice.promised_date,
-                               [(s.kind, s.name, s.position, s.state, s.due_at, s.deadline) for s in steps]))
+                               [(s.kind, s.name, s.position, s.state, s.due_at if s.state in UPCOMING else None, s.deadline)
+                                for s in steps]))
             courses.append(course)
-        assert courses[0] == courses[1]
+        differences = [(left, right) for a, b in zip(courses[0], courses[1])
+                       for left, right in zip([a[:3], *a[3]], [b[:3], *b[3]]) if left != right]
+        assert courses[0] == courses[1], differences[:3]
 
     def teardown(self) -> None:
         for bot in self.bots:
