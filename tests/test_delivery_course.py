@@ -11,8 +11,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.clock import MovableClock
-from bot.models import LadderStep, Person, StepKind, StepState
+from bot.models import LadderStep, Person, StepKind, StepState, Team
 from handlers.core import Core
+from scheduling import follow_ups
+from scheduling.business_calendar import WorkingHours
 from scheduling.follow_ups import follow_up_unanswered
 from scheduling.ladder_keeper import LadderKeeper
 from scheduling.notifier import CONSOLE_LIMITS
@@ -140,7 +142,9 @@ async def test_every_button_of_a_merged_ping_names_its_invoice_and_answers_that_
     assert states(engine, [first, second]) == ["acknowledged", "sent"], "the other invoice's step is still open"
 
 
-async def test_one_bad_row_never_stops_the_follow_up_pass(team: ChatDriver, engine: Engine, clock: MovableClock) -> None:
+async def test_one_bad_row_never_stops_the_follow_up_pass(
+    team: ChatDriver, engine: Engine, clock: MovableClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     team.say("bob", "/add FUP-1 100 EUR 2026-12-01 Acme")
     team.say("alice", "/add FUP-2 100 EUR 2026-12-01 Borealis")
     [broken] = add_steps(engine, "FUP-1", "bob", NOON)
@@ -150,11 +154,16 @@ async def test_one_bad_row_never_stops_the_follow_up_pass(team: ChatDriver, engi
     clock.set(NOON)
     await scheduler.fire_due()
     await scheduler.flush()
-    with Session(engine) as session:  # a row no pass can work with (a zone that does not exist)
-        bob = session.exec(select(Person).where(Person.handle == "bob")).one()
-        bob.timezone = "Mars/Olympus_Mons"
-        session.add(bob)
-        session.commit()
+    # Unusable settings now fall back to the team's (working_hours.hours_of); a row can still fail for
+    # reasons nobody foresaw, so bob's calendar is made to raise.
+    real_hours_of = follow_ups.hours_of
+
+    def hours_failing_for_bob(person: Person, team_row: Team | None) -> WorkingHours:
+        if person.handle == "bob":
+            raise ValueError("a row no pass can work with")
+        return real_hours_of(person, team_row)
+
+    monkeypatch.setattr(follow_ups, "hours_of", hours_failing_for_bob)
     assert follow_up_unanswered(engine, NOON + timedelta(days=2)) == 1, "alice's unanswered ping is followed up"
     with Session(engine) as session:
         nudges = session.exec(select(LadderStep).where(LadderStep.kind == StepKind.NUDGE)).all()
