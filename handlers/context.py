@@ -37,10 +37,9 @@ class Sender:
 
 
 class InvoiceHook(Protocol):
-    """A planner of ladder steps the course calls (the LadderKeeper); nothing infers what
-    happened from an invoice's state any more: the course says what happened."""
-
-    def start(self, ctx: "Context", invoice: Invoice) -> object: ...
+    """Something the course works with: the LadderKeeper (the planner it asks for steps), or a
+    listener with `invoice_changed(ctx, invoice)`, told inside the command's transaction each time
+    the course records an event on an invoice (it no longer has to guess what happened)."""
 
 
 @dataclass

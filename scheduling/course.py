@@ -247,8 +247,14 @@ def close_open_steps(session: Session, invoice: Invoice, outcome: str, now: date
 
 
 def event(ctx: "Context", kind: str, invoice: Invoice, **facts: Any) -> CourseEvent:
-    return record(ctx.session, CourseEvent(kind=kind, team_id=invoice.team_id, invoice_id=invoice.id,
-                                           actor_id=ctx.actor.id if ctx.actor else None, at=ctx.now, facts=facts))
+    """Record what happened; listeners registered as invoice hooks are told, in the transaction."""
+    recorded = record(ctx.session, CourseEvent(kind=kind, team_id=invoice.team_id, invoice_id=invoice.id,
+                                               actor_id=ctx.actor.id if ctx.actor else None, at=ctx.now, facts=facts))
+    for hook in ctx.services.invoice_hooks:
+        told = getattr(hook, "invoice_changed", None)
+        if told is not None:
+            told(ctx, invoice)
+    return recorded
 
 
 def policy_of(ctx: "Context", invoice: Invoice) -> "LadderPolicy | None":
