@@ -37,6 +37,9 @@ class StepState(StrEnum):
     SKIPPED = "skipped"
     PAUSED = "paused"
     """Held while a dispute is open; resumed (re-timed) by /resolve."""
+    WAITING = "waiting"
+    """Behind a gate (a formal claim, an official letter) not yet confirmed done; planned from the
+    day the gate is confirmed."""
 
 
 class StepKind(StrEnum):
@@ -201,6 +204,9 @@ class LadderStep(SQLModel, table=True):
     retries: int = Field(default=0, description="'no answer' retries so far")
     outcome: str | None = Field(default=None, max_length=32)
     deadline: date | None = None
+    gate: bool = Field(default=False, description="later ladder steps wait until this one is confirmed done")
+    follows_step_id: int | None = Field(default=None, foreign_key="ladder_step.id",
+                                        description="the step a nudge, escalation or dispute reminder is about")
 
 
 class Event(SQLModel, table=True):
@@ -216,6 +222,19 @@ class Event(SQLModel, table=True):
     summary: str
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Payment(SQLModel, table=True):
+    """One recorded payment; an undone one stays, marked, so the history keeps it.
+    The invoice's balance is its amount less the payments not undone."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    invoice_id: int = Field(foreign_key="invoice.id", index=True)
+    amount: Decimal = Field(sa_type=ExactAmount)
+    recorded_by: int | None = Field(default=None, foreign_key="person.id")
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+    undone_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    undone_by: int | None = Field(default=None, foreign_key="person.id")
 
 
 class Instalment(SQLModel, table=True):

@@ -1,5 +1,5 @@
 """/change: correct an invoice's due date, owner, collector or ladder; its remaining steps are
-planned again from now (steps already delivered stay in the history)."""
+planned again from now (steps already delivered stay in the history); see `course.change`."""
 from __future__ import annotations
 
 from bot.models import InvoiceStatus
@@ -7,10 +7,10 @@ from handlers.context import Context
 from handlers.dates import parse_date, show_date
 from handlers.errors import UsageError
 from handlers.grammar import Command
-from handlers.history import record_event
 from handlers.invoice_lookup import find_invoice
 from handlers.people import resolve_mention
 from handlers.reply import Facts, Reply
+from scheduling import course
 
 CHANGE_EXAMPLE = "/change INV-1042 due=2026-12-20 collector=@carol"
 CHANGE_OPTIONS = ("due", "owner", "collector", "ladder")
@@ -26,22 +26,21 @@ def change_invoice(command: Command, ctx: Context) -> Reply:
     if invoice.status != InvoiceStatus.OPEN:
         raise UsageError(f"Invoice {invoice.number} is {invoice.status.value}; only open invoices can change.", f"/show {invoice.number}")
     changes: list[tuple[str, str]] = []
+    new_due = owner = collector = None
     if due := command.option("due"):
         new_due = parse_date(due, ctx.today, CHANGE_EXAMPLE)
         changes.append(("Due date", f"{show_date(invoice.due_date, ctx.locale)} → {show_date(new_due, ctx.locale)}"))
-        invoice.due_date = new_due
-    for role in ("owner", "collector"):
-        if mention := command.option(role):
-            person = resolve_mention(ctx.session, ctx.team, mention.lstrip("@"), CHANGE_EXAMPLE)
-            changes.append((role.capitalize(), f"@{person.handle}"))
-            setattr(invoice, f"{role}_id", person.id)
-    if ladder := command.option("ladder"):
+    if mention := command.option("owner"):
+        owner = resolve_mention(ctx.session, ctx.team, mention.lstrip("@"), CHANGE_EXAMPLE)
+        changes.append(("Owner", f"@{owner.handle}"))
+    if mention := command.option("collector"):
+        collector = resolve_mention(ctx.session, ctx.team, mention.lstrip("@"), CHANGE_EXAMPLE)
+        changes.append(("Collector", f"@{collector.handle}"))
+    ladder = command.option("ladder")
+    if ladder:
         changes.append(("Ladder", f"{invoice.ladder} → {ladder}"))
-        invoice.ladder = ladder
-    ctx.session.add(invoice)
-    for hook in ctx.services.invoice_hooks:
-        replan = getattr(hook, "replan", None)
-        if replan is not None:
-            replan(ctx, invoice)
-    record_event(ctx, "changed", "changed " + "; ".join(f"{label.lower()}: {value}" for label, value in changes), invoice)
-    return Reply(title=f"Invoice {invoice.number} changed; its next steps are planned again", blocks=[Facts(tuple(changes))])
+    result = course.change(ctx, invoice, due=new_due, owner=owner, collector=collector, ladder=ladder, facts=changes)
+    if result.replanned:
+        return Reply(title=f"Invoice {invoice.number} changed; its next steps are planned again", blocks=[Facts(tuple(changes))])
+    return Reply(title=f"Invoice {invoice.number} changed; the steps after its formal claim still count from the claim",
+                 blocks=[Facts(tuple(changes))])

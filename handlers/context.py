@@ -17,6 +17,7 @@ from handlers.dates import local_today
 if TYPE_CHECKING:
     from handlers.catalogue import CommandSpec
     from phrasebook.book import Phrasebook
+    from scheduling.ladder_keeper import LadderKeeper
     from scheduling.policies import LadderPolicy
 
 LOCALES = {"en": "en", "ru": "ru", "nb": "nb", "bg": "bg"}
@@ -36,9 +37,9 @@ class Sender:
 
 
 class InvoiceHook(Protocol):
-    """Told, inside the command's transaction, whenever an invoice is added or changed."""
-
-    def invoice_changed(self, ctx: "Context", invoice: Invoice) -> None: ...
+    """Something the course works with: the LadderKeeper (the planner it asks for steps), or a
+    listener with `invoice_changed(ctx, invoice)`, told inside the command's transaction each time
+    the course records an event on an invoice (it no longer has to guess what happened)."""
 
 
 @dataclass
@@ -58,6 +59,14 @@ class Services:
     invite_links: dict[str, Callable[[str], str]] = field(default_factory=dict)
     """Platforms that can turn an invite code into a link register it here, by label."""
     """The bot's own name per platform, learned at start (for links such as t.me/<bot>)."""
+
+    @property
+    def ladder_keeper(self) -> "LadderKeeper | None":
+        """The planner the course asks for an invoice's ladder steps (None: steps are placed by
+        hand, as the firing tests do)."""
+        from scheduling.ladder_keeper import LadderKeeper
+
+        return next((hook for hook in self.invoice_hooks if isinstance(hook, LadderKeeper)), None)
 
 
 @dataclass

@@ -19,9 +19,11 @@ from handlers.catalogue import Access, CommandSpec, build_catalogue
 from handlers.context import Context, Sender, Services
 from handlers.errors import NotAllowed, UsageError
 from handlers.grammar import Command, IncomingFile, InputError, parse_arguments, parse_command
+from handlers.history import dispatch
 from handlers.people import create_first_admin, find_by_handle, find_sender, link_identity, team_size
 from handlers.permissions import PERMISSIONS, Scope, authorize
 from handlers.reply import Reply, error_reply
+from scheduling.course_events import discard
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -132,10 +134,12 @@ class Core:
             with Session(self.services.engine, expire_on_commit=False) as session:
                 try:
                     result = work(session)
+                    dispatch(session)  # the course's domain events become history entries, in this transaction
                     session.commit()
                     return result
                 except Exception as error:
                     session.rollback()
+                    discard(session)
                     if not is_conflict(error):
                         raise
                     if attempt == ATTEMPTS:
@@ -152,6 +156,7 @@ class Core:
             if ctx.actor is None:
                 raise NotAllowed(f"{sender.display_name} is not on team {ctx.team.name}.")
             result = work(ctx)
+            dispatch(session)
             session.commit()
         for callback in self.services.after_commit:
             callback()

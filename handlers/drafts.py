@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from bot.models import Customer, Event, Invoice, InvoiceStatus, LadderStep, Person, StepState, Team
+from bot.models import Customer, Event, Invoice, InvoiceStatus, LadderStep, Person, StepKind, StepState, Team
 from handlers.context import Context, Services
 from handlers.customers import SIGNATURE_EXAMPLE
 from handlers.dates import local_today
@@ -237,6 +237,8 @@ def ping_draft(services: Services) -> DraftFor:
     pinged person's language."""
     def draft_for(session: Session, step: LadderStep, invoice: Invoice, customer: Customer, person: Person,
                   now: datetime) -> DraftText | None:
+        if step.kind == StepKind.DISPUTE:
+            return dispute_draft(invoice, customer, person)
         book = services.phrasebook
         if book is None:
             return None
@@ -259,6 +261,17 @@ def ping_draft(services: Services) -> DraftFor:
                                                   "to run collectbot phrasebook check.)")
         return DraftText(label=f"Draft {channel} ({stage.replace('_', ' ')}, {tone})", text=rendered.text, subject=rendered.subject)
     return draft_for
+
+
+def dispute_draft(invoice: Invoice, customer: Customer, sender: Person) -> DraftText:
+    """A disputed invoice asks for no payment: the draft asks why and proposes a call."""
+    greeting = f"Dear {customer.contact_name}," if customer.contact_name else "Hello,"
+    text = (f"{greeting}\n\nThank you for telling us about your concerns with invoice {invoice.number}. Before anything "
+            "else we would like to understand what went wrong: could you tell us what is not as agreed — the goods, the "
+            "service or the deadlines? Could we set up a short call this week, with our managers if that helps, to agree "
+            f"how to put it right?\n\nKind regards,\n{sender.display_name}")
+    return DraftText(label="Draft message (dispute: ask why, propose a call)", text=text,
+                     subject=f"Your concerns about invoice {invoice.number}")
 
 
 def stage_still_true(stage: str, invoice: Invoice, today: date) -> str:

@@ -15,17 +15,22 @@ from handlers.context import Context
 from handlers.dates import looks_like_date, parse_date, show_date, show_moment
 from handlers.errors import NotAllowed, UsageError
 from handlers.grammar import Command
-from handlers.history import history_lines, record_event
+from handlers.history import history_lines
 from handlers.invoice_lookup import customer_of, days_label, find_invoice, visible_invoices
 from handlers.money import check_amount, format_money, parse_amount, parse_currency
 from handlers.people import resolve_mention
 from handlers.reply import BulletList, Button, Facts, Reply, Table
+from scheduling import course
 
 ADD_USAGE = "/add <invoice-no> <amount> [currency] <due-date> <customer name…> [@owner] [collector=@person] [ladder=name] [country=XX]"
 ADD_EXAMPLE = "/add INV-1042 1200.50 EUR 2026-12-01 Acme Trading Ltd"
 LIST_EXAMPLE = "/list overdue"
 SHOW_EXAMPLE = "/show INV-1042"
 PAID_EXAMPLE = "/paid INV-1042 or /paid INV-1042 500"
+CANCEL_EXAMPLE = "/cancel INV-1042 credit note CN-7 issued"
+REOPEN_EXAMPLE = "/reopen INV-1042"
+UNDO_EXAMPLE = "/undo INV-1042"
+CONFIRM_WORDS = ("confirm", "again")
 ADD_OPTIONS = ("collector", "ladder", "country", "contact")
 LIST_LIMIT = 30
 INVOICE_NUMBER = re.compile(r"^[\w][\w./#-]{0,63}$", re.UNICODE)
@@ -177,17 +182,8 @@ def add_invoice(command: Command, ctx: Context) -> Reply:
     ctx.session.add(invoice)
     ctx.session.flush()
     shown_amount = money(ctx, new.amount, new.currency)
-    record_event(
-        ctx,
-        "added",
-        f"added {invoice.number}: {shown_amount} due {invoice.due_date.isoformat()}, owner @{new.owner.handle}",
-        invoice,
-        amount=str(new.amount),
-        currency=new.currency,
-        due_date=new.due_date.isoformat(),
-    )
-    for hook in ctx.services.invoice_hooks:
-        hook.invoice_changed(ctx, invoice)
+    course.start(ctx, invoice, number=invoice.number, amount=str(new.amount), currency=new.currency,
+                 due_date=new.due_date.isoformat(), owner=new.owner.handle)
     facts = [
         ("Customer", customer.name),
         ("Amount", shown_amount),
@@ -285,13 +281,21 @@ def show_invoice(command: Command, ctx: Context) -> Reply:
 
 
 def record_payment(command: Command, ctx: Context) -> Reply:
-    """Record a full payment, or a partial one when an amount is given."""
+    """Record a full payment, or a partial one when an amount is given; an identical payment the
+    same day is refused unless confirmed."""
     if not command.words:
         raise UsageError("Which invoice was paid? Give its number, and an amount for a partial payment.", PAID_EXAMPLE)
     invoice = find_invoice(ctx, command.words[0], PAID_EXAMPLE)
     if invoice.status == InvoiceStatus.PAID:
         raise UsageError(f"Invoice {invoice.number} is already paid in full.", f"/show {invoice.number}")
+    if invoice.status == InvoiceStatus.CANCELLED:
+        raise UsageError(f"Invoice {invoice.number} is cancelled; /reopen it before recording a payment.", f"/reopen {invoice.number}")
     rest = list(command.words[1:])
+    confirmed = bool(rest) and rest[-1].lower() in CONFIRM_WORDS
+    if confirmed:
+        rest.pop()
+    if rest and rest[0].lower() in ("all", "full", "everything") and len(rest) == 1:
+        rest = []
     if rest and len(rest[-1]) == 3 and rest[-1].isalpha():
         currency = parse_currency(rest.pop())
         if currency != invoice.currency:
@@ -309,27 +313,78 @@ def record_payment(command: Command, ctx: Context) -> Reply:
             )
     else:
         paid = invoice.balance
-    invoice.balance -= paid
-    shown_paid = money(ctx, paid, invoice.currency)
-    if invoice.balance == 0:
-        invoice.status = InvoiceStatus.PAID
-        invoice.paid_at = ctx.now
-        record_event(ctx, "paid", f"paid in full ({shown_paid})", invoice, amount=str(paid))
-        title = f"Invoice {invoice.number} is paid in full"
-    else:
-        record_event(
-            ctx, "partial_payment",
-            f"partial payment of {shown_paid}; balance {money(ctx, invoice.balance, invoice.currency)}",
-            invoice, amount=str(paid), balance=str(invoice.balance),
+    twin = course.identical_payment_today(ctx, invoice, paid, ctx.timezone)
+    if twin is not None and not confirmed:
+        by = ctx.session.get(Person, twin.recorded_by) if twin.recorded_by else None
+        raise UsageError(
+            f"A payment of {money(ctx, paid, invoice.currency)} on {invoice.number} was already recorded today at "
+            f"{show_moment(twin.recorded_at, ctx.timezone, ctx.locale)}{' by @' + by.handle if by else ''}. Nothing was stored. "
+            "If the customer really paid twice, repeat the command with “confirm” at the end.",
+            f"/paid {invoice.number} {paid} confirm",
         )
-        title = f"Partial payment recorded on {invoice.number}"
-    ctx.session.add(invoice)
-    for hook in ctx.services.invoice_hooks:
-        hook.invoice_changed(ctx, invoice)
+    result = course.pay(ctx, invoice, paid)
+    shown_paid = money(ctx, paid, invoice.currency)
+    title = f"Invoice {invoice.number} is paid in full" if result.full else f"Partial payment recorded on {invoice.number}"
     customer = customer_of(ctx.session, invoice)
-    buttons = [Button("🙏 Thank-you draft", f"draft {invoice.number} thank_you")] if invoice.status == InvoiceStatus.PAID else []
+    buttons = [Button("🙏 Thank-you draft", f"draft {invoice.number} thank_you")] if result.full else []
+    buttons.append(Button("↩ Undo this payment", f"undo {invoice.number}"))
     return Reply(title=title, buttons=buttons, blocks=[Facts((
         ("Customer", customer.name),
         ("Paid now", shown_paid),
         ("Balance", money(ctx, invoice.balance, invoice.currency)),
     ))])
+
+
+def cancel_invoice(command: Command, ctx: Context) -> Reply:
+    """Void an invoice (a mistake, a credit note): nothing more goes out; its history stays."""
+    if not command.words:
+        raise UsageError("Which invoice, and why? Give its number and the reason.", CANCEL_EXAMPLE)
+    invoice = find_invoice(ctx, command.words[0], CANCEL_EXAMPLE)
+    reason = " ".join(command.words[1:]).strip()
+    if not reason:
+        raise UsageError(f"Why is {invoice.number} cancelled? The reason goes into its history.", CANCEL_EXAMPLE)
+    if invoice.status in (InvoiceStatus.CANCELLED, InvoiceStatus.PAID):
+        raise UsageError(f"Invoice {invoice.number} is already {invoice.status.value}.", f"/show {invoice.number}")
+    stopped = course.cancel(ctx, invoice, reason)
+    return Reply(title=f"Invoice {invoice.number} is cancelled", blocks=[Facts((
+        ("Reason", reason), ("Steps stopped", str(stopped)), ("History", "kept"), ("To undo", f"/reopen {invoice.number}"),
+    ))])
+
+
+def reopen_invoice(command: Command, ctx: Context) -> Reply:
+    """Bring back a cancelled invoice, or one recorded as paid by mistake (its last payment is undone)."""
+    if not command.words:
+        raise UsageError("Which invoice? Give its number.", REOPEN_EXAMPLE)
+    invoice = find_invoice(ctx, command.words[0], REOPEN_EXAMPLE)
+    if invoice.status == InvoiceStatus.PAID:
+        return undo_payment(command, ctx)
+    if invoice.status != InvoiceStatus.CANCELLED:
+        raise UsageError(f"Invoice {invoice.number} is {invoice.status.value}, not cancelled or paid; there is nothing to reopen.",
+                         f"/show {invoice.number}")
+    course.reopen(ctx, invoice)
+    return Reply(title=f"Invoice {invoice.number} is open again", blocks=next_step(ctx, invoice))
+
+
+def undo_payment(command: Command, ctx: Context) -> Reply:
+    """Undo the last payment recorded on an invoice: by whoever recorded it, or a manager (the
+    permission table admits the invoice's people; which payment is theirs is the course's fact)."""
+    if not command.words:
+        raise UsageError("Which invoice? Give its number.", UNDO_EXAMPLE)
+    invoice = find_invoice(ctx, command.words[0], UNDO_EXAMPLE)
+    payment = course.last_payment(ctx, invoice)
+    if payment is None:
+        raise UsageError(f"No payment is recorded on {invoice.number}; there is nothing to undo.", f"/show {invoice.number}")
+    if payment.recorded_by != ctx.person.id and not ctx.person.is_manager:
+        raise NotAllowed(f"Only the person who recorded the last payment on {invoice.number}, or a manager, can undo it.")
+    result = course.undo_payment(ctx, invoice, payment)
+    facts = [("Undone", money(ctx, payment.amount, invoice.currency)), ("Balance", money(ctx, invoice.balance, invoice.currency))]
+    if result.reopened:
+        facts.append(("Status", "open again; the ladder resumes"))
+    return Reply(title=f"Payment undone on {invoice.number}", blocks=[Facts(tuple(facts)), *next_step(ctx, invoice)])
+
+
+def next_step(ctx: Context, invoice: Invoice) -> list[Facts]:
+    upcoming = course.steps_of(ctx.session, invoice, [StepState.PENDING])
+    if not upcoming:
+        return []
+    return [Facts((("Next step", f"{upcoming[0].name} · {show_moment(upcoming[0].due_at, ctx.timezone, ctx.locale)}"),))]

@@ -1,8 +1,8 @@
 """What the collector reports back, and how each answer changes the ladder's course:
 /done, /promise, /letter, /dispute, /resolve, /plan, /snooze, /noanswer (plus /paid in invoices.py).
 
-Each answers the invoice's delivered pings (so no follow-up or escalation comes), records an event,
-and moves, pauses or adds steps as `../shared/design/ladder.md` describes.
+Each parses its command, asks `scheduling.course` to change the course (the course answers the
+pings concerned, moves, pauses or adds steps and records the event), and renders the result.
 """
 from __future__ import annotations
 
@@ -19,12 +19,10 @@ from handlers.context import Context
 from handlers.dates import local_today, looks_like_date, parse_date, show_date, show_moment
 from handlers.errors import UsageError
 from handlers.grammar import Command
-from handlers.history import record_event
 from handlers.invoice_lookup import find_invoice
 from handlers.money import check_amount, format_money, parse_amount
 from handlers.reply import Button, Facts, Reply, Table
 from scheduling import course
-from scheduling.ladder_keeper import promise_grace_days
 
 DONE_EXAMPLE = "/done INV-1042 spoke to Anna, paying Friday"
 PROMISE_EXAMPLE = "/promise INV-1042 2026-12-10"
@@ -34,8 +32,7 @@ RESOLVE_EXAMPLE = "/resolve INV-1042 or /resolve INV-1042 900"
 PLAN_EXAMPLE = "/plan INV-1042 3 instalments every month from 2026-12-15"
 SNOOZE_EXAMPLE = "/snooze INV-1042 2h"
 NOANSWER_EXAMPLE = "/noanswer INV-1042"
-MAX_RETRIES = 2
-RETRY_AFTER = timedelta(hours=2)
+MAX_RETRIES = course.MAX_RETRIES
 MAX_INSTALMENTS = 24
 _DURATION = re.compile(r"^(\d{1,3})(m|min|h|d)$", re.IGNORECASE)
 _PERIOD = re.compile(r"^(\d{1,2})?\s*(day|days|week|weeks|month|months)$", re.IGNORECASE)
@@ -47,6 +44,9 @@ def open_invoice(ctx: Context, command: Command, example: str, *, allow_disputed
     invoice = find_invoice(ctx, command.words[0], example)
     if invoice.status == InvoiceStatus.PAID:
         raise UsageError(f"Invoice {invoice.number} is already paid in full; its ladder has ended.", f"/show {invoice.number}")
+    if invoice.status == InvoiceStatus.CANCELLED:
+        raise UsageError(f"Invoice {invoice.number} is cancelled; nothing goes out for it. /reopen brings it back.",
+                         f"/reopen {invoice.number}")
     if invoice.status == InvoiceStatus.DISPUTED and not allow_disputed:
         raise UsageError(
             f"Invoice {invoice.number} is disputed ({invoice.dispute_reason}); its ladder is paused. "
@@ -56,21 +56,24 @@ def open_invoice(ctx: Context, command: Command, example: str, *, allow_disputed
 
 
 def done(command: Command, ctx: Context) -> Reply:
-    invoice = open_invoice(ctx, command, DONE_EXAMPLE)
+    invoice = open_invoice(ctx, command, DONE_EXAMPLE, allow_disputed=True)
     note = " ".join(command.words[1:]) or None
-    answered = course.acknowledge(ctx.session, invoice, "done", ctx.now)
-    if not answered:
+    steps, early = course.steps_to_mark_done(ctx, invoice)
+    if not steps:
         upcoming = course.steps_of(ctx.session, invoice, [StepState.PENDING])
-        nxt = upcoming[0] if upcoming else None
+        mine = [s for s in upcoming if s.responsible_id == ctx.person.id] or upcoming
+        nxt = mine[0] if mine else None
         if nxt is None or local_today(nxt.due_at, ctx.timezone) != ctx.today:
             when = f"; the next one is “{nxt.name}” on {show_moment(nxt.due_at, ctx.timezone, ctx.locale)}" if nxt else ""
             raise UsageError(f"No step of {invoice.number} is waiting for you today{when}.", f"/show {invoice.number}")
-        nxt.state, nxt.acknowledged_at, nxt.outcome = StepState.ACKNOWLEDGED, ctx.now, "done early"
-        ctx.session.add(nxt)
-        answered = [nxt]
-    names = ", ".join(f"“{step.name}”" for step in answered)
-    record_event(ctx, "done", f"done: {names}" + (f" — {note}" if note else ""), invoice,
-                 steps=[step.id for step in answered], note=note)
+        steps, early = [nxt], True
+    if invoice.status == InvoiceStatus.DISPUTED and any(s.kind != StepKind.DISPUTE for s in steps):
+        raise UsageError(
+            f"Invoice {invoice.number} is disputed ({invoice.dispute_reason}); its ladder is paused. "
+            f"Resolve the dispute first.", f"/resolve {invoice.number}",
+        )
+    result = course.done(ctx, invoice, steps, note, early=early)
+    names = ", ".join(f"“{step.name}”" for step in result.answered)
     return Reply(title=f"Marked done on {invoice.number}: {names}", blocks=next_step_facts(ctx, invoice))
 
 
@@ -93,34 +96,15 @@ def _promise(command: Command, ctx: Context, *, written: bool) -> Reply:
     amount = None
     if len(command.words) > 2:
         amount = check_amount(parse_amount(" ".join(command.words[2:])), invoice.currency, ctx.services.settings.max_invoice_amount)
-    course.acknowledge(ctx.session, invoice, "letter" if written else "promised", ctx.now)
-    course.cancel_steps(ctx.session, course.steps_of(ctx.session, invoice, [StepState.PENDING], [StepKind.BROKEN_PROMISE]), "superseded")
-    person = course.responsible_person(ctx.session, invoice, Role.COLLECTOR)
-    grace = promise_grace_days(ctx.services, invoice.ladder)
-    check_at = course.morning_after(ctx.session, invoice, person, promised, grace)
-    kind_text = "official letter" if written else "promise"
-    course.add_step(
-        ctx.session, invoice, kind=StepKind.BROKEN_PROMISE, person=person, due_at=check_at,
-        name="Promise follow-up", stage="broken_promise", tone="firm",
-        instruction=f"The {kind_text} to pay by {show_date(promised, ctx.locale)} was not kept: call and ask for payment "
-                    "or a new firm date.",
-    )
-    course.push_ladder_after(ctx.session, invoice, check_at)
-    invoice.promised_date = promised
-    ctx.session.add(invoice)
-    shown_amount = format_money(amount, invoice.currency, ctx.locale) if amount is not None else None
-    record_event(
-        ctx, "letter" if written else "promise",
-        f"{'official letter: payment' if written else 'promised to pay'}"
-        f"{' ' + shown_amount if shown_amount else ''} by {show_date(promised, ctx.locale)}", invoice,
-        promised_date=promised.isoformat(), amount=str(amount) if amount is not None else None, written=written,
-    )
+    result = course.promise(ctx, invoice, promised, written=written, amount=amount)
+    grace = result.grace
     return Reply(
         title=f"{'Letter' if written else 'Promise'} recorded on {invoice.number}: pay by {show_date(promised, ctx.locale)}",
         blocks=[Facts((
             ("Ladder", f"paused until {show_date(promised, ctx.locale)} (+{grace} business day{'s' if grace != 1 else ''} grace)"),
-            ("If unpaid", f"promise follow-up for @{person.handle} on {show_moment(check_at, person.timezone, ctx.locale)}"),
-            ("Broken promises so far", str(invoice.broken_promises)),
+            ("If unpaid", f"promise follow-up for @{result.person.handle} on "
+                          f"{show_moment(result.check_at, result.person.timezone, ctx.locale)}"),
+            ("Broken promises so far", str(result.broken_so_far)),
         ))],
     )
 
@@ -130,29 +114,14 @@ def dispute(command: Command, ctx: Context) -> Reply:
     reason = " ".join(command.words[1:]).strip()
     if not reason:
         raise UsageError(f"Why does the customer dispute {invoice.number}? Give the reason after the number.", DISPUTE_EXAMPLE)
-    course.acknowledge(ctx.session, invoice, "disputed", ctx.now)
-    paused = course.steps_of(ctx.session, invoice, [StepState.PENDING])
-    for step in paused:
-        step.state = StepState.PAUSED
-        ctx.session.add(step)
-    invoice.status = InvoiceStatus.DISPUTED
-    invoice.dispute_reason = reason
-    ctx.session.add(invoice)
-    owner = course.responsible_person(ctx.session, invoice, Role.SALESPERSON)
-    manager = course.responsible_person(ctx.session, invoice, Role.MANAGER)
-    course.add_step(
-        ctx.session, invoice, kind=StepKind.DISPUTE, person=manager, due_at=ctx.now,
-        name="Dispute to resolve", stage="repeat_reminder", tone="neutral", action="check-in",
-        instruction=f"The customer disputes {invoice.number}: “{reason}”. Find out why, agree what to do, then /resolve "
-                    f"{invoice.number} (with a new amount if it changes).",
-    )
-    record_event(ctx, "dispute", f"disputed: {reason}", invoice, reason=reason, manager=manager.handle)
+    result = course.dispute(ctx, invoice, reason)
     return Reply(
         title=f"Dispute recorded on {invoice.number}; its ladder is paused",
         blocks=[Facts((
             ("Reason", reason),
-            ("Brought in", f"@{manager.handle}" + (" (owner's manager)" if manager.id != owner.id else "")),
-            ("Paused steps", str(len(paused))),
+            ("Brought in", f"@{result.manager.handle}" + (" (owner's manager)" if result.manager.id != result.owner.id else "")),
+            ("Paused steps", str(result.paused)),
+            ("Reminders", f"every {course.DISPUTE_REMINDER_BUSINESS_DAYS} business days to whoever holds it, until it is resolved"),
             ("To resume", f"/resolve {invoice.number}"),
         ))],
     )
@@ -163,32 +132,17 @@ def resolve(command: Command, ctx: Context) -> Reply:
     if invoice.status != InvoiceStatus.DISPUTED:
         raise UsageError(f"Invoice {invoice.number} is not disputed.", DISPUTE_EXAMPLE)
     facts: list[tuple[str, str]] = []
+    new_amount = None
     if len(command.words) > 1:
         new_amount = check_amount(parse_amount(" ".join(command.words[1:])), invoice.currency, ctx.services.settings.max_invoice_amount)
-        paid = invoice.amount - invoice.balance
+        paid = course.paid_so_far(ctx.session, invoice)
         if new_amount < paid:
             raise UsageError(
                 f"{format_money(new_amount, invoice.currency, ctx.locale)} is less than the "
                 f"{format_money(paid, invoice.currency, ctx.locale)} already paid.", RESOLVE_EXAMPLE)
         facts.append(("Amount", f"{format_money(invoice.amount, invoice.currency, ctx.locale)} → "
                                 f"{format_money(new_amount, invoice.currency, ctx.locale)}"))
-        invoice.amount, invoice.balance = new_amount, new_amount - paid
-    course.acknowledge(ctx.session, invoice, "resolved", ctx.now)
-    course.cancel_steps(ctx.session, course.steps_of(ctx.session, invoice, [StepState.PENDING], [StepKind.DISPUTE]), "resolved")
-    invoice.status = InvoiceStatus.OPEN if invoice.balance > 0 else InvoiceStatus.PAID
-    reason, invoice.dispute_reason = invoice.dispute_reason, None
-    ctx.session.add(invoice)
-    paused = course.steps_of(ctx.session, invoice, [StepState.PAUSED])
-    if invoice.status == InvoiceStatus.PAID:
-        course.cancel_steps(ctx.session, paused, "paid")
-        invoice.paid_at = ctx.now
-    else:
-        for step in paused:
-            step.state = StepState.PENDING
-        if paused:
-            first = course.working_slot(ctx.session, course.responsible_person(ctx.session, invoice, Role.COLLECTOR), ctx.now)
-            course.retime(ctx.session, paused, max(first, ctx.now))
-    record_event(ctx, "resolved", f"dispute resolved ({reason})" + (f"; {facts[0][1]}" if facts else ""), invoice)
+    course.resolve(ctx, invoice, new_amount)
     facts.append(("Balance", format_money(invoice.balance, invoice.currency, ctx.locale)))
     return Reply(title=f"Dispute on {invoice.number} resolved; the ladder resumes", blocks=[Facts(tuple(facts)), *next_step_facts(ctx, invoice)])
 
@@ -199,31 +153,12 @@ def plan(command: Command, ctx: Context) -> Reply:
     existing = ctx.session.exec(select(Instalment).where(Instalment.invoice_id == invoice.id)).all()
     if existing:
         raise UsageError(f"Invoice {invoice.number} already has a payment plan of {len(existing)} instalments.", f"/show {invoice.number}")
-    course.acknowledge(ctx.session, invoice, "payment plan", ctx.now)
-    person = course.responsible_person(ctx.session, invoice, Role.COLLECTOR)
-    rows = []
+    rows, labels = [], []
     for sequence, (due, amount) in enumerate(zip(dates, amounts, strict=True), start=1):
-        ctx.session.add(Instalment(invoice_id=invoice.id, sequence=sequence, amount=amount, due_date=due, created_at=ctx.now))  # type: ignore[arg-type]
         shown = format_money(amount, invoice.currency, ctx.locale)
-        label = f"instalment {sequence} of {len(dates)} ({shown}, due {show_date(due, ctx.locale)})"
-        course.add_step(
-            ctx.session, invoice, kind=StepKind.INSTALMENT, person=person,
-            due_at=max(course.morning_after(ctx.session, invoice, person, due, -1), ctx.now),
-            name=f"Instalment {sequence} reminder", stage="pre_due", tone="warm",
-            instruction=f"Friendly reminder of {label}.",
-        )
-        course.add_step(
-            ctx.session, invoice, kind=StepKind.INSTALMENT, person=person,
-            due_at=course.morning_after(ctx.session, invoice, person, due, 1),
-            name=f"Instalment {sequence} check", stage="first_reminder", tone="neutral",
-            instruction=f"Check that {label} arrived. If it did not, the main ladder resumes after this step.",
-        )
+        labels.append(f"instalment {sequence} of {len(dates)} ({shown}, due {show_date(due, ctx.locale)})")
         rows.append((str(sequence), show_date(due, ctx.locale), shown))
-    ctx.session.flush()
-    first_check = course.steps_of(ctx.session, invoice, [StepState.PENDING], [StepKind.INSTALMENT])[1]
-    course.push_ladder_after(ctx.session, invoice, first_check.due_at)
-    record_event(ctx, "plan", f"payment plan: {len(dates)} instalments from {show_date(dates[0], ctx.locale)}", invoice,
-                 instalments=[{"due": d.isoformat(), "amount": str(a)} for d, a in zip(dates, amounts, strict=True)])
+    course.payment_plan(ctx, invoice, dates, amounts, labels)
     return Reply(title=f"Payment plan for {invoice.number}: {len(dates)} instalments",
                  blocks=[Table(("#", "Due", "Amount"), tuple(rows))])
 
@@ -280,30 +215,31 @@ def snooze(command: Command, ctx: Context) -> Reply:
     invoice = open_invoice(ctx, command, SNOOZE_EXAMPLE)
     if len(command.words) < 2:
         raise UsageError("Until when? Say 2h, 30m, tomorrow or a date.", SNOOZE_EXAMPLE)
-    waiting = course.awaiting_answer(ctx.session, invoice)
-    pending = course.steps_of(ctx.session, invoice, [StepState.PENDING])
-    step = waiting[-1] if waiting else (pending[0] if pending else None)
+    step = course.snooze_target(ctx, invoice)
     if step is None:
         raise UsageError(f"Invoice {invoice.number} has no step to snooze.", f"/show {invoice.number}")
-    until = snooze_until(ctx, command.words[1])
-    later = [s for s in pending if s.id != step.id and s.due_at > step.due_at]
-    if later and until >= later[0].due_at:
+    base = max(ctx.now, step.due_at) if step.state == StepState.PENDING else ctx.now
+    until = course.within_hours(ctx, step, snooze_until(ctx, command.words[1], base))
+    if until <= step.due_at and step.state == StepState.PENDING:
+        raise UsageError(f"“{step.name}” is already planned for {show_moment(step.due_at, ctx.timezone, ctx.locale)}; "
+                         "a snooze only moves a step later.", SNOOZE_EXAMPLE)
+    later = course.next_after(ctx, invoice, step)
+    if later is not None and until >= later.due_at:
         raise UsageError(
-            f"That is past the next step, “{later[0].name}” on {show_moment(later[0].due_at, ctx.timezone, ctx.locale)}; "
+            f"That is past the next step, “{later.name}” on {show_moment(later.due_at, ctx.timezone, ctx.locale)}; "
             "a snooze can only move a step up to the next one.", SNOOZE_EXAMPLE)
-    step.state, step.due_at, step.attempts, step.claimed_by, step.sent_at = StepState.PENDING, until, 0, None, None
-    ctx.session.add(step)
-    record_event(ctx, "snooze", f"snoozed “{step.name}” to {show_moment(until, ctx.timezone, ctx.locale)}", invoice, step=step.id)
+    course.snooze(ctx, invoice, step, until)
     return Reply(title=f"Snoozed “{step.name}” of {invoice.number}",
                  blocks=[Facts((("New time", show_moment(until, ctx.timezone, ctx.locale)),))])
 
 
-def snooze_until(ctx: Context, text: str) -> datetime:
+def snooze_until(ctx: Context, text: str, base: datetime | None = None) -> datetime:
+    """A duration counts from `base` (now, or a step's own later time: a snooze never pulls it earlier)."""
     token = text.strip().lower()
     if match := _DURATION.match(token):
         number, unit = int(match.group(1)), match.group(2)
         delta = timedelta(minutes=number) if unit.startswith("m") else timedelta(hours=number) if unit == "h" else timedelta(days=number)
-        return ctx.now + delta
+        return (base or ctx.now) + delta
     if looks_like_date(token):
         day = parse_date(token, ctx.today, SNOOZE_EXAMPLE)
         if day <= ctx.today:
@@ -315,24 +251,17 @@ def snooze_until(ctx: Context, text: str) -> datetime:
 
 def no_answer(command: Command, ctx: Context) -> Reply:
     invoice = open_invoice(ctx, command, NOANSWER_EXAMPLE)
-    waiting = course.awaiting_answer(ctx.session, invoice)
+    waiting = course.awaiting_answer(ctx.session, invoice, ctx.person) or course.awaiting_answer(ctx.session, invoice)
     if not waiting:
         raise UsageError(f"No delivered step of {invoice.number} is waiting for an answer.", f"/show {invoice.number}")
-    step = waiting[-1]
-    if step.retries >= MAX_RETRIES:
-        course.acknowledge(ctx.session, invoice, "no contact", ctx.now)
-        record_event(ctx, "no_contact", f"“{step.name}”: no answer after {MAX_RETRIES + 1} tries; counted as done without contact", invoice, step=step.id)
+    result = course.no_answer(ctx, invoice, waiting[-1])
+    step = result.step
+    if result.gave_up or result.retry_at is None:
         return Reply(title=f"“{step.name}” of {invoice.number} counted as done without contact",
                      blocks=next_step_facts(ctx, invoice))
-    person = (ctx.session.get(Person, step.responsible_id) if step.responsible_id else None) or ctx.person
-    retry_at = course.working_slot(ctx.session, person, ctx.now + RETRY_AFTER)
-    step.retries += 1
-    step.state, step.due_at, step.attempts, step.claimed_by, step.sent_at = StepState.PENDING, retry_at, 0, None, None
-    ctx.session.add(step)
-    record_event(ctx, "no_answer", f"“{step.name}”: no answer; retry {step.retries} of {MAX_RETRIES} at "
-                                   f"{show_moment(retry_at, ctx.timezone, ctx.locale)}", invoice, step=step.id)
     return Reply(title=f"No answer on {invoice.number}: I'll remind you again",
-                 blocks=[Facts((("Retry", f"{step.retries} of {MAX_RETRIES}"), ("When", show_moment(retry_at, ctx.timezone, ctx.locale))))])
+                 blocks=[Facts((("Retry", f"{step.retries} of {MAX_RETRIES}"),
+                                ("When", show_moment(result.retry_at, ctx.timezone, ctx.locale))))])
 
 
 def next_step_facts(ctx: Context, invoice: Invoice) -> list[Facts]:
@@ -348,7 +277,8 @@ def ping_buttons(invoice: Invoice, step: LadderStep) -> list[Button]:
     number = invoice.number
     buttons = [
         Button("✅ Done", f"done {number}"),
-        Button("💶 Paid", f"paid {number}"),
+        Button("💶 Paid", f"paid {number} {{input}}",
+               asks=f"How much did the customer pay on {number}? Write the amount, or “all” for the whole balance.", input="text"),
         Button("📅 Promised", f"promise {number} {{input}}", asks=f"Which date did they promise to pay {number} by?", input="date"),
         Button("⚖ Dispute", f"dispute {number} {{input}}", asks=f"Why does the customer dispute {number}?", input="text"),
         Button("⏰ Snooze 2h", f"snooze {number} 2h"),

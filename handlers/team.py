@@ -14,6 +14,7 @@ from handlers.history import record_event
 from handlers.invites import invite
 from handlers.people import HANDLE, active_members, find_by_handle, normalise_handle, resolve_mention
 from handlers.reply import Reply, Table
+from scheduling import course
 from scheduling.working_hours import holiday_countries, known_country, known_zone
 
 TEAM_EXAMPLE = "/team add @bob salesperson tz=Europe/Oslo lang=en"
@@ -139,6 +140,7 @@ def remove_member(command: Command, ctx: Context) -> Reply:
     person = resolve_mention(ctx.session, ctx.team, target_handle(command, example), example)
     if person.id == ctx.person.id:
         raise UsageError("You cannot remove yourself; another admin can.", example)
+    hand_over_work(command, ctx, person)
     person.active = False
     for identity in ctx.session.exec(select(ChatIdentity).where(ChatIdentity.person_id == person.id)):
         ctx.session.delete(identity)
@@ -147,6 +149,23 @@ def remove_member(command: Command, ctx: Context) -> Reply:
     return Reply(title=f"@{person.handle} left the team").say(
         "Their invoices keep their history; give them a new owner with /team or reassign them."
     )
+
+
+def hand_over_work(command: Command, ctx: Context, person: Person) -> None:
+    """Someone leaving with open invoices or steps says who takes them over (`to=@carol`)."""
+    example = f"/team remove @{person.handle} to=@carol"
+    work = course.open_work_of(ctx.session, person)
+    successor_ref = command.option("to")
+    if successor_ref is None:
+        if work.invoices or work.steps:
+            shown = ", ".join(work.numbers[:5]) + (" …" if len(work.numbers) > 5 else "")
+            raise UsageError(f"@{person.handle} still holds {work.invoices} open invoice(s){' (' + shown + ')' if shown else ''} "
+                             f"and {work.steps} step(s) to come. Say who takes them over with to=@person.", example)
+        return
+    successor = resolve_mention(ctx.session, ctx.team, successor_ref.lstrip("@"), example)
+    if successor.id == person.id or not successor.active:
+        raise UsageError(f"Hand @{person.handle}'s work to someone else who stays on the team.", example)
+    course.hand_over(ctx, person, successor)
 
 
 def apply_settings(ctx: Context, person: Person, options: dict[str, str], example: str) -> None:

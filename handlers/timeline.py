@@ -47,6 +47,6 @@ def step_summary(step: LadderStep) -> str:
     label = {
         StepState.PENDING: "planned", StepState.SENDING: "being sent", StepState.SENT: "sent, awaiting an answer",
         StepState.ACKNOWLEDGED: "done", StepState.CANCELLED: "cancelled", StepState.SKIPPED: "skipped (already past when added)",
-        StepState.PAUSED: "paused (dispute)",
+        StepState.PAUSED: "paused (dispute)", StepState.WAITING: "planned, waiting until the formal claim is confirmed sent",
     }[step.state]
     return f"{step_label(step)}: {step.name} — {step.action} — {label}"

@@ -1,5 +1,9 @@
 """Unanswered pings: repeated once when their answer window passes, then escalated to the
-responsible person's manager. Bringing the manager in is a visible event in the history."""
+responsible person's manager. Bringing the manager in is a visible event in the history.
+
+Each reminder is linked to the step it is about (`follows_step_id`), so answering either answers
+both, and reminders get no reminders of their own. A dispute's reminders are dispute steps: they go
+out while the dispute pauses everything else, and the escalation goes up the holder's chain."""
 from __future__ import annotations
 
 import logging
@@ -30,6 +34,7 @@ def follow_up_unanswered(engine: Engine, now: datetime, round_the_clock: frozens
                 col(LadderStep.acknowledged_at).is_(None),
                 LadderStep.nudges < 2,
                 col(LadderStep.kind).not_in(ANSWERED_BY_FOLLOW_UP),
+                col(LadderStep.follows_step_id).is_(None),
                 col(LadderStep.sent_at).is_not(None),
             )
         ).all()
@@ -79,11 +84,16 @@ def claim_follow_up(session: Session, step: LadderStep) -> bool:
 
 def nudge(session: Session, invoice: Invoice, step: LadderStep, person: Person, now: datetime) -> None:
     course.add_step(
-        session, invoice, kind=StepKind.NUDGE, person=person, due_at=now, name=f"No answer yet: {step.name}",
+        session, invoice, kind=follow_up_kind(step, StepKind.NUDGE), person=person, due_at=now, name=f"No answer yet: {step.name}",
         instruction=f"You were reminded of “{step.name}” for {invoice.number} and have not answered. "
                     "Press what happened (done, paid, promised…) so the ladder can go on.",
-        stage=step.stage, tone=step.tone, action=step.action, ack_within_seconds=step.ack_within_seconds,
+        stage=step.stage, tone=step.tone, action=step.action, ack_within_seconds=step.ack_within_seconds, follows=step,
     )
+
+
+def follow_up_kind(step: LadderStep, kind: StepKind) -> StepKind:
+    """A dispute's reminders stay dispute steps, so they go out while the dispute is open."""
+    return StepKind.DISPUTE if step.kind == StepKind.DISPUTE else kind
 
 
 def escalate(session: Session, invoice: Invoice, step: LadderStep, person: Person, now: datetime) -> None:
@@ -94,10 +104,10 @@ def escalate(session: Session, invoice: Invoice, step: LadderStep, person: Perso
                           details={"step": step.id}))
         return
     course.add_step(
-        session, invoice, kind=StepKind.ESCALATION, person=manager, due_at=now, name=f"Escalated: {step.name}",
+        session, invoice, kind=follow_up_kind(step, StepKind.ESCALATION), person=manager, due_at=now, name=f"Escalated: {step.name}",
         instruction=f"@{person.handle} has not answered “{step.name}” for {invoice.number} after a reminder. "
                     "Check with them, or take the step yourself.",
-        stage=step.stage, tone=step.tone, action=step.action, ack_within_seconds=step.ack_within_seconds,
+        stage=step.stage, tone=step.tone, action=step.action, ack_within_seconds=step.ack_within_seconds, follows=step,
     )
     session.add(Event(team_id=invoice.team_id, invoice_id=invoice.id, kind="escalated", at=now,
                       summary=f"escalated to @{manager.handle}: @{person.handle} did not answer “{step.name}”",

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 BUILT_IN = Path(__file__).parent / "ladders"
 STAGES = ("pre_due", "due_today", "first_reminder", "repeat_reminder", "broken_promise", "final_warning",
@@ -44,11 +44,14 @@ class Strict(BaseModel):
 
 
 class When(Strict):
-    """Exactly one of: business days from the due date, business days after the previous step
-    (both with a local time of day), or a plain duration after the previous step."""
+    """Exactly one of: days from the due date, days after the previous step (both with a local
+    time of day), or a plain duration after the previous step. Days are business days unless the
+    ladder counts calendar days (`day_count: calendar`); `days:` and `business_days:` are the same
+    key, `after_previous_days:` and `after_previous_business_days:` too."""
 
-    business_days: int | None = Field(default=None, ge=-60, le=365)
-    after_previous_business_days: int | None = Field(default=None, ge=0, le=365)
+    business_days: int | None = Field(default=None, ge=-60, le=365, validation_alias=AliasChoices("business_days", "days"))
+    after_previous_business_days: int | None = Field(
+        default=None, ge=0, le=365, validation_alias=AliasChoices("after_previous_business_days", "after_previous_days"))
     after_previous: timedelta | None = None
     at: time | None = None
 
@@ -92,7 +95,12 @@ class StepPolicy(Strict):
     tone: Literal["warm", "neutral", "firm", "formal"]
     instruction: str = Field(min_length=1, max_length=500)
     ack_within: timedelta = timedelta(hours=4)
-    deadline_business_days: int | None = Field(default=None, ge=1, le=90)
+    deadline_business_days: int | None = Field(
+        default=None, ge=1, le=90, validation_alias=AliasChoices("deadline_business_days", "deadline_days"))
+    """Counted in the ladder's days (business or calendar), like every other day here."""
+    gate: bool = False
+    """The following steps wait until this one is confirmed done (a formal claim, an official
+    letter); they are planned from the day it was confirmed, and never before its deadline."""
 
     @field_validator("name")
     @classmethod
@@ -119,11 +127,39 @@ class LadderPolicy(Strict):
     description: str
     working_hours: Literal["respect", "ignore"] = "respect"
     promise_grace_business_days: int = Field(default=1, ge=0, le=30)
+    day_count: Literal["business", "calendar"] = "business"
+    """How the ladder's days count: the customer's business days, or plain calendar days."""
+    late_entry: str | None = None
+    """The step an invoice that enters the bot already overdue starts at (a first contact, never
+    the claim or the lawyers). Default: the first step at the first_reminder stage, else step 1."""
     steps: list[StepPolicy] = Field(min_length=1, max_length=50)
 
     @property
     def ignores_working_hours(self) -> bool:
         return self.working_hours == "ignore"
+
+    @property
+    def counts_calendar_days(self) -> bool:
+        return self.day_count == "calendar"
+
+    @property
+    def late_entry_index(self) -> int:
+        """0-based index of the step a late entry starts at."""
+        if self.late_entry is not None:
+            return next(index for index, step in enumerate(self.steps) if step.name == self.late_entry)
+        return next((index for index, step in enumerate(self.steps) if step.stage == "first_reminder"), 0)
+
+    @model_validator(mode="after")
+    def _late_entry_is_a_first_contact(self) -> "LadderPolicy":
+        names = [step.name for step in self.steps]
+        if self.late_entry is not None and self.late_entry not in names:
+            raise ValueError(f"late_entry names no step: {self.late_entry!r} (steps: {', '.join(names)})")
+        entry = self.steps[self.late_entry_index]
+        if entry.action in (Action.CLAIM, Action.LEGAL) or entry.stage in ("final_warning", "legal_handover"):
+            raise ValueError(f"late_entry must be a first contact, not {entry.name!r} ({entry.action.value}, {entry.stage})")
+        if any(step.gate for step in self.steps[self.late_entry_index:self.late_entry_index + 1]):
+            raise ValueError("late_entry cannot be a gate step")
+        return self
 
 
 class PolicyError(ValueError):

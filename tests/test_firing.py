@@ -70,7 +70,8 @@ async def test_collector_is_pinged_at_noon_on_due_date(team: ChatDriver, engine:
     text = notifier.texts()[0]
     assert "INV-1" in text and "Acme Trading Ltd" in text and "€1,200.50" in text and "Call about INV-1" in text
     assert "Late by" not in text
-    assert [button.action for button in reply.buttons][:2] == ["done INV-1", "paid INV-1"]
+    # Issue 12, finding 9: the Paid button asks how much (or "all") before anything is recorded.
+    assert [button.action for button in reply.buttons][:2] == ["done INV-1", "paid INV-1 {input}"]
     assert states(engine, [step]) == ["sent"]
     assert scheduler.stats.lateness == [timedelta(0)]
     assert await scheduler.fire_due() == 0, "never twice"

@@ -52,7 +52,8 @@ async def test_adding_an_invoice_plans_the_standard_ladder(team: ChatDriver, eng
     add_acme(team)
     planned = steps(engine, "INV-7")
     assert len(planned) == 7
-    assert [s.state for s in planned] == [StepState.PENDING] * 7
+    # Issue 12, finding 2: the legal handover waits behind the formal claim (a gate) until it is confirmed done.
+    assert [s.state for s in planned] == [StepState.PENDING] * 6 + [StepState.WAITING]
     assert planned[0].due_at == PRE_DUE_CALL
     assert planned[1].due_at == DUE_NOON
     assert [s.position for s in planned] == list(range(1, 8))
@@ -69,7 +70,8 @@ async def test_collector_is_pinged_at_noon_on_due_date_with_answers(team: ChatDr
     assert await deliver_at(scheduler, clock, DUE_NOON) == 1
     chat_id, ping = notifier.sent[-1]
     assert chat_id == "carol"
-    assert [b.action for b in ping.buttons][:5] == ["done INV-7", "paid INV-7", "promise INV-7 {input}",
+    # Issue 12, finding 9: the Paid button asks how much (or "all") before anything is recorded.
+    assert [b.action for b in ping.buttons][:5] == ["done INV-7", "paid INV-7 {input}", "promise INV-7 {input}",
                                                      "dispute INV-7 {input}", "snooze INV-7 2h"]
     answer = team.press("carol", "done INV-7 customer says the transfer is on its way")
     assert "Marked done on INV-7" in answer
@@ -85,7 +87,8 @@ async def test_paying_cancels_every_pending_step_at_once(team: ChatDriver, engin
 async def test_partial_payment_keeps_the_ladder_going_on_the_balance(team: ChatDriver, engine: Engine) -> None:
     add_acme(team)
     team.say("bob", "/paid INV-7 400")
-    assert {s.state for s in steps(engine, "INV-7")} == {StepState.PENDING}
+    # The legal handover waits behind the claim (issue 12, finding 2); nothing is cancelled.
+    assert {s.state for s in steps(engine, "INV-7")} == {StepState.PENDING, StepState.WAITING}
     assert invoice(engine, "INV-7").balance == 600
 
 
@@ -169,6 +172,7 @@ async def test_answering_in_time_stops_the_follow_up(team: ChatDriver, engine: E
     add_acme(team)
     await deliver_at(scheduler, clock, DUE_NOON)
     team.say("carol", "/done INV-7")
+    team.say("bob", "/done INV-7")  # issue 12, finding 8: each answers their own ping (bob's pre-due call went out too)
     clock.set(DUE_NOON + timedelta(hours=9))
     assert await scheduler.follow_up() == 0
 

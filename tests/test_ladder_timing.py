@@ -45,7 +45,7 @@ def test_standard_ladder_skips_the_weekend() -> None:
     ]
     assert local(steps[5]) == datetime(2026, 12, 14, 10, 0), "formal claim three business days later, over the weekend"
     assert steps[5].deadline == date(2026, 12, 29), "ten business days, skipping Christmas Day and Boxing Day"
-    assert all(s.state == "pending" for s in steps)
+    assert [s.state for s in steps] == ["pending"] * 6 + ["waiting"], "the legal handover waits behind the claim (a gate)"
 
 
 def test_a_norwegian_public_holiday_is_not_a_business_day() -> None:
@@ -102,17 +102,22 @@ def test_business_day_arithmetic_in_both_directions() -> None:
 
 
 def test_an_invoice_added_overdue_skips_past_steps_and_fires_the_current_one_now() -> None:
+    # Issue 12, finding 1: an invoice entering overdue starts at the ladder's late-entry step (a
+    # first contact: the written demand), never at the claim it would have reached by the calendar.
     now = datetime(2026, 11, 24, 9, 0, tzinfo=OSLO)
     steps = standard_plan(date(2026, 11, 16), now)
-    assert [s.state for s in steps] == ["skipped"] * 5 + ["pending"] * 2
-    assert steps[5].due_at == now, "the formal claim it has reached: at the next working slot, which is now"
+    assert [s.state for s in steps] == ["skipped"] * 2 + ["pending"] * 4 + ["waiting"]
+    assert steps[2].name == "Written demand" and steps[2].due_at == now, "the first contact: at the next working slot, which is now"
+    assert local(steps[3]) == datetime(2026, 11, 24, 13, 0), "then the ladder's spacing: the call four hours after the demand"
+    assert local(steps[4]) == datetime(2026, 11, 25, 10, 0)
+    assert local(steps[5]) == datetime(2026, 11, 30, 10, 0), "the claim three business days later"
     assert steps[6].due_at > steps[5].due_at
 
 
 def test_an_invoice_added_overdue_at_night_waits_for_the_morning() -> None:
     night = datetime(2026, 11, 24, 22, 0, tzinfo=OSLO)
     steps = standard_plan(date(2026, 11, 16), night)
-    assert local(steps[5]) == datetime(2026, 11, 25, 9, 0)
+    assert local(steps[2]) == datetime(2026, 11, 25, 9, 0)
 
 
 def duration_policy(ignore_hours: bool = True) -> LadderPolicy:

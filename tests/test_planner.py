@@ -60,7 +60,7 @@ def test_a_late_invoice_fires_its_current_step_in_the_responsible_persons_mornin
               "manager": Assignee(3, OSLO_OFFICE), "lawyer": Assignee(4, OSLO_OFFICE)}
     now = datetime(2026, 12, 8, 13, 0, tzinfo=OSLO)
     steps = plan_for(STANDARD, date(2026, 12, 7), now, people)
-    assert [s.state for s in steps] == ["skipped"] + ["pending"] * 6
+    assert [s.state for s in steps] == ["skipped"] + ["pending"] * 5 + ["waiting"], "the legal handover waits behind the claim"
     assert wall_clock(steps[1], NEW_YORK) == datetime(2026, 12, 8, 9, 0)
     assert wall_clock(steps[2], NEW_YORK) == datetime(2026, 12, 8, 10, 0)
     assert all(s.due_at >= now for s in steps if s.state == "pending")
@@ -68,10 +68,13 @@ def test_a_late_invoice_fires_its_current_step_in_the_responsible_persons_mornin
 
 
 def test_an_invoice_added_after_its_last_step_still_gets_one_step_not_a_burst() -> None:
+    # Issue 12, finding 1: not the legal handover it reached by the calendar, but the ladder's
+    # late-entry step (a first contact), from which it climbs.
     now = datetime(2027, 6, 1, 9, 30, tzinfo=OSLO)
     steps = plan_for(STANDARD, date(2027, 1, 4), now, same_hours(OSLO_OFFICE))
-    assert [s.state for s in steps] == ["skipped"] * 6 + ["pending"]
-    assert steps[-1].due_at == now and steps[-1].stage == "legal_handover"
+    assert [s.state for s in steps] == ["skipped"] * 2 + ["pending"] * 4 + ["waiting"]
+    assert steps[2].due_at == now and steps[2].stage == "first_reminder"
+    assert all(later.due_at > earlier.due_at for earlier, later in zip(steps[2:], steps[3:]))
 
 
 def test_a_late_invoice_on_a_ladder_that_ignores_working_hours_fires_at_once() -> None:
@@ -79,8 +82,10 @@ def test_a_late_invoice_on_a_ladder_that_ignores_working_hours_fires_at_once() -
     midnight = datetime(2026, 12, 9, 0, 5, tzinfo=OSLO)
     steps = plan_for(quick, date(2026, 12, 7), midnight, same_hours(OSLO_OFFICE))
     pending = [s for s in steps if s.state == "pending"]
-    assert pending[0].name == "Payment or letter call" and pending[0].due_at == midnight
-    assert wall_clock(pending[1]) == datetime(2026, 12, 9, 10, 0), "the next step keeps its planned time"
+    # Issue 12, finding 1: it starts at the late-entry step (the written demand), not the call it reached.
+    assert pending[0].name == "Written demand" and pending[0].due_at == midnight
+    assert pending[1].due_at - midnight == timedelta(hours=4), "the call follows at the ladder's spacing, 10:00 to 14:00"
+    assert wall_clock(pending[2]) == datetime(2026, 12, 9, 10, 0), "the next step keeps its planned time"
 
 
 @pytest.mark.parametrize("name", ["standard", "soft"])

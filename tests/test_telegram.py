@@ -301,6 +301,9 @@ async def test_pressing_paid_on_a_ping_cancels_the_pending_steps_and_edits_the_p
     await tg_scheduler.flush()
     ping = await last_text(standin, BOB.id, "Step 1 for INV-12")
     await standin.press(BOB, ping, "Paid")
+    # Issue 12, finding 9: the button confirms a full payment before recording it.
+    prompt = await last_text(standin, BOB.id, "How much did the customer pay on INV-12")
+    await standin.say(BOB, "all", reply_to=prompt["message_id"])
     await last_text(standin, BOB.id, "Invoice INV-12 is paid in full")
     assert "✔ Invoice INV-12 is paid in full — by Bob" in standin.messages[(BOB.id, ping["message_id"])]["text"]
     with Session(engine) as session:

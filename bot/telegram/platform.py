@@ -89,7 +89,7 @@ class TelegramPlatform:
         verbs = sorted(self.core.catalogue)
         add_command, add_confirmation = self.guided_add.handlers()
         application.add_handler(add_command)
-        application.add_handler(CommandHandler([v for v in verbs if v != "add"], self.on_command, filters=NEW))
+        application.add_handler(CommandHandler([v for v in verbs if v not in ("add", "cancel")], self.on_command, filters=NEW))
         application.add_handler(MessageHandler(NEW & filters.Document.ALL & filters.CaptionRegex(r"^/import\b"), self.on_document))
         application.add_handler(MessageHandler(ANSWER, self.on_words))
         application.add_handler(CommandHandler("cancel", self.on_cancel, filters=NEW))
@@ -272,7 +272,11 @@ class TelegramPlatform:
             await self.run_text(update, message.text)
 
     async def on_cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """/cancel: end the guided /add, or drop the questions a button asked, if any."""
+        """/cancel: end the guided /add, or drop the questions a button asked, if any. With
+        arguments it is the core's `/cancel <invoice-no> <reason>`."""
+        if context.args:
+            await self.on_command(update, context)
+            return
         chat, user, message = update.effective_chat, update.effective_user, update.effective_message
         assert chat is not None and user is not None and message is not None
         if await self.guided_add.cancel(update):

@@ -1,0 +1,78 @@
+"""The states a ladder step goes through and the only moves allowed between them.
+
+Every move the course makes goes through `move`, which refuses an illegal one and notes the
+transition on the session, so that the domain event it belongs to carries it into the history
+(exactly once). The scheduler's claim/sent bookkeeping (pending → sending → sent) is done in bulk
+SQL by the due table; its moves are listed here too so the machine is complete.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot.models import LadderStep, StepState
+
+P, SE, S, A, C, K, PA, W = (StepState.PENDING, StepState.SENDING, StepState.SENT, StepState.ACKNOWLEDGED,
+                            StepState.CANCELLED, StepState.SKIPPED, StepState.PAUSED, StepState.WAITING)
+
+ALLOWED: dict[StepState, frozenset[StepState]] = {
+    P: frozenset({SE, A, C, K, PA}),  # claimed; done early; cancelled (paid, replanned); paused by a dispute
+    W: frozenset({P, C}),             # its gate was confirmed; cancelled
+    PA: frozenset({P, C}),            # the dispute was resolved; paid meanwhile
+    SE: frozenset({S, C, P}),         # delivered; invoice closed before delivery; re-armed
+    S: frozenset({A, P}),             # answered; re-armed (snooze, no answer, a new person)
+    A: frozenset(),
+    C: frozenset(),
+    K: frozenset(),
+}
+OPEN_STATES = (P, SE, PA, W)
+"""Steps still to come: cancelled when the invoice closes."""
+TRANSITIONS_KEY = "course_transitions"
+
+
+class IllegalTransition(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Transition:
+    step_id: int
+    invoice_id: int
+    name: str
+    before: StepState
+    after: StepState
+    at: datetime
+    outcome: str | None
+
+    def as_history(self) -> dict[str, object]:
+        return {"step": self.step_id, "name": self.name, "from": self.before.value, "to": self.after.value,
+                "outcome": self.outcome}
+
+
+def move(session: Session, step: LadderStep, to: StepState, at: datetime, outcome: str | None = None) -> None:
+    before = step.state
+    if to not in ALLOWED[before]:
+        raise IllegalTransition(f"step {step.id} ({step.name}) cannot go from {before.value} to {to.value}")
+    if step.id is None:
+        session.flush()
+    step.state = to
+    if outcome is not None:
+        step.outcome = outcome
+    if to == A:
+        step.acknowledged_at = at
+    if to == P and before in (S, SE):
+        step.attempts, step.claimed_by, step.claimed_at, step.sent_at = 0, None, None, None
+    session.add(step)
+    assert step.id is not None
+    session.info.setdefault(TRANSITIONS_KEY, []).append(
+        Transition(step.id, step.invoice_id, step.name, before, to, at, outcome))
+
+
+def take_transitions(session: Session, invoice_id: int | None = None) -> list[Transition]:
+    """The transitions noted so far (of one invoice), removed from the session's notes."""
+    noted: list[Transition] = session.info.get(TRANSITIONS_KEY, [])
+    taken = [t for t in noted if invoice_id is None or t.invoice_id == invoice_id]
+    session.info[TRANSITIONS_KEY] = [t for t in noted if t not in taken]
+    return taken
