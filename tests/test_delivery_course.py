@@ -140,7 +140,9 @@ async def test_every_button_of_a_merged_ping_names_its_invoice_and_answers_that_
     assert states(engine, [first, second]) == ["acknowledged", "sent"], "the other invoice's step is still open"
 
 
-async def test_one_bad_row_never_stops_the_follow_up_pass(team: ChatDriver, engine: Engine, clock: MovableClock) -> None:
+async def test_one_bad_row_never_stops_the_follow_up_pass(
+    team: ChatDriver, engine: Engine, clock: MovableClock
+) -> None:
     team.say("bob", "/add FUP-1 100 EUR 2026-12-01 Acme")
     team.say("alice", "/add FUP-2 100 EUR 2026-12-01 Borealis")
     [broken] = add_steps(engine, "FUP-1", "bob", NOON)

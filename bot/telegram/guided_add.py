@@ -20,7 +20,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.clock import Clock
 from bot.stored_state import InteractionStore
-from bot.telegram.updates import NEW, without_bot_name
+from bot.telegram.updates import NEW, refused_as_not_addressee, without_bot_name
 from handlers.dates import DATE_FORMS, parse_date
 from handlers.errors import UsageError
 from handlers.money import parse_amount
@@ -118,6 +118,8 @@ class GuidedAdd:
     async def confirm(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         assert query is not None
+        if await refused_as_not_addressee(query):
+            return
         draft = await asyncio.to_thread(self.store.take, KIND, dialogue_key(update))
         if draft is None:  # ended, expired, or someone else's confirmation
             await query.answer("That dialogue is not open for you; send /add to start one.", show_alert=True)

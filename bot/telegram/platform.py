@@ -18,7 +18,7 @@ from datetime import timedelta
 from html import escape
 from urllib.parse import urlparse
 
-from telegram import CallbackQuery, ForceReply, InputFile, Message, ReplyParameters, Update, User
+from telegram import CallbackQuery, ForceReply, InputFile, Message, ReplyParameters, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -40,7 +40,7 @@ from bot.telegram.guided_add import GuidedAdd
 from bot.telegram.menu import LANGUAGES, commands_for
 from bot.telegram.notifier import Delivery, TelegramNotifier
 from bot.telegram.render import CALLBACK_ANSWER_LIMIT, CAPTION_LIMIT, LIMIT, fit, keyboard, render_messages, utf16_len
-from bot.telegram.updates import ANSWER, NEW, PLATFORM, addressed_to_me, sender_of, without_bot_name
+from bot.telegram.updates import ANSWER, NEW, PLATFORM, addressed_to_me, refused_as_not_addressee, sender_of, without_bot_name
 from handlers.core import Core
 from handlers.dates import DATE_FORMS, parse_date
 from handlers.errors import UsageError
@@ -312,10 +312,7 @@ class TelegramPlatform:
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         assert query is not None
-        addressee = addressee_of(query.message if isinstance(query.message, Message) else None)
-        if addressee is not None and query.from_user.id != addressee.id:
-            await query.answer(f"These buttons are {addressee.full_name}'s; send the command yourself to do the same.",
-                               show_alert=True)
+        if await refused_as_not_addressee(query):
             return
         button = await self.buttons.button_for(query.data or "")
         if button is None:
@@ -405,14 +402,6 @@ def toast(reply: Reply) -> str | None:
     first = reply.blocks[0] if reply.blocks else None
     text = reply.title or (first.text if reply.is_error and isinstance(first, Paragraph) else "")
     return fit(text, CALLBACK_ANSWER_LIMIT) or None
-
-
-def addressee_of(message: Message | None) -> User | None:
-    """In a group, whom a message with buttons answers: the author of the message it quotes.
-    (Pings and private answers go to private chats, where only their reader can press.)"""
-    if message is None or message.chat.type == ChatType.PRIVATE or message.reply_to_message is None:
-        return None
-    return message.reply_to_message.from_user
 
 
 def is_question(message: Message, bot_id: int) -> bool:

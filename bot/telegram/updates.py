@@ -2,7 +2,7 @@
 the command text without the bot's name."""
 from __future__ import annotations
 
-from telegram import Update
+from telegram import CallbackQuery, Message, Update, User
 from telegram.constants import ChatType
 from telegram.ext import filters
 
@@ -38,3 +38,21 @@ def without_bot_name(text: str) -> str:
     """`/add@CollectBot INV-1 …` → `/add INV-1 …`."""
     head, _, rest = text.strip().partition(" ")
     return f"{head.split('@', 1)[0]} {rest}".strip()
+
+
+def addressee_of(message: Message | None) -> User | None:
+    """In a group, whom a message with buttons answers: the author of the message it quotes.
+    (Pings and private answers go to private chats, where only their reader can press.)"""
+    if message is None or message.chat.type == ChatType.PRIVATE or message.reply_to_message is None:
+        return None
+    return message.reply_to_message.from_user
+
+
+async def refused_as_not_addressee(query: CallbackQuery) -> bool:
+    """A button in a group answers one person: anyone else pressing it is told so, and nothing runs."""
+    addressee = addressee_of(query.message if isinstance(query.message, Message) else None)
+    if addressee is None or query.from_user.id == addressee.id:
+        return False
+    await query.answer(f"These buttons are {addressee.full_name}'s; send the command yourself to do the same.",
+                       show_alert=True)
+    return True
