@@ -8,6 +8,7 @@ import io
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -188,8 +189,9 @@ async def test_a_loop_that_keeps_failing_is_restarted_with_growing_pauses_and_sh
     assert health.snapshot()["flaky"].running is False, "a stopped loop is not reported as running"
 
 
-async def test_collectbot_run_exposes_the_liveness_of_every_background_loop(settings: Settings, clock: MovableClock) -> None:
-    runtime = Runtime.build(settings, clock=clock)
+async def test_collectbot_run_exposes_the_liveness_of_every_background_loop(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'run.db'}")  # type: ignore[call-arg]
+    runtime = Runtime.build(settings, clock=MovableClock(NOON))
     chat = ConsoleChat(runtime.core, "alice", io.StringIO())
     stop = asyncio.Event()
     serving = asyncio.create_task(runtime.serve([ConsolePlatform(chat)], until=stop.wait()))
