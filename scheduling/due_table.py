@@ -160,16 +160,20 @@ def deliverable(status: str, kind: str) -> bool:
     return status == InvoiceStatus.OPEN.value
 
 
-def mark_sent(engine: Engine, step_ids: Sequence[int], at: datetime) -> None:
+def mark_sent(engine: Engine, step_ids: Sequence[int], at: datetime, instance: str | None = None) -> None:
     with engine.begin() as connection:
-        mark_sent_in(connection, step_ids, at)
+        mark_sent_in(connection, step_ids, at, instance)
 
 
-def mark_sent_in(connection: Connection, step_ids: Sequence[int], at: datetime) -> None:
-    """Delivered. A delivered promise follow-up means the promise was broken: it is counted."""
+def mark_sent_in(connection: Connection, step_ids: Sequence[int], at: datetime, instance: str | None = None) -> None:
+    """Delivered. A delivered promise follow-up means the promise was broken: it is counted.
+
+    With `instance`, only steps that instance still holds are confirmed: a step another instance
+    took over meanwhile is that one's to deliver and confirm, so it is never marked sent unseen."""
+    mine = [STEPS.c.claimed_by == instance] if instance is not None else []
     connection.execute(
         sa.update(STEPS)
-        .where(STEPS.c.id.in_(step_ids), STEPS.c.state == StepState.SENDING.value)
+        .where(STEPS.c.id.in_(step_ids), STEPS.c.state == StepState.SENDING.value, *mine)
         .values(state=StepState.SENT.value, sent_at=at)
     )
     broken = sa.select(STEPS.c.invoice_id).where(

@@ -327,7 +327,7 @@ class Scheduler:
         """No chat linked on a running platform: the step counts as sent and is noted in the
         invoice's history, and /today still lists it."""
         with Session(self.engine) as session:
-            due_table.mark_sent_in(session.connection(), [step.id for step in steps], now)
+            due_table.mark_sent_in(session.connection(), [step.id for step in steps], now, self.instance)
             for step in steps:
                 invoice = session.get(Invoice, step.invoice_id)
                 if invoice is None:
@@ -446,7 +446,7 @@ class Scheduler:
     def _finish(self, ping: PreparedPing, outcome: str) -> None:
         now = self.clock.now()
         with self.engine.begin() as connection:
-            due_table.mark_sent_in(connection, ping.step_ids, now)
+            due_table.mark_sent_in(connection, ping.step_ids, now, self.instance)
             if ping.stored_id is not None:
                 connection.execute(sa.update(PingMessage.__table__).where(  # type: ignore[attr-defined]
                     sa.column("id") == ping.stored_id).values(parts_sent=ping.sent, finished_at=now, outcome=outcome))

@@ -127,6 +127,24 @@ async def test_a_step_left_sending_by_a_crashed_instance_is_resent_once_marked_r
     assert await survivor.recover() == 0
 
 
+def test_a_slow_instance_never_confirms_a_step_another_instance_took_over(
+    team: ChatDriver, engine: Engine, clock: MovableClock
+) -> None:
+    """The slow instance's confirmation would mark sent a step the new holder has not delivered yet,
+    and the new holder would then drop it: a ping lost, not doubled."""
+    team.say("bob", "/add INV-55 100 EUR 2026-12-01 Acme")
+    [step] = add_steps(engine, "INV-55", "bob", NOON)
+    clock.set(NOON)
+    assert [claim.id for claim in due_table.claim_due(engine, clock.now(), "slow-instance")] == [step]
+    clock.advance(timedelta(minutes=5))
+    assert [claim.id for claim in due_table.take_over_stale(engine, clock.now(), "new-holder", timedelta(minutes=2))] == [step]
+    due_table.mark_sent(engine, [step], clock.now(), "slow-instance")
+    assert states(engine, [step]) == ["sending"], "still the new holder's to deliver"
+    assert due_table.still_deliverable(engine, [step], "new-holder") == {step}
+    due_table.mark_sent(engine, [step], clock.now(), "new-holder")
+    assert states(engine, [step]) == ["sent"]
+
+
 async def test_a_failed_send_is_kept_and_retried_until_it_arrives(team: ChatDriver, engine: Engine, clock: MovableClock) -> None:
     team.say("bob", "/add INV-6 100 EUR 2026-12-01 Acme")
     [step] = add_steps(engine, "INV-6", "bob", NOON)
