@@ -37,6 +37,9 @@ class StepState(StrEnum):
     SKIPPED = "skipped"
     PAUSED = "paused"
     """Held while a dispute is open; resumed (re-timed) by /resolve."""
+    UNDELIVERABLE = "undeliverable"
+    """The platform refused the ping for good (the person blocked the bot, left the workspace): never
+    marked sent, not retried; the manager was brought in instead."""
     WAITING = "waiting"
     """Behind a gate (a formal claim, an official letter) not yet confirmed done; planned from the
     day the gate is confirmed."""

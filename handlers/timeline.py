@@ -48,5 +48,6 @@ def step_summary(step: LadderStep) -> str:
         StepState.PENDING: "planned", StepState.SENDING: "being sent", StepState.SENT: "sent, awaiting an answer",
         StepState.ACKNOWLEDGED: "done", StepState.CANCELLED: "cancelled", StepState.SKIPPED: "skipped (already past when added)",
         StepState.PAUSED: "paused (dispute)", StepState.WAITING: "planned, waiting until the formal claim is confirmed sent",
+        StepState.UNDELIVERABLE: "not delivered (refused by the platform); the manager was told",
     }[step.state]
     return f"{step_label(step)}: {step.name} — {step.action} — {label}"

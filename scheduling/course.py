@@ -791,13 +791,13 @@ def hand_over(ctx: "Context", leaving: Person, successor: Person) -> Handover:
         session.add(invoice)
     slot = working_slot(session, successor, now)
     steps = list(session.exec(select(LadderStep).where(LadderStep.responsible_id == leaving.id, col(LadderStep.state).in_(
-        [StepState.PENDING, StepState.SENDING, StepState.PAUSED, StepState.WAITING, StepState.SENT]))))
+        [StepState.PENDING, StepState.SENDING, StepState.PAUSED, StepState.WAITING, StepState.SENT, StepState.UNDELIVERABLE]))))
     touched: dict[int, Invoice] = {}
     for step in steps:
         if step.state == StepState.SENT and step.acknowledged_at is not None:
             continue
         step.responsible_id = successor.id
-        if step.state == StepState.SENT:
+        if step.state in (StepState.SENT, StepState.UNDELIVERABLE):
             move(session, step, StepState.PENDING, now, "handed over")
             step.due_at = slot
         else:

@@ -34,6 +34,7 @@ from scheduling.due_table import ClaimedStep
 from scheduling.follow_ups import ANSWERED_BY_FOLLOW_UP, escalate, follow_up_unanswered
 from scheduling.notifier import Notifier, PartsNotifier, RateLimits
 from scheduling.send_queue import RETRY_PAUSES, Outgoing, PreparedPing, SendQueue
+from scheduling.step_machine import move
 from scheduling.supervision import Backoff, keep_running
 from scheduling.working_hours import hours_of
 
@@ -472,7 +473,7 @@ class Scheduler:
                     summary=f"reminder “{step.name}” could not be delivered to @{person.handle} on {platform}: {reason}",
                     details={"step_id": step.id, "platform": platform, "reason": reason},
                 ))
-                step.state, step.sent_at = StepState.SENT, now
+                move(session, step, StepState.UNDELIVERABLE, now, outcome="undeliverable")
                 if step.kind not in ANSWERED_BY_FOLLOW_UP and step.nudges < 2:
                     step.nudges = 2
                     escalate(session, invoice, step, person, now)

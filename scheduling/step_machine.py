@@ -14,15 +14,17 @@ from sqlmodel import Session
 
 from bot.models import LadderStep, StepState
 
-P, SE, S, A, C, K, PA, W = (StepState.PENDING, StepState.SENDING, StepState.SENT, StepState.ACKNOWLEDGED,
-                            StepState.CANCELLED, StepState.SKIPPED, StepState.PAUSED, StepState.WAITING)
+P, SE, S, A, C, K, PA, W, U = (StepState.PENDING, StepState.SENDING, StepState.SENT, StepState.ACKNOWLEDGED,
+                               StepState.CANCELLED, StepState.SKIPPED, StepState.PAUSED, StepState.WAITING,
+                               StepState.UNDELIVERABLE)
 
 ALLOWED: dict[StepState, frozenset[StepState]] = {
     P: frozenset({SE, A, C, K, PA}),  # claimed; done early; cancelled (paid, replanned); paused by a dispute
     W: frozenset({P, C}),             # its gate was confirmed; cancelled
     PA: frozenset({P, C}),            # the dispute was resolved; paid meanwhile
-    SE: frozenset({S, C, P}),         # delivered; invoice closed before delivery; re-armed
+    SE: frozenset({S, C, P, U}),      # delivered; invoice closed before delivery; re-armed; refused for good
     S: frozenset({A, P}),             # answered; re-armed (snooze, no answer, a new person)
+    U: frozenset({A, P}),             # answered all the same; re-armed (e.g. for a colleague taking over)
     A: frozenset(),
     C: frozenset(),
     K: frozenset(),
@@ -62,7 +64,7 @@ def move(session: Session, step: LadderStep, to: StepState, at: datetime, outcom
         step.outcome = outcome
     if to == A:
         step.acknowledged_at = at
-    if to == P and before in (S, SE):
+    if to == P and before in (S, SE, U):
         step.attempts, step.claimed_by, step.claimed_at, step.sent_at = 0, None, None, None
     session.add(step)
     assert step.id is not None

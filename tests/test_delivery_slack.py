@@ -90,7 +90,7 @@ async def test_a_deactivated_slack_user_is_not_retried_and_their_manager_is_told
     assert "account_inactive" in undeliverable.summary
     with Session(engine) as session:
         assert session.exec(select(LadderStep).where(LadderStep.kind == StepKind.ESCALATION)).one()
-    assert states(engine, [step]) == ["sent"]
+    assert states(engine, [step]) == ["undeliverable"], "nothing is marked sent that Slack did not get"
 
 
 async def test_slack_500s_and_a_late_answer_still_deliver_each_step_once_or_marked_repeat(

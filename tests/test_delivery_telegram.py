@@ -88,7 +88,7 @@ async def test_a_user_who_blocked_the_bot_is_not_retried_and_their_manager_is_to
     await scheduler.fire_due()
     await scheduler.flush()
     assert len(ping_attempts(standin, "BLK-1")) == 1, "a refusal for good is not retried"
-    assert len(scheduler.queues["telegram"]) == 0 and states(engine, [step]) == ["sent"], "the step no longer waits"
+    assert len(scheduler.queues["telegram"]) == 0 and states(engine, [step]) == ["undeliverable"], "never marked sent"
     [undeliverable] = events(engine, "ping_undeliverable")
     assert "blocked" in undeliverable.summary and "@bob" in undeliverable.summary
     [escalated] = events(engine, "escalated")
@@ -122,7 +122,7 @@ async def test_a_message_telegram_refuses_for_good_does_not_block_the_chats_next
     await scheduler.fire_due()
     await scheduler.flush()
     assert any("REF-2" in text for text in texts_to_bob(standin)), "the next ping goes out"
-    assert states(engine, [first, second]) == ["sent", "sent"]
+    assert states(engine, [first, second]) == ["undeliverable", "sent"], "only what Telegram took is marked sent"
 
 
 def test_telegram_limits_are_counted_in_utf16_units_so_emoji_never_make_a_message_too_long() -> None:
