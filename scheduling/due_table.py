@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
 from bot.models import Invoice, InvoiceStatus, LadderStep, StepKind, StepState
+from scheduling.step_machine import CANCEL_CLAIMED, CANCEL_DUE, CANCEL_OPEN, CLAIM, CONFIRM_SENT, HAND_BACK
 
 STEPS = LadderStep.__table__  # type: ignore[attr-defined]
 INVOICES = Invoice.__table__  # type: ignore[attr-defined]
@@ -60,7 +61,7 @@ def claim_due(engine: Engine, now: datetime, instance: str, limit: int = 1000) -
     due = (
         sa.select(STEPS.c.id)
         .join(INVOICES, INVOICES.c.id == STEPS.c.invoice_id)
-        .where(STEPS.c.state == StepState.PENDING.value, STEPS.c.due_at <= now, _deliverable_now())
+        .where(STEPS.c.state.in_(CLAIM.sources), STEPS.c.due_at <= now, _deliverable_now())
         .order_by(STEPS.c.due_at)
         .limit(limit)
         .with_for_update(skip_locked=True, of=STEPS)
@@ -68,7 +69,7 @@ def claim_due(engine: Engine, now: datetime, instance: str, limit: int = 1000) -
     claim = (
         sa.update(STEPS)
         .where(STEPS.c.id.in_(due.scalar_subquery()))
-        .values(state=StepState.SENDING.value, claimed_by=instance, claimed_at=now, attempts=STEPS.c.attempts + 1)
+        .values(state=CLAIM.target, claimed_by=instance, claimed_at=now, attempts=STEPS.c.attempts + 1)
         .returning(*_CLAIMED_COLUMNS)
     )
     with engine.begin() as connection:
@@ -77,8 +78,8 @@ def claim_due(engine: Engine, now: datetime, instance: str, limit: int = 1000) -
             closed = sa.select(INVOICES.c.id).where(INVOICES.c.id == STEPS.c.invoice_id, sa.not_(_deliverable_now()))
             connection.execute(
                 sa.update(STEPS)
-                .where(STEPS.c.state == StepState.PENDING.value, STEPS.c.due_at <= now, closed.exists())
-                .values(state=StepState.CANCELLED.value)
+                .where(STEPS.c.state.in_(CANCEL_DUE.sources), STEPS.c.due_at <= now, closed.exists())
+                .values(state=CANCEL_DUE.target)
             )
         return claimed
 
@@ -101,8 +102,8 @@ def hand_back(engine: Engine, instance: str, due: dict[int, datetime]) -> None:
         for at, ids in by_moment.items():
             connection.execute(
                 sa.update(STEPS)
-                .where(STEPS.c.id.in_(ids), STEPS.c.state == StepState.SENDING.value, STEPS.c.claimed_by == instance)
-                .values(state=StepState.PENDING.value, due_at=at, claimed_by=None, claimed_at=None,
+                .where(STEPS.c.id.in_(ids), STEPS.c.state.in_(HAND_BACK.sources), STEPS.c.claimed_by == instance)
+                .values(state=HAND_BACK.target, due_at=at, claimed_by=None, claimed_at=None,
                         attempts=STEPS.c.attempts - 1)
             )
 
@@ -149,7 +150,8 @@ def still_deliverable(engine: Engine, step_ids: Sequence[int], instance: str) ->
         closed = [row.id for row in rows if not deliverable(row.status, row.kind)]
         if closed:
             connection.execute(
-                sa.update(STEPS).where(STEPS.c.id.in_(closed)).values(state=StepState.CANCELLED.value)
+                sa.update(STEPS).where(STEPS.c.id.in_(closed), STEPS.c.state.in_(CANCEL_CLAIMED.sources))
+                .values(state=CANCEL_CLAIMED.target)
             )
     return {row.id for row in rows} - set(closed)
 
@@ -173,8 +175,8 @@ def mark_sent_in(connection: Connection, step_ids: Sequence[int], at: datetime, 
     mine = [STEPS.c.claimed_by == instance] if instance is not None else []
     connection.execute(
         sa.update(STEPS)
-        .where(STEPS.c.id.in_(step_ids), STEPS.c.state == StepState.SENDING.value, *mine)
-        .values(state=StepState.SENT.value, sent_at=at)
+        .where(STEPS.c.id.in_(step_ids), STEPS.c.state.in_(CONFIRM_SENT.sources), *mine)
+        .values(state=CONFIRM_SENT.target, sent_at=at)
     )
     broken = sa.select(STEPS.c.invoice_id).where(
         STEPS.c.id.in_(step_ids), STEPS.c.kind == StepKind.BROKEN_PROMISE.value, STEPS.c.sent_at == at)
@@ -189,9 +191,9 @@ def cancel_open_steps(connection: Connection, invoice_id: int) -> int:
         sa.update(STEPS)
         .where(
             STEPS.c.invoice_id == invoice_id,
-            STEPS.c.state.in_([StepState.PENDING.value, StepState.SENDING.value, StepState.PAUSED.value]),
+            STEPS.c.state.in_(CANCEL_OPEN.sources),
         )
-        .values(state=StepState.CANCELLED.value)
+        .values(state=CANCEL_OPEN.target)
     ).rowcount
 
 

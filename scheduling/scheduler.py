@@ -401,9 +401,7 @@ class Scheduler:
                 ).order_by(col(LadderStep.due_at))).first()
                 if check is None:
                     continue
-                step.state, step.claimed_by, step.claimed_at = StepState.PENDING, None, None
-                step.attempts = max(0, step.attempts - 1)
-                session.add(step)
+                move(session, step, StepState.PENDING, self.clock.now())
                 session.flush()
                 course.push_ladder_after(session, invoice, check.due_at)
                 assert step.id is not None

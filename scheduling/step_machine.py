@@ -3,7 +3,8 @@
 Every move the course makes goes through `move`, which refuses an illegal one and notes the
 transition on the session, so that the domain event it belongs to carries it into the history
 (exactly once). The scheduler's claim/sent bookkeeping (pending → sending → sent) is done in bulk
-SQL by the due table; its moves are listed here too so the machine is complete.
+SQL by the due table, whose UPDATEs are built from the `BulkMove`s declared here (checked against
+the machine), so no code outside this module decides which state a step may go to.
 """
 from __future__ import annotations
 
@@ -51,6 +52,38 @@ class Transition:
     def as_history(self) -> dict[str, object]:
         return {"step": self.step_id, "name": self.name, "from": self.before.value, "to": self.after.value,
                 "outcome": self.outcome}
+
+
+@dataclass(frozen=True)
+class BulkMove:
+    """A move the due table makes in one UPDATE over many steps (claim, confirm, cancel): checked
+    against the machine when it is declared, so the bookkeeping of delivery can only make moves
+    the machine allows."""
+
+    sources: tuple[str, ...]
+    target: str
+
+
+def bulk_move(before: StepState | tuple[StepState, ...], to: StepState) -> BulkMove:
+    sources = (before,) if isinstance(before, StepState) else before
+    for state in sources:
+        if to not in ALLOWED[state]:
+            raise IllegalTransition(f"no step may go from {state.value} to {to.value}")
+    return BulkMove(tuple(state.value for state in sources), to.value)
+
+
+CLAIM = bulk_move(P, SE)
+"""The scheduler claims a due step."""
+CANCEL_DUE = bulk_move(P, C)
+"""A due step of an invoice closed meanwhile is cancelled instead of claimed."""
+HAND_BACK = bulk_move(SE, P)
+"""A claimed step is to wait after all."""
+CANCEL_CLAIMED = bulk_move(SE, C)
+"""A claimed step of an invoice closed before its minute."""
+CONFIRM_SENT = bulk_move(SE, S)
+"""The platform took the ping."""
+CANCEL_OPEN = bulk_move((P, SE, PA, W), C)
+"""Everything still to come of a closed invoice."""
 
 
 def move(session: Session, step: LadderStep, to: StepState, at: datetime, outcome: str | None = None) -> None:

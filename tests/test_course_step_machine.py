@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import Session
 
 from bot.models import LadderStep, StepState
-from scheduling.step_machine import ALLOWED, IllegalTransition, move, take_transitions
+from scheduling.step_machine import ALLOWED, IllegalTransition, bulk_move, move, take_transitions
 
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)
 
@@ -48,3 +48,14 @@ def test_every_move_is_noted_once_with_its_outcome_and_a_rearmed_ping_forgets_it
     assert [(t.before, t.after, t.outcome) for t in noted] == [
         (StepState.SENT, StepState.PENDING, "snoozed"), (StepState.PENDING, StepState.ACKNOWLEDGED, "done early")]
     assert take_transitions(session) == [], "taken once"
+
+
+def test_the_due_tables_bulk_moves_are_only_those_the_machine_allows() -> None:
+    from scheduling import due_table, step_machine
+
+    assert due_table.CLAIM is step_machine.CLAIM
+    assert bulk_move(StepState.SENDING, StepState.SENT).sources == ("sending",)
+    with pytest.raises(IllegalTransition):
+        bulk_move(StepState.ACKNOWLEDGED, StepState.PENDING)
+    with pytest.raises(IllegalTransition):
+        bulk_move((StepState.PENDING, StepState.CANCELLED), StepState.SENDING)
