@@ -355,8 +355,7 @@ class Scheduler:
             return None, []
         parts = await notifier.render(chat_id, reply)
         ping = PreparedPing(step_ids=list(reply.step_ids) or deliverable, parts=parts)
-        if len(parts) > 1:
-            ping.stored_id = await asyncio.to_thread(self._store, notifier.platform, chat_id, ping)
+        ping.stored_id = await asyncio.to_thread(self._store, notifier.platform, chat_id, ping)  # rendered once
         return ping, []
 
     def _find_prepared(self, platform: str, chat_id: str, step_ids: list[int]) -> PreparedPing | list[int]:

@@ -212,6 +212,33 @@ async def test_an_instance_killed_between_the_parts_of_a_ping_is_taken_over_and_
     assert states(engine, [step]) == ["sent"]
 
 
+async def test_a_one_part_ping_taken_over_after_a_crash_is_the_text_rendered_before_marked_repeat(
+    team: ChatDriver, engine: Engine, clock: MovableClock, core: Core, standin: TelegramStandIn,  # noqa: F811
+    telegram: TelegramPlatform,  # noqa: F811
+) -> None:
+    await link_bob(team, standin)
+    team.say("bob", "/add ONE-1 100 EUR 2026-12-01 Acme")
+    [step] = add_steps(engine, "ONE-1", "bob", NOON)
+    standin.fail_next.append(("sendMessage", 502, "Bad Gateway", None))
+    crashed = telegram_scheduler(core, telegram, clock, instance="crashed", lease=timedelta(minutes=2))
+    clock.set(NOON)
+    await crashed.fire_due()
+    await crashed.flush()  # the send failed; then the instance is gone
+    with Session(engine) as session:
+        [rendered] = session.exec(select(PingMessage)).all()
+        assert rendered.composed_by == "crashed" and rendered.finished_at is None, "a one-part ping is stored as rendered too"
+    clock.advance(timedelta(minutes=3))
+    survivor = telegram_scheduler(core, telegram, clock, instance="survivor", lease=timedelta(minutes=2))
+    assert await survivor.recover() == 1
+    await survivor.flush()
+    [ping] = [text for text in texts_to_bob(standin) if "ONE-1" in text]
+    assert ping.startswith(REPEAT), "it may have arrived before: marked as a repeat"
+    with Session(engine) as session:
+        [stored] = session.exec(select(PingMessage)).all()
+        assert stored.outcome == "delivered" and stored.composed_by == "crashed", "sent as rendered, not composed again"
+    assert states(engine, [step]) == ["sent"]
+
+
 async def test_a_ping_whose_answer_timed_out_is_resent_once_marked_as_a_repeat(
     team: ChatDriver, engine: Engine, clock: MovableClock, core: Core, standin: TelegramStandIn,  # noqa: F811
     telegram: TelegramPlatform,  # noqa: F811
