@@ -4,7 +4,8 @@
     .venv/bin/python -m bench.overdue_bench --invoices 1000000 --database postgresql
 
 The data set: 200 people (150 salespeople, 40 collectors, 10 managers), 5 currencies, one customer
-per 50 invoices (each customer with one currency and one account owner), a quarter of the open invoices overdue (1 to 180 days), 2% with a payment this
+per 50 invoices (each customer with one currency and one account owner), a quarter of the open invoices
+overdue (1 to 180 days), 2% with a payment this
 month, 1% with a promise, 0.5% disputed, 10,000 sent and unanswered ladder steps. It lives in its
 own SQLite file (a temporary directory) or PostgreSQL schema, dropped at the end. Up to 200,000
 invoices are inserted with the tally triggers on, so the load time shows their cost; bigger books

@@ -34,8 +34,10 @@ from bot.floor.clock import SystemClock
 from bot.store.database import create_database_engine, upgrade_schema
 from bot.store.models import ChatIdentity, Customer, Invoice, Person, Team
 from bot.floor.reply import Reply
+from handlers.pings import compose_ping
 from scheduling import due_table
-from scheduling.notifier import TELEGRAM_LIMITS, RateLimits
+from scheduling.notifier import RateLimits
+from bot.platforms.telegram.limits import TELEGRAM_LIMITS
 from scheduling.scheduler import Scheduler
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -162,7 +164,7 @@ def bench_firing(steps: int = 100_000, window: float = 30.0) -> None:
             print(f"  (writing the due times took {spent:.1f} s and the window would have opened {-ahead:.1f} s ago: again)")
             margin = spent * 2 + 2.0
         platform = NullPlatform()
-        scheduler = Scheduler(engine, SystemClock(), max_sleep=timedelta(seconds=1))
+        scheduler = Scheduler(engine, SystemClock(), compose=compose_ping, max_sleep=timedelta(seconds=1))
         scheduler.attach(platform, TELEGRAM_LIMITS)
         asyncio.run(run_until_handed_off(scheduler, steps, timeout=window + ahead + 30))
         memory_after = rss_mb()
@@ -269,12 +271,14 @@ class DeliveryLog:
 
     def _write(self, rows: list[dict[str, object]]) -> None:
         with self.engine.begin() as connection:
-            connection.execute(sa.text("INSERT INTO bench_delivery (step_id, instance, repeat, at) VALUES (:step_id, :instance, :repeat, :at)"), rows)
+            connection.execute(sa.text("INSERT INTO bench_delivery (step_id, instance, repeat, at) "
+                                       "VALUES (:step_id, :instance, :repeat, :at)"), rows)
 
 
 def failover_worker(schema: str, name: str) -> None:
     engine = create_database_engine(POSTGRES_URL, schema=schema)
-    scheduler = Scheduler(engine, SystemClock(), instance=name, lease=timedelta(seconds=3), max_sleep=timedelta(seconds=1))
+    scheduler = Scheduler(engine, SystemClock(), compose=compose_ping, instance=name, lease=timedelta(seconds=3),
+                          max_sleep=timedelta(seconds=1))
     scheduler.attach(DeliveryLog(engine, name), RateLimits(per_second=2000, per_chat_interval=0.0))
     asyncio.run(scheduler.run())
 

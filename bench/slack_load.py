@@ -31,7 +31,6 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import sqlalchemy as sa
@@ -172,7 +171,8 @@ async def load(database: str, url: str, commands: int, clients: int, pace: str, 
         connector = aiohttp.TCPConnector(limit=clients)
         started = time.perf_counter()
         async with aiohttp.ClientSession(connector=connector) as http:
-            await asyncio.gather(*(client_loop(http, standin, endpoint, c, commands // clients, run, pace == "answer") for c in range(clients)))
+            await asyncio.gather(*(client_loop(http, standin, endpoint, c, commands // clients, run, pace == "answer")
+                                   for c in range(clients)))
             acked = time.perf_counter()
             try:
                 await asyncio.wait_for(standin.all_answered.wait(), timeout=300)

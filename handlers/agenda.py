@@ -53,12 +53,12 @@ def local_day_bounds(ctx: Context, moment: datetime, days: int) -> tuple[datetim
 
 def my_steps(ctx: Context, start: datetime, end: datetime, *, waiting_too: bool) -> list[tuple[LadderStep, Invoice, Customer]]:
     mine = or_(
-        LadderStep.responsible_id == ctx.person.id,
-        and_(col(LadderStep.responsible_id).is_(None), Invoice.owner_id == ctx.person.id),
+        col(LadderStep.responsible_id) == ctx.person.id,
+        and_(col(LadderStep.responsible_id).is_(None), col(Invoice.owner_id) == ctx.person.id),
     )
-    in_window = and_(LadderStep.state == StepState.PENDING, LadderStep.due_at >= start, LadderStep.due_at < end)
+    in_window = and_(col(LadderStep.state) == StepState.PENDING, col(LadderStep.due_at) >= start, col(LadderStep.due_at) < end)
     if waiting_too:
-        waiting = and_(LadderStep.state == StepState.SENT, col(LadderStep.acknowledged_at).is_(None), LadderStep.due_at < end)
+        waiting = and_(col(LadderStep.state) == StepState.SENT, col(LadderStep.acknowledged_at).is_(None), col(LadderStep.due_at) < end)
         in_window = or_(in_window, waiting)
     query = (
         select(LadderStep, Invoice, Customer)

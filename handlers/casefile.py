@@ -48,7 +48,7 @@ def casefile(command: Command, ctx: Context) -> Reply:
     entries = timeline(ctx, invoice)
     drafts = list(ctx.session.exec(select(Event).where(Event.invoice_id == invoice.id, Event.kind == "draft")))
     instalments = list(ctx.session.exec(select(Instalment).where(Instalment.invoice_id == invoice.id)))
-    money = lambda amount: format_money(amount, invoice.currency, ctx.locale)  # noqa: E731
+    money = lambda amount: format_money(amount, invoice.currency, ctx.locale)
     html = TEMPLATES.get_template("casefile.html.j2").render(
         team=ctx.team.name, invoice=invoice, customer=customer, owner=owner, collector=collector,
         amount=money(invoice.amount), balance=money(invoice.balance), paid=money(invoice.amount - invoice.balance),

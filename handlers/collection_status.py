@@ -89,7 +89,7 @@ def _plans(session: Session, scope: Scope, status: CollectionStatus) -> None:
         col(Instalment.invoice_id)).subquery()
     paid = col(Invoice.amount) - col(Invoice.balance)
     query = (
-        sa.select(Invoice, type_coerce(plans.c.due - paid, ExactAmount))  # type: ignore[call-overload]
+        sa.select(Invoice, type_coerce(plans.c.due - paid, ExactAmount))
         .select_from(plans).join(Invoice, col(Invoice.id) == plans.c.invoice_id)
         .where(col(Invoice.team_id) == scope.team_id, *scope.narrowing(), col(Invoice.status) == InvoiceStatus.OPEN.value)
     )
@@ -123,7 +123,7 @@ def _undone_steps(session: Session, scope: Scope, now: datetime, status: Collect
 def _collected(session: Session, scope: Scope, since: datetime, until: datetime) -> dict[str, Decimal]:
     """Payments recorded in the period, per currency, from the history (the amount each payment
     event carries)."""
-    amount_text = Event.details["amount"].as_string()  # type: ignore[index]
+    amount_text = Event.details["amount"].as_string()
     if session.get_bind().dialect.name == "sqlite":
         scaled = sa.cast(func.round(sa.cast(amount_text, sa.Float) * 10000), sa.BigInteger)
     else:

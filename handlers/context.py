@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from bot.floor.clock import Clock
 from bot.floor.config import Settings
-from bot.store.models import Invoice, Person, Team
+from bot.store.models import Person, Team
 from bot.floor.dates import local_today
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.store.models import Person, Team
 from handlers.catalogue import Access, CommandSpec, build_catalogue
@@ -211,7 +211,7 @@ def lock_team(session: Session, team: Team) -> None:
 
 
 def ensure_team(session: Session, services: Services) -> Team:
-    team = session.exec(select(Team).order_by(Team.id)).first()
+    team = session.exec(select(Team).order_by(col(Team.id))).first()
     if team is None:
         settings = services.settings
         team = Team(

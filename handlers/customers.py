@@ -46,7 +46,7 @@ def customer_command(command: Command, ctx: Context) -> Reply:
     if changes:
         ctx.session.add(customer)
         record_event(ctx, "customer", f"customer {customer.name}: {', '.join(sorted(changes))} changed",
-                     **{key: value for key, value in changes.items()})
+                     None, **changes)
     return Reply(title=f"Customer {customer.name}" + (" updated" if changes else ""), private=True).add(
         Facts(customer_facts(customer)))
 

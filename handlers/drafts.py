@@ -21,7 +21,7 @@ from bot.floor.dates import local_today
 from bot.floor.errors import NotAllowed, UsageError
 from handlers.grammar import Command
 from handlers.invoice_lookup import customer_of, find_invoice
-from handlers.pings import DraftFor
+from scheduling.ping_port import DraftFor
 from bot.floor.reply import BulletList, Button, DraftText, Reply, Table
 from phrasebook.book import CHANNELS, STAGES, TONES, Phrasebook, PhrasebookError, Rendered, load_phrasebook
 from phrasebook.facts import company_name, draft_facts, long_date, locale_for, signer_name
@@ -255,7 +255,7 @@ def ping_draft(services: Services) -> DraftFor:
                                    tone=tone, channel=channel, language=language, now=now, deadline=step.deadline,
                                    payment_details=services.settings.payment_details,
                                    ladder_deadline_days=final_step_deadline_days(services, invoice)).rendered
-        except Exception:  # noqa: BLE001 - a broken phrase must not hold the reminder back
+        except Exception:
             log.exception("draft %s/%s/%s/%s failed to render", language, stage, tone, channel)
             return DraftText(label="Draft", text="(The draft for this step could not be written; see /draft or ask your admin "
                                                   "to run collectbot phrasebook check.)")

@@ -34,12 +34,12 @@ Row = tuple[str, str, Decimal, Decimal, str, date, int, str, str, str, str, str,
 def export_rows(session: Session, scope: Scope, timezone: str) -> Iterator[Row]:
     """Overdue invoices in scope, oldest first, with their ladder's current and next step."""
     zone = ZoneInfo(timezone)
-    people = {p.id: p.handle for p in session.execute(sa.select(Person).where(Person.team_id == scope.team_id)).scalars()}
+    people = {p.id: p.handle for p in session.execute(sa.select(Person).where(col(Person.team_id) == scope.team_id)).scalars()}
     last_id: int | None = None
     last_due: date | None = None
     produced = 0
     while produced < MAX_ROWS:
-        query = (sa.select(Invoice, Customer.name)
+        query = (sa.select(Invoice, col(Customer.name))
                  .join(Customer, col(Customer.id) == col(Invoice.customer_id))
                  .where(*scope.overdue_conditions()))
         if last_due is not None:
@@ -50,16 +50,16 @@ def export_rows(session: Session, scope: Scope, timezone: str) -> Iterator[Row]:
             return
         ids = [invoice.id for invoice, _ in batch]
         steps = _steps(session, ids)
-        plans = {invoice_id: count for invoice_id, count in session.execute(
-            sa.select(Instalment.invoice_id, sa.func.count()).where(col(Instalment.invoice_id).in_(ids))
-            .group_by(Instalment.invoice_id))}
+        plans: dict[int, int] = dict(session.execute(
+            sa.select(col(Instalment.invoice_id), sa.func.count()).where(col(Instalment.invoice_id).in_(ids))
+            .group_by(col(Instalment.invoice_id))).tuples())
         for invoice, customer in batch:
             current, upcoming = steps.get(invoice.id, (None, None))
             days = (scope.today - invoice.due_date).days
             yield (
                 customer, invoice.number, invoice.amount, invoice.balance, invoice.currency, invoice.due_date, days,
                 bucket_of(days).label, people.get(invoice.owner_id, "?"),
-                people[invoice.collector_id] if invoice.collector_id in people else "",
+                people.get(invoice.collector_id, "") if invoice.collector_id is not None else "",
                 current.name if current else "", upcoming.name if upcoming else "",
                 upcoming.due_at.astimezone(zone).replace(tzinfo=None) if upcoming else None,
                 invoice.promised_date,
@@ -94,7 +94,8 @@ def in_minor_units(amount: Decimal, currency: str) -> Decimal:
 
 def _cells(row: Row) -> list[str]:
     return [
-        neutralise(row[0]), neutralise(row[1]), str(in_minor_units(row[2], row[4])), str(in_minor_units(row[3], row[4])), row[4], row[5].isoformat(), str(row[6]), row[7],
+        neutralise(row[0]), neutralise(row[1]), str(in_minor_units(row[2], row[4])), str(in_minor_units(row[3], row[4])), row[4],
+        row[5].isoformat(), str(row[6]), row[7],
         neutralise(row[8]), neutralise(row[9]), neutralise(row[10]), neutralise(row[11]),
         row[12].strftime("%Y-%m-%d %H:%M") if row[12] else "", row[13].isoformat() if row[13] else "",
         neutralise(row[14]), row[15],

@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -224,11 +224,13 @@ def canonical(name: str) -> str:
 
 
 def check_file(ctx: Context, upload: IncomingFile, progress: Callable[[int], None] | None = None) -> Checked:
-    people = {p.handle: p.id for p in ctx.session.exec(select(Person).where(Person.team_id == ctx.team.id, Person.active == True))}  # noqa: E712
+    people = {p.handle: p.id for p in ctx.session.exec(select(Person).where(Person.team_id == ctx.team.id, Person.active == True))  # noqa: E712
+              if p.id is not None}
     existing = {
         number.lower(): (amount, currency, due)
         for number, amount, currency, due in ctx.session.exec(
-            select(Invoice.number, Invoice.amount, Invoice.currency, Invoice.due_date).where(Invoice.team_id == ctx.team.id))
+            select(col(Invoice.number), col(Invoice.amount), col(Invoice.currency), col(Invoice.due_date))
+            .where(Invoice.team_id == ctx.team.id))
     }
     checked = Checked(hashlib.sha256(upload.content).hexdigest()[:16], upload.filename, [], 0, [])
     seen: dict[str, int] = {}
@@ -333,12 +335,14 @@ def store(ctx: Context, checked: Checked, progress: Callable[[int], None] | None
         if bulk is not None:
             bulk(ctx, invoices)
         else:
-            for invoice in invoices:
-                hook.invoice_changed(ctx, invoice)
+            told = getattr(hook, "invoice_changed", None)
+            if told is not None:
+                for invoice in invoices:
+                    told(ctx, invoice)
     return len(invoices)
 
 
-def chunks(rows: list[dict[str, object]], size: int = CHUNK) -> Iterator[list[dict[str, object]]]:
+def chunks(rows: Sequence[Mapping[str, object]], size: int = CHUNK) -> Iterator[Sequence[Mapping[str, object]]]:
     for start in range(0, len(rows), size):
         yield rows[start:start + size]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.store.models import Customer, Invoice, Person, Role
@@ -25,7 +25,7 @@ def visible_invoices(ctx: Context) -> SelectOfScalar[Invoice]:
     """Salespeople and collectors see the invoices they own or collect; managers, admins and lawyers all."""
     query = select(Invoice).where(Invoice.team_id == ctx.team.id)
     if not sees_all(ctx.person):
-        query = query.where(or_(Invoice.owner_id == ctx.person.id, Invoice.collector_id == ctx.person.id))
+        query = query.where(or_(col(Invoice.owner_id) == ctx.person.id, col(Invoice.collector_id) == ctx.person.id))
     return query
 
 

@@ -19,7 +19,7 @@ from handlers.history import history_lines
 from handlers.invoice_lookup import customer_of, days_label, find_invoice, visible_invoices
 from bot.floor.money import check_amount, format_money, parse_amount, parse_currency
 from handlers.people import resolve_mention
-from bot.floor.reply import BulletList, Button, Facts, Reply, Table
+from bot.floor.reply import Block, BulletList, Button, Facts, Reply, Table
 from scheduling import course
 
 ADD_USAGE = "/add <invoice-no> <amount> [currency] <due-date> <customer name…> [@owner] [collector=@person] [ladder=name] [country=XX]"
@@ -43,7 +43,7 @@ class _CountryCodes:
 
     @functools.cached_property
     def codes(self) -> frozenset[str]:
-        return frozenset(code for code in Locale("en").territories if len(code) == 2 and code.isalpha())
+        return frozenset(code for code in Locale("en").territories if isinstance(code, str) and len(code) == 2 and code.isalpha())
 
     def __contains__(self, code: object) -> bool:
         return code in self.codes
@@ -93,7 +93,7 @@ def parse_new_invoice(command: Command, ctx: Context) -> NewInvoice:
         amount_text += " " + words.pop(0)
     amount = parse_amount(amount_text)
     currency = ctx.team.default_currency
-    if words and not looks_like_date(words[0]) and (len(words[0]) == 3 and words[0].isalpha() or words[0] in "€$£¥₽"):
+    if words and not looks_like_date(words[0]) and ((len(words[0]) == 3 and words[0].isalpha()) or words[0] in "€$£¥₽"):
         currency = parse_currency(words.pop(0))
     check_amount(amount, currency, ctx.services.settings.max_invoice_amount)
     if not words:
@@ -222,7 +222,8 @@ def list_invoices(command: Command, ctx: Context) -> Reply:
         filters.append(f"@{person.handle}")
     if words:
         text = name_key(" ".join(words))
-        query = query.join(Customer, Customer.id == Invoice.customer_id).where(col(Customer.name_key).contains(text, autoescape=True))
+        query = (query.join(Customer, col(Customer.id) == col(Invoice.customer_id))
+                 .where(col(Customer.name_key).contains(text, autoescape=True)))
         filters.append(f"customer contains “{' '.join(words)}”")
     invoices = list(ctx.session.exec(query.order_by(col(Invoice.due_date), col(Invoice.number)).limit(LIST_LIMIT + 1)))
     scope = "all open invoices" if ctx.person.is_manager else "your open invoices"
@@ -383,7 +384,7 @@ def undo_payment(command: Command, ctx: Context) -> Reply:
     return Reply(title=f"Payment undone on {invoice.number}", blocks=[Facts(tuple(facts)), *next_step(ctx, invoice)])
 
 
-def next_step(ctx: Context, invoice: Invoice) -> list[Facts]:
+def next_step(ctx: Context, invoice: Invoice) -> list[Block]:
     upcoming = course.steps_of(ctx.session, invoice, [StepState.PENDING])
     if not upcoming:
         return []

@@ -14,14 +14,14 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from bot.store.models import Instalment, Invoice, InvoiceStatus, LadderStep, Person, Role, StepKind, StepState
+from bot.store.models import Instalment, Invoice, InvoiceStatus, LadderStep, StepKind, StepState
 from handlers.context import Context
 from bot.floor.dates import local_today, looks_like_date, parse_date, show_date, show_moment
 from bot.floor.errors import UsageError
 from handlers.grammar import Command
 from handlers.invoice_lookup import find_invoice
 from bot.floor.money import check_amount, format_money, parse_amount
-from bot.floor.reply import Button, Facts, Reply, Table
+from bot.floor.reply import Block, Button, Facts, Reply, Table
 from scheduling import course
 
 DONE_EXAMPLE = "/done INV-1042 spoke to Anna, paying Friday"
@@ -144,7 +144,8 @@ def resolve(command: Command, ctx: Context) -> Reply:
                                 f"{format_money(new_amount, invoice.currency, ctx.locale)}"))
     course.resolve(ctx, invoice, new_amount)
     facts.append(("Balance", format_money(invoice.balance, invoice.currency, ctx.locale)))
-    return Reply(title=f"Dispute on {invoice.number} resolved; the ladder resumes", blocks=[Facts(tuple(facts)), *next_step_facts(ctx, invoice)])
+    return Reply(title=f"Dispute on {invoice.number} resolved; the ladder resumes",
+                 blocks=[Facts(tuple(facts)), *next_step_facts(ctx, invoice)])
 
 
 def plan(command: Command, ctx: Context) -> Reply:
@@ -264,7 +265,7 @@ def no_answer(command: Command, ctx: Context) -> Reply:
                                 ("When", show_moment(result.retry_at, ctx.timezone, ctx.locale))))])
 
 
-def next_step_facts(ctx: Context, invoice: Invoice) -> list[Facts]:
+def next_step_facts(ctx: Context, invoice: Invoice) -> list[Block]:
     upcoming = course.steps_of(ctx.session, invoice, [StepState.PENDING])
     if not upcoming:
         return []

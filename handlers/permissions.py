@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlmodel import func, select
 
-from bot.store.models import Invoice, Person, Role
+from bot.store.models import Invoice, Person
 from bot.floor.errors import NotAllowed, UsageError
 from handlers.grammar import Command
 
@@ -48,7 +48,7 @@ def _always(command: Command, actor: Person) -> bool:
 
 
 def scopes(stranger: str, salesperson: str, collector: str, lawyer: str, manager: str, admin: str) -> dict[str, Scope]:
-    return dict(zip(COLUMNS, (Scope(cell) for cell in (stranger, salesperson, collector, lawyer, manager, admin))))
+    return dict(zip(COLUMNS, (Scope(cell) for cell in (stranger, salesperson, collector, lawyer, manager, admin)), strict=True))
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The message a person gets when ladder steps fall due: what to do, the numbers, a draft, buttons."""
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -14,10 +14,10 @@ from handlers.invoice_lookup import days_label
 from bot.floor.money import format_money
 from handlers.outcomes import ping_buttons
 from bot.floor.reply import Block, BulletList, DraftText, Facts, Paragraph, Reply
+from scheduling.notifier import REPEAT_NOTE
+from scheduling.ping_port import DraftFor
 
 LATE_AFTER = timedelta(minutes=1)
-REPEAT_NOTE = "Repeat: delivery of this reminder was not confirmed before, so you may have seen it already."
-DraftFor = Callable[[Session, LadderStep, Invoice, Customer, Person, datetime], DraftText | None]
 
 
 def describe_delay(delay: timedelta) -> str:
@@ -47,7 +47,8 @@ def compose_ping(
 
     A merged ping has one section per invoice (its steps, numbers, one draft and its buttons), and
     every button names the invoice it answers."""
-    steps = list(session.exec(select(LadderStep).where(col(LadderStep.id).in_(step_ids)).order_by(col(LadderStep.due_at), col(LadderStep.id))))
+    steps = list(session.exec(select(LadderStep).where(col(LadderStep.id).in_(step_ids))
+                              .order_by(col(LadderStep.due_at), col(LadderStep.id))))
     if not steps:
         return None
     invoices = {i.id: i for i in session.exec(select(Invoice).where(col(Invoice.id).in_({s.invoice_id for s in steps})))}

@@ -27,8 +27,8 @@ def rates_command(command: Command, ctx: Context) -> Reply:
     if not ctx.person.is_manager:
         raise NotAllowed("Only managers and admins set exchange rates; /rates shows them.")
     if words == ["clear"]:
-        for rate in ctx.session.exec(select(ExchangeRate).where(ExchangeRate.team_id == ctx.team.id)):
-            ctx.session.delete(rate)
+        for stored_rate in ctx.session.exec(select(ExchangeRate).where(ExchangeRate.team_id == ctx.team.id)):
+            ctx.session.delete(stored_rate)
         return Reply(title="Exchange rates cleared").say("Summaries show one total per currency only.")
     triples = parse_triples(words, ctx) + [t for f in command.files for t in parse_rates_file(f.content, ctx)]
     for currency, rate in triples:
@@ -78,7 +78,8 @@ def parse_rates_file(content: bytes, ctx: Context) -> list[tuple[str, Decimal]]:
         if len(row) != 3:
             raise UsageError(f"Line {line} of the rates file has {len(row)} columns; it needs currency,quote,rate.",
                              f"EUR,{ctx.team.default_currency},11.50")
-        result.append(parse_rate(*(cell.strip() for cell in row), ctx=ctx))
+        currency_text, quote_text, rate_text = (cell.strip() for cell in row)
+        result.append(parse_rate(currency_text, quote_text, rate_text, ctx=ctx))
     return result
 
 

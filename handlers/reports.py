@@ -112,8 +112,8 @@ def parse_request(command: Command, ctx: Context) -> Request:
     if people:
         filters.insert(0, ", ".join(f"@{p.handle}" for p in people))
     customer_text = name_key(" ".join(words)) if words else None
-    if customer_text and ctx.session.execute(sa.select(Customer.id).where(
-            Customer.team_id == ctx.team.id, col(Customer.name_key).contains(customer_text)).limit(1)).first() is None:  # type: ignore[arg-type]
+    if customer_text and ctx.session.execute(sa.select(col(Customer.id)).where(
+            col(Customer.team_id) == ctx.team.id, col(Customer.name_key).contains(customer_text)).limit(1)).first() is None:
         raise UsageError(
             f"/overdue takes nothing, or chart, export csv|xlsx, @person, currency=, bucket= or part of a customer's "
             f"name; no customer's name contains {' '.join(words)!r}.", OVERDUE_EXAMPLE)
@@ -154,7 +154,7 @@ def totals_facts(ctx: Context, totals: Amounts) -> Iterable[tuple[str, str]]:
 
 def oldest_fact(ctx: Context, scope: Scope) -> tuple[str, str]:
     row = ctx.session.execute(
-        sa.select(Invoice.number, Invoice.due_date, Customer.name, Person.handle)
+        sa.select(col(Invoice.number), col(Invoice.due_date), col(Customer.name), col(Person.handle))
         .join(Customer, col(Customer.id) == col(Invoice.customer_id))
         .join(Person, col(Person.id) == col(Invoice.owner_id))
         .where(*scope.overdue_conditions()).order_by(col(Invoice.due_date), col(Invoice.id)).limit(1)
@@ -211,7 +211,7 @@ def add_status(reply: Reply, ctx: Context, status: CollectionStatus, manager: bo
         for currency, dso in status.dso.items():
             facts.append((f"DSO {currency}", f"{dso.days} days" if dso.complete else f"over {dso.days} days"))
         reply.add(Facts(tuple(facts)))
-    _, week_end = week_bounds(ctx.today)
+    _, _week_end = week_bounds(ctx.today)
     if status.promises_this_week_count:
         reply.add(BulletList(tuple(
             f"{i.number} · {format_money(i.balance, i.currency, ctx.locale)} · promised {show_date(i.promised_date, ctx.locale)}"  # type: ignore[arg-type]

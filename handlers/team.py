@@ -41,7 +41,8 @@ def team_command(command: Command, ctx: Context) -> Reply:
         return remove_member(command, ctx)
     if action == "invite":
         return invite(command, ctx)
-    raise UsageError(f"/team {action} is not something I can do; use /team, /team add, /team set, /team remove or /team invite.", TEAM_EXAMPLE)
+    raise UsageError(f"/team {action} is not something I can do; use /team, /team add, /team set, /team remove or /team invite.",
+                     TEAM_EXAMPLE)
 
 
 def list_team(ctx: Context) -> Reply:
@@ -292,7 +293,7 @@ def parse_days(text: str, example: str) -> set[int]:
         if first not in _DAY_NAMES or (last and last not in _DAY_NAMES):
             raise UsageError(f"{text!r} is not a list of weekdays; write mon-fri or mon,wed,fri.", example)
         start, end = _DAY_NAMES.index(first), _DAY_NAMES.index(last or first)
-        days.update(range(start, end + 1) if start <= end else [*range(start, 7), *range(0, end + 1)])
+        days.update(range(start, end + 1) if start <= end else [*range(start, 7), *range(end + 1)])
     return days
 
 

@@ -50,7 +50,8 @@ SAMPLE_FACTS: dict[str, Any] = {
     "payment_details": "IBAN NO93 8601 1117 947", "contract": "No. 12/2026 of 1 March 2026", "pretrial_days": 30,
     "late_fee_date": "December 15, 2026", "suspension_date": "December 29, 2026",
 }
-SAMPLE_BARE_FACTS: dict[str, Any] = {**SAMPLE_FACTS, "contact_name": None, "first_name": None, "dear": "Dear Sir or Madam,", "yours": "Yours faithfully,",
+SAMPLE_BARE_FACTS: dict[str, Any] = {**SAMPLE_FACTS, "contact_name": None, "first_name": None, "dear": "Dear Sir or Madam,",
+                                     "yours": "Yours faithfully,",
                                      "hello": "Hello,", "partially_paid": False, "paid": None, "balance_note": None,
                                      "balance": "€1,200.50", "deadline": None, "promised_date": None, "payment_details": None,
                                      "our_company": None, "sender_name": None, "me": "your supplier", "signature": None,
@@ -107,7 +108,7 @@ class Phrasebook:
     def counts(self) -> dict[str, dict[str, int]]:
         """Per language: stages, tones, channels present and the number of variants."""
         summary: dict[str, dict[str, int]] = {}
-        for (language, stage, tone, channel), variants in self.entries.items():
+        for (language, _stage, _tone, _channel), variants in self.entries.items():
             row = summary.setdefault(language, {"variants": 0})
             row["variants"] += len(variants)
         for language in summary:
@@ -285,7 +286,7 @@ def read_checked(key: str) -> CheckedFile | None:
         data = json.loads((cache_dir() / "phrasebook" / f"{key}.json").read_text(encoding="utf-8"))
         entries = {tuple(item["entry"]): [Variant(v["id"], tuple((part, source) for part, source in v["parts"]), v["source"])
                                            for v in item["variants"]] for item in data["entries"]}
-        return CheckedFile(entries, [str(problem) for problem in data["problems"]])  # type: ignore[arg-type]
+        return CheckedFile(entries, [str(problem) for problem in data["problems"]])
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -367,7 +368,7 @@ def render_problems(book: Phrasebook, variant: Variant) -> list[str]:
     for label, facts in (("with every value", SAMPLE_FACTS), ("without the optional values", SAMPLE_BARE_FACTS)):
         try:
             rendered = book.render(variant, facts)
-        except Exception as error:  # noqa: BLE001 - any template failure is a problem in the file
+        except Exception as error:
             return [f"{variant.source}: variant {variant.id!r} fails to render {label}: {error}"]
         if "None" in f"{rendered.subject or ''} {rendered.text}":
             problems.append(f"{variant.source}: variant {variant.id!r} prints 'None' {label}; guard the optional value")

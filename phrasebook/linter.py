@@ -61,7 +61,9 @@ RULES: dict[str, LanguageRules] = {
                   ("final_warning", "letter", r"inkassovarsel"),
                   ("legal_handover", "call message letter", r"(?:vår|egen) konto|kontoen vår"))),
     "ru": LanguageRules(
-        forbidden=(r"Уважаем(?:ый|ая)\s*\(", r"\(ая\)", r"Здравствуйте, \w+ (?!\w*(?:вич|вна|чна)\b)\w+[.!]", r"\b(?:хотел|хотела|звонил|звонила|писал|писала|рад|рада|благодарен|благодарна|решила|решил)\b", r"компани[яи] «Our"),
+        forbidden=(r"Уважаем(?:ый|ая)\s*\(", r"\(ая\)", r"Здравствуйте, \w+ (?!\w*(?:вич|вна|чна)\b)\w+[.!]",
+                   r"\b(?:хотел|хотела|звонил|звонила|писал|писала|рад|рада|благодарен|благодарна|решила|решил)\b",
+                   r"компани[яи] «Our"),
         required=(("final_warning", "letter", r"претензи"),
                   ("final_warning", "letter", r"договор"),
                   ("final_warning", "letter", r"30|тридцат"),
@@ -128,7 +130,9 @@ def facts_for(scenario: Scenario, stage: str) -> dict[str, Any]:
     team = Team(name="Nordlys Regnskap AS", default_currency="EUR", default_timezone="Europe/Oslo", default_country="NO",
                 locale=scenario.locale, created_at=created)
     customer = Customer(team_id=1, name=scenario.customer, name_key="x", country="NO", locale=scenario.locale,
-                        created_at=created, **scenario.contact)
+                        created_at=created)
+    for field, value in scenario.contact.items():
+        setattr(customer, field, value)
     sender = Person(team_id=1, handle="alice", display_name="alice", signature_name="Carol Lindqvist",
                     job_title="Credit Controller", role=Role.COLLECTOR, timezone="Europe/Oslo", created_at=created)
     invoice = Invoice(team_id=1, number="INV-2026-0042", customer_id=1, amount=scenario.amount, balance=scenario.balance,
@@ -182,12 +186,12 @@ def text_problems(text: str, body: str, facts: dict[str, Any], language: str, st
             and facts["payment_details"] not in text:
         problems.append("a legal-stage draft does not say where to pay")
     rules = RULES.get(language, LanguageRules())
-    for pattern in rules.forbidden:
-        if match := re.search(pattern, text, re.IGNORECASE):
+    for forbidden in rules.forbidden:
+        if match := re.search(forbidden, text, re.IGNORECASE):
             problems.append(f"against the {language} style guide: {match.group(0)!r}")
-    for rule_stage, channels, pattern in rules.required:
-        if stage == rule_stage and channel in channels.split() and not re.search(pattern, text, re.IGNORECASE):
-            problems.append(f"the {language} style guide requires /{pattern}/ in a {stage} {channel}")
+    for rule_stage, channels, required in rules.required:
+        if stage == rule_stage and channel in channels.split() and not re.search(required, text, re.IGNORECASE):
+            problems.append(f"the {language} style guide requires /{required}/ in a {stage} {channel}")
     return problems
 
 

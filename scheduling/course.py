@@ -27,7 +27,7 @@ from scheduling.step_machine import OPEN_STATES, move
 from scheduling.working_hours import hours_of
 
 if TYPE_CHECKING:
-    from handlers.context import Context
+    from scheduling.course_context import CourseContext as Context
     from scheduling.policies import LadderPolicy
 
 CHECK_TIME = time(10, 0)
@@ -170,7 +170,7 @@ def retime(session: Session, steps: Sequence[LadderStep], first_at: datetime) ->
     squeezes the ladder into one morning."""
     if not steps:
         return
-    gaps = [max(later.due_at - earlier.due_at, MIN_SPACING) for earlier, later in zip(steps, steps[1:])]
+    gaps = [max(later.due_at - earlier.due_at, MIN_SPACING) for earlier, later in zip(steps, steps[1:], strict=False)]
     previous: datetime | None = None
     for index, step in enumerate(steps):
         moment = first_at if previous is None else max(step.due_at, previous + gaps[index - 1])
@@ -690,7 +690,7 @@ def plan_rest(ctx: "Context", invoice: Invoice) -> None:
 
     moments = follow_gate(policy, gate.position - 1, ctx.now, gate.deadline, country_of(session, invoice),
                           keeper.people_for(ctx, invoice))
-    for step, moment in zip(sorted(new_steps, key=lambda s: s.position), moments):
+    for step, moment in zip(sorted(new_steps, key=lambda s: s.position), moments, strict=False):
         step.due_at = moment
         session.add(step)
 
@@ -771,7 +771,7 @@ def open_work_of(session: Session, person: Person) -> Handover:
     steps = session.exec(select(func.count()).select_from(LadderStep).where(
         LadderStep.responsible_id == person.id,
         col(LadderStep.state).in_([StepState.PENDING, StepState.SENDING, StepState.PAUSED, StepState.WAITING])
-        | ((LadderStep.state == StepState.SENT) & col(LadderStep.acknowledged_at).is_(None)))).one()
+        | ((col(LadderStep.state) == StepState.SENT) & col(LadderStep.acknowledged_at).is_(None)))).one()
     return Handover(len(invoices), int(steps), sorted(i.number for i in invoices))
 
 
@@ -803,9 +803,9 @@ def hand_over(ctx: "Context", leaving: Person, successor: Person) -> Handover:
         else:
             step.due_at = max(step.due_at, slot) if step.state == StepState.PENDING else step.due_at
         session.add(step)
-        invoice = session.get(Invoice, step.invoice_id)
-        if invoice is not None:
-            touched[invoice.id] = invoice  # type: ignore[index]
+        found = session.get(Invoice, step.invoice_id)
+        if found is not None and found.id is not None:
+            touched[found.id] = found
     for invoice in {i.id: i for i in [*invoices, *touched.values()]}.values():
         event(ctx, "handed_over", invoice, leaving=leaving.handle, successor=successor.handle)
     return work

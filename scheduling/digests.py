@@ -64,7 +64,8 @@ class DigestPlan:
                            minute=self.at.minute, timezone=ZoneInfo(self.timezone))
 
     def next_after(self, moment: datetime) -> datetime | None:
-        return self.trigger().get_next_fire_time(None, moment + timedelta(microseconds=1))
+        following: datetime | None = self.trigger().get_next_fire_time(None, moment + timedelta(microseconds=1))
+        return following
 
     def last_due(self, now: datetime) -> datetime | None:
         """The latest scheduled time at or before `now` (within the last 8 days)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
@@ -38,7 +39,7 @@ class ClaimedStep:
 _CLAIMED_COLUMNS = (STEPS.c.id, STEPS.c.invoice_id, STEPS.c.responsible_id, STEPS.c.due_at, STEPS.c.attempts)
 
 
-def _claimed(rows: Iterable[sa.Row]) -> list[ClaimedStep]:
+def _claimed(rows: Iterable[sa.Row[Any]]) -> list[ClaimedStep]:
     steps = [ClaimedStep(row.id, row.invoice_id, row.responsible_id, row.due_at, row.attempts) for row in rows]
     return sorted(steps, key=lambda step: (step.due_at, step.id))
 

@@ -42,7 +42,7 @@ def follow_up_unanswered(engine: Engine, now: datetime, round_the_clock: frozens
             try:
                 with session.begin_nested():  # one bad row is rolled back alone and never stops the pass
                     added += follow_up_one(session, step, now, round_the_clock)
-            except Exception:  # noqa: BLE001 - logged with the step; the others still get their follow-ups
+            except Exception:
                 log.error("follow-up of step %s failed; the other steps go on", step.id, exc_info=True)
         session.commit()
     return added

@@ -16,7 +16,7 @@ from scheduling.policies import LadderPolicy
 from scheduling.working_hours import hours_of
 
 if TYPE_CHECKING:
-    from handlers.context import Context
+    from scheduling.course_context import CourseContext as Context
 
 BULK_CHUNK = 5000
 

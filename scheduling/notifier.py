@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 __all__ = ["REPEAT_NOTE", "NotDelivered", "Notifier", "Part", "PartsNotifier", "RateLimits", "Undeliverable", "WholeReplies",
-           "parts_notifier", "CONSOLE_LIMITS", "SLACK_LIMITS", "TELEGRAM_LIMITS"]
+           "parts_notifier"]
 
-from handlers.pings import REPEAT_NOTE
 from bot.floor.reply import Paragraph, Reply
 from bot.floor.reply_codec import reply_from_json, reply_to_json
+
+REPEAT_NOTE = "Repeat: delivery of this reminder was not confirmed before, so you may have seen it already."
+"""Put above a ping sent again because its delivery was not confirmed."""
 
 Part = Any
 """One message as a platform sends it, in JSON-able form."""
@@ -87,13 +89,8 @@ def parts_notifier(notifier: Notifier) -> PartsNotifier:
 
 @dataclass(frozen=True)
 class RateLimits:
-    """How fast one platform may be written to."""
+    """How fast one platform may be written to (each platform package declares its own)."""
 
     per_second: float
     per_chat_interval: float
 
-
-# Telegram: about 30 messages/s overall, 1/s per chat. Slack: about 1/s per channel.
-TELEGRAM_LIMITS = RateLimits(per_second=30.0, per_chat_interval=1.0)
-SLACK_LIMITS = RateLimits(per_second=20.0, per_chat_interval=1.0)
-CONSOLE_LIMITS = RateLimits(per_second=1000.0, per_chat_interval=0.0)

@@ -77,7 +77,8 @@ class When(Strict):
     def describe(self) -> str:
         if self.business_days is not None:
             days = self.business_days
-            rel = "on the due date" if days == 0 else f"{abs(days)} business day{'s' if abs(days) != 1 else ''} {'before' if days < 0 else 'after'} due"
+            plural, side = "s" if abs(days) != 1 else "", "before" if days < 0 else "after"
+            rel = "on the due date" if days == 0 else f"{abs(days)} business day{plural} {side} due"
             return f"{rel} at {self.at:%H:%M}"
         if self.after_previous_business_days is not None:
             days = self.after_previous_business_days

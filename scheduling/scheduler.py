@@ -26,13 +26,13 @@ from sqlmodel import Session, col, select
 from bot.floor.clock import Clock
 from bot.floor.health import LoopHealth
 from bot.store.models import ChatIdentity, Event, Invoice, LadderStep, Person, PingMessage, StepKind, StepState, Team
-from handlers.pings import DraftFor, compose_ping
 from bot.floor.reply import Reply
 from scheduling import course, due_table
 from scheduling.business_calendar import next_working_slot
 from scheduling.due_table import ClaimedStep
 from scheduling.follow_ups import ANSWERED_BY_FOLLOW_UP, escalate, follow_up_unanswered
 from scheduling.notifier import Notifier, PartsNotifier, RateLimits
+from scheduling.ping_port import ComposePing, DraftFor
 from scheduling.send_queue import RETRY_PAUSES, Outgoing, PreparedPing, SendQueue
 from scheduling.step_machine import move
 from scheduling.supervision import Backoff, keep_running
@@ -71,6 +71,7 @@ class Scheduler:
         engine: Engine,
         clock: Clock,
         *,
+        compose: ComposePing,
         instance: str | None = None,
         lease: timedelta = timedelta(minutes=2),
         max_sleep: timedelta = timedelta(seconds=30),
@@ -89,6 +90,8 @@ class Scheduler:
         self.max_sleep = max_sleep
         self.batch = batch
         self.lookahead = lookahead
+        self.compose = compose
+        """Turns due steps into a ping (handlers.pings.compose_ping, handed over by the wiring)."""
         self.draft_for = draft_for
         self.round_the_clock = round_the_clock
         """Ladders that ignore working hours: their answer windows run round the clock."""
@@ -163,7 +166,7 @@ class Scheduler:
                         await self.recover()
                         recovered = True
                     routed, next_due = await asyncio.to_thread(self._claim_and_route, self.clock.now() + self.lookahead)
-                except Exception as error:  # noqa: BLE001 - the firing loop must outlive database outages
+                except Exception as error:
                     pause = self.backoff.failed()
                     self.health.failed(FIRING, error)
                     log.error("firing pass failed (%s: %s); retrying in %.1f s", type(error).__name__, error, pause,
@@ -214,7 +217,7 @@ class Scheduler:
                     followed_up = self.clock.now()
                     if await self.follow_up():
                         self.poke()
-            except Exception as error:  # noqa: BLE001 - housekeeping must survive a database outage
+            except Exception as error:
                 pause = backoff.failed()
                 self.health.failed(HOUSEKEEPING, error)
                 log.warning("scheduler housekeeping failed (%s: %s); retrying in %.1f s", type(error).__name__, error, pause)
@@ -485,6 +488,6 @@ class Scheduler:
 
     def _compose_sync(self, step_ids: list[int], failures: int) -> Reply | None:
         with Session(self.engine, expire_on_commit=False) as session:
-            reply = compose_ping(session, sorted(step_ids), self.clock.now(), failures, self.draft_for)
+            reply = self.compose(session, sorted(step_ids), self.clock.now(), failures, self.draft_for)
             session.commit()  # the drafts picked are recorded in the history
             return reply

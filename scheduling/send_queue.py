@@ -161,7 +161,7 @@ class SendQueue:
                 await self._deliver(chat_id, ping)
             if self.health is not None:
                 self.health.beat(self.name)
-        except Exception as error:  # noqa: BLE001 - any failure: keep the ping and retry later
+        except Exception as error:
             if ping is not None and ping.in_flight and not isinstance(error, NotDelivered):
                 ping.repeat = True  # the part may have arrived: its resend says so
             if ping is not None:

@@ -23,7 +23,7 @@ class Backoff:
     failures: int = 0
 
     def failed(self) -> float:
-        pause = min(self.cap, self.first * 2 ** self.failures)
+        pause: float = min(self.cap, self.first * 2.0 ** self.failures)
         self.failures += 1
         return pause
 
@@ -44,7 +44,7 @@ async def keep_running(name: str, loop: Callable[[], Awaitable[object]], health:
                 raise RuntimeError(f"{name} ended by itself")
             except asyncio.CancelledError:
                 raise
-            except Exception as error:  # noqa: BLE001 - a background loop must never die for good
+            except Exception as error:
                 if time.monotonic() - started > backoff.cap:
                     backoff.reset()  # it ran well for a while: this is a new failure, not a streak
                 pause = backoff.failed()

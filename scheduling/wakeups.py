@@ -54,7 +54,7 @@ async def listen_for_new_steps(engine: Engine, wake: Callable[[], None], retry_a
                         health.beat(WAKEUPS)
             except asyncio.CancelledError:
                 raise
-            except Exception as error:  # noqa: BLE001 - keep listening through database restarts
+            except Exception as error:
                 pause = backoff.failed()
                 health.failed(WAKEUPS, error)
                 log.warning("lost the PostgreSQL wake-up channel (%s); retrying in %.0f s", type(error).__name__, pause)

@@ -20,7 +20,7 @@ from bot.floor.clock import MovableClock
 from bot.floor.config import Settings
 from bot.store.database import create_database_engine
 from handlers.core import Core
-from scheduling.notifier import CONSOLE_LIMITS
+from bot.platforms.console.limits import CONSOLE_LIMITS
 from scheduling.scheduler import Scheduler
 from tests.support import ChatDriver, RecordingNotifier
 
@@ -44,7 +44,7 @@ def _postgres_problem() -> str | None:
             connection.execute(sa.text("select 1"))
         engine.dispose()
         return None
-    except Exception as error:  # noqa: BLE001 - any failure means "not reachable here"
+    except Exception as error:
         return f"PostgreSQL is not reachable at {POSTGRES_URL}: {type(error).__name__}: {error}"
 
 
@@ -137,3 +137,16 @@ def team(chat: ChatDriver) -> ChatDriver:
         reply = chat.say("alice", line)
         assert "joined the team" in reply, reply
     return chat
+
+
+NEEDS_MORE_THAN_MEMORY = frozenset({"database_url", "tmp_path", "tmp_path_factory"})
+"""A database (directly or through `engine`, `core`, `chat`…) or a folder to run a program or a
+database file in: such a test is an integration or end-to-end story."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`unit`: a test that asks for none of NEEDS_MORE_THAN_MEMORY — what `make test-fast` runs.
+    Everything runs in `make test`."""
+    for item in items:
+        if not NEEDS_MORE_THAN_MEMORY & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.unit)

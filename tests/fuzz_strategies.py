@@ -8,7 +8,7 @@ ACTORS = ("alice", "bob", "carol", "dave", "mallory")
 NUMBERS = ("INV-1", "INV-2", "inv-1", "NOPE-9")
 OPTION_KEYS = ("tz", "lang", "hours", "days", "name", "holidays", "contact", "owner", "collector", "due", "ladder",
                "country", "admin", "role", "manager", "confirm")
-CONTROL = "".join(chr(code) for code in (*range(0, 32), 127))
+CONTROL = "".join(chr(code) for code in (*range(32), 127))
 
 hostile_text = st.text(
     alphabet=st.one_of(

@@ -16,7 +16,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ from bot.floor.config import Settings
 from bot.store.database import create_database_engine
 from bot.store.models import Event, Invoice, InvoiceStatus, LadderStep, Payment, Person, StepKind, StepState, Team
 from scheduling.business_calendar import WorkingHours, add_business_days, next_working_slot
-from scheduling.notifier import CONSOLE_LIMITS
+from bot.platforms.console.limits import CONSOLE_LIMITS
 from scheduling.scheduler import Scheduler
 from scheduling.working_hours import hours_of
 from tests.conftest import OSLO, POSTGRES_URL
@@ -109,7 +109,7 @@ class CourseMachine(RuleBasedStateMachine):
         super().__init__()
         for bot in self.bots:
             quiet(bot.engine)
-            bot.floor.clock.set(START)
+            bot.clock.set(START)
         self.invoices: list[str] = []
         self.watch: dict[str, Watch] = {}
 

@@ -13,9 +13,10 @@ from sqlmodel import Session, select
 from bot.floor.clock import MovableClock
 from bot.store.models import LadderStep, StepKind, StepState
 from handlers.core import Core
+from handlers.pings import compose_ping
 from scheduling.follow_ups import follow_up_unanswered
 from scheduling.ladder_keeper import LadderKeeper
-from scheduling.notifier import CONSOLE_LIMITS
+from bot.platforms.console.limits import CONSOLE_LIMITS
 from scheduling.scheduler import Scheduler
 from tests.conftest import OSLO
 from tests.support import ChatDriver, RecordingNotifier
@@ -28,7 +29,7 @@ def hand_placed_steps_only(core: Core) -> None:
 
 
 def scheduler_for(engine: Engine, clock: MovableClock, notifier: RecordingNotifier, **options: object) -> Scheduler:
-    scheduler = Scheduler(engine, clock, **options)  # type: ignore[arg-type]
+    scheduler = Scheduler(engine, clock, compose=compose_ping, **options)  # type: ignore[arg-type]
     scheduler.attach(notifier, CONSOLE_LIMITS)
     return scheduler
 

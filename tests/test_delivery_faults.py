@@ -24,8 +24,9 @@ from bot.floor.health import LoopHealth, LoopState
 from bot.app.runtime import Runtime
 from handlers.core import Core
 from bot.floor.reply import Reply
+from handlers.pings import compose_ping
 from scheduling.ladder_keeper import LadderKeeper
-from scheduling.notifier import CONSOLE_LIMITS
+from bot.platforms.console.limits import CONSOLE_LIMITS
 from scheduling.scheduler import FIRING, Scheduler
 from scheduling.due_table import NOTIFY_CHANNEL
 from scheduling.supervision import Backoff, keep_running
@@ -76,7 +77,7 @@ def failing_loops(health: LoopHealth) -> dict[str, LoopState]:
 
 
 def fast_scheduler(engine: Engine, clock: MovableClock, **options: Any) -> Scheduler:
-    return Scheduler(engine, clock, max_sleep=timedelta(seconds=0.2), backoff=Backoff(first=0.05, cap=0.4),
+    return Scheduler(engine, clock, compose=compose_ping, max_sleep=timedelta(seconds=0.2), backoff=Backoff(first=0.05, cap=0.4),
                      retry_pauses=FAST_RETRIES, lease=timedelta(seconds=3), **options)
 
 

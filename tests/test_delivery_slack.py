@@ -15,6 +15,7 @@ from bot.store.models import LadderStep, StepKind
 from bot.platforms.slack import SlackPlatform
 from handlers.core import Core
 from bot.floor.reply import DraftText
+from handlers.pings import compose_ping
 from scheduling.ladder_keeper import LadderKeeper
 from scheduling.notifier import RateLimits
 from scheduling.scheduler import Scheduler
@@ -35,7 +36,7 @@ def hand_placed_steps_only(core: Core) -> None:
 
 
 def slack_scheduler(core: Core, slack: SlackPlatform, clock: MovableClock, **options: Any) -> Scheduler:
-    scheduler = Scheduler(core.services.engine, clock, backoff=Backoff(0.05, 0.4), retry_pauses=FAST_RETRIES, **options)
+    scheduler = Scheduler(core.services.engine, clock, compose=compose_ping, backoff=Backoff(0.05, 0.4), retry_pauses=FAST_RETRIES, **options)
     scheduler.attach(slack.notifier, UNLIMITED)
     return scheduler
 
@@ -54,7 +55,7 @@ async def test_ten_steps_merged_on_slack_all_arrive_split_across_messages_none_c
     for index, number in enumerate(numbers):
         team.say("bob", f"/add {number} 100 EUR 2026-12-01 Customer {index}")
         steps += add_steps(engine, number, "bob", NOON)
-    long_letters = lambda *_: DraftText("Draft", ("Dear customer, we kindly remind you. " * 70 + "\n") * 3)  # noqa: E731
+    long_letters = lambda *_: DraftText("Draft", ("Dear customer, we kindly remind you. " * 70 + "\n") * 3)
     scheduler = slack_scheduler(core, http_slack, clock, draft_for=long_letters)
     clock.set(NOON)
     assert await scheduler.fire_due() == 10

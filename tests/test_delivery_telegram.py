@@ -18,6 +18,7 @@ from bot.platforms.telegram import TelegramPlatform
 from bot.platforms.telegram.render import CALLBACK_ANSWER_LIMIT, fit, render_messages, utf16_len
 from handlers.core import Core
 from bot.floor.reply import DraftText, Facts, Paragraph, Reply
+from handlers.pings import compose_ping
 from scheduling.ladder_keeper import LadderKeeper
 from scheduling.notifier import RateLimits
 from scheduling.scheduler import Scheduler
@@ -45,7 +46,7 @@ def counting_drafts() -> Any:
 
 def telegram_scheduler(core: Core, telegram: TelegramPlatform, clock: MovableClock, instance: str = "one",  # noqa: F811
                        **options: Any) -> Scheduler:
-    scheduler = Scheduler(core.services.engine, clock, instance=instance, draft_for=counting_drafts(),
+    scheduler = Scheduler(core.services.engine, clock, compose=compose_ping, instance=instance, draft_for=counting_drafts(),
                           backoff=Backoff(0.05, 0.4), retry_pauses=FAST_RETRIES, **options)
     scheduler.attach(telegram.notifier, UNLIMITED)
     return scheduler

@@ -11,9 +11,10 @@ from sqlmodel import Session, col, select
 from bot.floor.clock import MovableClock
 from bot.store.models import Event, Invoice, LadderStep, Person, StepState
 from handlers.core import Core
+from handlers.pings import compose_ping
 from scheduling import due_table
 from scheduling.ladder_keeper import LadderKeeper
-from scheduling.notifier import CONSOLE_LIMITS
+from bot.platforms.console.limits import CONSOLE_LIMITS
 from scheduling.scheduler import Scheduler
 from tests.conftest import OSLO
 from tests.support import ChatDriver, RecordingNotifier
@@ -47,7 +48,7 @@ def states(engine: Engine, ids: list[int]) -> list[str]:
 
 
 def scheduler_for(engine: Engine, clock: MovableClock, notifier: RecordingNotifier, **options: object) -> Scheduler:
-    scheduler = Scheduler(engine, clock, **options)  # type: ignore[arg-type]
+    scheduler = Scheduler(engine, clock, compose=compose_ping, **options)  # type: ignore[arg-type]
     scheduler.attach(notifier, CONSOLE_LIMITS)
     return scheduler
 
@@ -225,7 +226,7 @@ async def test_the_loop_fires_steps_a_few_seconds_apart_in_real_time(team: ChatD
             await super().send(chat_id, reply)
 
     notifier = TimingNotifier()
-    scheduler = Scheduler(engine, clock, max_sleep=timedelta(seconds=5))
+    scheduler = Scheduler(engine, clock, compose=compose_ping, max_sleep=timedelta(seconds=5))
     scheduler.attach(notifier, CONSOLE_LIMITS)
     task = asyncio.create_task(scheduler.run())
     try:

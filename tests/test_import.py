@@ -103,7 +103,7 @@ def test_command_line_import_shows_progress_and_commits(tmp_path: Path) -> None:
     csv_path.write_text(GOOD.replace("bob", "").replace("carol", ""), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SLACK_", "DATABASE_"))}
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'cli.db'}"
-    run = lambda *args: subprocess.run([sys.executable, "-m", "bot.app.cli", *args], capture_output=True, text=True,  # noqa: E731
+    run = lambda *args: subprocess.run([sys.executable, "-m", "bot.app.cli", *args], capture_output=True, text=True,
                                        cwd=tmp_path, env=env, timeout=120)
     subprocess.run([sys.executable, "-m", "bot.app.cli", "console", "--as", "alice"], input="/start\n", capture_output=True,
                    text=True, cwd=tmp_path, env=env, timeout=60)

@@ -14,7 +14,7 @@ from bot.floor.config import Settings
 from bot.platforms.console.chat import console_sender
 from bot.store.models import LadderStep
 from bot.floor.reply import Reply
-from scheduling.notifier import CONSOLE_LIMITS
+from bot.platforms.console.limits import CONSOLE_LIMITS
 
 QUICK_LADDER = """
 description: three check-ins two seconds apart

@@ -4,7 +4,6 @@ Slack stand-ins prints none of them (findings 6, 18)."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import subprocess

@@ -27,7 +27,8 @@ from bot.platforms.telegram import TelegramPlatform
 from bot.platforms.telegram import build_platform as build_telegram
 from bot.platforms.telegram.platform import QUESTION
 from handlers.core import Core
-from scheduling.notifier import SLACK_LIMITS, TELEGRAM_LIMITS
+from bot.platforms.slack.limits import SLACK_LIMITS
+from bot.platforms.telegram.limits import TELEGRAM_LIMITS
 from tests.conftest import OSLO
 from tests.slack_standin import SlackStandIn
 from tests.support import ChatDriver

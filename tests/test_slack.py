@@ -28,7 +28,7 @@ from bot.platforms.slack import SlackPlatform, build_platform
 from handlers.core import Core
 from bot.platforms.slack.render import render_blocks
 from bot.floor.reply import Attachment, Button, Facts, Paragraph, Reply, Table
-from scheduling.notifier import SLACK_LIMITS
+from bot.platforms.slack.limits import SLACK_LIMITS
 from scheduling.scheduler import Scheduler
 from tests.conftest import OSLO
 from tests.slack_standin import TEAM_ID, SlackStandIn, block_text

@@ -8,6 +8,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, func
 from sqlmodel import Session, SQLModel, select
 
+import bot.platforms.telegram.tables  # noqa: F401  (the platforms own tables too: compare all of them)
 from bot.floor.clock import MovableClock
 from bot.store.database import normalise_database_url, upgrade_schema
 from bot.store.models import Customer, Invoice, Person, Role, Team

@@ -22,7 +22,7 @@ from bot.platforms.telegram.buttons import ButtonBook
 from bot.platforms.telegram.render import render_messages
 from handlers.core import Core
 from bot.floor.reply import Attachment, BulletList, Button, DraftText, Facts, Paragraph, Reply
-from scheduling.notifier import TELEGRAM_LIMITS
+from bot.platforms.telegram.limits import TELEGRAM_LIMITS
 from scheduling.scheduler import Scheduler
 from bot.app.bootstrap import build_scheduler
 from tests.conftest import OSLO

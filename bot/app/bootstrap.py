@@ -9,6 +9,7 @@ from bot.store.database import create_database_engine, upgrade_schema
 from handlers.context import Services
 from handlers.core import Core
 from handlers.drafts import ping_draft
+from handlers.pings import compose_ping
 from phrasebook.book import load_phrasebook
 from scheduling.ladder_keeper import LadderKeeper
 from scheduling.policies import load_policies
@@ -30,6 +31,7 @@ def build_core(services: Services) -> Core:
 def build_scheduler(services: Services) -> Scheduler:
     """The scheduler for these services; every committed command re-arms its timer."""
     round_the_clock = frozenset(name for name, policy in services.ladders.items() if policy.ignores_working_hours)
-    scheduler = Scheduler(services.engine, services.clock, round_the_clock=round_the_clock, draft_for=ping_draft(services))
+    scheduler = Scheduler(services.engine, services.clock, compose=compose_ping, round_the_clock=round_the_clock,
+                          draft_for=ping_draft(services))
     services.after_commit.append(scheduler.poke)
     return scheduler

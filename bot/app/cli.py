@@ -54,7 +54,7 @@ def build_runtime(settings: Settings) -> "Runtime":
 def default_identity() -> str:
     try:
         return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no user name on some containers
+    except Exception:
         return "admin"
 
 
@@ -117,7 +117,7 @@ def import_file(
     commit: bool = typer.Option(False, "--commit", help="Store the good rows (without it: a dry run only)."),
 ) -> None:
     """Import invoices from a CSV file: checks every row, then (with --commit) stores all good rows at once."""
-    from rich.progress import Progress
+    from rich.progress import Progress, TaskID
 
     from bot.platforms.console.chat import console_sender
     from bot.floor.errors import NotAllowed, UsageError
@@ -127,7 +127,7 @@ def import_file(
     runtime = build_runtime(load_settings())
     upload = IncomingFile(path.name, path.read_bytes(), "text/csv")
     with Progress(console=err, transient=True) as progress:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def report(phase: str, done: int, total: int) -> None:
             if phase not in tasks:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 async def start_digests(services: Services, platforms: Sequence["Platform"], instance: str) -> Digests:
     digests = Digests(services.engine, services.clock, compose_digest(services), instance)
     for platform in platforms:
-        digests.attach(platform.notifier, catch_all=platform.name == "console")
+        digests.attach(platform.notifier, catch_all=platform.catch_all)
     services.after_commit.append(digests.refresh)
     await digests.start()
     return digests

@@ -32,9 +32,18 @@ log = logging.getLogger(__name__)
 
 
 class Platform(Protocol):
-    name: str
-    notifier: Notifier
-    limits: RateLimits
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def notifier(self) -> Notifier: ...
+
+    @property
+    def limits(self) -> RateLimits: ...
+
+    @property
+    def catch_all(self) -> bool:
+        """Also gets the pings of people with no chat on any running platform (the local console)."""
 
     async def start(self) -> None: ...
 
@@ -66,7 +75,7 @@ class Runtime:
 
         use_worker_threads(asyncio.get_running_loop())
         for platform in platforms:
-            self.scheduler.attach(platform.notifier, platform.limits, catch_all=platform.name == "console")
+            self.scheduler.attach(platform.notifier, platform.limits, catch_all=platform.catch_all)
         started: list[Platform] = []
         digests: Digests | None = None
         metrics = self.metrics = await self._start_metrics()

@@ -27,7 +27,7 @@ def shown_url(url: SecretStr | str) -> str:
     plain = reveal(url) or ""
     try:
         return make_url(plain).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - an unreadable URL is shown as nothing rather than leaked
+    except Exception:
         return "(a database URL that cannot be read)"
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import textwrap
+from typing import assert_never
 
 from bot.floor.reply import BulletList, DraftText, Facts, Paragraph, Reply, Table
 
@@ -14,24 +15,27 @@ def render_text(reply: Reply) -> str:
         parts.append(reply.title)
         parts.append("─" * min(len(reply.title), WIDTH))
     for block in reply.blocks:
-        if isinstance(block, Paragraph):
-            prefix = "⚠ " if reply.is_error and not parts else ""
-            parts.append(textwrap.fill(prefix + block.text, WIDTH, break_long_words=False, break_on_hyphens=False))
-        elif isinstance(block, Facts):
-            width = max(len(label) for label, _ in block.items)
-            parts.extend(f"  {label + ':':<{width + 1}} {value}" for label, value in block.items)
-        elif isinstance(block, Table):
-            parts.append(render_table(block))
-        elif isinstance(block, BulletList):
-            if block.title:
-                parts.append(f"{block.title}:")
-            parts.extend(f"  • {item}" for item in block.items) if block.items else parts.append("  (none)")
-        elif isinstance(block, DraftText):
-            parts.append(f"┌─ {block.label}")
-            if block.subject:
-                parts.append(f"│ Subject: {block.subject}")
-            parts.extend(f"│ {line}" if line else "│" for line in block.text.splitlines())
-            parts.append("└─")
+        match block:
+            case Paragraph():
+                prefix = "⚠ " if reply.is_error and not parts else ""
+                parts.append(textwrap.fill(prefix + block.text, WIDTH, break_long_words=False, break_on_hyphens=False))
+            case Facts():
+                width = max(len(label) for label, _ in block.items)
+                parts.extend(f"  {label + ':':<{width + 1}} {value}" for label, value in block.items)
+            case Table():
+                parts.append(render_table(block))
+            case BulletList():
+                if block.title:
+                    parts.append(f"{block.title}:")
+                parts.extend(f"  • {item}" for item in block.items) if block.items else parts.append("  (none)")
+            case DraftText():
+                parts.append(f"┌─ {block.label}")
+                if block.subject:
+                    parts.append(f"│ Subject: {block.subject}")
+                parts.extend(f"│ {line}" if line else "│" for line in block.text.splitlines())
+                parts.append("└─")
+            case _:
+                assert_never(block)
     if reply.example:
         parts.append(f"  Example: {reply.example}")
     for attachment in reply.files:

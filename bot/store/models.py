@@ -264,19 +264,6 @@ class Invite(SQLModel, table=True):
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class ChatButton(SQLModel, table=True):
-    """A button whose action cannot travel in the platform's own button data (Telegram allows 64
-    bytes, and a question to ask does not fit), kept under a short key so that it still works after
-    a restart. The key is derived from the content: the same button is stored once."""
-
-    key: str = Field(primary_key=True, max_length=24)
-    platform: str = Field(max_length=16)
-    action: str
-    asks: str | None = None
-    input: str | None = Field(default=None, max_length=8)
-    created_at: datetime = Field(sa_type=UTCDateTime)
-
-
 class PingMessage(SQLModel, table=True):
     """A ping that goes out in several parts, rendered once for one chat: the parts exactly as the
     platform gets them and how many have reached it, so a retry (or another instance after a

@@ -29,7 +29,7 @@ def revision_graph(folder: Path = VERSIONS) -> tuple[set[str], set[str]]:
     revisions: set[str] = set()
     parents: set[str] = set()
     for path in folder.glob("*.py"):
-        found = dict((name, ast.literal_eval(value)) for name, value in _ASSIGNMENT.findall(path.read_text(encoding="utf-8")))
+        found = {name: ast.literal_eval(value) for name, value in _ASSIGNMENT.findall(path.read_text(encoding="utf-8"))}
         if not isinstance(found.get("revision"), str):
             continue
         revisions.add(found["revision"])

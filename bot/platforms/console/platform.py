@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from bot.platforms.console.chat import PLATFORM, ConsoleChat
 from bot.floor.reply import Reply
-from scheduling.notifier import CONSOLE_LIMITS, RateLimits
+from scheduling.notifier import RateLimits
+from bot.platforms.console.limits import CONSOLE_LIMITS
 
 
 class ConsoleNotifier:
@@ -24,6 +25,8 @@ class ConsolePlatform:
 
     name = PLATFORM
     limits: RateLimits = CONSOLE_LIMITS
+    catch_all = True
+    """Whoever sits at the terminal sees every ping of people with no chat elsewhere."""
 
     def __init__(self, chat: ConsoleChat) -> None:
         self.chat = chat

@@ -31,7 +31,7 @@ def sender_from(team_id: str, user_id: str, name: str | None = None, channel: st
 
 def team_and_user(body: dict[str, Any]) -> tuple[str, str, str | None]:
     """Team id, user id and user name from a slash command, an interaction or an event."""
-    user = body.get("user") if isinstance(body.get("user"), dict) else {}
+    user: dict[str, Any] = body["user"] if isinstance(body.get("user"), dict) else {}
     team = body.get("team_id") or (body.get("team") or {}).get("id") or user.get("team_id") or ""
     user_id = body.get("user_id") or user.get("id") or (body.get("event") or {}).get("user") or ""
     name = body.get("user_name") or user.get("username") or user.get("name")

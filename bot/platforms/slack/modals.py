@@ -58,7 +58,7 @@ def submitted_values(view: dict[str, Any]) -> dict[str, str]:
     """Each input block's answer as text, whatever its element (text, select, date, user)."""
     values: dict[str, str] = {}
     for block_id, elements in view["state"]["values"].items():
-        element = next(iter(elements.values()), {})
+        element: dict[str, Any] = next(iter(elements.values()), {})
         values[block_id] = str(element.get("value") or element.get("selected_date") or element.get("selected_user")
                                or (element.get("selected_option") or {}).get("value") or "").strip()
     return values

@@ -9,7 +9,6 @@ deliver (`NotDelivered`); a timeout may have delivered, and the resend is marked
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from typing import Any
@@ -111,7 +110,7 @@ class SlackNotifier:
             if code in PERMANENT_ERRORS:
                 raise Undeliverable(f"Slack refuses: {code}") from error
             raise NotDelivered(f"Slack: {code or error}") from error
-        except (aiohttp.ServerTimeoutError, asyncio.TimeoutError):
+        except (TimeoutError, aiohttp.ServerTimeoutError):
             raise  # it may have arrived
         except aiohttp.ClientConnectorError as error:
             raise NotDelivered(f"Slack unreachable: {error}") from error

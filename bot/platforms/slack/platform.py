@@ -41,7 +41,8 @@ from handlers.core import Core
 from handlers.grammar import IncomingFile
 from handlers.importing import MAX_UPLOAD_BYTES
 from bot.floor.reply import Paragraph, Reply, error_reply
-from scheduling.notifier import SLACK_LIMITS, RateLimits
+from scheduling.notifier import RateLimits
+from bot.platforms.slack.limits import SLACK_LIMITS
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
@@ -59,6 +60,7 @@ def first_problem(reply: Reply) -> str:
 class SlackPlatform:
     name = PLATFORM
     limits: RateLimits = SLACK_LIMITS
+    catch_all = False
 
     def __init__(self, core: Core, settings: Settings) -> None:
         if not settings.slack_bot_token:
@@ -120,10 +122,11 @@ class SlackPlatform:
         """Bolt checks the signature and its 5-minute window, answering 401 when either is wrong."""
         return await to_aiohttp_response(await self.app.async_dispatch(await to_bolt_request(request)))
 
-    async def only_once(self, req: AsyncBoltRequest, body: dict[str, Any], next: Any) -> BoltResponse | None:  # noqa: A002
+    async def only_once(self, req: AsyncBoltRequest, body: dict[str, Any], next: Any) -> BoltResponse | None:
         """After Bolt checked the signature: a replayed request or a retried event is answered
         200 and not run again (on any instance)."""
-        signature = (req.headers.get("x-slack-signature") or [None])[0]
+        signatures = req.headers.get("x-slack-signature")
+        signature = signatures[0] if signatures else None
         if await asyncio.to_thread(self.seen.first_time, signature, body):
             return await next()
         log.info("a Slack request was seen before (a replay or a retry); not run again")

@@ -4,7 +4,7 @@ in actions blocks."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, assert_never
 
 from bot.platforms.text import render_table
 from bot.floor.reply import BulletList, Button, DraftText, Facts, Paragraph, Reply, Table
@@ -79,23 +79,26 @@ def content_blocks(reply: Reply) -> list[dict[str, Any]]:
     if reply.title:
         blocks.append({"type": "header", "text": {"type": "plain_text", "text": (("⚠ " if reply.is_error else "") + reply.title)[:150]}})
     for index, block in enumerate(reply.blocks):
-        if isinstance(block, Paragraph):
-            warn = "⚠ " if reply.is_error and not reply.title and index == 0 else ""
-            blocks.extend(sections(block.text, warn))
-        elif isinstance(block, Facts):
-            items = [{"type": "mrkdwn", "text": f"*{escape(label)}*\n{escape(value)}"[:2000]} for label, value in block.items]
-            for start in range(0, len(items), FIELDS_PER_SECTION):
-                blocks.append({"type": "section", "fields": items[start:start + FIELDS_PER_SECTION]})
-        elif isinstance(block, Table):
-            blocks.extend(preformatted(render_table(block)))
-        elif isinstance(block, BulletList):
-            if block.title:
-                blocks.append(section(f"*{escape(block.title)}*"[:MAX_TEXT]))
-            blocks.extend(sections("\n".join(f"• {item}" for item in block.items) or "(none)"))
-        elif isinstance(block, DraftText):
-            heading = f"*{escape(block.label)}*" + (f"\n*Subject:* {escape(block.subject)}" if block.subject else "")
-            blocks.append(section(heading))
-            blocks.extend(preformatted(block.text))
+        match block:
+            case Paragraph():
+                warn = "⚠ " if reply.is_error and not reply.title and index == 0 else ""
+                blocks.extend(sections(block.text, warn))
+            case Facts():
+                items = [{"type": "mrkdwn", "text": f"*{escape(label)}*\n{escape(value)}"[:2000]} for label, value in block.items]
+                for start in range(0, len(items), FIELDS_PER_SECTION):
+                    blocks.append({"type": "section", "fields": items[start:start + FIELDS_PER_SECTION]})
+            case Table():
+                blocks.extend(preformatted(render_table(block)))
+            case BulletList():
+                if block.title:
+                    blocks.append(section(f"*{escape(block.title)}*"[:MAX_TEXT]))
+                blocks.extend(sections("\n".join(f"• {item}" for item in block.items) or "(none)"))
+            case DraftText():
+                heading = f"*{escape(block.label)}*" + (f"\n*Subject:* {escape(block.subject)}" if block.subject else "")
+                blocks.append(section(heading))
+                blocks.extend(preformatted(block.text))
+            case _:
+                assert_never(block)
     if reply.example:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Example: `{escape(reply.example)}`"}]})
     return blocks

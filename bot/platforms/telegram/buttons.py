@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot.floor.clock import Clock
-from bot.store.models import ChatButton
+from bot.platforms.telegram.tables import ChatButton
 from bot.floor.reply import Button
 
 CALLBACK_LIMIT = 64

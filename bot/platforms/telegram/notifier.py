@@ -41,7 +41,7 @@ class Delivery:
 
 class SendsReplies(Protocol):
     buttons: ButtonBook
-    application: Application  # type: ignore[type-arg]
+    application: Application
 
     async def send_reply(self, chat_id: int, reply: Reply, reply_to: int | None = None,
                          delivery: Delivery | None = None) -> list[Message]: ...
@@ -62,7 +62,7 @@ class TelegramNotifier:
 
     async def render(self, chat_id: str, reply: Reply) -> list[dict[str, Any]]:
         data = await self.telegram.buttons.data_for(reply.buttons)
-        rows = [[button.label, key] for button, key in zip(reply.buttons, data)]
+        rows = [[button.label, key] for button, key in zip(reply.buttons, data, strict=True)]
         parts: list[dict[str, Any]] = [{"text": text} for text in render_messages(reply, PART_LIMIT)]
         if rows:
             parts[-1]["keyboard"] = rows

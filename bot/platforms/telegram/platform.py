@@ -47,7 +47,8 @@ from bot.floor.errors import UsageError
 from handlers.grammar import IncomingFile
 from handlers.importing import IMPORT_EXAMPLE, MAX_UPLOAD_BYTES
 from bot.floor.reply import Button, Paragraph, Reply, error_reply
-from scheduling.notifier import TELEGRAM_LIMITS, RateLimits
+from scheduling.notifier import RateLimits
+from bot.platforms.telegram.limits import TELEGRAM_LIMITS
 
 log = logging.getLogger(__name__)
 QUESTION_HINT = "(reply to this message; /cancel to stop)"
@@ -59,6 +60,7 @@ POLLING_LEASE = "telegram-polling"
 class TelegramPlatform:
     name = PLATFORM
     limits: RateLimits = TELEGRAM_LIMITS
+    catch_all = False
 
     def __init__(self, core: Core, settings: Settings) -> None:
         assert settings.telegram_bot_token, "TELEGRAM_BOT_TOKEN is not set"
@@ -135,7 +137,7 @@ class TelegramPlatform:
         try:
             leased = await asyncio.to_thread(self.polling_lease.acquire)
             why = "the Telegram polling lease went to another instance; polling stops here"
-        except Exception:  # noqa: BLE001 - the database is away: pause polling (the lease may lapse), try again
+        except Exception:
             log.warning("could not renew the Telegram polling lease", exc_info=True)
             leased, why = False, "without the database the polling lease cannot be kept; polling pauses"
         if leased and not updater.running:
@@ -152,7 +154,7 @@ class TelegramPlatform:
             await asyncio.sleep(self.settings.telegram_polling_lease_seconds / 3)
             try:
                 await self.poll_if_leased()
-            except Exception:  # noqa: BLE001 - a failed start or stop of polling is tried again next round
+            except Exception:
                 log.exception("Telegram polling could not be started or stopped; trying again")
 
     async def stop(self) -> None:
@@ -184,7 +186,7 @@ class TelegramPlatform:
         are skipped and each part sent is counted, so a retry after a failure goes on from there."""
         delivery = delivery or Delivery()
         data = await self.buttons.data_for(reply.buttons)
-        markup = keyboard([(button.label, key) for button, key in zip(reply.buttons, data)])
+        markup = keyboard([(button.label, key) for button, key in zip(reply.buttons, data, strict=True)])
         texts = render_messages(reply)
         # A reply to a message deleted meanwhile is still sent, just without the quote.
         quote = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to is not None else None
@@ -310,7 +312,8 @@ class TelegramPlatform:
         telegram_file = await message.document.get_file()
         content = bytes(await telegram_file.download_as_bytearray())
         incoming = IncomingFile(message.document.file_name or "upload.csv", content, message.document.mime_type or "text/csv")
-        reply = await asyncio.to_thread(self.core.handle_text, sender_of(update), without_bot_name(message.caption or "/import"), (incoming,))
+        command = without_bot_name(message.caption or "/import")
+        reply = await asyncio.to_thread(self.core.handle_text, sender_of(update), command, (incoming,))
         await self.answer(update, reply)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -8,6 +8,7 @@ characters, at a space when there is one), so a reply can always be split betwee
 from __future__ import annotations
 
 from html import escape
+from typing import assert_never
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -70,22 +71,25 @@ def render_blocks(reply: Reply) -> list[str]:
     if reply.title:
         parts.append(tagged("b", ("⚠ " if reply.is_error else "") + reply.title))
     for index, block in enumerate(reply.blocks):
-        if isinstance(block, Paragraph):
-            warn = "⚠ " if reply.is_error and not reply.title and index == 0 else ""
-            parts.append("\n".join(wrap(warn + block.text)))
-        elif isinstance(block, Facts):
-            parts.append("\n".join(fact(label, value) for label, value in block.items))
-        elif isinstance(block, Table):
-            parts.extend(preformatted(render_table(block)))
-        elif isinstance(block, BulletList):
-            lines = [tagged("b", block.title)] if block.title else []
-            for item in block.items:
-                first, *rest = wrap(item)
-                lines.extend([f"• {first}", *rest])
-            parts.append("\n".join(lines if block.items else [*lines, "(none)"]))
-        elif isinstance(block, DraftText):
-            parts.append(tagged("b", block.label) + (f"\n{fact('Subject', block.subject)}" if block.subject else ""))
-            parts.extend(preformatted(block.text))
+        match block:
+            case Paragraph():
+                warn = "⚠ " if reply.is_error and not reply.title and index == 0 else ""
+                parts.append("\n".join(wrap(warn + block.text)))
+            case Facts():
+                parts.append("\n".join(fact(label, value) for label, value in block.items))
+            case Table():
+                parts.extend(preformatted(render_table(block)))
+            case BulletList():
+                lines = [tagged("b", block.title)] if block.title else []
+                for item in block.items:
+                    first, *rest = wrap(item)
+                    lines.extend([f"• {first}", *rest])
+                parts.append("\n".join(lines if block.items else [*lines, "(none)"]))
+            case DraftText():
+                parts.append(tagged("b", block.label) + (f"\n{fact('Subject', block.subject)}" if block.subject else ""))
+                parts.extend(preformatted(block.text))
+            case _:
+                assert_never(block)
     if reply.example:
         parts.append(f"Example: <code>{escape(reply.example)}</code>")
     return [part for part in parts if part]

@@ -6,7 +6,7 @@ dropping the old one, which SQLite refuses for a table other rows point at (the 
 from alembic import context
 from sqlmodel import SQLModel
 
-import bot.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import bot.store.models  # registers the tables on SQLModel.metadata
 import bot.store.stored_state  # noqa: F401
 
 config = context.config
