@@ -1,26 +1,25 @@
-"""Every command in one table: its grammar, an example and the function behind it.
+"""Every command in one table: its grammar, an example, the function behind it and who may run it.
 
-Who may run it (role × command × scope) is the authorization table in `handlers/permissions.py`,
-which the core checks before a handler runs; every verb here needs a row there (a test says so).
-`access` only matters for a command without a row: ANYONE lets people outside the team use it.
+`access` declares, role by role, how far each role reaches (`handlers/permissions.py` holds the
+pieces and explains them); the core checks it once before the handler runs, and the README's
+authorization table is printed from it (`python -m handlers.permissions README.md`).
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
 
 from handlers import (
     agenda, casefile, changes, customers, digest_command, drafts, importing, invoices, ladders, outcomes, rates, reports, team,
 )
 from handlers.context import Context
 from handlers.grammar import Command
+from handlers.permissions import (
+    ADMIN_ONLY_TEAM, ADMINS, DEFAULT_ACCESS, EVERYONE, LAWYER_TOO, MANAGERS, MEMBERS, MEMBERS_NOT_LAWYERS, READ_INVOICE,
+    WORK_INVOICE, Grant, Permission, changes_team, has_amount, invites_people, reassigns, reloads, scopes, sets_options,
+    sets_others, sets_own, sets_rates, sets_team_locale,
+)
 from bot.floor.reply import Reply
-
-
-class Access(StrEnum):
-    ANYONE = "anyone"
-    MEMBER = "member"
 
 
 @dataclass(frozen=True)
@@ -30,8 +29,16 @@ class CommandSpec:
     usage: str
     example: str
     run: Callable[[Command, Context], Reply]
-    access: Access = Access.MEMBER
     group: str = "Invoices"
+    access: tuple[Grant, ...] = DEFAULT_ACCESS
+    """Who may run it, role by role (handlers/permissions.py explains the cells); the first grant is
+    the default, a later one whose condition holds wins. The core enforces it; the README shows it."""
+    about_invoice: bool = False
+    """The first word names an invoice: `own` then means one the person owns or collects."""
+
+    @property
+    def permission(self) -> Permission:
+        return Permission(self.verb, self.access, self.about_invoice)
 
 
 def build_catalogue(extra: list[CommandSpec] | None = None) -> dict[str, CommandSpec]:
@@ -39,78 +46,167 @@ def build_catalogue(extra: list[CommandSpec] | None = None) -> dict[str, Command
 
     specs = [
         CommandSpec("start", "Meet collectbot (the first person becomes its admin)", "/start", "/start",
-                    welcome.start, Access.ANYONE, "Getting started"),
+                    welcome.start, group="Getting started",
+                    access=(Grant("start", EVERYONE),)),
         CommandSpec("help", "Every command with an example, or one in detail", "/help [command]", "/help add",
-                    welcome.help_command, Access.ANYONE, "Getting started"),
-        CommandSpec("add", "Add an invoice to chase (you are the owner unless you mention someone)",
-                    invoices.ADD_USAGE, invoices.ADD_EXAMPLE, invoices.add_invoice),
-        CommandSpec("list", "Your open invoices (managers: everyone's); filter by overdue, @person or customer",
-                    "/list [overdue] [@person] [customer text]", invoices.LIST_EXAMPLE, invoices.list_invoices),
-        CommandSpec("show", "An invoice's details, ladder steps and history", "/show <invoice-no>",
-                    invoices.SHOW_EXAMPLE, invoices.show_invoice),
-        CommandSpec("paid", "Record a payment: full, or partial with an amount", "/paid <invoice-no> [amount|all] [confirm]",
-                    invoices.PAID_EXAMPLE, invoices.record_payment),
-        CommandSpec("cancel", "Void an invoice (kept in the history); nothing more goes out for it",
-                    "/cancel <invoice-no> <reason…>", invoices.CANCEL_EXAMPLE, invoices.cancel_invoice),
-        CommandSpec("reopen", "Bring back a cancelled invoice, or one recorded as paid by mistake",
-                    "/reopen <invoice-no>", invoices.REOPEN_EXAMPLE, invoices.reopen_invoice),
-        CommandSpec("undo", "Undo the last payment on an invoice (whoever recorded it, or a manager)",
-                    "/undo <invoice-no>", invoices.UNDO_EXAMPLE, invoices.undo_payment),
-        CommandSpec("change", "Correct an invoice's due date, owner, collector or ladder; its next steps are planned again",
-                    "/change <invoice-no> [due=<date>] [owner=@p] [collector=@p] [ladder=name]",
-                    changes.CHANGE_EXAMPLE, changes.change_invoice),
-        CommandSpec("ladders", "The ladder policies and their steps", "/ladders [name]", ladders.LADDERS_EXAMPLE,
-                    ladders.list_ladders, group="Answering pings"),
-        CommandSpec("import", "Add many invoices from a CSV file: a dry run first, then all good rows at once",
-                    "/import with a CSV attached (columns: number, customer, amount, currency, issue date, due date, owner, "
-                    "collector, customer country, ladder)", importing.IMPORT_EXAMPLE, importing.import_command),
-        CommandSpec("draft", "A courteous draft for an invoice, by stage, tone, channel and language",
-                    "/draft <invoice-no> [stage] [tone] [call|message|letter] [en|ru|nb|bg]", drafts.DRAFT_EXAMPLE,
-                    drafts.draft_command),
-        CommandSpec("customer", "A customer's draft language, locale, tone, contact name by parts and contract",
-                    customers.CUSTOMER_USAGE, customers.CUSTOMER_EXAMPLE, customers.customer_command),
-        CommandSpec("signature", "How your drafts are signed (name, title, company); admins: the team's locale",
-                    "/signature [name=…] [title=…] [company=…] [locale=en_GB|…]", customers.SIGNATURE_EXAMPLE,
-                    customers.signature_command),
-        CommandSpec("phrasebook", "What the phrasebook holds; admins reload it after editing its files",
-                    "/phrasebook [reload]", drafts.PHRASEBOOK_EXAMPLE, drafts.phrasebook_command),
-        CommandSpec("history", "An invoice's full timeline: steps, pings (on time or late), answers, payments, drafts",
-                    "/history <invoice-no>", casefile.HISTORY_EXAMPLE, casefile.history),
-        CommandSpec("casefile", "The dossier for the lawyers: a self-contained HTML file with every contact",
-                    "/casefile <invoice-no>", casefile.CASEFILE_EXAMPLE, casefile.casefile),
-        CommandSpec("done", "A ladder step was carried out (the note goes to the history)", "/done <invoice-no> [note]",
-                    outcomes.DONE_EXAMPLE, outcomes.done, group="Answering pings"),
-        CommandSpec("promise", "The customer promised to pay by a date: the ladder waits, then checks",
-                    "/promise <invoice-no> <date> [amount]", outcomes.PROMISE_EXAMPLE, outcomes.promise, group="Answering pings"),
-        CommandSpec("letter", "An official letter with a payment date arrived (kept as written evidence)",
-                    "/letter <invoice-no> <date> [amount]", outcomes.LETTER_EXAMPLE, outcomes.letter, group="Answering pings"),
-        CommandSpec("dispute", "The customer disputes the invoice: the ladder pauses and a manager is brought in",
-                    "/dispute <invoice-no> <reason…>", outcomes.DISPUTE_EXAMPLE, outcomes.dispute, group="Answering pings"),
-        CommandSpec("resolve", "The dispute is settled (optionally with a new amount): the ladder resumes",
-                    "/resolve <invoice-no> [new amount]", outcomes.RESOLVE_EXAMPLE, outcomes.resolve, group="Answering pings"),
-        CommandSpec("plan", "Agree a payment plan: instalments, each with its own reminders",
-                    "/plan <invoice-no> <n> instalments every <month|2 weeks|10 days> from <date> | /plan <invoice-no> <date> <date>…",
-                    outcomes.PLAN_EXAMPLE, outcomes.plan, group="Answering pings"),
-        CommandSpec("snooze", "Move the current step a little later (never past the next one)",
-                    "/snooze <invoice-no> 30m|2h|tomorrow|<date>", outcomes.SNOOZE_EXAMPLE, outcomes.snooze, group="Answering pings"),
-        CommandSpec("noanswer", "Nobody answered the call: I remind you again later (twice at most)",
-                    "/noanswer <invoice-no>", outcomes.NOANSWER_EXAMPLE, outcomes.no_answer, group="Answering pings"),
-        CommandSpec("today", "Your ladder steps for today, and pings still waiting for your answer", "/today", "/today",
-                    agenda.today, group="Answering pings"),
-        CommandSpec("upcoming", "Your ladder steps in the next days (default 7)", "/upcoming [days]",
-                    agenda.UPCOMING_EXAMPLE, agenda.upcoming, group="Answering pings"),
-        CommandSpec("overdue", "Overdue summary: totals per currency, aging, customers, owners, collectors, promises, "
-                    "disputes, plans, collected, DSO; a chart or an export", reports.OVERDUE_USAGE,
-                    reports.OVERDUE_EXAMPLE, reports.overdue_summary, group="Reports"),
-        CommandSpec("digest", "The overdue summary pushed to you daily or weekly at a time in your own zone",
-                    digest_command.DIGEST_USAGE, digest_command.DIGEST_EXAMPLE, digest_command.digest_command,
-                    group="Reports"),
-        CommandSpec("rates", "Exchange rates into the team's currency, for a converted total in summaries",
-                    rates.RATES_USAGE, rates.RATES_EXAMPLE, rates.rates_command, group="Reports"),
-        CommandSpec("team", "The team; admins add people and set roles, time zones, hours and language",
-                    "/team | /team add @person <role> [tz=…] [lang=…] [hours=09:00-17:00] [days=mon-fri] [manager=@…] | "
-                    "/team set @person key=value… | /team remove @person | /team invite @person",
-                    team.TEAM_EXAMPLE, team.team_command, group="Team"),
+                    welcome.help_command, group="Getting started",
+                    access=(Grant("read the help", EVERYONE),)),
+        *invoice_commands(),
+        *draft_and_record_commands(),
+        *answer_commands(),
+        *report_and_team_commands(),
     ]
     specs.extend(extra or [])
     return {spec.verb: spec for spec in specs}
+
+
+
+def invoice_commands() -> list[CommandSpec]:
+    """Adding, reading and correcting invoices (and the ladders they follow)."""
+    return [
+        CommandSpec("add", "Add an invoice to chase (you are the owner unless you mention someone)",
+                    invoices.ADD_USAGE, invoices.ADD_EXAMPLE, invoices.add_invoice,
+                    access=(Grant("add invoices", MEMBERS_NOT_LAWYERS),)),
+        CommandSpec("list", "Your open invoices (managers: everyone's); filter by overdue, @person or customer",
+                    "/list [overdue] [@person] [customer text]", invoices.LIST_EXAMPLE, invoices.list_invoices,
+                    access=(Grant("list invoices", scopes("—", "own", "own", "all", "all", "all")),)),
+        CommandSpec("show", "An invoice's details, ladder steps and history", "/show <invoice-no>",
+                    invoices.SHOW_EXAMPLE, invoices.show_invoice,
+                    access=(Grant("see an invoice", READ_INVOICE),), about_invoice=True),
+        CommandSpec("paid", "Record a payment: full, or partial with an amount", "/paid <invoice-no> [amount|all] [confirm]",
+                    invoices.PAID_EXAMPLE, invoices.record_payment,
+                    access=(Grant("record payments", WORK_INVOICE),), about_invoice=True),
+        # Issue 12's corrections: voiding and reopening change what is owed, so they are managers' work.
+        CommandSpec("cancel", "Void an invoice (kept in the history); nothing more goes out for it",
+                    "/cancel <invoice-no> <reason…>", invoices.CANCEL_EXAMPLE, invoices.cancel_invoice,
+                    access=(Grant("cancel (write off) invoices", MANAGERS),), about_invoice=True),
+        CommandSpec("reopen", "Bring back a cancelled invoice, or one recorded as paid by mistake",
+                    "/reopen <invoice-no>", invoices.REOPEN_EXAMPLE, invoices.reopen_invoice,
+                    access=(Grant("reopen invoices", MANAGERS),), about_invoice=True),
+        CommandSpec("undo", "Undo the last payment on an invoice (whoever recorded it, or a manager)",
+                    "/undo <invoice-no>", invoices.UNDO_EXAMPLE, invoices.undo_payment,
+                    access=(Grant("undo a payment", WORK_INVOICE),), about_invoice=True),
+        CommandSpec("change", "Correct an invoice's due date, owner, collector or ladder; its next steps are planned again",
+                    "/change <invoice-no> [due=<date>] [owner=@p] [collector=@p] [ladder=name]",
+                    changes.CHANGE_EXAMPLE, changes.change_invoice,
+                    access=(
+                        Grant("change an invoice's due date or ladder", WORK_INVOICE),
+                        Grant("reassign invoices", MANAGERS, "owner= or collector=", reassigns),
+                    ), about_invoice=True),
+        CommandSpec("ladders", "The ladder policies and their steps", "/ladders [name]", ladders.LADDERS_EXAMPLE,
+                    ladders.list_ladders, group="Answering pings",
+                    access=(Grant("read the ladders", MEMBERS),)),
+        CommandSpec("import", "Add many invoices from a CSV file: a dry run first, then all good rows at once",
+                    "/import with a CSV attached (columns: number, customer, amount, currency, issue date, due date, owner, "
+                    "collector, customer country, ladder)", importing.IMPORT_EXAMPLE, importing.import_command,
+                    access=(Grant("import invoices", MEMBERS_NOT_LAWYERS),)),
+    ]
+
+
+def draft_and_record_commands() -> list[CommandSpec]:
+    """Drafts, customers, signatures, the phrasebook, and an invoice's record."""
+    return [
+        CommandSpec("draft", "A courteous draft for an invoice, by stage, tone, channel and language",
+                    "/draft <invoice-no> [stage] [tone] [call|message|letter] [en|ru|nb|bg]", drafts.DRAFT_EXAMPLE,
+                    drafts.draft_command,
+                    access=(Grant("write drafts", READ_INVOICE),), about_invoice=True),
+        CommandSpec("customer", "A customer's draft language, locale, tone, contact name by parts and contract",
+                    customers.CUSTOMER_USAGE, customers.CUSTOMER_EXAMPLE, customers.customer_command,
+                    access=(
+                        Grant("see a customer's draft settings", MEMBERS),
+                        Grant("change a customer's draft settings", MEMBERS_NOT_LAWYERS, "key=value", sets_options),
+                    )),
+        CommandSpec("signature", "How your drafts are signed (name, title, company); admins: the team's locale",
+                    "/signature [name=…] [title=…] [company=…] [locale=en_GB|…]", customers.SIGNATURE_EXAMPLE,
+                    customers.signature_command,
+                    access=(
+                        Grant("set their own signature", MEMBERS),
+                        Grant("set the team's locale", ADMINS, "locale=", sets_team_locale,
+                              "Only an admin sets the team's locale; your own signature you can set yourself."),
+                    )),
+        CommandSpec("phrasebook", "What the phrasebook holds; admins reload it after editing its files",
+                    "/phrasebook [reload]", drafts.PHRASEBOOK_EXAMPLE, drafts.phrasebook_command,
+                    access=(
+                        Grant("read the phrasebook", MEMBERS),
+                        Grant("reload the phrasebook", ADMINS, "reload", reloads, "Only admins can reload the phrasebook."),
+                    )),
+        CommandSpec("history", "An invoice's full timeline: steps, pings (on time or late), answers, payments, drafts",
+                    "/history <invoice-no>", casefile.HISTORY_EXAMPLE, casefile.history,
+                    access=(Grant("see an invoice's history", READ_INVOICE),), about_invoice=True),
+        CommandSpec("casefile", "The dossier for the lawyers: a self-contained HTML file with every contact",
+                    "/casefile <invoice-no>", casefile.CASEFILE_EXAMPLE, casefile.casefile,
+                    access=(Grant("download a case file", READ_INVOICE),), about_invoice=True),
+    ]
+
+
+def answer_commands() -> list[CommandSpec]:
+    """Answering pings: what happened with a step, and what is due."""
+    return [
+        CommandSpec("done", "A ladder step was carried out (the note goes to the history)", "/done <invoice-no> [note]",
+                    outcomes.DONE_EXAMPLE, outcomes.done, group="Answering pings",
+                    access=(Grant("mark steps done", LAWYER_TOO),), about_invoice=True),
+        CommandSpec("promise", "The customer promised to pay by a date: the ladder waits, then checks",
+                    "/promise <invoice-no> <date> [amount]", outcomes.PROMISE_EXAMPLE, outcomes.promise, group="Answering pings",
+                    access=(Grant("record promises", WORK_INVOICE),), about_invoice=True),
+        CommandSpec("letter", "An official letter with a payment date arrived (kept as written evidence)",
+                    "/letter <invoice-no> <date> [amount]", outcomes.LETTER_EXAMPLE, outcomes.letter, group="Answering pings",
+                    access=(Grant("record an official letter", LAWYER_TOO),), about_invoice=True),
+        CommandSpec("dispute", "The customer disputes the invoice: the ladder pauses and a manager is brought in",
+                    "/dispute <invoice-no> <reason…>", outcomes.DISPUTE_EXAMPLE, outcomes.dispute, group="Answering pings",
+                    access=(Grant("record disputes", WORK_INVOICE),), about_invoice=True),
+        CommandSpec("resolve", "The dispute is settled (optionally with a new amount): the ladder resumes",
+                    "/resolve <invoice-no> [new amount]", outcomes.RESOLVE_EXAMPLE, outcomes.resolve, group="Answering pings",
+                    access=(
+                        Grant("resolve disputes", WORK_INVOICE),
+                        Grant("change an invoice's amount", MANAGERS, "with a new amount", has_amount),
+                    ), about_invoice=True),
+        CommandSpec("plan", "Agree a payment plan: instalments, each with its own reminders",
+                    "/plan <invoice-no> <n> instalments every <month|2 weeks|10 days> from <date> | /plan <invoice-no> <date> <date>…",
+                    outcomes.PLAN_EXAMPLE, outcomes.plan, group="Answering pings",
+                    access=(Grant("agree payment plans", WORK_INVOICE),), about_invoice=True),
+        CommandSpec("snooze", "Move the current step a little later (never past the next one)",
+                    "/snooze <invoice-no> 30m|2h|tomorrow|<date>", outcomes.SNOOZE_EXAMPLE, outcomes.snooze, group="Answering pings",
+                    access=(Grant("snooze steps", LAWYER_TOO),), about_invoice=True),
+        CommandSpec("noanswer", "Nobody answered the call: I remind you again later (twice at most)",
+                    "/noanswer <invoice-no>", outcomes.NOANSWER_EXAMPLE, outcomes.no_answer, group="Answering pings",
+                    access=(Grant("record that nobody answered", LAWYER_TOO),), about_invoice=True),
+        CommandSpec("today", "Your ladder steps for today, and pings still waiting for your answer", "/today", "/today",
+                    agenda.today, group="Answering pings",
+                    access=(Grant("see their steps", MEMBERS),)),
+        CommandSpec("upcoming", "Your ladder steps in the next days (default 7)", "/upcoming [days]",
+                    agenda.UPCOMING_EXAMPLE, agenda.upcoming, group="Answering pings",
+                    access=(Grant("see their steps", MEMBERS),)),
+    ]
+
+
+def report_and_team_commands() -> list[CommandSpec]:
+    """Reports, digests, exchange rates and the team."""
+    return [
+        CommandSpec("overdue", "Overdue summary: totals per currency, aging, customers, owners, collectors, promises, "
+                    "disputes, plans, collected, DSO; a chart or an export", reports.OVERDUE_USAGE,
+                    reports.OVERDUE_EXAMPLE, reports.overdue_summary, group="Reports",
+                    access=(Grant("see the overdue summary", scopes("—", "own", "own", "all", "all", "all")),)),
+        CommandSpec("digest", "The overdue summary pushed to you daily or weekly at a time in your own zone",
+                    digest_command.DIGEST_USAGE, digest_command.DIGEST_EXAMPLE, digest_command.digest_command,
+                    group="Reports",
+                    access=(Grant("get digests", MEMBERS),)),
+        CommandSpec("rates", "Exchange rates into the team's currency, for a converted total in summaries",
+                    rates.RATES_USAGE, rates.RATES_EXAMPLE, rates.rates_command, group="Reports",
+                    access=(
+                        Grant("see the exchange rates", MEMBERS),
+                        Grant("set exchange rates", MANAGERS, "set or clear", sets_rates),
+                    )),
+        CommandSpec("team", "The team; admins add people and set roles, time zones, hours and language",
+                    "/team | /team add @person <role> [tz=…] [lang=…] [hours=09:00-17:00] [days=mon-fri] [manager=@…] | "
+                    "/team set @person key=value… | /team remove @person | /team invite @person",
+                    team.TEAM_EXAMPLE, team.team_command, group="Team",
+                    access=(
+                        Grant("see the team", MEMBERS),
+                        Grant("change their own settings", scopes("—", "own", "own", "own", "own", "all"),
+                              "set (own tz, lang, hours, days, name, holidays)", sets_own),
+                        Grant("change the team", ADMINS, "add, remove, or set someone else / role, admin, manager",
+                              lambda command, actor: changes_team(command, actor) or sets_others(command, actor), ADMIN_ONLY_TEAM),
+                        Grant("invite people", ADMINS, "invite", invites_people,
+                              "Only admins can invite people to link their chat accounts."),
+                    )),
+    ]

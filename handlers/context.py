@@ -43,8 +43,19 @@ class InvoiceHook(Protocol):
 
 
 @dataclass
+class PhrasebookShelf:
+    """The phrasebook in use: `/phrasebook reload` puts a newly checked one here."""
+
+    current: "Phrasebook | None" = None
+
+
+@dataclass(frozen=True)
 class Services:
-    """Long-lived dependencies, built once by `bot.app.bootstrap`."""
+    """Long-lived dependencies, built once by `bot.app.bootstrap` and never reassigned.
+
+    Three registries are filled as the parts that own them start, never replaced: `after_commit`
+    (the scheduler and the digests subscribe), `bot_usernames` and `invite_links` (each platform,
+    once it knows its own name)."""
 
     engine: Engine
     clock: Clock
@@ -54,11 +65,15 @@ class Services:
     """Called after a command's transaction commits (the scheduler re-arms its timer there)."""
     catalogue: dict[str, "CommandSpec"] = field(default_factory=dict)
     ladders: dict[str, "LadderPolicy"] = field(default_factory=dict)
-    phrasebook: "Phrasebook | None" = None
+    phrasebook_shelf: PhrasebookShelf = field(default_factory=PhrasebookShelf)
     bot_usernames: dict[str, str] = field(default_factory=dict)
+    """The bot's own name per platform, learned at start (for links such as t.me/<bot>)."""
     invite_links: dict[str, Callable[[str], str]] = field(default_factory=dict)
     """Platforms that can turn an invite code into a link register it here, by label."""
-    """The bot's own name per platform, learned at start (for links such as t.me/<bot>)."""
+
+    @property
+    def phrasebook(self) -> "Phrasebook | None":
+        return self.phrasebook_shelf.current
 
     @property
     def ladder_keeper(self) -> "LadderKeeper | None":

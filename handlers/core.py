@@ -15,13 +15,13 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from bot.store.models import Person, Team
-from handlers.catalogue import Access, CommandSpec, build_catalogue
+from handlers.catalogue import CommandSpec, build_catalogue
 from handlers.context import Context, Sender, Services
 from bot.floor.errors import NotAllowed, UsageError
 from handlers.grammar import Command, IncomingFile, InputError, parse_arguments, parse_command
 from handlers.history import dispatch
 from handlers.people import create_first_admin, find_by_handle, find_sender, link_identity, team_size
-from handlers.permissions import PERMISSIONS, Scope, authorize
+from handlers.permissions import Scope, authorize
 from bot.floor.reply import Reply, error_reply
 from scheduling.course_events import discard
 
@@ -57,8 +57,9 @@ def is_conflict(error: Exception) -> bool:
 
 class Core:
     def __init__(self, services: Services, extra_commands: list[CommandSpec] | None = None) -> None:
+        if extra_commands or not services.catalogue:
+            services = replace(services, catalogue=build_catalogue(extra_commands))
         self.services = services
-        services.catalogue = build_catalogue(extra_commands)
 
     @property
     def catalogue(self) -> dict[str, CommandSpec]:
@@ -172,17 +173,14 @@ class Core:
         ctx = self._context(session, sender)
         team = ctx.team
         if ctx.actor is None:
-            permission = PERMISSIONS.get(spec.verb)
-            open_to_strangers = (permission.grants[0].cells["stranger"] is not Scope.NONE if permission is not None
-                                 else spec.access is Access.ANYONE)
-            if not open_to_strangers:
+            if spec.access[0].cells["stranger"] is Scope.NONE:
                 raise NotAllowed(
                     f"Sorry, you are not on team {team.name} yet, so I can't help with /{spec.verb}. "
                     f"Ask an admin to add you (/team add @yourname salesperson) and, on Telegram or Slack, to send you "
                     "an invite (/team invite @yourname); then /start <code> links this account."
                 )
         else:
-            authorize(session, team.id, ctx.actor, command)  # type: ignore[arg-type]
+            authorize(session, team.id, ctx.actor, command, spec.permission)  # type: ignore[arg-type]
         return spec.run(command, ctx)
 
 

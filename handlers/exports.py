@@ -52,7 +52,7 @@ def export_rows(session: Session, scope: Scope, timezone: str) -> Iterator[Row]:
         steps = _steps(session, ids)
         plans: dict[int, int] = dict(session.execute(
             sa.select(col(Instalment.invoice_id), sa.func.count()).where(col(Instalment.invoice_id).in_(ids))
-            .group_by(col(Instalment.invoice_id))).tuples())
+            .group_by(col(Instalment.invoice_id))).all())
         for invoice, customer in batch:
             current, upcoming = steps.get(invoice.id, (None, None))
             days = (scope.today - invoice.due_date).days

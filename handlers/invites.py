@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from bot.store.models import ChatIdentity, Invite, Person
 from handlers.context import Context
-from bot.floor.errors import NotAllowed, UsageError
+from bot.floor.errors import UsageError
 from handlers.grammar import Command
 from handlers.people import link_identity, resolve_mention
 from bot.floor.reply import Facts, Reply
@@ -19,8 +19,6 @@ VALID_FOR = timedelta(days=7)
 
 
 def invite(command: Command, ctx: Context) -> Reply:
-    if not ctx.person.is_admin:
-        raise NotAllowed("Only admins can invite people to link their chat accounts.")
     if not command.mentions:
         raise UsageError("Whom should I invite? Mention a team member (add them first with /team add).", INVITE_EXAMPLE)
     person = resolve_mention(ctx.session, ctx.team, command.mentions[0], INVITE_EXAMPLE)

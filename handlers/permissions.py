@@ -1,5 +1,6 @@
-"""Who may do what: one table of role × command × scope, checked by the core before any handler
-runs (handlers never repeat these checks), and printed into the README.
+"""Who may do what: each command declares in the catalogue (handlers/catalogue.py) its grants of
+role × scope, built from the pieces here; the core checks them before any handler runs (handlers
+never repeat these checks), and they are printed into the README.
 
 A command has a default row and may have variants for a part of it that needs more rights
 (`/resolve` with a new amount, `/change owner=`); the last variant that applies wins. A cell says
@@ -15,10 +16,11 @@ Regenerate the README table with `.venv/bin/python -m handlers.permissions READM
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Protocol
 
 from sqlmodel import func, select
 
@@ -87,11 +89,11 @@ def column_of(person: Person | None) -> str:
     return "admin" if person.is_admin else person.role.value
 
 
-def _has_amount(command: Command, actor: Person) -> bool:
+def has_amount(command: Command, actor: Person) -> bool:
     return len(command.words) > 1
 
 
-def _reassigns(command: Command, actor: Person) -> bool:
+def reassigns(command: Command, actor: Person) -> bool:
     return bool({"owner", "collector"} & set(command.options))
 
 
@@ -99,38 +101,38 @@ def _team_action(command: Command) -> str:
     return command.words[0].lower() if command.words else "list"
 
 
-def _changes_team(command: Command, actor: Person) -> bool:
+def changes_team(command: Command, actor: Person) -> bool:
     return _team_action(command) in ("add", "remove")
 
 
-def _invites(command: Command, actor: Person) -> bool:
+def invites_people(command: Command, actor: Person) -> bool:
     return _team_action(command) == "invite"
 
 
-def _sets_own(command: Command, actor: Person) -> bool:
+def sets_own(command: Command, actor: Person) -> bool:
     return _team_action(command) == "set"
 
 
-def _sets_others(command: Command, actor: Person) -> bool:
+def sets_others(command: Command, actor: Person) -> bool:
     if _team_action(command) != "set":
         return False
     others = [m for m in command.mentions if m.lower() != actor.handle]
     return bool(others) or bool(set(command.options) - SELF_SETTABLE)
 
 
-def _sets_rates(command: Command, actor: Person) -> bool:
+def sets_rates(command: Command, actor: Person) -> bool:
     return bool(command.words) or bool(command.files)
 
 
-def _reloads(command: Command, actor: Person) -> bool:
+def reloads(command: Command, actor: Person) -> bool:
     return bool(command.words) and command.words[0].lower() == "reload"
 
 
-def _sets_options(command: Command, actor: Person) -> bool:
+def sets_options(command: Command, actor: Person) -> bool:
     return bool(command.options)
 
 
-def _sets_team_locale(command: Command, actor: Person) -> bool:
+def sets_team_locale(command: Command, actor: Person) -> bool:
     return "locale" in command.options
 
 
@@ -146,69 +148,8 @@ LAWYER_TOO = scopes("—", "own", "own", "all", "all", "all")
 MANAGERS = scopes("—", "—", "—", "—", "all", "all")
 ADMINS = scopes("—", "—", "—", "—", "—", "yes")
 
-PERMISSIONS: dict[str, Permission] = {p.verb: p for p in (
-    Permission("start", (Grant("start", EVERYONE),)),
-    Permission("help", (Grant("read the help", EVERYONE),)),
-    Permission("add", (Grant("add invoices", MEMBERS_NOT_LAWYERS),)),
-    Permission("import", (Grant("import invoices", MEMBERS_NOT_LAWYERS),)),
-    Permission("list", (Grant("list invoices", scopes("—", "own", "own", "all", "all", "all")),)),
-    Permission("overdue", (Grant("see the overdue summary", scopes("—", "own", "own", "all", "all", "all")),)),
-    Permission("digest", (Grant("get digests", MEMBERS),)),
-    Permission("rates", (
-        Grant("see the exchange rates", MEMBERS),
-        Grant("set exchange rates", MANAGERS, "set or clear", _sets_rates),
-    )),
-    Permission("today", (Grant("see their steps", MEMBERS),)),
-    Permission("upcoming", (Grant("see their steps", MEMBERS),)),
-    Permission("ladders", (Grant("read the ladders", MEMBERS),)),
-    Permission("show", (Grant("see an invoice", READ_INVOICE),), about_invoice=True),
-    Permission("history", (Grant("see an invoice's history", READ_INVOICE),), about_invoice=True),
-    Permission("casefile", (Grant("download a case file", READ_INVOICE),), about_invoice=True),
-    Permission("draft", (Grant("write drafts", READ_INVOICE),), about_invoice=True),
-    Permission("paid", (Grant("record payments", WORK_INVOICE),), about_invoice=True),
-    Permission("done", (Grant("mark steps done", LAWYER_TOO),), about_invoice=True),
-    Permission("noanswer", (Grant("record that nobody answered", LAWYER_TOO),), about_invoice=True),
-    Permission("snooze", (Grant("snooze steps", LAWYER_TOO),), about_invoice=True),
-    Permission("letter", (Grant("record an official letter", LAWYER_TOO),), about_invoice=True),
-    Permission("promise", (Grant("record promises", WORK_INVOICE),), about_invoice=True),
-    Permission("dispute", (Grant("record disputes", WORK_INVOICE),), about_invoice=True),
-    Permission("plan", (Grant("agree payment plans", WORK_INVOICE),), about_invoice=True),
-    Permission("resolve", (
-        Grant("resolve disputes", WORK_INVOICE),
-        Grant("change an invoice's amount", MANAGERS, "with a new amount", _has_amount),
-    ), about_invoice=True),
-    Permission("change", (
-        Grant("change an invoice's due date or ladder", WORK_INVOICE),
-        Grant("reassign invoices", MANAGERS, "owner= or collector=", _reassigns),
-    ), about_invoice=True),
-    # Issue 12's corrections: voiding and reopening change what is owed, so they are managers' work.
-    Permission("cancel", (Grant("cancel (write off) invoices", MANAGERS),), about_invoice=True),
-    Permission("reopen", (Grant("reopen invoices", MANAGERS),), about_invoice=True),
-    Permission("undo", (Grant("undo a payment", WORK_INVOICE),), about_invoice=True),
-    Permission("phrasebook", (
-        Grant("read the phrasebook", MEMBERS),
-        Grant("reload the phrasebook", ADMINS, "reload", _reloads, "Only admins can reload the phrasebook."),
-    )),
-    Permission("customer", (
-        Grant("see a customer's draft settings", MEMBERS),
-        Grant("change a customer's draft settings", MEMBERS_NOT_LAWYERS, "key=value", _sets_options),
-    )),
-    Permission("signature", (
-        Grant("set their own signature", MEMBERS),
-        Grant("set the team's locale", ADMINS, "locale=", _sets_team_locale,
-              "Only an admin sets the team's locale; your own signature you can set yourself."),
-    )),
-    Permission("team", (
-        Grant("see the team", MEMBERS),
-        Grant("change their own settings", scopes("—", "own", "own", "own", "own", "all"),
-              "set (own tz, lang, hours, days, name, holidays)", _sets_own),
-        Grant("change the team", ADMINS, "add, remove, or set someone else / role, admin, manager",
-              lambda command, actor: _changes_team(command, actor) or _sets_others(command, actor), ADMIN_ONLY_TEAM),
-        Grant("invite people", ADMINS, "invite", _invites, "Only admins can invite people to link their chat accounts."),
-    )),
-)}
-DEFAULT = Permission("", (Grant("use this command", MEMBERS),))
-"""For a command added to the catalogue without a row here (the catalogue test asks for one)."""
+DEFAULT_ACCESS = (Grant("use this command", MEMBERS),)
+"""For a command whose catalogue entry declares no access of its own."""
 
 
 def find_named_invoice(session: object, team_id: int, number: str) -> Invoice | None:
@@ -232,10 +173,9 @@ def involved(person: Person, invoice: Invoice) -> bool:
     return person.id in (invoice.owner_id, invoice.collector_id)
 
 
-def authorize(session: object, team_id: int, actor: Person, command: Command) -> None:
-    """Raise `NotAllowed` unless `actor` may run `command` (the table above, and for `own` cells
-    the invoice it names)."""
-    permission = PERMISSIONS.get(command.verb, DEFAULT)
+def authorize(session: object, team_id: int, actor: Person, command: Command, permission: Permission) -> None:
+    """Raise `NotAllowed` unless `actor` may run `command` (the command's access as the catalogue
+    declares it, and for `own` cells the invoice it names)."""
     grant = permission.grant_for(command, actor)
     column = column_of(actor)
     scope = grant.cells[column]
@@ -254,27 +194,33 @@ def refusal(column: str, grant: Grant) -> str:
     return f"{PLURALS[column]} can't {grant.doing}; only {who} can. Ask {ask} to do it."
 
 
-def readme_table(verbs: Iterable[str]) -> str:
+class Declared(Protocol):
+    """A catalogue entry, as far as the table is concerned."""
+
+    @property
+    def permission(self) -> Permission: ...
+
+
+def readme_table(catalogue: Mapping[str, Declared]) -> str:
     """The README's authorization table for the catalogue's commands, in the catalogue's order."""
     header = "| command | " + " | ".join(COLUMNS) + " |"
     lines = [header, "|" + "---|" * (len(COLUMNS) + 1)]
-    for verb in verbs:
-        permission = PERMISSIONS.get(verb, DEFAULT)
+    for permission in (spec.permission for spec in catalogue.values()):
         for grant in permission.grants:
-            name = f"`/{verb}`" + (f" {grant.variant}" if grant.variant else "")
+            name = f"`/{permission.verb}`" + (f" {grant.variant}" if grant.variant else "")
             lines.append(f"| {name} | " + " | ".join(grant.cells[c].value for c in COLUMNS) + " |")
     return "\n".join(lines)
 
 
-def readme_section(verbs: Iterable[str]) -> str:
-    return f"{README_START}\n{readme_table(verbs)}\n{README_END}"
+def readme_section(catalogue: Mapping[str, Declared]) -> str:
+    return f"{README_START}\n{readme_table(catalogue)}\n{README_END}"
 
 
-def write_readme(path: Path, verbs: Iterable[str]) -> bool:
+def write_readme(path: Path, catalogue: Mapping[str, Declared]) -> bool:
     """Replace the table between the markers; True when the file changed."""
     text = path.read_text(encoding="utf-8")
     start, end = text.index(README_START), text.index(README_END) + len(README_END)
-    updated = text[:start] + readme_section(verbs) + text[end:]
+    updated = text[:start] + readme_section(catalogue) + text[end:]
     if updated != text:
         path.write_text(updated, encoding="utf-8")
     return updated != text
@@ -283,11 +229,11 @@ def write_readme(path: Path, verbs: Iterable[str]) -> bool:
 def main(argv: list[str]) -> int:
     from handlers.catalogue import build_catalogue
 
-    verbs = list(build_catalogue())
+    catalogue = build_catalogue()
     if not argv:
-        print(readme_table(verbs))
+        print(readme_table(catalogue))
         return 0
-    changed = write_readme(Path(argv[0]), verbs)
+    changed = write_readme(Path(argv[0]), catalogue)
     print(f"{argv[0]}: {'updated' if changed else 'already up to date'}")
     return 0
 

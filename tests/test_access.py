@@ -14,9 +14,11 @@ from bot.platforms.text import render_text
 from bot.store.models import Invoice
 from handlers.catalogue import build_catalogue
 from handlers.grammar import IncomingFile
-from handlers.permissions import COLUMNS, PERMISSIONS, Scope, readme_section
+from handlers.permissions import COLUMNS, DEFAULT_ACCESS, Scope, readme_section
 from tests.support import ChatDriver, count_rows
 
+PERMISSIONS = {verb: spec.permission for verb, spec in build_catalogue().items() if spec.access is not DEFAULT_ACCESS}
+"""Every command's access as its catalogue entry declares it (one that declares none is missing here)."""
 ACTORS = {"stranger": "mallory", "salesperson": "bob", "collector": "carol", "lawyer": "larry", "manager": "mike",
           "admin": "alice"}
 REFUSALS = ("for you: only its owner", "; only ", "Only an admin", "Only admins", "Sorry, you are not on team")

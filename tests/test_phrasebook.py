@@ -2,6 +2,7 @@
 language, and phrase files that are refused with file, line and reason when they are wrong."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 import subprocess
 import sys
@@ -155,7 +156,7 @@ def test_phrasebook_lists_what_it_holds_and_admins_reload_it(team: ChatDriver, c
     assert "Only admins" in team.say("bob", "/phrasebook reload")
     assert "Phrasebook reloaded" in team.say("alice", "/phrasebook reload")
     broken_copy(tmp_path, "Thanks so much for settling invoice {{ invoice_number }}!", "Thanks, {{ nobody }}!")
-    core.services.settings = core.services.settings.model_copy(update={"phrasebook_dir": tmp_path})
+    team.core = Core(replace(core.services, settings=core.services.settings.model_copy(update={"phrasebook_dir": tmp_path})))
     refused = team.say("alice", "/phrasebook reload")
     assert "I kept the phrasebook in use" in refused and "nobody" in refused
     assert "288" in team.say("bob", "/phrasebook")

@@ -6,7 +6,8 @@ from sqlalchemy import Engine
 from bot.floor.clock import Clock, SystemClock
 from bot.floor.config import Settings, reveal
 from bot.store.database import create_database_engine, upgrade_schema
-from handlers.context import Services
+from handlers.catalogue import build_catalogue
+from handlers.context import PhrasebookShelf, Services
 from handlers.core import Core
 from handlers.drafts import ping_draft
 from handlers.pings import compose_ping
@@ -21,7 +22,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None, engine: En
     upgrade_schema(engine)
     ladders = load_policies(settings.ladders_dir)
     return Services(engine=engine, clock=clock or SystemClock(), settings=settings, ladders=ladders,
-                    invoice_hooks=[LadderKeeper(ladders)], phrasebook=load_phrasebook(settings.phrasebook_dir, rehearse=False))
+                    invoice_hooks=[LadderKeeper(ladders)], catalogue=build_catalogue(),
+                    phrasebook_shelf=PhrasebookShelf(load_phrasebook(settings.phrasebook_dir, rehearse=False)))
 
 
 def build_core(services: Services) -> Core:

@@ -30,7 +30,6 @@ OPEN_FOR = timedelta(hours=1)
 """A dialogue left alone this long is forgotten (the next words are ordinary messages again)."""
 NUMBER, AMOUNT, DUE, CUSTOMER, CONFIRM = "number", "amount", "due", "customer", "confirm"
 RunText = Callable[[Update, str], Awaitable[None]]
-Accepts = Callable[[Update], Awaitable[bool]]
 CONFIRM_PATTERN = r"^add:(yes|no)$"
 
 
@@ -41,11 +40,10 @@ def dialogue_key(update: Update) -> str:
 
 
 class GuidedAdd:
-    def __init__(self, store: InteractionStore, clock: Clock, run_text: RunText, accepts: Accepts) -> None:
+    def __init__(self, store: InteractionStore, clock: Clock, run_text: RunText) -> None:
         self.store = store
         self.clock = clock
         self.run_text = run_text
-        self.accepts = accepts
 
     def handlers(self) -> tuple[CommandHandler[Any, Any], CallbackQueryHandler[Any, Any]]:
         """The entry (`/add`) and the confirmation's buttons; answers come through `answer`."""
@@ -63,8 +61,6 @@ class GuidedAdd:
         assert message is not None
         if context.args:
             await self.run_text(update, without_bot_name(message.text or ""))
-            return
-        if not await self.accepts(update):
             return
         await self._save(update, {"step": NUMBER})
         await ask(update, "Let's add an invoice. What is its number? (/cancel to stop)")

@@ -25,10 +25,12 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -54,6 +56,8 @@ log = logging.getLogger(__name__)
 QUESTION_HINT = "(reply to this message; /cancel to stop)"
 QUESTION = "tg-question"
 QUESTION_OPEN_FOR = timedelta(days=1)
+GATE = -1
+"""The handler group of the gate, run before every listener (PTB runs groups in ascending order)."""
 POLLING_LEASE = "telegram-polling"
 
 
@@ -70,7 +74,7 @@ class TelegramPlatform:
         self.store = InteractionStore(core.services.engine, core.services.clock)
         """Questions asked with a forced reply and guided dialogues, in the database: any instance
         takes the answer."""
-        self.guided_add = GuidedAdd(self.store, core.services.clock, self.run_text, self.accepts)
+        self.guided_add = GuidedAdd(self.store, core.services.clock, self.run_text)
         self.instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.polling_lease = LeaseKeeper(core.services.engine, core.services.clock, POLLING_LEASE, self.instance,
                                          timedelta(seconds=settings.telegram_polling_lease_seconds))
@@ -89,6 +93,7 @@ class TelegramPlatform:
             .build()
         )
         verbs = sorted(self.core.catalogue)
+        application.add_handler(TypeHandler(Update, self.gate), group=GATE)
         add_command, add_confirmation = self.guided_add.handlers()
         application.add_handler(add_command)
         application.add_handler(CommandHandler([v for v in verbs if v not in ("add", "cancel")], self.on_command, filters=NEW))
@@ -234,6 +239,13 @@ class TelegramPlatform:
         await self.send_reply(chat.id, reply, reply_to=message.message_id if chat.type != ChatType.PRIVATE else None)
 
     # -- receiving --------------------------------------------------------------------------
+    async def gate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Before every listener (handler group GATE): in a group chat, a message from someone not
+        on the team goes no further. A button press passes: its listener first tells someone
+        pressing another person's button so, then asks the same question."""
+        if update.callback_query is None and not await self.accepts(update):
+            raise ApplicationHandlerStop
+
     async def accepts(self, update: Update) -> bool:
         """In group chats the bot answers team members only; strangers are ignored."""
         chat = update.effective_chat
@@ -242,8 +254,6 @@ class TelegramPlatform:
         return await asyncio.to_thread(self.core.is_member, sender_of(update))
 
     async def run_text(self, update: Update, text: str, files: tuple[IncomingFile, ...] = ()) -> None:
-        if not await self.accepts(update):
-            return
         reply = await asyncio.to_thread(self.core.handle_text, sender_of(update), text, files)
         await self.answer(update, reply)
 
@@ -264,8 +274,7 @@ class TelegramPlatform:
         message = update.effective_message
         if not message or not message.text or not addressed_to_me(message.text, context.bot.username):
             return
-        if await self.accepts(update):
-            await message.reply_text("I don't run edited commands again; send the corrected command as a new message.")
+        await message.reply_text("I don't run edited commands again; send the corrected command as a new message.")
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Plain words in a private chat: the core says how commands look (and guesses one)."""
@@ -302,7 +311,7 @@ class TelegramPlatform:
     async def on_document(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         assert message is not None and message.document is not None
-        if not addressed_to_me(message.caption or "", context.bot.username) or not await self.accepts(update):
+        if not addressed_to_me(message.caption or "", context.bot.username):
             return
         if (message.document.file_size or 0) > MAX_UPLOAD_BYTES:
             await self.answer(update, error_reply(
