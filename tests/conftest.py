@@ -139,14 +139,14 @@ def team(chat: ChatDriver) -> ChatDriver:
     return chat
 
 
-NEEDS_MORE_THAN_MEMORY = frozenset({"database_url", "tmp_path", "tmp_path_factory"})
+NEEDS_MORE_THAN_MEMORY = frozenset({"database_url", "postgres_available", "tmp_path", "tmp_path_factory"})
 """A database (directly or through `engine`, `core`, `chat`…) or a folder to run a program or a
 database file in: such a test is an integration or end-to-end story."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """`unit`: a test that asks for none of NEEDS_MORE_THAN_MEMORY — what `make test-fast` runs.
-    Everything runs in `make test`."""
+    """`unit`: a test that asks for none of NEEDS_MORE_THAN_MEMORY and is not marked `slow` — what
+    `make test-fast` runs. Everything runs in `make test`."""
     for item in items:
-        if not NEEDS_MORE_THAN_MEMORY & set(getattr(item, "fixturenames", ())):
+        if not NEEDS_MORE_THAN_MEMORY & set(getattr(item, "fixturenames", ())) and item.get_closest_marker("slow") is None:
             item.add_marker(pytest.mark.unit)
