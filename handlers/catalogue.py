@@ -101,14 +101,16 @@ def build_catalogue(extra: list[CommandSpec] | None = None) -> dict[str, Command
         CommandSpec("change", "Correct an invoice's due date, owner, collector or ladder; its next steps are planned again",
                     "/change <invoice-no> [due=<date>] [owner=@p] [collector=@p] [ladder=name]",
                     changes.CHANGE_EXAMPLE, changes.change_invoice, options=changes.CHANGE_OPTIONS),
-        CommandSpec("ladders", "The ladder policies and their steps", "/ladders [name]", ladders.LADDERS_EXAMPLE,
-                    ladders.list_ladders, group="Answering pings", details="With their timing."),
+        CommandSpec("ladders", "The ladder policies, their steps and timing", "/ladders [name]", ladders.LADDERS_EXAMPLE,
+                    ladders.list_ladders, group="Answering pings"),
         CommandSpec("import", "Add many invoices from a CSV file: a dry run first, then all good rows at once",
                     "/import with a CSV file attached", importing.IMPORT_EXAMPLE, importing.import_command,
                     options=("confirm",),
                     details="Columns: number, customer, amount, currency, issue date, due date, owner, collector, customer "
-                            "country, ladder. The dry run lists every bad row by line; a button (or `/import confirm=…`) "
-                            "imports all good rows at once; importing the same file again changes nothing.",
+                            "country, ladder. The dry run lists every bad row by line; a button imports all good rows at "
+                            "once; importing the same file again changes nothing.",
+                    forms=(Form("/import confirm=<code>", "Import the good rows of the file just checked (what its button "
+                                "does; the code is in the dry run's reply)", "/import confirm=5d41402abc4b2a76"),),
                     by_path=Form("/import <path/to/file.csv>", "On the console, give the CSV file's path",
                                  importing.IMPORT_PATH_EXAMPLE)),
         CommandSpec("draft", "A courteous draft for an invoice, by stage, tone, channel and language",
@@ -170,7 +172,8 @@ def build_catalogue(extra: list[CommandSpec] | None = None) -> dict[str, Command
                     forms=(
                         Form("/team add @person <role> [tz=…] [lang=en|ru|nb|bg] [hours=09:00-17:00] [days=mon-fri] "
                              "[holidays=NO] [manager=@p] [name=…] [admin=yes]",
-                             "Admins add people (roles: salesperson, collector, manager, lawyer); every value is checked",
+                             "Admins add people (roles: salesperson, collector, manager, lawyer); every value is checked "
+                             "(a real IANA zone, a country the holidays package knows, a language the phrasebook speaks)",
                              team.TEAM_EXAMPLE),
                         Form("/team set [@person] key=value… (role=, tz=, lang=, hours=, days=, holidays=, manager=, name=, admin=)",
                              "Change someone (admins) or your own tz, lang, hours, days, name or holidays (holidays=team "

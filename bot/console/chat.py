@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from datetime import timedelta
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
@@ -16,8 +17,9 @@ from bot.console.import_path import import_with_path
 from bot.console.render import render_buttons, render_text
 from handlers.context import Sender
 from handlers.core import Core
-from handlers.dates import DATE_FORMS
-from handlers.reply import Attachment, Button, Reply
+from handlers.dates import DATE_FORMS, parse_date
+from handlers.errors import UsageError
+from handlers.reply import Attachment, Button, Reply, error_reply
 
 PLATFORM = "console"
 
@@ -102,7 +104,9 @@ class ConsoleChat:
     async def answer(self, button: Button, text: str) -> Reply:
         """The answer to a button's question. A refused answer leaves the question open, with the
         last reply's numbered buttons, until it is answered or cancelled."""
-        reply = await asyncio.to_thread(self.core.press, self.sender, button.with_input(text))
+        reply = self.check_date(text) if button.input == "date" else None
+        if reply is None:
+            reply = await asyncio.to_thread(self.core.press, self.sender, button.with_input(text))
         if reply.is_error:
             self.write(render_text(reply))
             self.ask(button)
@@ -110,6 +114,15 @@ class ConsoleChat:
         self.waiting_for = None
         self.show(reply)
         return reply
+
+    def check_date(self, text: str) -> Reply | None:
+        """A date answer is read whole before it goes in ("next friday" is refused, not cut to "next")."""
+        today = self.core.services.clock.now().date()
+        try:
+            parse_date(text, today)
+        except UsageError as error:
+            return error_reply(error.problem, (today + timedelta(days=7)).isoformat())
+        return None
 
     def ask(self, button: Button) -> None:
         forms = f" ({DATE_FORMS})" if button.input == "date" else ""
