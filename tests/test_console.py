@@ -139,6 +139,8 @@ async def test_a_mistyped_answer_to_a_buttons_question_leaves_the_question_open(
     assert "Which date did they promise to pay INV-7 by?" in shown, "the question is asked again"
     assert "[3] 📅 Promised" in shown, "with the numbered buttons"
     assert chat.waiting_for is not None
+    await chat.say("99")
+    assert f"Choose a number from 1 to {len(chat.last_buttons)}." in output.getvalue() and chat.waiting_for is not None
     mark = after("the number again")
     await chat.say("3")
     assert "Which date did they promise to pay INV-7 by?" in output.getvalue()[mark:]

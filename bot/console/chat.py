@@ -70,6 +70,7 @@ class ConsoleChat:
                 self.write(f"You are @{self.sender.external_id}. Switch with /as bob.")
                 return None
             self.sender = console_sender(name, files_by_path=True)
+            self.waiting_for = None  # a question is answered by whoever pressed its button
             self.write(f"You are now @{self.sender.external_id}.")
             return None
         if self.waiting_for is not None:
@@ -79,19 +80,22 @@ class ConsoleChat:
                 return None
             if not text.startswith("/") and not (text.isdigit() and self.waiting_for.input == "date"):
                 return await self.answer(self.waiting_for, text)
-            self.waiting_for = None  # a command, or another button's number (never a date), leaves the question
         if text.isdigit() and self.last_buttons:
             index = int(text) - 1
             if not 0 <= index < len(self.last_buttons):
                 self.write(f"Choose a number from 1 to {len(self.last_buttons)}.")
                 return None
+            self.waiting_for = None  # another button's number (never a date) leaves the question
             button = self.last_buttons[index]
             if button.asks:
                 self.waiting_for = button
                 self.ask(button)
                 return None
             reply = await asyncio.to_thread(self.core.press, self.sender, button.action)
-        elif (path_import := import_with_path(text, Path.cwd())) is not None:
+            self.show(reply)
+            return reply
+        self.waiting_for = None  # a command leaves the question
+        if (path_import := import_with_path(text, Path.cwd())) is not None:
             if isinstance(path_import, Reply):
                 reply = path_import
             else:
