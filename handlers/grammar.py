@@ -11,8 +11,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from handlers.dates import join_day_words
-from handlers.errors import UsageError
+from bot.floor.dates import join_day_words
+from bot.floor.errors import UsageError
 
 MAX_COMMAND_LENGTH = 4000
 """Longer than any command a person types (Telegram's own message limit is 4096)."""

@@ -5,12 +5,12 @@ from itertools import groupby
 from typing import TYPE_CHECKING
 
 from handlers.context import Context
-from handlers.dates import DATE_FORMS
-from handlers.errors import UsageError
+from bot.floor.dates import DATE_FORMS
+from bot.floor.errors import UsageError
 from handlers.grammar import Command
 from handlers.invites import redeem
-from handlers.money import AMOUNT_FORMS
-from handlers.reply import BulletList, Facts, Reply
+from bot.floor.money import AMOUNT_FORMS
+from bot.floor.reply import BulletList, Facts, Reply
 
 if TYPE_CHECKING:
     from handlers.catalogue import CommandSpec

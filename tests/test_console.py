@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.bootstrap import build_scheduler
-from bot.clock import MovableClock
-from bot.console.chat import ConsoleChat
-from bot.console.platform import ConsolePlatform
+from bot.app.bootstrap import build_scheduler
+from bot.floor.clock import MovableClock
+from bot.platforms.console.chat import ConsoleChat
+from bot.platforms.console.platform import ConsolePlatform
 from handlers.core import Core
 from scheduling.notifier import CONSOLE_LIMITS
 from tests.conftest import OSLO
 
-COLLECTBOT = [sys.executable, "-m", "bot.cli"]
+COLLECTBOT = [sys.executable, "-m", "bot.app.cli"]
 
 
 def run_cli(args: list[str], tmp_path: Path, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:

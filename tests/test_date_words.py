@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.dates import DAY_WORDS, join_day_words, looks_like_date, parse_date, weekday_number
+from bot.floor.dates import DAY_WORDS, join_day_words, looks_like_date, parse_date, weekday_number
 from handlers.grammar import parse_command
 from tests.support import ChatDriver
 
@@ -37,7 +37,7 @@ def test_every_day_word_is_today_or_tomorrow_from_any_day(word: str, today: date
 
 @pytest.mark.parametrize("typed", ["next friday", "i overmorgen", "послезавтра", "+30x", "morgen i"])
 def test_words_that_are_not_dates_are_still_refused_with_the_forms(typed: str) -> None:
-    from handlers.errors import UsageError
+    from bot.floor.errors import UsageError
 
     with pytest.raises(UsageError, match="today or tomorrow"):
         parse_date(typed, TODAY, "/promise INV-1 i morgen")

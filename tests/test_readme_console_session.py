@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import MovableClock
-from bot.console.chat import ConsoleChat
+from bot.floor.clock import MovableClock
+from bot.platforms.console.chat import ConsoleChat
 from handlers.core import Core
 from tests.conftest import OSLO
 
