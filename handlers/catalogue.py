@@ -2,7 +2,7 @@
 
 This table is the one source of a command's words: `/help` and `/help <command>` show it, an error
 without an example of its own shows the command's example from here, and the README's command
-reference is generated from it (`python -m handlers.catalogue README.md`; a test fails when they
+reference is generated from it (`python -m handlers.command_reference README.md`; a test fails when they
 differ). Texts are plain English literals, one per field, so that they can be wrapped for
 translation.
 
