@@ -3,13 +3,17 @@
 Interactive on a terminal (prompt shows who you are); scriptable when stdin is a pipe (one
 command per line in, replies out). `/as bob` switches identity; a number presses that button of
 the last reply; `/quit` or end of input leaves.
+
+No dead ends compared with the chat apps: `/import path/to.csv` reads the file from its path; the
+files of replies are written to `FILES_DIR` and their paths printed; a button's question stays open
+after a mistyped answer (with the numbered buttons) until it is answered or `/cancel`led.
 """
 from __future__ import annotations
 
 import asyncio
 import sys
-from datetime import timedelta
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import TextIO
 
