@@ -167,14 +167,13 @@ def build_catalogue(extra: list[CommandSpec] | None = None) -> dict[str, Command
                     rates.RATES_USAGE, rates.RATES_EXAMPLE, rates.rates_command, group="Reports",
                     details="Managers set them; a CSV file `currency,quote,rate` works too."),
         CommandSpec("team", "The team; admins add people and set roles, time zones, hours and language",
-                    "/team", "/team", team.team_command, group="Team", options=(*team.SETTABLE, "to"),
-                    details="Lists everyone with roles, time zones, working hours and languages.",
+                    "/team add @person <role> [tz=…] [lang=en|ru|nb|bg] [hours=09:00-17:00] [days=mon-fri] [holidays=NO] "
+                    "[manager=@p] [name=…] [admin=yes]", team.TEAM_EXAMPLE, team.team_command, group="Team",
+                    options=(*team.SETTABLE, "to"),
+                    details="Admins add people (roles: salesperson, collector, manager, lawyer); every value is checked "
+                            "(a real IANA zone, a country the holidays package knows, a language the phrasebook speaks).",
                     forms=(
-                        Form("/team add @person <role> [tz=…] [lang=en|ru|nb|bg] [hours=09:00-17:00] [days=mon-fri] "
-                             "[holidays=NO] [manager=@p] [name=…] [admin=yes]",
-                             "Admins add people (roles: salesperson, collector, manager, lawyer); every value is checked "
-                             "(a real IANA zone, a country the holidays package knows, a language the phrasebook speaks)",
-                             team.TEAM_EXAMPLE),
+                        Form("/team", "Everyone on the team, with roles, time zones, working hours and languages", "/team"),
                         Form("/team set [@person] key=value… (role=, tz=, lang=, hours=, days=, holidays=, manager=, name=, admin=)",
                              "Change someone (admins) or your own tz, lang, hours, days, name or holidays (holidays=team "
                              "for the team's country)", team.TEAM_SET_EXAMPLE),
