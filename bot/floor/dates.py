@@ -19,7 +19,7 @@ from babel.dates import format_date, format_datetime, get_day_names
 
 from bot.floor.errors import UsageError
 
-DATE_FORMS = "2026-12-01, 01.12.2026, +30d (30 days from today), today or tomorrow"
+DATE_FORMS = "2026-12-01, 01.12.2026, +30d for 30 days from today, today or tomorrow"
 """How a date may be typed, for help texts and errors (the words work in every language, see DAY_WORDS)."""
 LANGUAGES = ("en", "nb", "ru", "bg")
 """The languages whose date and weekday words are understood, whoever types them."""
