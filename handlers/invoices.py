@@ -22,7 +22,8 @@ from handlers.people import resolve_mention
 from bot.floor.reply import Block, BulletList, Button, Facts, Reply, Table
 from scheduling import course
 
-ADD_USAGE = "/add <invoice-no> <amount> [currency] <due-date> <customer name…> [@owner] [collector=@person] [ladder=name] [country=XX]"
+ADD_USAGE = ("/add <invoice-no> <amount> [currency] <due-date> <customer name…> [@owner] [collector=@person] [ladder=name] "
+             "[country=XX] [contact=\"Full Name\"]")
 ADD_EXAMPLE = "/add INV-1042 1200.50 EUR 2026-12-01 Acme Trading Ltd"
 LIST_EXAMPLE = "/list overdue"
 SHOW_EXAMPLE = "/show INV-1042"
@@ -298,14 +299,15 @@ def record_payment(command: Command, ctx: Context) -> Reply:
     if rest and rest[0].lower() in ("all", "full", "everything") and len(rest) == 1:
         rest = []
     if rest and len(rest[-1]) == 3 and rest[-1].isalpha():
-        currency = parse_currency(rest.pop())
+        currency = parse_currency(rest.pop(), PAID_EXAMPLE)
         if currency != invoice.currency:
             raise UsageError(
                 f"Invoice {invoice.number} is in {invoice.currency}, not {currency}; record the payment in {invoice.currency}.",
                 f"/paid {invoice.number} 500 {invoice.currency}",
             )
     if rest:
-        paid = check_amount(parse_amount(" ".join(rest)), invoice.currency, ctx.services.settings.max_invoice_amount)
+        paid = check_amount(parse_amount(" ".join(rest), PAID_EXAMPLE), invoice.currency, ctx.services.settings.max_invoice_amount,
+                            PAID_EXAMPLE)
         if paid > invoice.balance:
             raise UsageError(
                 f"{money(ctx, paid, invoice.currency)} is more than the balance of {money(ctx, invoice.balance, invoice.currency)}. "
