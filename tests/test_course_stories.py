@@ -101,6 +101,7 @@ async def test_a_promise_never_squeezes_the_ladder_and_a_broken_promise_counts_o
     team.say("carol", "/snooze INV-7 2h")
     await deliver_at(scheduler, clock, follow_up.due_at + timedelta(hours=2))
     assert sum("Promise follow-up" in text for text in notifier.texts("carol")) == 2, "sent, snoozed, sent again"
+    assert invoice(engine, "INV-7").broken_promises == 1, "the re-sent follow-up is the same broken promise"
     again = team.say("carol", "/promise INV-7 2026-12-22").replace("  ", " ")
     assert "Broken promises so far: 1" in again, again
 
