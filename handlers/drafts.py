@@ -27,6 +27,7 @@ from phrasebook.book import CHANNELS, STAGES, TONES, Phrasebook, PhrasebookError
 from phrasebook.facts import company_name, draft_facts, long_date, locale_for, signer_name
 from phrasebook.legal import final_deadline
 from scheduling.business_calendar import add_business_days
+from scheduling.notice import earliest_deadline
 
 log = logging.getLogger(__name__)
 DRAFT_EXAMPLE = "/draft INV-1042 or /draft INV-1042 final formal letter ru"
@@ -181,8 +182,8 @@ def draft_deadline(stage: str, deadline: date | None, today: date, customer: Cus
             return ruled, (f"The deadline {long_date(ruled, shown_locale)} is a default: the ladder's rule of {days} business "
                            f"days from today{minimum_clause(customer.country)}. Change the step or pick another date "
                            "with the customer before sending.")
-        floor = final_deadline(today, 1, customer.country)
-        if deadline < floor and customer.country in ("NO",):
+        floor = earliest_deadline(today, customer.country)
+        if floor is not None and deadline < floor:
             return floor, (f"The step's deadline was moved to {long_date(floor, shown_locale)}{minimum_clause(customer.country)}.")
         return deadline, None
     if deadline is None and stage in OVERDUE_STAGES:

@@ -637,7 +637,7 @@ def confirm_gate(ctx: "Context", invoice: Invoice, step: LadderStep) -> None:
     keeper = ctx.services.ladder_keeper
     if policy is None or keeper is None or step.position > len(policy.steps):
         return
-    from scheduling.planning import add_days, follow_gate
+    from scheduling.planning import follow_gate, gate_deadline
 
     person = session.get(Person, step.responsible_id) if step.responsible_id else ctx.person
     assert person is not None
@@ -645,7 +645,7 @@ def confirm_gate(ctx: "Context", invoice: Invoice, step: LadderStep) -> None:
     gate_policy = policy.steps[step.position - 1]
     if gate_policy.deadline_business_days:
         confirmed_day = now.astimezone(ZoneInfo(person.timezone)).date()
-        step.deadline = add_days(policy, confirmed_day, gate_policy.deadline_business_days, country)
+        step.deadline = gate_deadline(policy, gate_policy, confirmed_day, country)
         session.add(step)
     moments = follow_gate(policy, step.position - 1, now, step.deadline, country, keeper.people_for(ctx, invoice))
     waiting = {s.position: s for s in steps_of(session, invoice, [StepState.WAITING], [StepKind.LADDER])}
