@@ -56,8 +56,9 @@ def build_catalogue(extra: list[CommandSpec] | None = None) -> dict[str, Command
                     "/reopen <invoice-no>", invoices.REOPEN_EXAMPLE, invoices.reopen_invoice),
         CommandSpec("undo", "Undo the last payment on an invoice (whoever recorded it, or a manager)",
                     "/undo <invoice-no>", invoices.UNDO_EXAMPLE, invoices.undo_payment),
-        CommandSpec("change", "Correct an invoice's due date, owner, collector or ladder; its next steps are planned again",
-                    "/change <invoice-no> [due=<date>] [owner=@p] [collector=@p] [ladder=name]",
+        CommandSpec("change", "Correct an invoice's due date, owner, collector or ladder (its next steps are planned again), "
+                    "or its customer's draft language, locale and tone",
+                    "/change <invoice-no> [due=<date>] [owner=@p] [collector=@p] [ladder=name] [lang=…] [locale=…] [tone=…]",
                     changes.CHANGE_EXAMPLE, changes.change_invoice),
         CommandSpec("ladders", "The ladder policies and their steps", "/ladders [name]", ladders.LADDERS_EXAMPLE,
                     ladders.list_ladders, group="Answering pings"),

@@ -261,6 +261,38 @@ def test_bad_customer_settings_are_refused_with_an_example_and_nothing_changes(t
     assert "There is no customer 'Nobody'" in team.say("bob", "/customer Nobody lang=en")
 
 
+def test_the_customers_language_locale_and_tone_are_set_on_add_and_change_by_the_same_rule(team: ChatDriver) -> None:
+    added = team.say("bob", "/add INV-18 2500 NOK 2026-12-10 Fjord AS lang=nb locale=nb_NO tone=warm")
+    assert "Added invoice INV-18" in added and "Drafts in" in added and "nb_NO" in added, added
+    assert "· warm · message · nb" in team.say("bob", "/draft INV-18 first message")
+    assert "10. desember 2026" in draft_text(team), draft_text(team)
+    changed = team.say("bob", "/change INV-18 lang=en locale=en_GB tone=firm")
+    assert "Fjord AS's drafts changed" in changed and "planned again" not in changed, changed
+    assert "· firm · message · en" in team.say("bob", "/draft INV-18 first message")
+    assert "10 December 2026" in draft_text(team)
+    shown = team.say("bob", '/customer "Fjord AS"')
+    assert "en_GB" in shown and "firm" in shown, shown
+    team.say("bob", "/add INV-19 100 NOK 2026-12-12 Fjord AS")
+    assert "firm" in team.say("bob", '/customer "Fjord AS"'), "a later /add without the options keeps the settings"
+    both = team.say("bob", "/change INV-19 due=2026-12-20 lang=nb")
+    assert "planned again" in both and "nb" in both, both
+
+
+def test_bad_draft_settings_on_add_and_change_are_refused_with_their_own_example(team: ChatDriver) -> None:
+    for bad, reason in (("lang=xx", "not a language of the phrasebook"), ("locale=fr_FR", "not a locale I write"),
+                        ("tone=grumpy", "not a tone")):
+        reply = team.say("bob", f"/add INV-20 100 EUR 2026-12-10 Acme {bad}")
+        assert reason in reply and "/add INV-1042" in reply, reply
+        assert "INV-20" not in team.say("bob", "/list"), "nothing stored"
+    team.say("bob", "/add INV-20 100 EUR 2026-12-10 Acme tone=warm")
+    for bad, reason in (("lang=xx", "not a language of the phrasebook"), ("tone=grumpy", "not a tone")):
+        reply = team.say("bob", f"/change INV-20 due=2026-12-24 locale=en_GB {bad}")
+        assert reason in reply and "/change INV-20" in reply, reply
+    shown = team.say("bob", "/customer Acme")
+    assert "warm" in shown and "en_GB" not in shown, "a refused /change stores none of its options"
+    assert "Dec 10, 2026" in team.say("bob", "/show INV-20"), "nor the due date"
+
+
 # -- the seeds' advice ---------------------------------------------------------------------------
 
 ADVICE = {
