@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from bot.clock import MovableClock
 from bot.models import Customer, Invoice, Person, Role, Team
 from handlers.drafts import draft_deadline
 from handlers.grammar import parse_command
@@ -15,8 +16,10 @@ from phrasebook.facts import draft_facts, money
 from phrasebook.legal import final_deadline
 from phrasebook.linter import facts_for, lint, scenarios, text_problems
 from phrasebook.salutations import contact_from, salutation
+from scheduling.scheduler import Scheduler
 from tests.conftest import OSLO
-from tests.support import ChatDriver
+from tests.support import ChatDriver, RecordingNotifier
+from tests.test_ladder_course import deliver_at
 
 CREATED = datetime(2026, 1, 1, tzinfo=OSLO)
 
@@ -291,6 +294,38 @@ def test_bad_draft_settings_on_add_and_change_are_refused_with_their_own_example
     shown = team.say("bob", "/customer Acme")
     assert "warm" in shown and "en_GB" not in shown, "a refused /change stores none of its options"
     assert "Dec 10, 2026" in team.say("bob", "/show INV-20"), "nor the due date"
+
+
+# -- the dispute draft --------------------------------------------------------------------------
+
+async def test_a_dispute_draft_asks_why_in_the_customers_language_and_asks_for_no_payment(
+    team: ChatDriver, clock: MovableClock, scheduler: Scheduler, notifier: RecordingNotifier,
+) -> None:
+    team.say("alice", "/today")
+    team.say("bob", "/add INV-22 2500 NOK 2026-12-10 Fjord AS lang=nb")
+    team.say("bob", '/customer "Fjord AS" given=Marte family=Haugland')
+    assert "Dispute recorded" in team.say("bob", "/dispute INV-22 pallets arrived damaged")
+    await deliver_at(scheduler, clock, clock.now())
+    ping = flat(notifier.texts("alice")[-1])
+    assert "Draft message (dispute: ask why, propose a call)" in ping, ping
+    assert "Hei Marte," in ping and "hva som har gått galt" in ping and "purringene" in ping, ping
+    assert "Betal" not in ping and "2 500" not in ping, "a disputed invoice asks for no payment"
+    assert "dispute · neutral · message · nb" in team.say("bob", "/draft INV-22"), "the invoice's stage is its dispute"
+    letter = team.say("bob", "/draft INV-22 dispute formal letter ru")
+    assert "dispute · neutral · letter · ru" in letter and "напоминания" in letter, letter
+    for language in ("en", "bg"):
+        assert f"dispute · neutral · message · {language}" in team.say("bob", f"/draft INV-22 dispute {language}")
+
+
+def test_the_linter_covers_the_dispute_draft_in_every_language() -> None:
+    book = load_phrasebook(required=("en", "ru", "nb", "bg"))
+    for language in ("en", "ru", "nb", "bg"):
+        assert len(book.variants(language, "dispute", "neutral", "message")) >= 2
+        assert len(book.variants(language, "dispute", "neutral", "letter")) >= 2
+        facts = facts_for(next(s for s in scenarios(language) if s.payment_details), "dispute")
+        pushy = text_problems(f"Hi,\nPlease pay now. {facts['payment_details']}", "Hi,", facts, language, "dispute", "message")
+        assert any("asks for payment" in problem for problem in pushy), pushy
+        assert sum("requires" in problem for problem in pushy) == 3, "ask what went wrong, propose a call, hold the reminders"
 
 
 # -- the seeds' advice ---------------------------------------------------------------------------
