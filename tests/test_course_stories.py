@@ -12,7 +12,7 @@ from bot.models import Event, Invoice, InvoiceStatus, LadderStep, Payment, StepK
 from scheduling.business_calendar import add_business_days
 from scheduling.scheduler import Scheduler
 from tests.conftest import OSLO
-from tests.support import ChatDriver, RecordingNotifier, count_rows
+from tests.support import ChatDriver, RecordingNotifier, refused
 from tests.test_ladder_course import add_acme, deliver_at, events, invoice, steps
 
 DUE_NOON = datetime(2026, 12, 10, 12, 0, tzinfo=OSLO)
@@ -132,10 +132,7 @@ async def test_payments_can_be_confirmed_warned_undone_and_invoices_cancelled_an
     paid_button = next(b for b in ping.buttons if b.label.endswith("Paid"))
     assert paid_button.asks and "all" in paid_button.asks, "the button asks before recording a full payment"
     assert "Partial payment recorded" in team.say("carol", "/paid INV-7 200")
-    before = count_rows(engine)
-    duplicate = team.say("carol", "/paid INV-7 200")
-    assert "already recorded today" in duplicate and "Example: /paid INV-7 200 confirm" in duplicate
-    assert count_rows(engine) == before, "nothing stored"
+    refused(team, "carol", "/paid INV-7 200", "already recorded today", example="Example: /paid INV-7 200 confirm")
     assert "Partial payment recorded" in team.say("carol", "/paid INV-7 200 confirm")
     assert invoice(engine, "INV-7").balance == 600
     assert "Only the person who recorded" in team.say("bob", "/undo INV-7")
