@@ -14,6 +14,7 @@ Each problem names the variant's file:line, the fact set and what is wrong. The 
   dispute draft, which asks for no payment and must not show where to pay);
 - a company greeted as a person (the customer's name in the opening line);
 - a settings default or a chat handle reaching the customer ("Our company", "alice");
+- a written message signed without a closing line ("Kind regards,", "Med vennlig hilsen", "С уважением,");
 - each language's own rules from its style guide (`phrases/<language>/STYLE.md`): words that must
   not appear (English "penalties", Norwegian reminder fees "from the due date"), and words the legal
   stages must carry (the Norwegian inkassovarsel's collection costs, the Russian claim's contract and
@@ -77,7 +78,7 @@ RULES: dict[str, LanguageRules] = {
                   ("dispute", "message letter", r"созвон|звон|встреч|разговор"),
                   ("dispute", "message letter", r"напоминани"))),
     "bg": LanguageRules(
-        forbidden=(r"Уважаеми\(а\)", r"Уважаема г-н", r"Уважаеми г-жо", r"\(а\)",
+        forbidden=(r"Уважаеми\(а\)", r"Уважаема г-н", r"Уважаеми г-жо", r"\(а\)", r"Обажда се[^.\n]*\.\s*Обаждам се",
                    r"\b(?:сигурен|сигурна|благодарен|благодарна)\b"),
         required=(("final_warning", "letter", r"покана|доброволно"),
                   ("final_warning", "message letter", r"законн\w* лихв"),
@@ -87,6 +88,16 @@ RULES: dict[str, LanguageRules] = {
                   ("dispute", "message letter", r"напомняния"))),
 }
 
+
+CLOSINGS = {
+    "en": r"(?:regards|wishes|thanks|sincerely|faithfully|thank you|all the best)[,!.]?",
+    "nb": r"(?:hilsen|takk)[,!.]?",
+    "ru": r"(?:с уважением|спасибо|с наилучшими пожеланиями|благодарим|всего доброго)[,!.]?",
+    "bg": r"(?:с уважение|поздрави|благодарим|всичко хубаво|хубав ден)[,!.]?",
+}
+"""How a written message signs off in each language: the line right above the signature."""
+SHORT_WISH = re.compile(r"[^.?\n]{3,60}!")
+"""A short warm wish closes a message too ("Thank you, and have a good day!", "Спасибо и хорошего дня!")."""
 
 TOTAL_PHRASES = {
     "en": r"(?:invoice \S+ (?:for|of)|in the amount of|totalling|(?<!open )(?<!outstanding )(?<!remaining )\bamount of) {balance}",
@@ -190,6 +201,8 @@ def text_problems(text: str, body: str, facts: dict[str, Any], language: str, st
         total = TOTAL_PHRASES.get(language)
         if total and (match := re.search(total.format(balance=re.escape(facts["balance"])), text, re.IGNORECASE)):
             problems.append(f"the remaining balance is shown as the invoice's total: {match.group(0)!r}")
+    if channel == "message" and facts.get("signature") and (signed := unsigned_message(body, facts["signature"], language)):
+        problems.append(f"a message signed without a closing line: …{signed!r}")
     opening = body.splitlines()[0] if body else ""
     if facts["customer"] in opening:
         problems.append(f"the company is greeted as a person: {opening!r}")
@@ -204,6 +217,20 @@ def text_problems(text: str, body: str, facts: dict[str, Any], language: str, st
         if stage == rule_stage and channel in channels.split() and not re.search(pattern, text, re.IGNORECASE):
             problems.append(f"the {language} style guide requires /{pattern}/ in a {stage} {channel}")
     return problems
+
+
+def unsigned_message(body: str, signature: str, language: str) -> str | None:
+    """The line above the signature when it is no closing ("Kind regards,", "С уважением,"), else None."""
+    lines = body.splitlines()
+    first = signature.splitlines()[0]
+    if first not in lines:
+        return None
+    at = lines.index(first)
+    above = lines[at - 1] if at else ""
+    closing = CLOSINGS.get(language)
+    if closing is None or re.search(rf"(?:^|\W){closing}$", above, re.IGNORECASE) or SHORT_WISH.fullmatch(above):
+        return None
+    return above
 
 
 def excerpt(text: str, at: int) -> str:

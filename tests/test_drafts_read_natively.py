@@ -68,6 +68,7 @@ def test_every_shipped_variant_passes_the_linter_in_all_four_languages() -> None
      "shown as the invoice's total"),
     ("{{ hello }}\nPlease pay {{ amount }}, {{ paid }}, {{ balance }}.\nOur company", "a default or chat handle"),
     ("{{ hello }}\nPlease pay {{ amount }}, {{ paid }}, {{ balance }} or penalties apply.", "against the en style guide"),
+    ("{{ hello }}\nPlease pay {{ amount }}, {{ paid }}, {{ balance }}.\n{{ signature }}", "signed without a closing line"),
 ])
 def test_the_linter_finds_each_class_the_review_found(template: str, problem: str) -> None:
     book = one_variant(template)
@@ -94,6 +95,17 @@ def test_the_linter_holds_norwegian_and_russian_legal_minimums() -> None:
     ru_problems = text_problems(f"Добрый день!\nОплатите до {russian['deadline']}.", "Добрый день!", russian, "ru",
                                 "final_warning", "letter")
     assert {"претензи", "договор", "30|тридцат"} <= {p.split("/")[1] for p in ru_problems if "requires" in p}
+
+
+def test_the_second_native_read_classes_are_caught_by_the_linter() -> None:
+    bulgarian = facts_for(next(scenarios("bg")), "first_reminder")
+    twice = text_problems("Добър ден. Обажда се Мария.\nОбаждам се за фактура № 1.", "Добър ден.", bulgarian, "bg",
+                          "first_reminder", "call")
+    assert any("against the bg style guide" in problem for problem in twice), twice
+    signed = text_problems(f"Здравейте,\nМоля, платете.\nС уважение,\n{bulgarian['signature']}",
+                           f"Здравейте,\nМоля, платете.\nС уважение,\n{bulgarian['signature']}", bulgarian, "bg",
+                           "first_reminder", "message")
+    assert not any("closing line" in problem for problem in signed), signed
 
 
 def test_after_the_legal_handover_every_variant_says_payments_still_come_to_us() -> None:
