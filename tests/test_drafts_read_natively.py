@@ -97,6 +97,17 @@ def test_the_linter_holds_norwegian_and_russian_legal_minimums() -> None:
     assert {"претензи", "договор", "30|тридцат"} <= {p.split("/")[1] for p in ru_problems if "requires" in p}
 
 
+def test_the_linter_holds_english_and_bulgarian_legal_wording() -> None:
+    english = facts_for(next(scenarios("en")), "final_warning")
+    en_problems = text_problems(f"Dear Sir or Madam,\nPlease pay by {english['deadline']}.", "Dear Sir or Madam,", english,
+                                "en", "final_warning", "letter")
+    assert any("statutory|interest" in problem for problem in en_problems), en_problems
+    bulgarian = facts_for(next(scenarios("bg")), "final_warning")
+    bg_problems = text_problems(f"Здравейте,\nМоля, платете до {bulgarian['deadline']}.", "Здравейте,", bulgarian, "bg",
+                                "final_warning", "letter")
+    assert {"покана|доброволно", "законн\\w* лихв"} <= {p.split("/")[1] for p in bg_problems if "requires" in p}, bg_problems
+
+
 def test_the_second_native_read_classes_are_caught_by_the_linter() -> None:
     bulgarian = facts_for(next(scenarios("bg")), "first_reminder")
     twice = text_problems("Добър ден. Обажда се Мария.\nОбаждам се за фактура № 1.", "Добър ден.", bulgarian, "bg",
@@ -394,3 +405,12 @@ def test_a_ladder_step_deadline_shorter_than_the_norwegian_minimum_is_moved_and_
     assert deadline is not None and (deadline - sent).days >= 14 and note and "moved" in note
     customer.country = "GB"
     assert draft_deadline("final_warning", ten_business_days, sent, customer, "en", team, 10) == (ten_business_days, None)
+
+
+def test_the_native_review_sample_renders_thirty_drafts_per_language() -> None:
+    from phrasebook.review_sample import sample
+
+    for language in ("en", "nb", "ru", "bg"):
+        drafts = list(sample(language, 14))
+        assert len(drafts) == 30 and all(rendered.text.strip() for _, _, rendered in drafts)
+        assert len({label.split()[0] for _, label, _ in drafts}) >= 6, "many stages, tones and channels"
