@@ -3,15 +3,15 @@ planned again from now (steps already delivered stay in the history); see `cours
 customer's draft language, locale and tone can be set here too (`handlers/customer_profile.py`)."""
 from __future__ import annotations
 
-from bot.models import Customer, InvoiceStatus
+from bot.store.models import Customer, InvoiceStatus
 from handlers.context import Context
 from handlers.customer_profile import DRAFT_OPTIONS, apply_customer_changes, draft_settings_facts, languages_of, read_customer_changes
-from handlers.dates import parse_date, show_date
-from handlers.errors import UsageError
+from bot.floor.dates import parse_date, show_date
+from bot.floor.errors import UsageError
 from handlers.grammar import Command
 from handlers.invoice_lookup import find_invoice
 from handlers.people import resolve_mention
-from handlers.reply import Facts, Reply
+from bot.floor.reply import Facts, Reply
 from scheduling import course
 
 CHANGE_EXAMPLE = "/change INV-1042 due=2026-12-20 collector=@carol"

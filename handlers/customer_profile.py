@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from bot.models import Customer
+from bot.store.models import Customer
 from handlers.context import Context
-from handlers.errors import UsageError
+from bot.floor.errors import UsageError
 from handlers.history import record_event
 from phrasebook.book import TONES
 from phrasebook.facts import LOCALES

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.models import Customer
+from bot.store.models import Customer
 from handlers.context import Context
 from handlers.customer_profile import (CUSTOMER_OPTIONS, apply_customer_changes, cleared, customer_facts, languages_of,
                                        read_customer_changes)
-from handlers.errors import UsageError
+from bot.floor.errors import UsageError
 from handlers.grammar import Command
 from handlers.history import record_event
 from handlers.invoices import name_key
-from handlers.reply import Facts, Reply
+from bot.floor.reply import Facts, Reply
 from phrasebook.facts import LOCALES, company_name, signer_name
 
 CUSTOMER_EXAMPLE = '/customer "Fjord AS" lang=nb locale=nb_NO tone=warm contact="Marte Haugland" given=Marte family=Haugland'

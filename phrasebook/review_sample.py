@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
-from bot.models import Customer, Invoice, Person, Role, Team
+from bot.store.models import Customer, Invoice, Person, Role, Team
 from phrasebook.book import STAGES, Rendered, load_phrasebook, shape_of
 from phrasebook.facts import draft_facts
 

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel, col, func, select
 
-from bot.clock import MovableClock
-from bot.console.chat import console_sender
-from bot.console.render import render_text
-from bot.models import Invoice, LadderStep, Person, StepState
+from bot.floor.clock import MovableClock
+from bot.floor.reply import Reply
+from bot.platforms.console.chat import console_sender
+from bot.platforms.text import render_text
+from bot.store.models import Invoice, LadderStep, Person, StepState
 from handlers.core import Core
-from handlers.reply import Reply
 from scheduling import due_table
 
 if TYPE_CHECKING:

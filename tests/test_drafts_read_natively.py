@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from bot.clock import MovableClock
-from bot.models import Customer, Invoice, Person, Role, Team
+from bot.floor.clock import MovableClock
+from bot.store.models import Customer, Invoice, Person, Role, Team
 from handlers.drafts import draft_deadline
 from handlers.grammar import parse_command
 from phrasebook.book import Phrasebook, Variant, load_phrasebook, tidy

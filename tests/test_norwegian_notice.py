@@ -8,8 +8,8 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
-from bot.clock import MovableClock
-from bot.models import StepState
+from bot.floor.clock import MovableClock
+from bot.store.models import StepState
 from scheduling.business_calendar import add_business_days, next_business_day
 from scheduling.notice import MINIMUM_NOTICE_DAYS
 from scheduling.scheduler import Scheduler
