@@ -127,8 +127,9 @@ def invoice_commands() -> list[CommandSpec]:
                     "/undo <invoice-no>", invoices.UNDO_EXAMPLE, invoices.undo_payment,
                     details="A paid invoice opens again.",
                     access=(Grant("undo a payment", WORK_INVOICE),), about_invoice=True),
-        CommandSpec("change", "Correct an invoice's due date, owner, collector or ladder; its next steps are planned again",
-                    "/change <invoice-no> [due=<date>] [owner=@p] [collector=@p] [ladder=name]",
+        CommandSpec("change", "Correct an invoice's due date, owner, collector or ladder (its next steps are planned again), "
+                    "or its customer's draft language, locale and tone",
+                    "/change <invoice-no> [due=<date>] [owner=@p] [collector=@p] [ladder=name] [lang=…] [locale=…] [tone=…]",
                     changes.CHANGE_EXAMPLE, changes.change_invoice, options=changes.CHANGE_OPTIONS,
                     access=(
                         Grant("change an invoice's due date or ladder", WORK_INVOICE),
