@@ -23,6 +23,7 @@ from handlers.history import dispatch
 from handlers.people import create_first_admin, find_by_handle, find_sender, link_identity, team_size
 from handlers.permissions import PERMISSIONS, Scope, authorize
 from handlers.reply import Reply, error_reply
+from handlers.written_tables import written_tables
 from scheduling.course_events import discard
 
 log = logging.getLogger(__name__)
@@ -102,8 +103,9 @@ class Core:
         return reply
 
     def _handle(self, sender: Sender, command: Command, spec: CommandSpec) -> Reply:
+        written: set[str] = set()
         try:
-            reply = self.run_retrying(lambda session: self._run(session, sender, command, spec))
+            reply = self.run_retrying(lambda session: self._run(session, sender, command, spec), written)
         except UsageError as error:
             return error_reply(error.problem, error.example or spec.example)
         except NotAllowed as error:
@@ -122,20 +124,29 @@ class Core:
                 f"Something went wrong on my side and nothing was saved (incident {incident}). "
                 "Please try again; if it keeps happening, tell your admin the incident number."
             )
-        for callback in self.services.after_commit:
-            callback()
+        self._after_commit(frozenset(written))
         return reply
 
-    def run_retrying(self, work: Callable[[Session], T]) -> T:
+    def _after_commit(self, written: frozenset[str]) -> None:
+        for callback in self.services.after_commit:
+            callback()
+        for watcher in self.services.after_writing:
+            watcher(written)
+
+    def run_retrying(self, work: Callable[[Session], T], written: set[str] | None = None) -> T:
         """`work` in one transaction, committed; run again from the start (a fresh session) when it
         meets a conflicting write, `ATTEMPTS` times at most, then `Conflict`. Anything else rolls
-        back and propagates."""
+        back and propagates. `written` receives the names of the tables the committed attempt wrote."""
         for attempt in range(1, ATTEMPTS + 1):
             with Session(self.services.engine, expire_on_commit=False) as session:
                 try:
                     result = work(session)
                     dispatch(session)  # the course's domain events become history entries, in this transaction
+                    session.flush()
+                    changed = written_tables(session)
                     session.commit()
+                    if written is not None:
+                        written.update(changed)
                     return result
                 except Exception as error:
                     session.rollback()
@@ -157,9 +168,10 @@ class Core:
                 raise NotAllowed(f"{sender.display_name} is not on team {ctx.team.name}.")
             result = work(ctx)
             dispatch(session)
+            session.flush()
+            written = written_tables(session)
             session.commit()
-        for callback in self.services.after_commit:
-            callback()
+        self._after_commit(written)
         return result
 
     def _context(self, session: Session, sender: Sender) -> Context:

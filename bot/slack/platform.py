@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -26,6 +27,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.config import Settings, reveal
 from bot.slack.home import home_view
@@ -48,6 +50,7 @@ EVENTS_PATH = "/slack/events"
 RATE_LIMIT_RETRIES = 3
 MAX_UPLOAD = MAX_UPLOAD_BYTES
 """Checked before downloading: a larger file is refused without fetching it."""
+ACK_THREADS = 4
 ASKED_ON = "slack-asked-on"
 ASKED_FOR = timedelta(days=1)
 
@@ -78,8 +81,14 @@ class SlackPlatform:
         """Blocks of messages whose button opened a modal (to edit them once the modal is answered,
         by whichever instance gets the submission), and the requests already handled."""
         self.seen = SeenRequests(self.store)
+        self._acks = ThreadPoolExecutor(max_workers=ACK_THREADS, thread_name_prefix="slack-ack")
+        """The replay check runs before Slack gets its acknowledgement: on threads of its own, so an
+        ack never queues behind the commands the worker threads are busy with."""
         self._socket: AsyncSocketModeHandler | None = None
         self._runner: web.AppRunner | None = None
+        self._responses: aiohttp.ClientSession | None = None
+        """One HTTP session (kept-alive connections) for every answer posted to a response URL;
+        Bolt's `respond` opens a new session and connection per answer."""
         self.port = settings.slack_http_port
         self._register()
 
@@ -111,6 +120,9 @@ class SlackPlatform:
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
+        if self._responses is not None:
+            await self._responses.close()
+            self._responses = None
         if self._socket is not None:
             await self._socket.close_async()
         if self._runner is not None:
@@ -124,7 +136,8 @@ class SlackPlatform:
         """After Bolt checked the signature: a replayed request or a retried event is answered
         200 and not run again (on any instance)."""
         signature = (req.headers.get("x-slack-signature") or [None])[0]
-        if await asyncio.to_thread(self.seen.first_time, signature, body):
+        loop = asyncio.get_running_loop()
+        if await loop.run_in_executor(self._acks, self.seen.first_time, signature, body):
             return await next()
         log.info("a Slack request was seen before (a replay or a retry); not run again")
         return BoltResponse(status=200, body="")
@@ -144,9 +157,18 @@ class SlackPlatform:
         if in_app_messages or respond is None:
             await self.outbox.post(channel if in_app_messages and channel else user, reply)
             return
-        await respond(response_type="ephemeral", text=fallback_text(reply), blocks=render_blocks(reply),
-                      replace_original=replace_original)
+        await self.respond(respond, {"response_type": "ephemeral", "text": fallback_text(reply),
+                                     "blocks": render_blocks(reply), "replace_original": replace_original})
         await self.outbox.upload(user, reply.files)
+
+    async def respond(self, respond: AsyncRespond, message: dict[str, Any]) -> None:
+        """Post `message` to the response URL over the platform's one kept-alive HTTP session."""
+        if not respond.response_url:
+            await respond(**message)
+            return
+        if self._responses is None or self._responses.closed:
+            self._responses = aiohttp.ClientSession()
+        await AsyncWebhookClient(url=respond.response_url, session=self._responses).send_dict(message)
 
     # -- the slash command ----------------------------------------------------------------------
     async def on_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
