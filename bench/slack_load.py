@@ -38,6 +38,7 @@ import sqlalchemy as sa
 from aiohttp import web
 from sqlmodel import Session, select
 
+from bench.verdict import verdict
 from bot.bootstrap import build_core, build_services
 from bot.config import Settings
 from bot.database import create_database_engine
@@ -46,6 +47,9 @@ from bot.slack.identity import sender_from
 from handlers.people import link_identity
 from tests.slack_standin import TEAM_ID, SlackStandIn
 
+ANSWER_TARGETS = {"sqlite": 2.0, "postgresql": 1.0}
+"""Answers p99, seconds (issue 17), with 50 people each waiting for their answer."""
+ACK_TARGET = 0.3
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 ADMIN = "U0ADMIN"
 
@@ -202,6 +206,12 @@ async def load(database: str, url: str, commands: int, clients: int, pace: str, 
           f"{len(answers) / (finished - started):.0f} commands/s; errors: {len(standin.failed)}")
     print(f"  the bot process used {bot_cpu:.1f} s of CPU in those {finished - started:.1f} s "
           f"({bot_cpu / (finished - started):.0%} of one core; {bot_cpu / max(1, len(answers)) * 1000:.1f} ms per command)")
+    if answers:
+        answer_p99, ack_p99 = percentile(answers, .99), percentile(run.acks, .99)
+        limit = ANSWER_TARGETS[database]
+        verdict(f"Slack answers p99 ≤ {limit:.0f} s on {database}", f"{answer_p99 * 1000:.0f} ms",
+                answer_p99 <= limit and len(answers) == sent and not standin.failed)
+        verdict("Slack acks p99 ≤ 300 ms", f"{ack_p99 * 1000:.0f} ms", ack_p99 <= ACK_TARGET)
     for text in list(standin.failed.values())[:3]:
         print(f"    e.g. {text}")
     if bot.returncode not in (0, -2, 130) or (errors and b"Traceback" in errors):

@@ -50,7 +50,7 @@ EVENTS_PATH = "/slack/events"
 RATE_LIMIT_RETRIES = 3
 MAX_UPLOAD = MAX_UPLOAD_BYTES
 """Checked before downloading: a larger file is refused without fetching it."""
-ACK_THREADS = 4
+REPLAY_CHECK_THREADS = 4
 ASKED_ON = "slack-asked-on"
 ASKED_FOR = timedelta(days=1)
 
@@ -81,9 +81,9 @@ class SlackPlatform:
         """Blocks of messages whose button opened a modal (to edit them once the modal is answered,
         by whichever instance gets the submission), and the requests already handled."""
         self.seen = SeenRequests(self.store)
-        self._acks = ThreadPoolExecutor(max_workers=ACK_THREADS, thread_name_prefix="slack-ack")
-        """The replay check runs before Slack gets its acknowledgement: on threads of its own, so an
-        ack never queues behind the commands the worker threads are busy with."""
+        self._acks = ThreadPoolExecutor(max_workers=REPLAY_CHECK_THREADS, thread_name_prefix="slack-replays")
+        """The replay check (before an event or interaction is acknowledged) runs on threads of its
+        own, so it never queues behind the commands the worker threads are busy with."""
         self._socket: AsyncSocketModeHandler | None = None
         self._runner: web.AppRunner | None = None
         self._responses: aiohttp.ClientSession | None = None
@@ -134,13 +134,21 @@ class SlackPlatform:
 
     async def only_once(self, req: AsyncBoltRequest, body: dict[str, Any], next: Any) -> BoltResponse | None:  # noqa: A002
         """After Bolt checked the signature: a replayed request or a retried event is answered
-        200 and not run again (on any instance)."""
+        200 and not run again (on any instance). A slash command is checked by `on_command` right
+        after its acknowledgement, so the ack never waits for the database."""
+        if body.get("command"):
+            return await next()
+        if await self.first_time(req, body):
+            return await next()
+        return BoltResponse(status=200, body="")
+
+    async def first_time(self, req: AsyncBoltRequest, body: dict[str, Any]) -> bool:
         signature = (req.headers.get("x-slack-signature") or [None])[0]
         loop = asyncio.get_running_loop()
         if await loop.run_in_executor(self._acks, self.seen.first_time, signature, body):
-            return await next()
+            return True
         log.info("a Slack request was seen before (a replay or a retry); not run again")
-        return BoltResponse(status=200, body="")
+        return False
 
     # -- talking to the core --------------------------------------------------------------------
     async def run(self, sender: Sender, text: str, files: tuple[IncomingFile, ...] = ()) -> Reply:
@@ -171,8 +179,11 @@ class SlackPlatform:
         await AsyncWebhookClient(url=respond.response_url, session=self._responses).send_dict(message)
 
     # -- the slash command ----------------------------------------------------------------------
-    async def on_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
+    async def on_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient,
+                         request: AsyncBoltRequest) -> None:
         await ack()
+        if not await self.first_time(request, command):
+            return
         team, user, name = team_and_user(command)
         channel = command.get("channel_id")
         sender = sender_from(team, user, name, channel)
