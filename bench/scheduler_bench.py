@@ -30,6 +30,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from bench.verdict import verdict
 from bot.clock import SystemClock
 from bot.database import create_database_engine, upgrade_schema
 from bot.models import ChatIdentity, Customer, Invoice, Person, Team
@@ -175,6 +176,9 @@ def bench_firing(steps: int = 100_000, window: float = 30.0) -> None:
               f"p99 {percentile(lateness_ms, .99):.2f} ms, max {max(lateness_ms):.2f} ms")
         print(f"  messages sent meanwhile (Telegram limits, merged per person): {platform.messages:,} carrying {platform.steps:,} steps")
         print(f"  memory growth: {memory_after - memory_before:.1f} MB (RSS {memory_before:.0f} → {memory_after:.0f} MB)")
+        p99, worst = percentile(lateness_ms, .99), max(lateness_ms)
+        verdict("firing: lateness p99 ≤ 3 ms, max ≤ 30 ms, 0 missed", f"p99 {p99:.2f} ms, max {worst:.2f} ms, {missed:,} missed",
+                p99 <= 3 and worst <= 30 and missed == 0)
         engine.dispose()
 
 
@@ -215,7 +219,7 @@ def probe_startup(url: str, cache: str) -> tuple[float, float, float]:
     return elapsed, cpu, int(probe.stdout.split()[-1]) / 1024
 
 
-def report_startup(label: str, url: str, cache: str) -> None:
+def report_startup(label: str, url: str, cache: str) -> tuple[float, float]:
     cold, cold_cpu, cold_rss = probe_startup(url, f"{cache}/cold-{label}")
     warm = [probe_startup(url, cache) for _ in range(6)][1:]
     seconds = [s for s, _, _ in warm]
@@ -224,6 +228,7 @@ def report_startup(label: str, url: str, cache: str) -> None:
           f"worst {max(seconds):.2f} s (CPU used: best {min(cpu):.2f} s, median {statistics.median(cpu):.2f} s); "
           f"RSS at ready {max(r for _, _, r in warm):.0f} MB")
     print(f"    first start, no phrasebook cache yet: {cold:.2f} s (CPU {cold_cpu:.2f} s), {cold_rss:.0f} MB")
+    return statistics.median(seconds), max(r for _, _, r in warm)
 
 
 def bench_startup_and_cancel() -> None:
@@ -236,7 +241,9 @@ def bench_startup_and_cancel() -> None:
         print(f"startup (load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} cores): seeded 1,000,000 pending steps "
               f"in {time.perf_counter() - seeding:.1f} s")
         report_startup("0 pending steps", empty, f"{folder}/cache")
-        report_startup("1,000,000 pending steps", f"sqlite:///{path}", f"{folder}/cache")
+        ready, rss = report_startup("1,000,000 pending steps", f"sqlite:///{path}", f"{folder}/cache")
+        verdict("start-up to ready ≤ 1 s, RSS ≤ 100 MB, with 1,000,000 pending steps",
+                f"median {ready:.2f} s, {rss:.0f} MB", ready <= 1.0 and rss <= 100)
         random.seed(11)
         cancel_ms, cancel_cpu_ms = [], []
         for invoice_id in random.sample(invoices, 1000):
@@ -250,6 +257,8 @@ def bench_startup_and_cancel() -> None:
               f"load average {os.getloadavg()[0]:.1f}): p50 {statistics.median(cancel_ms):.3f} ms, "
               f"p99 {percentile(cancel_ms, .99):.3f} ms, max {max(cancel_ms):.3f} ms; CPU per cancel p50 "
               f"{statistics.median(cancel_cpu_ms):.3f} ms, p99 {percentile(cancel_cpu_ms, .99):.3f} ms")
+        verdict("cancel a paid invoice's steps among 1,000,000: p99 ≤ 1 ms", f"p99 {percentile(cancel_ms, .99):.3f} ms",
+                percentile(cancel_ms, .99) <= 1.0)
         engine.dispose()
 
 
@@ -364,6 +373,8 @@ def bench_failover(steps: int = 20_000, window: float = 20.0, keep: bool = False
             print(f"  lateness due → delivered: p50 {percentile(lateness, .5):.1f} ms, p99 {percentile(lateness, .99):.1f} ms, "
                   f"max {max(lateness):.1f} ms (the max includes the 3 s lease before the killed instance's claims are taken over)")
         clean = unannounced == 0 and lost == 0 and undelivered == 0
+        verdict("fail-over: 0 duplicates, 0 lost, every step delivered",
+                f"{unannounced} duplicates, {lost} lost, {undelivered} undelivered, {len(lateness) / span:.0f} steps/s", clean)
         engine.dispose()
     finally:
         if clean and not keep:
