@@ -33,9 +33,9 @@ from sqlmodel import Session, select
 
 from bench.slack_load import cpu_seconds, drop_schema, percentile, postgres_schema, sqlite_url
 from bench.verdict import load_note, verdict
-from bot.bootstrap import build_core, build_services
-from bot.config import Settings
-from bot.models import Person
+from bot.app.bootstrap import build_core, build_services
+from bot.floor.config import Settings
+from bot.store.models import Person
 from handlers.context import Sender
 from handlers.people import link_identity
 from tests.telegram_standin import TelegramStandIn, User
@@ -119,7 +119,7 @@ async def load(database: str, url: str, commands: int, clients: int, telegram_li
                    "TELEGRAM_POLL_TIMEOUT": "10", "SLACK_BOT_TOKEN": ""}
     if not telegram_limit:
         environment["TELEGRAM_MESSAGES_PER_SECOND"] = "100000"
-    bot = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=environment,
+    bot = subprocess.Popen([sys.executable, "-m", "bot.app.cli", "run"], env=environment,
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     latencies: list[float] = []
     try:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bot.database import create_database_engine
-from bot.sqlite_writer import QueuedConnection
+from bot.store.database import create_database_engine
+from bot.store.sqlite_writer import QueuedConnection
 
 
 def writer_lock(engine: sa.Engine) -> threading.Lock:
