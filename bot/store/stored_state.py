@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import JSON, Column, Engine, LargeBinary
+from sqlalchemy import JSON, Column, Connection, Engine, LargeBinary
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, delete, select
 
@@ -134,21 +134,38 @@ class InteractionStore:
         """True for the first instance to see `key` within `ttl`; False for every repeat. The
         database's primary key decides, so two instances cannot both win.
 
-        One statement in one short transaction (it runs before Slack's request is acknowledged):
-        insert the key, or take over its row only if that row has expired. Expired rows of the kind
-        are swept at most once per `SWEEP_EVERY` by each instance, not on every request."""
+        One statement in one short transaction (it runs before Slack's request is acknowledged);
+        expired rows of the kind are swept at most once per `SWEEP_EVERY` by each store."""
         now = self.clock.now()
-        table = InteractionState.__table__  # type: ignore[attr-defined]
         with self.engine.begin() as connection:
-            if now - self._swept.get(kind, datetime.min.replace(tzinfo=now.tzinfo)) >= SWEEP_EVERY:
-                connection.execute(sa.delete(table).where(table.c.kind == kind, table.c.expires_at <= now))
-                self._swept[kind] = now
-            values = {"kind": kind, "key": key, "data": {}, "created_at": now, "expires_at": now + ttl}
-            fresh = {"holder": None, "data": {}, "content": None, "created_at": now, "expires_at": now + ttl}
-            statement = _insert_for(connection.dialect.name)(table).values(**values)
-            statement = statement.on_conflict_do_update(index_elements=[table.c.kind, table.c.key], set_=fresh,
-                                                        where=table.c.expires_at <= now).returning(table.c.key)
-            return connection.execute(statement).first() is not None
+            self._sweep_in(connection, kind, now)
+            return claim_once(connection, kind, key, ttl, now)
+
+    def sweep(self, kind: str) -> None:
+        """Remove the expired entries of `kind`, unless this store did within `SWEEP_EVERY`."""
+        with self.engine.begin() as connection:
+            self._sweep_in(connection, kind, self.clock.now())
+
+    def _sweep_in(self, connection: Connection, kind: str, now: datetime) -> None:
+        if now - self._swept.get(kind, datetime.min.replace(tzinfo=now.tzinfo)) < SWEEP_EVERY:
+            return
+        table = InteractionState.__table__  # type: ignore[attr-defined]
+        connection.execute(sa.delete(table).where(table.c.kind == kind, table.c.expires_at <= now))
+        self._swept[kind] = now
+
+
+def claim_once(connection: Connection | Session, kind: str, key: str, ttl: timedelta, now: datetime) -> bool:
+    """Remember `key` for `ttl` in this transaction: True if it is new (or its entry expired), False
+    if a live entry exists — another transaction that remembered it first has committed (a
+    concurrent one is waited for). One `INSERT … ON CONFLICT DO UPDATE … WHERE expired` statement."""
+    table = InteractionState.__table__  # type: ignore[attr-defined]
+    bind = connection if isinstance(connection, Connection) else connection.get_bind()
+    values = {"kind": kind, "key": key, "data": {}, "created_at": now, "expires_at": now + ttl}
+    fresh = {"holder": None, "data": {}, "content": None, "created_at": now, "expires_at": now + ttl}
+    statement = _insert_for(bind.dialect.name)(table).values(**values)
+    statement = statement.on_conflict_do_update(index_elements=[table.c.kind, table.c.key], set_=fresh,
+                                                where=table.c.expires_at <= now).returning(table.c.key)
+    return connection.execute(statement).first() is not None
 
 
 def _insert_for(dialect: str) -> Any:

@@ -36,7 +36,7 @@ from bot.platforms.slack.modals import (ADD_CALLBACK, ANSWER_BLOCK, ASK_CALLBACK
                               add_form_errors, add_modal, ask_modal, field_for, submitted_values)
 from bot.platforms.slack.outbox import Outbox, SlackNotifier
 from bot.platforms.slack.render import ACTION_PREFIX, fallback_text, pressed_button, render_blocks
-from bot.platforms.slack.seen_events import SeenRequests
+from bot.platforms.slack.seen_events import SeenRequests, once_for
 from bot.store.stored_state import InteractionStore
 from handlers.context import Sender
 from handlers.core import Core
@@ -181,19 +181,32 @@ class SlackPlatform:
     # -- the slash command ----------------------------------------------------------------------
     async def on_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient,
                          request: AsyncBoltRequest) -> None:
+        """Acknowledged at once; the command runs unless this signed request ran before (a replay),
+        which is noted in the command's own transaction."""
         await ack()
-        if not await self.first_time(request, command):
-            return
         team, user, name = team_and_user(command)
         channel = command.get("channel_id")
         sender = sender_from(team, user, name, channel)
+        text = command_text(command.get("text", ""), team)
         if plain_text(command.get("text", ""), team).lower() == "add" and await asyncio.to_thread(self.core.is_member, sender):
+            if not await self.first_time(request, command):
+                return
             ladders = sorted(self.core.services.ladders) or [self.settings.default_ladder]
             view = add_modal(ladders, self.settings.default_ladder, self.settings.default_currency, channel)
             await client.views_open(trigger_id=command["trigger_id"], view=view)
             return
-        reply = await self.run(sender, command_text(command.get("text", ""), team))
+        once = once_for((request.headers.get("x-slack-signature") or [None])[0])
+        if once is None:
+            reply: Reply | None = await self.run(sender, text)
+        else:
+            reply = await asyncio.to_thread(self.core.handle_text_once, sender, text, once)
+            if self.seen.sweep_now_and_then():
+                asyncio.get_running_loop().run_in_executor(self._acks, self.seen.sweep)
+        if reply is None:
+            log.info("a Slack command was seen before (a replay); not run again")
+            return
         await self.answer(reply, channel, user, respond)
+
 
     async def on_add_submitted(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         team, user, name = team_and_user(body)
