@@ -253,7 +253,7 @@ def drop_schema(schema: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("databases", nargs="*", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"])
+    parser.add_argument("databases", nargs="*", help="sqlite and/or postgresql (default: both)")
     parser.add_argument("--commands", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--pace", choices=["answer", "ack"], default="answer",
@@ -262,7 +262,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--instances", type=int, default=1,
                         help="bot processes sharing the database, the clients spread over them (PostgreSQL)")
     arguments = parser.parse_args(argv)
-    for database in arguments.databases:
+    if set(arguments.databases) - {"sqlite", "postgresql"}:
+        parser.error("the databases are sqlite and postgresql")
+    for database in arguments.databases or ["sqlite", "postgresql"]:
         with tempfile.TemporaryDirectory() as folder:
             profile = Path(folder) / "bot.prof" if arguments.profile else None
             schema = None
