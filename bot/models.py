@@ -231,6 +231,11 @@ class Payment(SQLModel, table=True):
     """One recorded payment; an undone one stays, marked, so the history keeps it.
     The invoice's balance is its amount less the payments not undone."""
 
+    __table_args__ = (
+        # "collected this week/month" reads the period's payments from this index alone (migration 0011)
+        Index("ix_payment_recorded_at", "recorded_at", "undone_at", "invoice_id", "amount"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     invoice_id: int = Field(foreign_key="invoice.id", index=True)
     amount: Decimal = Field(sa_type=ExactAmount)

@@ -6,7 +6,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -14,11 +13,10 @@ from sqlalchemy import func, literal, type_coerce
 from sqlmodel import Session, col
 
 from bot.db_types import ExactAmount
-from bot.models import Event, Instalment, Invoice, InvoiceStatus, LadderStep, ReceivableDay, SalesMonth, StepState
+from bot.models import Instalment, Invoice, InvoiceStatus, LadderStep, Payment, ReceivableDay, SalesMonth, StepState
 from handlers.dso import MAX_MONTHS, Dso, countback_dso, previous_month
 from handlers.overdue_figures import OPEN_STATES, Amounts, Scope, add_amount
 
-PAYMENT_EVENTS = ("paid", "partial_payment")
 UNANSWERED = sa.text(f"ladder_step.state = '{StepState.SENT.value}' AND ladder_step.acknowledged_at IS NULL")
 """Written out literally so that the databases use the partial index with the same condition."""
 LISTED = 5
@@ -75,8 +73,8 @@ def collection_status(session: Session, scope: Scope, now: datetime, timezone: s
     zone = ZoneInfo(timezone)
     week_from = datetime.combine(week_start, time(0), tzinfo=zone)
     month_from = datetime.combine(today.replace(day=1), time(0), tzinfo=zone)
-    status.collected_week = _collected(session, scope, week_from, now)
-    status.collected_month = _collected(session, scope, month_from, now)
+    collected = _collected(session, scope, {"week": week_from, "month": month_from}, now)
+    status.collected_week, status.collected_month = collected["week"], collected["month"]
     if with_dso:
         status.dso = _dso(session, scope)
     return status
@@ -120,28 +118,26 @@ def _undone_steps(session: Session, scope: Scope, now: datetime, status: Collect
     status.undone_steps = {int(p): int(n) for p, n in session.execute(query)}
 
 
-def _collected(session: Session, scope: Scope, since: datetime, until: datetime) -> dict[str, Decimal]:
-    """Payments recorded in the period, per currency, from the history (the amount each payment
-    event carries)."""
-    amount_text = Event.details["amount"].as_string()  # type: ignore[index]
-    if session.get_bind().dialect.name == "sqlite":
-        scaled = sa.cast(func.round(sa.cast(amount_text, sa.Float) * 10000), sa.BigInteger)
-    else:
-        scaled = sa.cast(sa.cast(amount_text, sa.Numeric) * 10000, sa.BigInteger)
-    if scope.whole_book and not scope.currency:
-        currency: Any = sa.select(Invoice.currency).where(col(Invoice.id) == col(Event.invoice_id)).scalar_subquery()  # type: ignore[call-overload]
-        query = sa.select(currency, type_coerce(func.sum(scaled), ExactAmount)).where(
-            col(Event.team_id) == scope.team_id, col(Event.kind).in_(PAYMENT_EVENTS), col(Event.at) >= since, col(Event.at) <= until,
-        ).group_by(currency)
-    else:
-        query = (
-            sa.select(Invoice.currency, type_coerce(func.sum(scaled), ExactAmount))  # type: ignore[call-overload]
-            .join(Invoice, col(Invoice.id) == col(Event.invoice_id))
-            .where(col(Event.team_id) == scope.team_id, col(Event.kind).in_(PAYMENT_EVENTS), col(Event.at) >= since,
-                   col(Event.at) <= until, *scope.narrowing())
-            .group_by(Invoice.currency)
-        )
-    return {currency: total for currency, total in sorted(session.execute(query)) if total}
+def _collected(session: Session, scope: Scope, periods: dict[str, datetime], until: datetime) -> dict[str, dict[str, Decimal]]:
+    """Per period (from its start until now) and currency, the payments recorded and not undone:
+    the course's own `payment` rows (an undone payment stays, marked, and counts for nothing).
+    One pass over the payment index from the earliest start, each payment's invoice found by its key."""
+    since = min(periods.values())
+    sums = [type_coerce(func.sum(sa.case((col(Payment.recorded_at) >= start, col(Payment.amount)), else_=literal(0))),
+                        ExactAmount).label(name) for name, start in periods.items()]
+    query = (
+        sa.select(Invoice.currency, *sums)  # type: ignore[call-overload]
+        .select_from(Payment).join(Invoice, col(Invoice.id) == col(Payment.invoice_id))
+        .where(col(Payment.recorded_at) >= since, col(Payment.recorded_at) <= until, col(Payment.undone_at).is_(None),
+               col(Invoice.team_id) == scope.team_id, *scope.narrowing())
+        .group_by(Invoice.currency)
+    )
+    result: dict[str, dict[str, Decimal]] = {name: {} for name in periods}
+    for row in session.execute(query):
+        for name in periods:
+            if total := row._mapping[name]:
+                result[name][row[0]] = total
+    return {name: dict(sorted(totals.items())) for name, totals in result.items()}
 
 
 def _dso(session: Session, scope: Scope) -> dict[str, Dso]:

@@ -134,6 +134,20 @@ def test_collected_this_week_and_this_month(team: ChatDriver, clock: MovableCloc
     assert facts(team)["Collected this month"] == "€150.50 + $500.00"
 
 
+def test_a_payment_undone_is_not_collected(team: ChatDriver) -> None:
+    add_book(team)
+    team.say("bob", "/paid B-1 100")
+    team.say("bob", "/paid B-2")
+    assert "Payment undone on B-1" in team.say("bob", "/undo B-1")
+    assert "Payment undone on B-2" in team.say("bob", "/undo B-2")
+    team.say("alice", "/overdue")
+    assert facts(team)["Collected this week"] == "—"
+    assert facts(team)["Collected this month"] == "—"
+    team.say("bob", "/paid B-1 40")
+    team.say("alice", "/overdue")
+    assert facts(team)["Collected this week"] == "€40.00", "only the payment that stands is collected"
+
+
 def test_dso_by_countback_on_a_worked_example() -> None:
     # receivables 1,000; sales: November (24 days so far) 400, October 300, September 600
     # November covers 400 (24 days), October 300 (31 days), September the last 300 of 600: 15 days
