@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -20,7 +21,7 @@ from handlers.core import Core
 from handlers.dso import countback_dso
 from handlers.overdue_figures import Scope, overdue_figures
 from handlers.reply import Facts, Table
-from tests.support import ChatDriver
+from tests.support import ChatDriver, load_migration
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -239,6 +240,54 @@ def test_the_tallies_the_triggers_keep_agree_with_the_invoices(team: ChatDriver,
         from_invoices = overdue_figures(session, Scope(team_id, today, person_ids=everyone), top_customers=5)
     assert from_tallies == from_invoices
     assert from_tallies.invoices > 10
+
+
+TALLY_TABLES = ("receivable_day", "receivable_month", "sales_month")
+
+
+def tally_rows(engine: Engine) -> dict[str, set[tuple[object, ...]]]:
+    with engine.connect() as connection:
+        return {table: {tuple(row) for row in connection.execute(sa.text(f"SELECT * FROM {table}"))
+                        if table == "sales_month" or row._mapping["invoices"] != 0} for table in TALLY_TABLES}
+
+
+def test_the_triggers_keep_every_tally_as_the_backfill_would_build_it(team: ChatDriver, engine: Engine) -> None:
+    """Triggers and backfill come from one description in migration 0009: after adding, paying,
+    undoing, disputing, resolving, changing, cancelling and deleting invoices (and changing the
+    columns the tallies read behind the bot's back), every row of every tally is what the
+    migration's backfill builds from the invoices."""
+    rng = random.Random(9)
+    for n in range(40):
+        due = date(2026, 11, 24) - timedelta(days=rng.randint(-40, 150))
+        collector = " collector=@carol" if rng.random() < 0.5 else ""
+        team.say("alice", f"/add K-{n} {rng.randint(10, 999)}.{rng.randint(0, 99):02d} {rng.choice(['EUR', 'USD', 'NOK'])} "
+                          f"{due.isoformat()} Customer {n % 6} @{rng.choice(['bob', 'dave'])}{collector}")
+    for n in rng.sample(range(40), 30):
+        action = rng.choice(["/paid K-{} 5", "/paid K-{}", "/dispute K-{} late", "/change K-{} owner=@dave",
+                             "/change K-{} due=2026-08-01", "/change K-{} collector=@carol", "/cancel K-{} wrong"])
+        team.say("alice", action.format(n))
+        if action.startswith("/paid") and rng.random() < 0.5:
+            team.say("alice", f"/undo K-{n}")
+        if action.startswith("/dispute") and rng.random() < 0.5:
+            team.say("alice", f"/resolve K-{n}")
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE invoice SET currency = 'SEK', issue_date = '2026-03-15' WHERE number = 'K-3'"))
+        victim = connection.execute(sa.text("SELECT id FROM invoice WHERE number = 'K-5'")).scalar_one()
+        connection.execute(sa.text("UPDATE ladder_step SET follows_step_id = NULL WHERE invoice_id = :id"), {"id": victim})
+        for table in ("ladder_step", "event", "payment", "instalment"):
+            connection.execute(sa.text(f"DELETE FROM {table} WHERE invoice_id = :id"), {"id": victim})
+        connection.execute(sa.text("DELETE FROM invoice WHERE id = :id"), {"id": victim})
+    kept = tally_rows(engine)
+    assert len(kept["receivable_month"]) > 20 and kept["sales_month"]
+    migration = load_migration("0009_receivable_tallies.py")
+    with engine.begin() as connection:
+        for table in TALLY_TABLES:
+            connection.execute(sa.text(f"DELETE FROM {table}"))
+        for statement in migration.backfill_statements(engine.dialect.name):
+            connection.execute(sa.text(statement))
+    rebuilt = tally_rows(engine)
+    for table in TALLY_TABLES:
+        assert kept[table] == rebuilt[table], table
 
 
 def test_steps_sent_and_not_answered_are_counted_per_person(team: ChatDriver, engine: Engine, clock: MovableClock) -> None:
