@@ -149,6 +149,8 @@ class Invoice(SQLModel, table=True):
         Index("ix_invoice_team_due_covering", "team_id", "due_date", "status", "currency", "owner_id", "collector_id",
               "customer_id", "balance"),
         Index("ix_invoice_team_promised", "team_id", "promised_date"),
+        # /overdue's promises due this week and broken promises: counted from the index alone (migration 0011)
+        Index("ix_invoice_team_status_promised", "team_id", "status", "promised_date"),
         Index("ix_invoice_team_status_currency", "team_id", "status", "currency", "due_date", "balance"),
     )
 

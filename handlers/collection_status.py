@@ -103,18 +103,13 @@ def _plans(session: Session, scope: Scope, status: CollectionStatus) -> None:
 def _undone_steps(session: Session, scope: Scope, now: datetime, status: CollectionStatus) -> None:
     """Steps that were sent, are past due and nobody answered: per responsible person (the owner
     when the step names nobody)."""
-    if scope.whole_book:
-        # per step row, two primary-key lookups: no join that could scan every invoice
-        owner = sa.select(Invoice.owner_id).where(col(Invoice.id) == col(LadderStep.invoice_id)).scalar_subquery()  # type: ignore[call-overload]
-        team = sa.select(Invoice.team_id).where(col(Invoice.id) == col(LadderStep.invoice_id),  # type: ignore[call-overload]
-                                                col(Invoice.status).in_(OPEN_STATES)).scalar_subquery()
-        person = func.coalesce(col(LadderStep.responsible_id), owner)
-        query = (sa.select(person, func.count()).where(UNANSWERED, col(LadderStep.due_at) <= now, team == scope.team_id)
-                 .group_by(person))
-    else:
-        person = func.coalesce(col(LadderStep.responsible_id), col(Invoice.owner_id))
-        query = (sa.select(person, func.count()).join(Invoice, col(Invoice.id) == col(LadderStep.invoice_id))
-                 .where(UNANSWERED, col(LadderStep.due_at) <= now, *scope.invoice_conditions()).group_by(person))
+    # from the few unanswered steps (their partial index) to each one's invoice by its key; never
+    # the other way round, which would read the team's invoices
+    steps = sa.select(LadderStep.invoice_id, LadderStep.responsible_id).where(  # type: ignore[call-overload]
+        UNANSWERED, col(LadderStep.due_at) <= now).subquery()
+    person = func.coalesce(steps.c.responsible_id, col(Invoice.owner_id))
+    query = (sa.select(person, func.count()).select_from(steps)
+             .join(Invoice, col(Invoice.id) == steps.c.invoice_id).where(*scope.invoice_conditions()).group_by(person))
     status.undone_steps = {int(p): int(n) for p, n in session.execute(query)}
 
 

@@ -3,6 +3,7 @@ whole book, or by grouping the matching invoices in SQL when a filter narrows it
 invoice into Python."""
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -226,39 +227,42 @@ def _tally_rows(session: Session, scope: Scope, rows: dict[str, list[GroupRow]])
         query = query.group_by(month.subject_id, month.currency)
         rows[dimension] = [(int(k), c, int(n), b, _as_date(d)) for k, c, n, b, d in session.execute(query)]
     if month_start <= last:
-        for dimension in ("owner_id", "collector_id"):
-            key = getattr(Invoice, dimension)
-            query = sa.select(key, Invoice.currency, func.count(), _amount_sum(Invoice.balance),  # type: ignore[call-overload]
-                              func.min(Invoice.due_date)).where(
-                *scope.invoice_conditions(), col(Invoice.due_date) >= month_start, col(Invoice.due_date) <= last,
-            ).group_by(key, Invoice.currency)
-            rows[dimension].extend((int(k or 0), c, int(n), b, _as_date(d)) for k, c, n, b, d in session.execute(query))
+        # one pass over the current month's overdue days for both: per (owner, collector) pair
+        query = sa.select(Invoice.owner_id, Invoice.collector_id, Invoice.currency, func.count(),  # type: ignore[call-overload]
+                          _amount_sum(Invoice.balance), func.min(Invoice.due_date)).where(
+            *scope.invoice_conditions(), col(Invoice.due_date) >= month_start, col(Invoice.due_date) <= last,
+        ).group_by(Invoice.owner_id, Invoice.collector_id, Invoice.currency)
+        for owner, collector, currency, count, balance, first_due in session.execute(query):
+            rows["owner_id"].append((int(owner), currency, int(count), balance, _as_date(first_due)))
+            rows["collector_id"].append((int(collector or 0), currency, int(count), balance, _as_date(first_due)))
     return rows
 
 
 def _ranked_customers(session: Session, scope: Scope, limit: int) -> tuple[list[GroupRow], int]:
-    """The leading customers by overdue invoices (then the oldest month), ranked by the database
-    over the month tally and the current month's invoices, and how many customers owe at all."""
+    """The leading customers by overdue invoices (then the oldest month), and how many customers
+    owe at all: the months before the current one summed per customer along the month tally's
+    key (no sort), the current month's overdue invoices grouped from the covering index, merged
+    here (one small tuple per customer)."""
     _, last = scope.due_bounds()
     month_start = _month_start(scope.today)
     month = ReceivableMonth
-    parts = [sa.select(month.subject_id.label("customer"), month.invoices.label("invoices"),  # type: ignore[attr-defined]
-                       month.due_month.label("first_due")).where(  # type: ignore[attr-defined]
+    counts: dict[int, int] = {}
+    oldest: dict[int, date] = {}
+    query = sa.select(month.subject_id, func.sum(month.invoices), func.min(month.due_month)).where(  # type: ignore[call-overload]
         month.team_id == scope.team_id, month.dimension == "customer", col(month.due_month) < month_start,
-        *([month.currency == scope.currency] if scope.currency else []))]
+        *([month.currency == scope.currency] if scope.currency else [])).group_by(month.subject_id)
+    for customer, count, first_due in session.execute(query):
+        counts[customer], oldest[customer] = int(count), _as_date(first_due)
     if month_start <= last:
-        parts.append(sa.select(col(Invoice.customer_id).label("customer"), literal(1).label("invoices"),
-                               col(Invoice.due_date).label("first_due")).where(
-            *scope.invoice_conditions(), col(Invoice.due_date) >= month_start, col(Invoice.due_date) <= last))
-    owed = sa.union_all(*parts).subquery()
-    total = func.sum(owed.c.invoices)
-    query = (sa.select(owed.c.customer, total, func.min(owed.c.first_due), func.count().over())
-             .group_by(owed.c.customer).order_by(total.desc(), func.min(owed.c.first_due), owed.c.customer).limit(limit))
-    leaders: list[GroupRow] = []
-    customers = 0
-    for customer, count, first_due, customers in session.execute(query):
-        leaders.append((int(customer), "", int(count), Decimal(0), _as_date(first_due)))
-    return leaders, int(customers)
+        for customer, count, first_due in session.execute(
+            sa.select(Invoice.customer_id, func.count(), func.min(Invoice.due_date)).where(  # type: ignore[call-overload]
+                *scope.invoice_conditions(), col(Invoice.due_date) >= month_start, col(Invoice.due_date) <= last,
+            ).group_by(Invoice.customer_id)
+        ):
+            counts[customer] = counts.get(customer, 0) + int(count)
+            oldest.setdefault(customer, _as_date(first_due))
+    leaders = heapq.nsmallest(limit, counts, key=lambda c: (-counts[c], oldest[c], c))
+    return [(c, "", counts[c], Decimal(0), oldest[c]) for c in leaders], len(counts)
 
 
 def _top_customers(session: Session, scope: Scope, rows: list[GroupRow] | None, limit: int,

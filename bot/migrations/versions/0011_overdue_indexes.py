@@ -1,5 +1,7 @@
-"""An index for "collected this week/month": the payments recorded in a period, read from the
-index alone (recorded_at first, then whether it was undone, the invoice and the amount).
+"""Indexes for /overdue: "collected this week/month" reads the payments recorded in a period from
+the index alone (recorded_at first, then whether it was undone, the invoice and the amount);
+"promises due this week" and "broken promises" count open invoices by promise date from the index
+alone.
 
 Revision ID: 0011
 Revises: 0007
@@ -17,7 +19,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_index('ix_payment_recorded_at', 'payment', ['recorded_at', 'undone_at', 'invoice_id', 'amount'], unique=False)
+    op.create_index('ix_invoice_team_status_promised', 'invoice', ['team_id', 'status', 'promised_date'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_invoice_team_status_promised', table_name='invoice')
     op.drop_index('ix_payment_recorded_at', table_name='payment')
