@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -45,7 +46,8 @@ def week_bounds(today: date) -> tuple[date, date]:
     return start, start + timedelta(days=6)
 
 
-def collection_status(session: Session, scope: Scope, now: datetime, timezone: str, *, with_dso: bool) -> CollectionStatus:
+def collection_status(session: Session, scope: Scope, now: datetime, timezone: str, *, with_dso: bool,
+                      with_collected: bool = True) -> CollectionStatus:
     status = CollectionStatus()
     today = scope.today
     week_start, week_end = week_bounds(today)
@@ -73,8 +75,9 @@ def collection_status(session: Session, scope: Scope, now: datetime, timezone: s
     zone = ZoneInfo(timezone)
     week_from = datetime.combine(week_start, time(0), tzinfo=zone)
     month_from = datetime.combine(today.replace(day=1), time(0), tzinfo=zone)
-    collected = _collected(session, scope, {"week": week_from, "month": month_from}, now)
-    status.collected_week, status.collected_month = collected["week"], collected["month"]
+    if with_collected:
+        collected = _collected(session, scope, {"week": week_from, "month": month_from}, now)
+        status.collected_week, status.collected_month = collected["week"], collected["month"]
     if with_dso:
         status.dso = _dso(session, scope)
     return status
@@ -100,16 +103,40 @@ def _plans(session: Session, scope: Scope, status: CollectionStatus) -> None:
     status.plans_behind = sorted(behind, key=lambda item: (-item[1], item[0].number))
 
 
+class EachInvoice:
+    """The invoice of each row of a small set (payments of a period, unanswered steps), found by
+    its key: on PostgreSQL a LATERAL subquery, so that the planner cannot hash-join the team's
+    whole invoice table instead; SQLite's planner already starts from the small side."""
+
+    def __init__(self, key: Any, conditions: list[sa.ColumnElement[bool]], lateral: bool) -> None:
+        self.lateral = lateral
+        if lateral:
+            self.found = sa.select(Invoice.currency, Invoice.owner_id).where(  # type: ignore[call-overload]
+                col(Invoice.id) == key, *conditions).limit(1).lateral("each_invoice")  # LIMIT: never flattened into a join
+            self.currency, self.owner_id = self.found.c.currency, self.found.c.owner_id
+        else:
+            self.key, self.conditions = key, conditions
+            self.currency, self.owner_id = col(Invoice.currency), col(Invoice.owner_id)
+
+    def join_to(self, query: Any) -> Any:
+        if self.lateral:
+            return query.join(self.found, sa.true())
+        return query.join(Invoice, col(Invoice.id) == self.key).where(*self.conditions)
+
+
+def each_invoice(session: Session, key: Any, scope: Scope, *, open_only: bool = True) -> EachInvoice:
+    conditions = scope.invoice_conditions() if open_only else [col(Invoice.team_id) == scope.team_id, *scope.narrowing()]
+    return EachInvoice(key, conditions, lateral=session.get_bind().dialect.name == "postgresql")
+
+
 def _undone_steps(session: Session, scope: Scope, now: datetime, status: CollectionStatus) -> None:
     """Steps that were sent, are past due and nobody answered: per responsible person (the owner
     when the step names nobody)."""
-    # from the few unanswered steps (their partial index) to each one's invoice by its key; never
-    # the other way round, which would read the team's invoices
     steps = sa.select(LadderStep.invoice_id, LadderStep.responsible_id).where(  # type: ignore[call-overload]
         UNANSWERED, col(LadderStep.due_at) <= now).subquery()
-    person = func.coalesce(steps.c.responsible_id, col(Invoice.owner_id))
-    query = (sa.select(person, func.count()).select_from(steps)
-             .join(Invoice, col(Invoice.id) == steps.c.invoice_id).where(*scope.invoice_conditions()).group_by(person))
+    invoice = each_invoice(session, steps.c.invoice_id, scope)
+    person = func.coalesce(steps.c.responsible_id, invoice.owner_id)
+    query = invoice.join_to(sa.select(person, func.count()).select_from(steps)).group_by(person)
     status.undone_steps = {int(p): int(n) for p, n in session.execute(query)}
 
 
@@ -120,13 +147,10 @@ def _collected(session: Session, scope: Scope, periods: dict[str, datetime], unt
     since = min(periods.values())
     sums = [type_coerce(func.sum(sa.case((col(Payment.recorded_at) >= start, col(Payment.amount)), else_=literal(0))),
                         ExactAmount).label(name) for name, start in periods.items()]
-    query = (
-        sa.select(Invoice.currency, *sums)  # type: ignore[call-overload]
-        .select_from(Payment).join(Invoice, col(Invoice.id) == col(Payment.invoice_id))
-        .where(col(Payment.recorded_at) >= since, col(Payment.recorded_at) <= until, col(Payment.undone_at).is_(None),
-               col(Invoice.team_id) == scope.team_id, *scope.narrowing())
-        .group_by(Invoice.currency)
-    )
+    invoice = each_invoice(session, col(Payment.invoice_id), scope, open_only=False)
+    query = invoice.join_to(sa.select(invoice.currency, *sums).select_from(Payment)).where(  # type: ignore[call-overload]
+        col(Payment.recorded_at) >= since, col(Payment.recorded_at) <= until, col(Payment.undone_at).is_(None),
+    ).group_by(invoice.currency)
     result: dict[str, dict[str, Decimal]] = {name: {} for name in periods}
     for row in session.execute(query):
         for name in periods:
