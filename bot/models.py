@@ -356,6 +356,21 @@ class SalesMonth(Tally, table=True):
     amount: Decimal = Field(default=Decimal(0), sa_type=ExactAmount)
 
 
+class CollectedSlot(SQLModel, table=True):
+    """The payments that stand (not undone) per currency and quarter hour of their recording (UTC),
+    kept by triggers on `payment` (migration 0011): "collected this week/month" in any time zone
+    sums a few hundred of these rows."""
+
+    __tablename__ = "collected_slot"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    team_id: int = Field(primary_key=True)
+    currency: str = Field(primary_key=True, max_length=3)
+    slot: datetime = Field(primary_key=True, sa_type=UTCDateTime)
+    payments: int = 0
+    amount: Decimal = Field(default=Decimal(0), sa_type=ExactAmount)
+
+
 class ExchangeRate(SQLModel, table=True):
     """A rate a manager gave with /rates: 1 `currency` = `rate` of the team's currency."""
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, literal, type_coerce
 from sqlmodel import Session, col
 
 from bot.db_types import ExactAmount
-from bot.models import Instalment, Invoice, InvoiceStatus, LadderStep, Payment, ReceivableDay, SalesMonth, StepState
+from bot.models import CollectedSlot, Instalment, Invoice, InvoiceStatus, LadderStep, Payment, ReceivableDay, SalesMonth, StepState
 from handlers.dso import MAX_MONTHS, Dso, countback_dso, previous_month
 from handlers.overdue_figures import OPEN_STATES, Amounts, Scope, add_amount
 
@@ -141,16 +141,25 @@ def _undone_steps(session: Session, scope: Scope, now: datetime, status: Collect
 
 
 def _collected(session: Session, scope: Scope, periods: dict[str, datetime], until: datetime) -> dict[str, dict[str, Decimal]]:
-    """Per period (from its start until now) and currency, the payments recorded and not undone:
-    the course's own `payment` rows (an undone payment stays, marked, and counts for nothing).
-    One pass over the payment index from the earliest start, each payment's invoice found by its key."""
+    """Per period (from its start until now) and currency, the payments recorded and not undone
+    (an undone payment stays in `payment`, marked, and counts for nothing). For the team (or one
+    currency) from the quarter-hour tally the triggers keep; for a person or customer text, one
+    pass over the payment index from the earliest start, each payment's invoice found by its key."""
     since = min(periods.values())
-    sums = [type_coerce(func.sum(sa.case((col(Payment.recorded_at) >= start, col(Payment.amount)), else_=literal(0))),
-                        ExactAmount).label(name) for name, start in periods.items()]
-    invoice = each_invoice(session, col(Payment.invoice_id), scope, open_only=False)
-    query = invoice.join_to(sa.select(invoice.currency, *sums).select_from(Payment)).where(  # type: ignore[call-overload]
-        col(Payment.recorded_at) >= since, col(Payment.recorded_at) <= until, col(Payment.undone_at).is_(None),
-    ).group_by(invoice.currency)
+    if not scope.person_ids and not scope.customer_text:
+        slot = CollectedSlot
+        sums = [type_coerce(func.sum(sa.case((col(slot.slot) >= start, col(slot.amount)), else_=literal(0))),
+                            ExactAmount).label(name) for name, start in periods.items()]
+        query = sa.select(slot.currency, *sums).where(  # type: ignore[call-overload]
+            slot.team_id == scope.team_id, col(slot.slot) >= since, col(slot.slot) <= until,
+            *([slot.currency == scope.currency] if scope.currency else [])).group_by(slot.currency)
+    else:
+        sums = [type_coerce(func.sum(sa.case((col(Payment.recorded_at) >= start, col(Payment.amount)), else_=literal(0))),
+                            ExactAmount).label(name) for name, start in periods.items()]
+        invoice = each_invoice(session, col(Payment.invoice_id), scope, open_only=False)
+        query = invoice.join_to(sa.select(invoice.currency, *sums).select_from(Payment)).where(
+            col(Payment.recorded_at) >= since, col(Payment.recorded_at) <= until, col(Payment.undone_at).is_(None),
+        ).group_by(invoice.currency)
     result: dict[str, dict[str, Decimal]] = {name: {} for name in periods}
     for row in session.execute(query):
         for name in periods:

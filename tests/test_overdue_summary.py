@@ -149,6 +149,25 @@ def test_a_payment_undone_is_not_collected(team: ChatDriver) -> None:
     assert facts(team)["Collected this week"] == "€40.00", "only the payment that stands is collected"
 
 
+def test_collected_this_week_starts_at_the_managers_own_midnight_even_at_a_quarter_hour(
+        team: ChatDriver, clock: MovableClock) -> None:
+    """Kathmandu is UTC+5:45: its Monday starts at 18:15 UTC on Sunday."""
+    kathmandu = ZoneInfo("Asia/Kathmandu")
+    assert "erin" in team.say("alice", "/team add @erin manager tz=Asia/Kathmandu")
+    add_book(team)
+    clock.set(datetime(2026, 11, 22, 23, 59, tzinfo=kathmandu))  # Sunday, one minute before its week
+    team.say("bob", "/paid B-1 10")
+    clock.set(datetime(2026, 11, 23, 0, 0, tzinfo=kathmandu))  # Monday 00:00 there
+    team.say("bob", "/paid B-1 20")
+    clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=OSLO))
+    team.say("erin", "/overdue")
+    assert facts(team)["Collected this week"] == "€20.00"
+    assert facts(team)["Collected this month"] == "€30.00"
+    team.say("alice", "/overdue")  # in Oslo both were paid on Sunday 22 November
+    assert facts(team)["Collected this week"] == "—"
+    assert facts(team)["Collected this month"] == "€30.00"
+
+
 def test_dso_by_countback_on_a_worked_example() -> None:
     # receivables 1,000; sales: November (24 days so far) 400, October 300, September 600
     # November covers 400 (24 days), October 300 (31 days), September the last 300 of 600: 15 days
@@ -242,20 +261,20 @@ def test_the_tallies_the_triggers_keep_agree_with_the_invoices(team: ChatDriver,
     assert from_tallies.invoices > 10
 
 
-TALLY_TABLES = ("receivable_day", "receivable_month", "sales_month")
+TALLY_TABLES = ("receivable_day", "receivable_month", "sales_month", "collected_slot")
 
 
 def tally_rows(engine: Engine) -> dict[str, set[tuple[object, ...]]]:
     with engine.connect() as connection:
-        return {table: {tuple(row) for row in connection.execute(sa.text(f"SELECT * FROM {table}"))
-                        if table == "sales_month" or row._mapping["invoices"] != 0} for table in TALLY_TABLES}
+        return {table: {tuple(row) for row in connection.execute(sa.text(f"SELECT * FROM {table}"))} for table in TALLY_TABLES}
 
 
-def test_the_triggers_keep_every_tally_as_the_backfill_would_build_it(team: ChatDriver, engine: Engine) -> None:
-    """Triggers and backfill come from one description in migration 0009: after adding, paying,
-    undoing, disputing, resolving, changing, cancelling and deleting invoices (and changing the
-    columns the tallies read behind the bot's back), every row of every tally is what the
-    migration's backfill builds from the invoices."""
+def test_the_triggers_keep_every_tally_as_the_backfill_would_build_it(team: ChatDriver, engine: Engine,
+                                                                      clock: MovableClock) -> None:
+    """Triggers and backfill come from one description in migration 0009 (0011 for the money
+    collected): after adding, paying, undoing, disputing, resolving, changing, cancelling and
+    deleting invoices (and changing the columns the tallies read behind the bot's back), every
+    row of every tally is what the migrations' backfill builds from the invoices and payments."""
     rng = random.Random(9)
     for n in range(40):
         due = date(2026, 11, 24) - timedelta(days=rng.randint(-40, 150))
@@ -263,6 +282,7 @@ def test_the_triggers_keep_every_tally_as_the_backfill_would_build_it(team: Chat
         team.say("alice", f"/add K-{n} {rng.randint(10, 999)}.{rng.randint(0, 99):02d} {rng.choice(['EUR', 'USD', 'NOK'])} "
                           f"{due.isoformat()} Customer {n % 6} @{rng.choice(['bob', 'dave'])}{collector}")
     for n in rng.sample(range(40), 30):
+        clock.advance(timedelta(minutes=rng.randint(3, 50)))
         action = rng.choice(["/paid K-{} 5", "/paid K-{}", "/dispute K-{} late", "/change K-{} owner=@dave",
                              "/change K-{} due=2026-08-01", "/change K-{} collector=@carol", "/cancel K-{} wrong"])
         team.say("alice", action.format(n))
@@ -270,21 +290,26 @@ def test_the_triggers_keep_every_tally_as_the_backfill_would_build_it(team: Chat
             team.say("alice", f"/undo K-{n}")
         if action.startswith("/dispute") and rng.random() < 0.5:
             team.say("alice", f"/resolve K-{n}")
+    for number in ("Q-1", "Q-2", "Q-3", "Q-4"):  # in one quarter hour: a slot that loses some of its payments
+        team.say("alice", f"/add {number} 100 EUR 2026-11-01 Quarter AS")
+        assert "payment recorded" in team.say("alice", f"/paid {number} 1").lower()
+    assert "Payment undone" in team.say("alice", "/undo Q-1")
     with engine.begin() as connection:
-        connection.execute(sa.text("UPDATE invoice SET currency = 'SEK', issue_date = '2026-03-15' WHERE number = 'K-3'"))
-        victim = connection.execute(sa.text("SELECT id FROM invoice WHERE number = 'K-5'")).scalar_one()
+        connection.execute(sa.text("UPDATE invoice SET currency = 'SEK', issue_date = '2026-03-15' WHERE number = 'Q-2'"))
+        victim = connection.execute(sa.text("SELECT id FROM invoice WHERE number = 'Q-3'")).scalar_one()
         connection.execute(sa.text("UPDATE ladder_step SET follows_step_id = NULL WHERE invoice_id = :id"), {"id": victim})
         for table in ("ladder_step", "event", "payment", "instalment"):
             connection.execute(sa.text(f"DELETE FROM {table} WHERE invoice_id = :id"), {"id": victim})
         connection.execute(sa.text("DELETE FROM invoice WHERE id = :id"), {"id": victim})
     kept = tally_rows(engine)
     assert len(kept["receivable_month"]) > 20 and kept["sales_month"]
-    migration = load_migration("0009_receivable_tallies.py")
+    assert len(kept["collected_slot"]) > 3
     with engine.begin() as connection:
         for table in TALLY_TABLES:
             connection.execute(sa.text(f"DELETE FROM {table}"))
-        for statement in migration.backfill_statements(engine.dialect.name):
-            connection.execute(sa.text(statement))
+        for migration in ("0009_receivable_tallies.py", "0011_collected_tally.py"):
+            for statement in load_migration(migration).backfill_statements(engine.dialect.name):
+                connection.execute(sa.text(statement))
     rebuilt = tally_rows(engine)
     for table in TALLY_TABLES:
         assert kept[table] == rebuilt[table], table
