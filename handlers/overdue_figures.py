@@ -242,27 +242,30 @@ def _ranked_customers(session: Session, scope: Scope, limit: int) -> tuple[list[
     """The leading customers by overdue invoices (then the oldest month), and how many customers
     owe at all: the months before the current one summed per customer along the month tally's
     key (no sort), the current month's overdue invoices grouped from the covering index, merged
-    here (one small tuple per customer)."""
+    here (one small tuple per customer; the dates stay as the driver gives them, ISO text on
+    SQLite, until the leaders are known)."""
     _, last = scope.due_bounds()
     month_start = _month_start(scope.today)
     month = ReceivableMonth
-    counts: dict[int, int] = {}
-    oldest: dict[int, date] = {}
-    query = sa.select(month.subject_id, func.sum(month.invoices), func.min(month.due_month)).where(  # type: ignore[call-overload]
+    raw = sa.String()
+    query = sa.select(month.subject_id, func.sum(month.invoices), type_coerce(func.min(month.due_month), raw)).where(  # type: ignore[call-overload]
         month.team_id == scope.team_id, month.dimension == "customer", col(month.due_month) < month_start,
         *([month.currency == scope.currency] if scope.currency else [])).group_by(month.subject_id)
+    counts: dict[int, int] = {}
+    oldest: dict[int, Any] = {}
     for customer, count, first_due in session.execute(query):
-        counts[customer], oldest[customer] = int(count), _as_date(first_due)
+        counts[customer] = count
+        oldest[customer] = first_due
     if month_start <= last:
         for customer, count, first_due in session.execute(
-            sa.select(Invoice.customer_id, func.count(), func.min(Invoice.due_date)).where(  # type: ignore[call-overload]
+            sa.select(Invoice.customer_id, func.count(), type_coerce(func.min(Invoice.due_date), raw)).where(  # type: ignore[call-overload]
                 *scope.invoice_conditions(), col(Invoice.due_date) >= month_start, col(Invoice.due_date) <= last,
             ).group_by(Invoice.customer_id)
         ):
-            counts[customer] = counts.get(customer, 0) + int(count)
-            oldest.setdefault(customer, _as_date(first_due))
+            counts[customer] = counts.get(customer, 0) + count
+            oldest.setdefault(customer, first_due)
     leaders = heapq.nsmallest(limit, counts, key=lambda c: (-counts[c], oldest[c], c))
-    return [(c, "", counts[c], Decimal(0), oldest[c]) for c in leaders], len(counts)
+    return [(c, "", int(counts[c]), Decimal(0), _as_date(oldest[c])) for c in leaders], len(counts)
 
 
 def _top_customers(session: Session, scope: Scope, rows: list[GroupRow] | None, limit: int,
