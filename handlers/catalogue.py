@@ -15,7 +15,7 @@ from handlers import (
 )
 from handlers.context import Context
 from handlers.grammar import Command
-from handlers.reply import Reply
+from bot.floor.reply import Reply
 
 
 class Access(StrEnum):

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from handlers.errors import UsageError
+from bot.floor.errors import UsageError
 
 MAX_COMMAND_LENGTH = 4000
 """Longer than any command a person types (Telegram's own message limit is 4096)."""

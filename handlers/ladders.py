@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from handlers.context import Context
-from handlers.errors import UsageError
+from bot.floor.errors import UsageError
 from handlers.grammar import Command
-from handlers.reply import BulletList, Reply, Table
+from bot.floor.reply import BulletList, Reply, Table
 
 LADDERS_EXAMPLE = "/ladders standard"
 

@@ -7,13 +7,13 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot.models import Customer, Invoice, LadderStep, Person, StepKind
+from bot.store.models import Customer, Invoice, LadderStep, Person, StepKind
 from handlers.context import LOCALES
-from handlers.dates import local_today, show_date, show_moment
+from bot.floor.dates import local_today, show_date, show_moment
 from handlers.invoice_lookup import days_label
-from handlers.money import format_money
+from bot.floor.money import format_money
 from handlers.outcomes import ping_buttons
-from handlers.reply import Block, BulletList, DraftText, Facts, Paragraph, Reply
+from bot.floor.reply import Block, BulletList, DraftText, Facts, Paragraph, Reply
 
 LATE_AFTER = timedelta(minutes=1)
 REPEAT_NOTE = "Repeat: delivery of this reminder was not confirmed before, so you may have seen it already."

@@ -4,10 +4,10 @@ from __future__ import annotations
 from itertools import groupby
 
 from handlers.context import Context
-from handlers.errors import UsageError
+from bot.floor.errors import UsageError
 from handlers.grammar import Command
 from handlers.invites import redeem
-from handlers.reply import BulletList, Facts, Reply
+from bot.floor.reply import BulletList, Facts, Reply
 
 
 def start(command: Command, ctx: Context) -> Reply:

@@ -13,8 +13,8 @@ __all__ = ["REPEAT_NOTE", "NotDelivered", "Notifier", "Part", "PartsNotifier", "
            "parts_notifier", "CONSOLE_LIMITS", "SLACK_LIMITS", "TELEGRAM_LIMITS"]
 
 from handlers.pings import REPEAT_NOTE
-from handlers.reply import Paragraph, Reply
-from handlers.reply_codec import reply_from_json, reply_to_json
+from bot.floor.reply import Paragraph, Reply
+from bot.floor.reply_codec import reply_from_json, reply_to_json
 
 Part = Any
 """One message as a platform sends it, in JSON-able form."""

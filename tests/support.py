@@ -8,10 +8,10 @@ from types import ModuleType
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel, func, select
 
-from bot.console.chat import console_sender
-from bot.console.render import render_text
+from bot.platforms.console.chat import console_sender
+from bot.platforms.text import render_text
 from handlers.core import Core
-from handlers.reply import Reply
+from bot.floor.reply import Reply
 
 
 class ChatDriver:
@@ -45,8 +45,8 @@ def count_rows(engine: Engine) -> dict[str, int]:
 
 
 def load_migration(filename: str) -> ModuleType:
-    """A migration module by its file name in bot/migrations/versions (they are not a package)."""
-    path = Path(__file__).resolve().parent.parent / "bot" / "migrations" / "versions" / filename
+    """A migration module by its file name in bot/store/migrations/versions (they are not a package)."""
+    path = Path(__file__).resolve().parent.parent / "bot" / "store" / "migrations" / "versions" / filename
     spec = importlib.util.spec_from_file_location(f"migration_{path.stem}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
