@@ -115,23 +115,23 @@ TRIGGER_SETS = {"receivable": RECEIVABLES, "sales": SALES}
 def sqlite_triggers() -> list[tuple[str, str]]:
     """(name, CREATE TRIGGER statement): insert adds, delete removes, an update of a tracked
     column removes the old row's share then adds the new one's."""
-    triggers = []
+    triggers: list[tuple[str, str]] = []
+
+    def trigger(name: str, event: str, when: str | None, *bodies: str) -> None:
+        condition = f" WHEN {when}" if when else ""
+        triggers.append((name, f"CREATE TRIGGER {name} AFTER {event} ON invoice{condition} BEGIN\n" + "\n".join(bodies) + "\nEND"))
+
     for name, tallies in TRIGGER_SETS.items():
         old, new = _condition(tallies, "OLD"), _condition(tallies, "NEW")
-        old_when, new_when = (f" WHEN {old}" if old else ""), (f" WHEN {new}" if new else "")
         add, remove = _body(tallies, "add", "sqlite"), _body(tallies, "remove", "sqlite")
-        update_of = f"AFTER UPDATE OF {_tracked(tallies)} ON invoice"
-        triggers += [
-            (f"{name}_after_insert", f"CREATE TRIGGER {name}_after_insert AFTER INSERT ON invoice{new_when} BEGIN\n{add}\nEND"),
-            (f"{name}_after_delete", f"CREATE TRIGGER {name}_after_delete AFTER DELETE ON invoice{old_when} BEGIN\n{remove}\nEND"),
-        ]
+        update = f"UPDATE OF {_tracked(tallies)}"
+        trigger(f"{name}_after_insert", "INSERT", new, add)
+        trigger(f"{name}_after_delete", "DELETE", old, remove)
         if old is None and new is None:
-            triggers.append((f"{name}_after_update", f"CREATE TRIGGER {name}_after_update {update_of} BEGIN\n{remove}\n{add}\nEND"))
+            trigger(f"{name}_after_update", update, None, remove, add)
         else:
-            triggers += [
-                (f"{name}_after_update_remove", f"CREATE TRIGGER {name}_after_update_remove {update_of}{old_when} BEGIN\n{remove}\nEND"),
-                (f"{name}_after_update_add", f"CREATE TRIGGER {name}_after_update_add {update_of}{new_when} BEGIN\n{add}\nEND"),
-            ]
+            trigger(f"{name}_after_update_remove", update, old, remove)
+            trigger(f"{name}_after_update_add", update, new, add)
     return triggers
 
 
