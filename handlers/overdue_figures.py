@@ -126,7 +126,8 @@ class OverdueFigures:
         return count_of(self.totals)
 
 
-def overdue_figures(session: Session, scope: Scope, top_customers: int = 10) -> OverdueFigures:
+def overdue_figures(session: Session, scope: Scope, top_customers: int = 10, *, per_person: bool = True) -> OverdueFigures:
+    """`per_person`: also the tables by owner and by collector (a manager's summary shows them)."""
     figures = OverdueFigures()
     for currency, bucket_index, count, balance in _aging_rows(session, scope):
         bucket = BUCKETS[bucket_index]
@@ -136,7 +137,7 @@ def overdue_figures(session: Session, scope: Scope, top_customers: int = 10) -> 
     figures.aging = {bucket.label: figures.aging[bucket.label] for bucket in BUCKETS if bucket.label in figures.aging}
     if not figures.totals:
         return figures
-    rows = _dimension_rows(session, scope)
+    rows = _dimension_rows(session, scope, per_person)
     figures.owners = _merged(rows["owner_id"])
     figures.collectors = _merged(rows["collector_id"])
     figures.customers, figures.customer_count = _top_customers(
@@ -196,14 +197,14 @@ def _merged(rows: list[GroupRow]) -> dict[int, Amounts]:
     return dict(result)
 
 
-def _dimension_rows(session: Session, scope: Scope) -> dict[str, list[GroupRow]]:
+def _dimension_rows(session: Session, scope: Scope, per_person: bool = True) -> dict[str, list[GroupRow]]:
     """Overdue amounts per owner, per collector and per customer. For the whole book: the months
     before the current one from the month tally, and the current month's overdue days from one
     pass over the covering index; for a narrowed scope, the matching invoices grouped in SQL."""
     rows: dict[str, list[GroupRow]] = {dimension: [] for dimension in DIMENSIONS}
     if scope.whole_book:
         return _tally_rows(session, scope, rows)
-    for dimension in DIMENSIONS:
+    for dimension in DIMENSIONS if per_person else ("customer_id",):
         key = getattr(Invoice, dimension)
         query = sa.select(key, Invoice.currency, func.count(), _amount_sum(Invoice.balance),  # type: ignore[call-overload]
                           func.min(Invoice.due_date)).where(*scope.overdue_conditions()).group_by(key, Invoice.currency)
