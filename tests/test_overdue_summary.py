@@ -19,7 +19,7 @@ from bot.platforms.slack.render import render_blocks
 from bot.platforms.telegram.render import render_messages
 from handlers.core import Core
 from handlers.dso import countback_dso
-from handlers.overdue_figures import Scope, overdue_figures
+from handlers.overdue_figures import BUCKETS, Scope, overdue_figures
 from bot.floor.reply import Facts, Table
 from tests.support import ChatDriver, load_migration
 
@@ -257,6 +257,14 @@ def test_the_tallies_the_triggers_keep_agree_with_the_invoices(team: ChatDriver,
         today = date(2026, 11, 24)
         from_tallies = overdue_figures(session, Scope(team_id, today), top_customers=5)
         from_invoices = overdue_figures(session, Scope(team_id, today, person_ids=everyone), top_customers=5)
+        # a bucket cuts months at both ends: whole months from the tally, the edge days from the invoices
+        for day in (today, date(2026, 12, 1), date(2026, 10, 31), date(2026, 11, 30)):
+            for bucket in (None, *BUCKETS):
+                for currency in (None, "EUR"):
+                    tallied = overdue_figures(session, Scope(team_id, day, currency=currency, bucket=bucket), top_customers=5)
+                    grouped = overdue_figures(session, Scope(team_id, day, everyone, currency=currency, bucket=bucket),
+                                              top_customers=5)
+                    assert tallied == grouped, (day, bucket, currency)
     assert from_tallies == from_invoices
     assert from_tallies.invoices > 10
 
