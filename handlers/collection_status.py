@@ -1,5 +1,6 @@
 """What the chase itself looks like, for the summary: promises, disputes, payment plans, steps
-left undone, money collected, DSO. Each is one indexed query over the invoices in scope."""
+left undone, money collected, DSO. Each is one indexed query over the invoices in scope, or a
+sum over a tally the database keeps (money collected, DSO's receivables and sales)."""
 from __future__ import annotations
 
 from collections import defaultdict
