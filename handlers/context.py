@@ -34,6 +34,8 @@ class Sender:
     in_group: bool = False
     verified_handle: str | None = None
     """A team handle the platform vouches for (the local console does); others link by invite."""
+    files_by_path: bool = False
+    """Files are given by their path, not attached (the console): help and examples say so."""
 
 
 class InvoiceHook(Protocol):

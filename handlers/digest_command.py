@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bot.store.models import DigestSubscription
 from handlers.context import Context
-from bot.floor.dates import show_moment
+from bot.floor.dates import show_moment, weekday_number
 from bot.floor.errors import UsageError
 from handlers.grammar import Command
 from bot.floor.reply import Reply
@@ -34,9 +34,10 @@ def digest_command(command: Command, ctx: Context) -> Reply:
         raise UsageError(f"{cadence!r}: a digest is daily, weekly or off.", DIGEST_EXAMPLE)
     weekday = None
     if cadence == "weekly":
-        if not words or words[0][:3] not in WEEKDAYS:
-            raise UsageError("A weekly digest needs a day: mon, tue, wed, thu, fri, sat or sun.", DIGEST_EXAMPLE)
-        weekday = WEEKDAYS.index(words.pop(0)[:3])
+        weekday = weekday_number(words.pop(0)) if words else None
+        if weekday is None:
+            raise UsageError("A weekly digest needs a day: mon, tue, wed, thu, fri, sat or sun (or its name in your language).",
+                             DIGEST_EXAMPLE)
     if len(words) != 1 or not (match := _TIME.match(words[0])):
         raise UsageError("Give the time as HH:MM in your own time zone, like 08:30.", DIGEST_EXAMPLE)
     at = time(int(match.group(1)), int(match.group(2)))

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from bot.floor.dates import join_day_words
 from bot.floor.errors import UsageError
 
 MAX_COMMAND_LENGTH = 4000
@@ -128,4 +129,4 @@ def parse_arguments(verb: str, rest: str) -> Command:
             mentions.append(mention.group(1))
         else:
             words.append(token)
-    return Command(verb=verb, words=tuple(words), options=options, mentions=tuple(mentions), text=rest)
+    return Command(verb=verb, words=tuple(join_day_words(words)), options=options, mentions=tuple(mentions), text=rest)
