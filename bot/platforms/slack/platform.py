@@ -207,7 +207,6 @@ class SlackPlatform:
             return
         await self.answer(reply, channel, user, respond)
 
-
     async def on_add_submitted(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         team, user, name = team_and_user(body)
         form = submitted_values(view)
