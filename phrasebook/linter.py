@@ -12,6 +12,11 @@ Each problem names the variant's file:line, the fact set and what is wrong. The 
 - a final warning that names no date (the deadline must appear);
 - a partial payment hidden: what was invoiced, received and remains must all appear (not in a
   dispute draft, which asks for no payment and must not show where to pay);
+- the balance said twice: a sentence already says what remains, then the balance note says it again
+  (such a draft uses `paid_note`, what was invoiced and received);
+- an unpaid amount said twice in one sentence ("invoice X for £740.00 … £740.00 remains unpaid");
+- an opening line that starts with a small letter ("господин Соколов, добрый день!"); "№ №";
+- English: "Good day" on the phone, an American "Sincerely," closing a British letter;
 - a company greeted as a person (the customer's name in the opening line);
 - a settings default or a chat handle reaching the customer ("Our company", "alice");
 - a written message signed without a closing line ("Kind regards,", "Med vennlig hilsen", "С уважением,");
@@ -53,7 +58,7 @@ class LanguageRules:
 
 RULES: dict[str, LanguageRules] = {
     "en": LanguageRules(
-        forbidden=(r"\bpenalt", r"Dear (?:Sir or Madam|[^,]+) Ltd", r"Dear \w+ \w+ \w+ \w+,"),
+        forbidden=(r"\bpenalt", r"(?<!a )\bgood day\b", r"Dear (?:Sir or Madam|[^,]+) Ltd", r"Dear \w+ \w+ \w+ \w+,"),
         required=(("final_warning", "letter", r"statutory|interest"),
                   ("legal_handover", "call message letter", r"our (?:own )?account"),
                   ("dispute", "message letter", r"what (?:exactly )?(?:went wrong|is wrong|is not as agreed)|which (?:part|items)"),
@@ -69,7 +74,7 @@ RULES: dict[str, LanguageRules] = {
                   ("dispute", "message letter", r"samtale|møte"),
                   ("dispute", "message letter", r"purring"))),
     "ru": LanguageRules(
-        forbidden=(r"Уважаем(?:ый|ая)\s*\(", r"\(ая\)", r"Здравствуйте, \w+ (?!\w*(?:вич|вна|чна)\b)\w+[.!]", r"\b(?:хотел|хотела|звонил|звонила|писал|писала|рад|рада|благодарен|благодарна|решила|решил)\b", r"компани[яи] «Our"),
+        forbidden=(r"Уважаем(?:ый|ая)\s*\(", r"\(ая\)", r"Здравствуйте, (?!господин |госпожа )\w+ (?!\w*(?:вич|вна|чна)\b)\w+[.!]", r"\b(?:хотел|хотела|звонил|звонила|писал|писала|рад|рада|благодарен|благодарна|решила|решил)\b", r"компани[яи] «Our"),
         required=(("final_warning", "letter", r"претензи"),
                   ("final_warning", "letter", r"договор"),
                   ("final_warning", "letter", r"30|тридцат"),
@@ -78,7 +83,7 @@ RULES: dict[str, LanguageRules] = {
                   ("dispute", "message letter", r"созвон|звон|встреч|разговор"),
                   ("dispute", "message letter", r"напоминани"))),
     "bg": LanguageRules(
-        forbidden=(r"Уважаеми\(а\)", r"Уважаема г-н", r"Уважаеми г-жо", r"\(а\)", r"Обажда се[^.\n]*\.\s*Обаждам се",
+        forbidden=(r"задължителен погасителен план", r"Уважаеми\(а\)", r"Уважаема г-н", r"Уважаеми г-жо", r"\(а\)", r"Обажда се[^.\n]*\.\s*Обаждам се",
                    r"\b(?:сигурен|сигурна|благодарен|благодарна)\b"),
         required=(("final_warning", "letter", r"покана|доброволно"),
                   ("final_warning", "message letter", r"законн\w* лихв"),
@@ -132,6 +137,7 @@ def scenarios(language: str) -> Iterator[Scenario]:
         {"contact_name": "Marte Haugland"},
         {"contact_given": "Ольга", "contact_family": "Петрова", "contact_patronymic": "Николаевна", "contact_gender": "female"},
         {"contact_given": "James", "contact_family": "O'Neill", "contact_title": "Mr"},
+        {"contact_family": "Соколов", "contact_gender": "male"},
     ]
     for index, currency in enumerate(CURRENCIES):
         locale = locales[index % len(locales)]
@@ -201,9 +207,16 @@ def text_problems(text: str, body: str, facts: dict[str, Any], language: str, st
         total = TOTAL_PHRASES.get(language)
         if total and (match := re.search(total.format(balance=re.escape(facts["balance"])), text, re.IGNORECASE)):
             problems.append(f"the remaining balance is shown as the invoice's total: {match.group(0)!r}")
+    problems.extend(repetition_problems(body, facts))
     if channel == "message" and facts.get("signature") and (signed := unsigned_message(body, facts["signature"], language)):
         problems.append(f"a message signed without a closing line: …{signed!r}")
+    if "№ №" in plain or "№№" in plain:
+        problems.append("the number sign doubled: '№ №'")
+    if language == "en" and channel == "letter" and re.search(r"^Sincerely,$", body, re.MULTILINE) and facts["yours"] != "Sincerely,":
+        problems.append(f"an American 'Sincerely,' in a {facts['yours']!r} letter (close with `yours`)")
     opening = body.splitlines()[0] if body else ""
+    if opening[:1].islower():
+        problems.append(f"the opening line starts with a small letter: {opening!r}")
     if facts["customer"] in opening:
         problems.append(f"the company is greeted as a person: {opening!r}")
     if facts["payment_details"] and stage in ("final_warning", "legal_handover") and channel != "call" \
@@ -216,6 +229,27 @@ def text_problems(text: str, body: str, facts: dict[str, Any], language: str, st
     for rule_stage, channels, pattern in rules.required:
         if stage == rule_stage and channel in channels.split() and not re.search(pattern, text, re.IGNORECASE):
             problems.append(f"the {language} style guide requires /{pattern}/ in a {stage} {channel}")
+    return problems
+
+
+SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n")
+
+
+def repetition_problems(body: str, facts: dict[str, Any]) -> list[str]:
+    """The balance said twice: before the balance note and in it; an unpaid amount twice in one sentence."""
+    plain = body.replace("\xa0", " ").replace("\u202f", " ")
+    problems: list[str] = []
+    note = facts.get("balance_note")
+    balance = facts["balance"].replace("\xa0", " ").replace("\u202f", " ")
+    if facts["partially_paid"] and note:
+        at = plain.find(note.replace("\xa0", " ").replace("\u202f", " "))
+        if at > 0 and balance in plain[:at]:
+            problems.append(f"the balance {balance} is said before the balance note and again in it (use paid_note)")
+    if not facts["partially_paid"]:
+        for sentence in SENTENCE_END.split(plain):
+            if sentence.count(balance) > 1:
+                problems.append(f"the unpaid amount is said twice in one sentence: {sentence.strip()!r}")
+                break
     return problems
 
 
