@@ -100,10 +100,12 @@ def salutation(contact: Contact, language: str, locale: str) -> Salutation:
         return norwegian(contact)
     if language == "bg":
         return bulgarian(contact)
-    return english(contact, american=locale in ("en", "en_US"))
+    return english(contact, american=locale in ("en", "en_US"), closes_american=locale == "en_US")
 
 
-def english(contact: Contact, american: bool) -> Salutation:
+def english(contact: Contact, american: bool, closes_american: bool = False) -> Salutation:
+    """`american`: "Ms." with a full stop (en_US and a plain "en"); `closes_american`: "Sincerely," (only a
+    chosen en_US: "Yours sincerely," is never wrong in the United States, "Sincerely," reads American in Britain)."""
     title = contact.title or {"female": "Ms", "male": "Mr"}.get(contact.gender or "")
     if title and american and title.lower() in ("ms", "mr", "mrs", "dr"):
         title += "."
@@ -117,7 +119,7 @@ def english(contact: Contact, american: bool) -> Salutation:
     return Salutation(dear=f"Dear {formal}," if formal else "Dear Sir or Madam,",
                       hello=f"Hello {contact.given}," if contact.given else "Hello,",
                       name=spoken, first_name=contact.given,
-                      yours="Sincerely," if american else "Yours sincerely," if formal else "Yours faithfully,")
+                      yours="Sincerely," if closes_american else "Yours sincerely," if formal else "Yours faithfully,")
 
 
 def russian(contact: Contact) -> Salutation:
