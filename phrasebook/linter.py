@@ -16,6 +16,7 @@ Each problem names the variant's file:line, the fact set and what is wrong. The 
   (such a draft uses `paid_note`, what was invoiced and received);
 - an unpaid amount said twice in one sentence ("invoice X for £740.00 … £740.00 remains unpaid");
 - an opening line that starts with a small letter ("господин Соколов, добрый день!"); "№ №";
+- a written final warning that does not say it with regret (the ladder's style rule);
 - English: "Good day" on the phone, an American "Sincerely," closing a British letter;
 - a company greeted as a person (the customer's name in the opening line);
 - a settings default or a chat handle reaching the customer ("Our company", "alice");
@@ -60,6 +61,7 @@ RULES: dict[str, LanguageRules] = {
     "en": LanguageRules(
         forbidden=(r"\bpenalt", r"(?<!a )\bgood day\b", r"Dear (?:Sir or Madam|[^,]+) Ltd", r"Dear \w+ \w+ \w+ \w+,"),
         required=(("final_warning", "letter", r"statutory|interest"),
+                  ("final_warning", "message letter", r"regret|sorry|unfortunately|with reluctance|last thing we want"),
                   ("legal_handover", "call message letter", r"our (?:own )?account"),
                   ("dispute", "message letter", r"what (?:exactly )?(?:went wrong|is wrong|is not as agreed)|which (?:part|items)"),
                   ("dispute", "message letter", r"\b(?:call|meeting|meet)\b"),
@@ -67,6 +69,7 @@ RULES: dict[str, LanguageRules] = {
     "nb": LanguageRules(
         forbidden=(r"gebyr[^.]*fra forfall", r"Hei [A-ZÆØÅ][\w-]+ [A-ZÆØÅ][\w-]+,", r"\bstraff"),
         required=(("final_warning", "message letter", r"inkasso"),
+                  ("final_warning", "message letter", r"dessverre|beklag|ikke noe vi ønsker"),
                   ("final_warning", "message letter", r"kostnad|salær|omkostning"),
                   ("final_warning", "letter", r"inkassovarsel"),
                   ("legal_handover", "call message letter", r"(?:vår|egen) konto|kontoen vår"),
@@ -76,6 +79,7 @@ RULES: dict[str, LanguageRules] = {
     "ru": LanguageRules(
         forbidden=(r"Уважаем(?:ый|ая)\s*\(", r"\(ая\)", r"Здравствуйте, (?!господин |госпожа )\w+ (?!\w*(?:вич|вна|чна)\b)\w+[.!]", r"\b(?:хотел|хотела|звонил|звонила|писал|писала|рад|рада|благодарен|благодарна|решила|решил)\b", r"компани[яи] «Our"),
         required=(("final_warning", "letter", r"претензи"),
+                  ("final_warning", "message letter", r"сожален|вынужден|жаль"),
                   ("final_warning", "letter", r"договор"),
                   ("final_warning", "letter", r"30|тридцат"),
                   ("legal_handover", "call message letter", r"наш расчётный сч"),
@@ -86,6 +90,7 @@ RULES: dict[str, LanguageRules] = {
         forbidden=(r"задължителен погасителен план", r"Уважаеми\(а\)", r"Уважаема г-н", r"Уважаеми г-жо", r"\(а\)", r"Обажда се[^.\n]*\.\s*Обаждам се",
                    r"\b(?:сигурен|сигурна|благодарен|благодарна)\b"),
         required=(("final_warning", "letter", r"покана|доброволно"),
+                  ("final_warning", "message letter", r"съжал|принуден"),
                   ("final_warning", "message letter", r"законн\w* лихв"),
                   ("legal_handover", "call message letter", r"нашата (?:банкова )?сметка"),
                   ("dispute", "message letter", r"какво (?:се е объркало|не отговаря)|какъв е проблемът|с какво се отклоняват"),

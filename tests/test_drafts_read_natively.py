@@ -143,6 +143,14 @@ def test_the_independent_review_classes_are_caught_by_the_linter() -> None:
     assert any("small letter" in problem for problem in found) and any("№ №" in problem for problem in found), found
     call = "Good day, Carol from Nordlys.\nI'm calling about invoice 1."
     assert any("style guide" in problem for problem in text_problems(call, call, partial, "en", "first_reminder", "call"))
+    for language, curt in (("en", "Please pay by {deadline} or we go to court."), ("ru", "Оплатите до {deadline}, иначе суд."),
+                           ("nb", "Inkassovarsel: betal innen {deadline}, ellers inkasso med kostnader."),
+                           ("bg", "Платете до {deadline}, иначе съд и законна лихва.")):
+        final = facts_for(next(scenarios(language)), "final_warning")
+        text = "X\n" + curt.format(deadline=final["deadline"])
+        assert any("requires" in problem and "final_warning message" in problem and ("regret" in problem or "жаль" in problem
+                   or "beklag" in problem or "съжал" in problem)
+                   for problem in text_problems(text, text, final, language, "final_warning", "message")), language
     letter = f"Dear Ms Evans,\n\nPlease pay.\n\nSincerely,\n{partial['signature']}"
     british = {**partial, "yours": "Yours sincerely,"}
     assert any("American 'Sincerely,'" in problem
