@@ -37,6 +37,18 @@ def days_text(days: int, language: str) -> str:
     return format_timedelta(timedelta(days=days), granularity="day", threshold=100000, locale=language)
 
 
+DUE_IN = {
+    "en": ("today", "tomorrow", "in {days}"), "ru": ("сегодня", "завтра", "через {days}"),
+    "nb": ("i dag", "i morgen", "om {days}"), "bg": ("днес", "утре", "след {days}"),
+}
+
+
+def due_in(days: int, language: str) -> str:
+    """When an invoice falls due, as a sentence says it: "tomorrow", never "in 1 day"."""
+    today, tomorrow, later = DUE_IN.get(language, DUE_IN["en"])
+    return today if days <= 0 else tomorrow if days == 1 else later.format(days=days_text(days, language))
+
+
 def long_date(day: date | None, locale: str) -> str | None:
     return format_date(day, format="long", locale=locale) if day else None
 
@@ -142,6 +154,7 @@ def draft_facts(
         "days_overdue_text": days_text(overdue, language),
         "days_until_due": until,
         "days_until_due_text": days_text(until, language),
+        "due_in": due_in(until, language),
         "deadline": long_date(deadline, locale),
         "promised_date": long_date(invoice.promised_date, locale),
         "our_company": company,

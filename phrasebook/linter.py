@@ -17,6 +17,7 @@ Each problem names the variant's file:line, the fact set and what is wrong. The 
 - an unpaid amount said twice in one sentence ("invoice X for £740.00 … £740.00 remains unpaid");
 - an opening line that starts with a small letter ("господин Соколов, добрый день!"); "№ №";
 - a written final warning that does not say it with regret (the ladder's style rule);
+- "in 1 day" / "через 1 день" / "om 1 dag" / "след 1 ден" instead of tomorrow;
 - English: "Good day" on the phone, an American "Sincerely," closing a British letter;
 - a company greeted as a person (the customer's name in the opening line);
 - a settings default or a chat handle reaching the customer ("Our company", "alice");
@@ -215,6 +216,8 @@ def text_problems(text: str, body: str, facts: dict[str, Any], language: str, st
     problems.extend(repetition_problems(body, facts))
     if channel == "message" and facts.get("signature") and (signed := unsigned_message(body, facts["signature"], language)):
         problems.append(f"a message signed without a closing line: …{signed!r}")
+    if match := re.search(r"\b(?:in 1 day|через 1 день|om 1 dag|след 1 ден)\b", plain):
+        problems.append(f"'{match.group(0)}' where a native says tomorrow (use due_in)")
     if "№ №" in plain or "№№" in plain:
         problems.append("the number sign doubled: '№ №'")
     if language == "en" and channel == "letter" and re.search(r"^Sincerely,$", body, re.MULTILINE) and facts["yours"] != "Sincerely,":

@@ -12,7 +12,7 @@ from bot.store.models import Customer, Invoice, Person, Role, Team
 from handlers.drafts import draft_deadline
 from handlers.grammar import parse_command
 from phrasebook.book import Phrasebook, Variant, load_phrasebook, tidy
-from phrasebook.facts import draft_facts, money
+from phrasebook.facts import days_text, draft_facts, due_in, money
 from phrasebook.legal import final_deadline
 from phrasebook.linter import facts_for, lint, scenarios, text_problems
 from phrasebook.salutations import contact_from, salutation
@@ -172,6 +172,23 @@ def test_facts_say_what_was_received_without_repeating_the_balance_and_drop_a_do
     invoice.balance = invoice.amount
     assert draft_facts(invoice=invoice, customer=customer, sender=sender, team=team, language="ru",
                        today=date(2026, 12, 4))["paid_note"] is None
+
+
+@pytest.mark.parametrize(("language", "tomorrow", "later"), [
+    ("en", "tomorrow", "in 3 days"), ("ru", "завтра", "через 3 дня"), ("nb", "i morgen", "om 3 dager"), ("bg", "утре", "след 3 дни"),
+])
+def test_an_invoice_due_the_next_day_falls_due_tomorrow_not_in_one_day(language: str, tomorrow: str, later: str) -> None:
+    assert (due_in(1, language), due_in(3, language)) == (tomorrow, later)
+    book = load_phrasebook(required=("en", "ru", "nb", "bg"))
+    pre_due = [s for s in scenarios(language) if s.balance == s.amount][0]
+    facts = {**facts_for(pre_due, "pre_due"), "due_in": due_in(1, language), "days_until_due": 1,
+             "days_until_due_text": days_text(1, language)}
+    for (lang, stage, _, _), variants in book.entries.items():
+        if lang == language and stage == "pre_due":
+            for variant in variants:
+                text = book.render(variant, facts).text
+                assert not any("1 day" in p or "1 день" in p or "1 dag" in p or "1 ден" in p
+                               for p in text_problems(text, text, facts, language, "pre_due", "message")), text
 
 
 def test_the_subscription_dates_in_a_draft_are_the_days_the_subscription_ladder_acts_on() -> None:
