@@ -17,6 +17,8 @@ Each problem names the variant's file:line, the fact set and what is wrong. The 
 - an unpaid amount said twice in one sentence ("invoice X for £740.00 … £740.00 remains unpaid");
 - an opening line that starts with a small letter ("господин Соколов, добрый день!"); "№ №";
 - a written final warning that does not say it with regret (the ladder's style rule);
+- payment details run into a sentence ("to our account, Konto 1506…"): they are free text, so they
+  stand on a labelled line ("Payment details: …", "Реквизиты для оплаты: …");
 - "in 1 day" / "через 1 день" / "om 1 dag" / "след 1 ден" instead of tomorrow;
 - English: "Good day" on the phone, an American "Sincerely," closing a British letter;
 - a company greeted as a person (the customer's name in the opening line);
@@ -227,6 +229,9 @@ def text_problems(text: str, body: str, facts: dict[str, Any], language: str, st
         problems.append(f"the opening line starts with a small letter: {opening!r}")
     if facts["customer"] in opening:
         problems.append(f"the company is greeted as a person: {opening!r}")
+    details = facts["payment_details"]
+    if details and (at := text.find(details)) > 0 and text[at - 2: at] != ": " and text[at - 1] != "\n":
+        problems.append(f"the payment details run into a sentence: …{excerpt(plain, at)}… (give them their own labelled line)")
     if facts["payment_details"] and stage in ("final_warning", "legal_handover") and channel != "call" \
             and facts["payment_details"] not in text:
         problems.append("a legal-stage draft does not say where to pay")

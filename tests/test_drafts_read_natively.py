@@ -151,6 +151,13 @@ def test_the_independent_review_classes_are_caught_by_the_linter() -> None:
         assert any("requires" in problem and "final_warning message" in problem and ("regret" in problem or "жаль" in problem
                    or "beklag" in problem or "съжал" in problem)
                    for problem in text_problems(text, text, final, language, "final_warning", "message")), language
+    handover = facts_for([s for s in scenarios("nb") if s.payment_details][0], "legal_handover")
+    run_in = f"Hei,\nBetaling skjer fortsatt til vår konto, {handover['payment_details']}."
+    assert any("run into a sentence" in problem
+               for problem in text_problems(run_in, run_in, handover, "nb", "legal_handover", "letter")), run_in
+    labelled = f"Hei,\nBetaling skjer fortsatt til vår konto.\nBetalingsinformasjon: {handover['payment_details']}"
+    assert not any("run into a sentence" in problem
+                   for problem in text_problems(labelled, labelled, handover, "nb", "legal_handover", "letter"))
     letter = f"Dear Ms Evans,\n\nPlease pay.\n\nSincerely,\n{partial['signature']}"
     british = {**partial, "yours": "Yours sincerely,"}
     assert any("American 'Sincerely,'" in problem
