@@ -12,6 +12,8 @@ Each problem names the variant's file:line, the fact set and what is wrong. The 
 - a final warning that names no date (the deadline must appear);
 - a partial payment hidden: what was invoiced, received and remains must all appear (not in a
   dispute draft, which asks for no payment and must not show where to pay);
+- a part-paid invoice treated as lost ("the invoice may not have reached you") or as unpaid ("we
+  have not received payment");
 - the balance said twice: a sentence already says what remains, then the balance note says it again
   (such a draft uses `paid_note`, what was invoiced and received);
 - an unpaid amount said twice in one sentence ("invoice X for £740.00 … £740.00 remains unpaid");
@@ -111,6 +113,21 @@ CLOSINGS = {
 """How a written message signs off in each language: the line right above the signature."""
 SHORT_WISH = re.compile(r"[^.?\n]{3,60}!")
 """A short warm wish closes a message too ("Thank you, and have a good day!", "Спасибо и хорошего дня!")."""
+
+LOST_INVOICE = {
+    "en": r"may not have reached you|went missing|gone astray|(?:invoice|it) (?:may have been|was|got|has been) lost|did(?:n't| not) reach you|not received the invoice|if it has not reached you",
+    "ru": r"затеря|потерял|не дош[её]л|не получили сч[её]т",
+    "nb": r"kommet bort|ikke (?:har )?kommet fram|ikke har fått fakturaen",
+    "bg": r"изгуб|не е пристигнала|не е стигнала|не сте получили фактурата",
+}
+"""An invoice that may have been lost: not something to say once part of it has been paid."""
+NO_PAYMENT = {
+    "en": r"(?:not|n't) (?:yet )?(?:received|had|seen) (?:the |any )?payment(?! of (?:the )?(?:remaining|outstanding|rest|(?:[A-Z]{3}\s)?\S*\d))",
+    "ru": r"не получили (?:ни )?оплат|оплата (?:так и )?не поступила|платёж не поступил",
+    "nb": r"ikke (?:har )?mottatt (?:noen )?betaling\b|verken mottatt betaling",
+    "bg": r"не сме получили (?:нито )?плащане\b|плащане не е постъпило",
+}
+"""Saying no payment came, when part of the invoice was paid."""
 
 TOTAL_PHRASES = {
     "en": r"(?:invoice \S+ (?:for|of)|in the amount of|totalling|(?<!open )(?<!outstanding )(?<!remaining )\bamount of) {balance}",
@@ -212,6 +229,11 @@ def text_problems(text: str, body: str, facts: dict[str, Any], language: str, st
         missing = [name for name in ("amount", "paid", "balance") if facts[name] not in text]
         if missing:
             problems.append(f"a partial payment is hidden: {', '.join(missing)} not shown")
+        if stage in ("first_reminder", "repeat_reminder", "final_warning", "legal_handover") and \
+                (match := re.search(LOST_INVOICE.get(language, "$^"), text, re.IGNORECASE)):
+            problems.append(f"a part-paid invoice treated as lost: {match.group(0)!r}")
+        if stage != "broken_promise" and (match := re.search(NO_PAYMENT.get(language, "$^"), text, re.IGNORECASE)):
+            problems.append(f"a part-paid invoice said to have had no payment: {match.group(0)!r}")
         total = TOTAL_PHRASES.get(language)
         if total and (match := re.search(total.format(balance=re.escape(facts["balance"])), text, re.IGNORECASE)):
             problems.append(f"the remaining balance is shown as the invoice's total: {match.group(0)!r}")
@@ -230,7 +252,8 @@ def text_problems(text: str, body: str, facts: dict[str, Any], language: str, st
     if facts["customer"] in opening:
         problems.append(f"the company is greeted as a person: {opening!r}")
     details = facts["payment_details"]
-    if details and (at := text.find(details)) > 0 and text[at - 2: at] != ": " and text[at - 1] != "\n":
+    if details and (at := text.find(details)) > 0 and (text[at - 2: at] != ": " and text[at - 1] != "\n"
+                                                      or not re.match(r"\.?[ \t]*(?:\n|$)", text[at + len(details):])):
         problems.append(f"the payment details run into a sentence: …{excerpt(plain, at)}… (give them their own labelled line)")
     if facts["payment_details"] and stage in ("final_warning", "legal_handover") and channel != "call" \
             and facts["payment_details"] not in text:

@@ -151,6 +151,19 @@ def test_the_independent_review_classes_are_caught_by_the_linter() -> None:
         assert any("requires" in problem and "final_warning message" in problem and ("regret" in problem or "жаль" in problem
                    or "beklag" in problem or "съжал" in problem)
                    for problem in text_problems(text, text, final, language, "final_warning", "message")), language
+    for language, lost, unpaid in (("en", "The invoice may not have reached you.", "We have not received payment of invoice 1."),
+                                   ("ru", "Может быть, счёт до вас не дошёл?", "Мы не получили оплату по счёту 1."),
+                                   ("nb", "Har fakturaen kommet bort?", "Vi har ikke mottatt betaling for faktura 1."),
+                                   ("bg", "Възможно е фактурата да не е стигнала до Вас.", "Не сме получили плащане по фактура 1.")):
+        paid_part = facts_for(next(scenarios(language)), "first_reminder")
+        assert paid_part["partially_paid"]
+        shown = f"{paid_part['amount']} {paid_part['paid']} {paid_part['balance']}"
+        for said, problem in ((lost, "treated as lost"), (unpaid, "said to have had no payment")):
+            text = f"X\n{said} {shown}"
+            assert any(problem in found for found in text_problems(text, text, paid_part, language, "first_reminder", "message")), \
+                (language, said)
+    balance_only = f"X\nWe have not received payment of the {partial['balance']} outstanding. {partial['amount']} {partial['paid']}"
+    assert not any("no payment" in found for found in text_problems(balance_only, balance_only, partial, "en", "first_reminder", "message"))
     handover = facts_for([s for s in scenarios("nb") if s.payment_details][0], "legal_handover")
     run_in = f"Hei,\nBetaling skjer fortsatt til vår konto, {handover['payment_details']}."
     assert any("run into a sentence" in problem
