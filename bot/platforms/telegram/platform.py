@@ -54,6 +54,8 @@ QUESTION_HINT = "(reply to this message; /cancel to stop)"
 QUESTION = "tg-question"
 QUESTION_OPEN_FOR = timedelta(days=1)
 POLLING_LEASE = "telegram-polling"
+POLLING_LOOP = "telegram polling lease"
+"""The lease loop's name in the liveness register (/healthz, /metrics)."""
 
 
 class TelegramPlatform:
@@ -132,11 +134,14 @@ class TelegramPlatform:
     async def poll_if_leased(self) -> None:
         updater = self.application.updater
         assert updater is not None
+        health = self.core.services.health
         try:
             leased = await asyncio.to_thread(self.polling_lease.acquire)
             why = "the Telegram polling lease went to another instance; polling stops here"
-        except Exception:  # noqa: BLE001 - the database is away: pause polling (the lease may lapse), try again
+            health.beat(POLLING_LOOP, self.core.services.clock.now())  # holding or waiting, the loop is alive
+        except Exception as error:  # noqa: BLE001 - the database is away: pause polling (the lease may lapse), try again
             log.warning("could not renew the Telegram polling lease", exc_info=True)
+            health.failed(POLLING_LOOP, RuntimeError(f"could not keep the Telegram polling lease ({type(error).__name__})"))
             leased, why = False, "without the database the polling lease cannot be kept; polling pauses"
         if leased and not updater.running:
             log.info("polling Telegram (this instance holds the lease)")
@@ -147,13 +152,19 @@ class TelegramPlatform:
             await updater.stop()
 
     async def keep_polling_lease(self) -> None:
-        """Renew the lease every third of its length; take it when it lapses; never give up."""
-        while True:
-            await asyncio.sleep(self.settings.telegram_polling_lease_seconds / 3)
-            try:
-                await self.poll_if_leased()
-            except Exception:  # noqa: BLE001 - a failed start or stop of polling is tried again next round
-                log.exception("Telegram polling could not be started or stopped; trying again")
+        """Renew the lease every third of its length; take it when it lapses; never give up. Each
+        round reports to the liveness register (POLLING_LOOP), like the scheduler's loops."""
+        health = self.core.services.health
+        try:
+            while True:
+                await asyncio.sleep(self.settings.telegram_polling_lease_seconds / 3)
+                try:
+                    await self.poll_if_leased()
+                except Exception as error:  # noqa: BLE001 - a failed start or stop of polling is tried again next round
+                    log.exception("Telegram polling could not be started or stopped; trying again")
+                    health.failed(POLLING_LOOP, error)
+        finally:
+            health.stopped(POLLING_LOOP)
 
     async def stop(self) -> None:
         if self._polling is not None:
