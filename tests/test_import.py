@@ -49,7 +49,7 @@ def test_dry_run_reports_every_bad_row_with_its_line_and_stores_nothing(team: Ch
     assert "Ready to import:         2" in reply and "Rows with problems:      6" in reply
     for expected in ("line 4:", "line 5: @zed is not on the team", "line 6: invoice INV-1 appears twice in the file (first on line 2)",
                      "line 7: '2026-02-30' is not a real date", "line 8: there is no ladder 'gentle'",
-                     "line 9: 'XX' is not an ISO country code"):
+                     "line 9: 'XX' is not a country I have public holidays for (not an ISO country code)"):
         assert expected in reply, expected
     assert count_rows(engine) == before
 
