@@ -7,6 +7,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable
+from datetime import date
 from typing import TypeVar
 from dataclasses import replace
 
@@ -161,6 +162,12 @@ class Core:
         for callback in self.services.after_commit:
             callback()
         return result
+
+    def today_of(self, sender: Sender) -> date:
+        """The sender's today, by the rule typed commands use (`Context.today`: their own time
+        zone, else the team's): platforms check a date answer against it before it goes in."""
+        with Session(self.services.engine) as session:
+            return self._context(session, sender).today
 
     def _context(self, session: Session, sender: Sender) -> Context:
         ctx = Context(session=session, services=self.services, team=ensure_team(session, self.services), sender=sender,

@@ -14,7 +14,7 @@ import os
 import secrets
 import socket
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from html import escape
 from urllib.parse import urlparse
 
@@ -70,7 +70,7 @@ class TelegramPlatform:
         self.store = InteractionStore(core.services.engine, core.services.clock)
         """Questions asked with a forced reply and guided dialogues, in the database: any instance
         takes the answer."""
-        self.guided_add = GuidedAdd(self.store, core.services.clock, self.run_text, self.accepts)
+        self.guided_add = GuidedAdd(self.store, self.today_of, self.run_text, self.accepts)
         self.instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.polling_lease = LeaseKeeper(core.services.engine, core.services.clock, POLLING_LEASE, self.instance,
                                          timedelta(seconds=settings.telegram_polling_lease_seconds))
@@ -380,11 +380,15 @@ class TelegramPlatform:
         answer = (message.text or "").strip()
         if button.input == "date":
             try:
-                parse_date(answer, self.core.services.clock.now().date(), "2026-12-15")
+                parse_date(answer, await self.today_of(update), "2026-12-15")
             except UsageError as error:
                 await self.ask_for(update, button, original, f"{error.problem}\n")
                 return
         await self.press(update, None, button.with_input(answer), original)
+
+    async def today_of(self, update: Update) -> date:
+        """The writer's today in their own time zone (the core's rule), for checking a date answer."""
+        return await asyncio.to_thread(self.core.today_of, sender_of(update))
 
     async def press(self, update: Update, query: CallbackQuery | None, action: str, original: Message | None) -> None:
         reply = await asyncio.to_thread(self.core.press, sender_of(update), action)
