@@ -3,7 +3,7 @@ hand-over) never clears: the course counts a broken promise by it, so a re-armed
 counts while a later one goes out.
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0011 (re-chained after 0011 landed on main)
 Create Date: 2026-11-30
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = '0012'
-down_revision: str | None = "0007"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
