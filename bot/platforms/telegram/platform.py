@@ -138,7 +138,7 @@ class TelegramPlatform:
         try:
             leased = await asyncio.to_thread(self.polling_lease.acquire)
             why = "the Telegram polling lease went to another instance; polling stops here"
-            health.beat(POLLING_LOOP, self.core.services.clock.now())  # holding or waiting, the loop is alive
+            health.beat(POLLING_LOOP)  # holding or waiting, the loop is alive (wall time, like every loop)
         except Exception as error:  # noqa: BLE001 - the database is away: pause polling (the lease may lapse), try again
             log.warning("could not renew the Telegram polling lease", exc_info=True)
             health.failed(POLLING_LOOP, RuntimeError(f"could not keep the Telegram polling lease ({type(error).__name__})"))
