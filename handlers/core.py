@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session, select
 
 from bot.store.models import Person, Team
+from bot.store.stored_state import claim_once
 from handlers.catalogue import Access, CommandSpec, build_catalogue
 from handlers.context import Context, Sender, Services
 from bot.floor.errors import NotAllowed, UsageError
@@ -24,6 +25,8 @@ from handlers.history import dispatch
 from handlers.people import create_first_admin, find_by_handle, find_sender, link_identity, team_size
 from handlers.permissions import PERMISSIONS, Scope, authorize
 from bot.floor.reply import Reply, error_reply
+from handlers.once import Once, Repeated
+from handlers.written_tables import written_tables
 from scheduling.course_events import discard
 
 log = logging.getLogger(__name__)
@@ -65,14 +68,23 @@ class Core:
     def catalogue(self) -> dict[str, CommandSpec]:
         return self.services.catalogue
 
-    def handle_text(self, sender: Sender, text: str, files: tuple[IncomingFile, ...] = ()) -> Reply:
+    def handle_text(self, sender: Sender, text: str, files: tuple[IncomingFile, ...] = (), once: Once | None = None) -> Reply:
+        """The answer to `text`. With `once`, the command runs only if `once.key` was not run
+        within `once.ttl` (else `Repeated` is raised), noted in the command's own transaction."""
         try:
             command = parse_command(text)
         except InputError as error:
             return self._unreadable(sender, text.strip()[1:].split(" ", 1)[0].split("@", 1)[0].lower(), error)
         if command is None:
             return error_reply("I understand commands that start with /.", "/help")
-        return self.handle(sender, replace(command, files=files) if files else command)
+        return self.handle(sender, replace(command, files=files) if files else command, once)
+
+    def handle_text_once(self, sender: Sender, text: str, once: Once) -> Reply | None:
+        """`handle_text` for a request that may arrive again: None (nothing done) for a repeat."""
+        try:
+            return self.handle_text(sender, text, once=once)
+        except Repeated:
+            return None
 
     def press(self, sender: Sender, action: str) -> Reply:
         """A pressed button: its action id is a command without the slash (`paid INV-1042`)."""
@@ -93,18 +105,21 @@ class Core:
         with Session(self.services.engine) as session:
             return find_sender(session, sender) is not None
 
-    def handle(self, sender: Sender, command: Command) -> Reply:
+    def handle(self, sender: Sender, command: Command, once: Once | None = None) -> Reply:
         spec = self.catalogue.get(command.verb)
         if spec is None:
             return unknown_command(command.verb, self.catalogue)
-        reply = self._handle(sender, command, spec)
+        reply = self._handle(sender, command, spec, once)
         if sender.in_group and spec.verb not in PUBLIC_IN_GROUPS:
             reply.private = True
         return reply
 
-    def _handle(self, sender: Sender, command: Command, spec: CommandSpec) -> Reply:
+    def _handle(self, sender: Sender, command: Command, spec: CommandSpec, once: Once | None = None) -> Reply:
+        written: set[str] = set()
         try:
-            reply = self.run_retrying(lambda session: self._run(session, sender, command, spec))
+            reply = self.run_retrying(lambda session: self._run(session, sender, command, spec, once), written)
+        except Repeated:
+            raise
         except UsageError as error:
             return error_reply(error.problem, error.example or spec.example_for(sender.files_by_path))
         except NotAllowed as error:
@@ -123,20 +138,29 @@ class Core:
                 f"Something went wrong on my side and nothing was saved (incident {incident}). "
                 "Please try again; if it keeps happening, tell your admin the incident number."
             )
-        for callback in self.services.after_commit:
-            callback()
+        self._after_commit(frozenset(written))
         return reply
 
-    def run_retrying(self, work: Callable[[Session], T]) -> T:
+    def _after_commit(self, written: frozenset[str]) -> None:
+        for callback in self.services.after_commit:
+            callback()
+        for watcher in self.services.after_writing:
+            watcher(written)
+
+    def run_retrying(self, work: Callable[[Session], T], written: set[str] | None = None) -> T:
         """`work` in one transaction, committed; run again from the start (a fresh session) when it
         meets a conflicting write, `ATTEMPTS` times at most, then `Conflict`. Anything else rolls
-        back and propagates."""
+        back and propagates. `written` receives the names of the tables the committed attempt wrote."""
         for attempt in range(1, ATTEMPTS + 1):
             with Session(self.services.engine, expire_on_commit=False) as session:
                 try:
                     result = work(session)
                     dispatch(session)  # the course's domain events become history entries, in this transaction
+                    session.flush()
+                    changed = written_tables(session)
                     session.commit()
+                    if written is not None:
+                        written.update(changed)
                     return result
                 except Exception as error:
                     session.rollback()
@@ -163,9 +187,10 @@ class Core:
                 authorize(session, ctx.team.id, ctx.actor, command)  # type: ignore[arg-type]
             result = work(ctx)
             dispatch(session)
+            session.flush()
+            written = written_tables(session)
             session.commit()
-        for callback in self.services.after_commit:
-            callback()
+        self._after_commit(written)
         return result
 
     def today_of(self, sender: Sender) -> date:
@@ -180,7 +205,9 @@ class Core:
         ctx.actor = identify(ctx)
         return ctx
 
-    def _run(self, session: Session, sender: Sender, command: Command, spec: CommandSpec) -> Reply:
+    def _run(self, session: Session, sender: Sender, command: Command, spec: CommandSpec, once: Once | None = None) -> Reply:
+        if once is not None and not claim_once(session, once.kind, once.key, once.ttl, self.services.clock.now()):
+            raise Repeated(once.key)  # first: a repeat does nothing, not even fail the way its first run did not
         ctx = self._context(session, sender)
         team = ctx.team
         if ctx.actor is None:
