@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.floor.clock import Clock
 from bot.store.stored_state import InteractionStore
 from bot.platforms.telegram.updates import NEW, refused_as_not_addressee, without_bot_name
 from bot.floor.dates import DATE_FORMS, parse_date
@@ -31,6 +30,8 @@ OPEN_FOR = timedelta(hours=1)
 NUMBER, AMOUNT, DUE, CUSTOMER, CONFIRM = "number", "amount", "due", "customer", "confirm"
 RunText = Callable[[Update, str], Awaitable[None]]
 Accepts = Callable[[Update], Awaitable[bool]]
+TodayOf = Callable[[Update], Awaitable[date]]
+"""The writer's own today (their time zone), by the core's rule for typed dates."""
 CONFIRM_PATTERN = r"^add:(yes|no)$"
 
 
@@ -41,9 +42,9 @@ def dialogue_key(update: Update) -> str:
 
 
 class GuidedAdd:
-    def __init__(self, store: InteractionStore, clock: Clock, run_text: RunText, accepts: Accepts) -> None:
+    def __init__(self, store: InteractionStore, today_of: TodayOf, run_text: RunText, accepts: Accepts) -> None:
         self.store = store
-        self.clock = clock
+        self.today_of = today_of
         self.run_text = run_text
         self.accepts = accepts
 
@@ -94,7 +95,7 @@ class GuidedAdd:
             question = f"The due date? ({DATE_FORMS})"
         elif step == DUE:
             try:
-                parse_date(text, self.clock.now().date(), "2026-12-01")
+                parse_date(text, await self.today_of(update), "2026-12-01")
             except UsageError as error:
                 await ask(update, f"{error.problem} Try again.")
                 return True
