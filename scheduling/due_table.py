@@ -2,7 +2,13 @@
 
 States: pending → sending (claimed_by, claimed_at) → sent → acknowledged, or cancelled / skipped.
 On PostgreSQL, claims take rows with `FOR UPDATE SKIP LOCKED`, so several instances share the
-table without waiting for or doubling each other; SQLite serialises writers by itself.
+table without waiting for or doubling each other; SQLite serialises writers by itself. Every other
+bulk UPDATE locks its rows in id order first (`_locked_in_id_order`), so two instances updating
+overlapping steps wait for each other instead of deadlocking.
+
+A claim stays its holder's while the holder's heartbeat (one `instance_heartbeat` row, renewed by
+one small UPDATE per beat) is alive, however long the step takes to send; only a step whose
+claimant stopped beating is taken over, once it was claimed more than a lease ago.
 """
 from __future__ import annotations
 
@@ -13,13 +19,17 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
+from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.store.models import Invoice, InvoiceStatus, LadderStep, StepKind, StepState
+from bot.store.models import InstanceHeartbeat, Invoice, InvoiceStatus, LadderStep, StepKind, StepState
 from scheduling import course
 from scheduling.step_machine import CANCEL_CLAIMED, CANCEL_DUE, CANCEL_OPEN, CLAIM, CONFIRM_SENT, HAND_BACK
 
 STEPS = LadderStep.__table__  # type: ignore[attr-defined]
 INVOICES = Invoice.__table__  # type: ignore[attr-defined]
+HEARTBEATS = InstanceHeartbeat.__table__  # type: ignore[attr-defined]
+FORGET_HEARTBEATS_AFTER = timedelta(days=1)
+"""Heartbeats of instances gone this long are deleted when an instance starts beating."""
 NOTIFY_CHANNEL = "collectbot_steps"
 
 
@@ -43,6 +53,20 @@ _CLAIMED_COLUMNS = (STEPS.c.id, STEPS.c.invoice_id, STEPS.c.responsible_id, STEP
 def _claimed(rows: Iterable[sa.Row[Any]]) -> list[ClaimedStep]:
     steps = [ClaimedStep(row.id, row.invoice_id, row.responsible_id, row.due_at, row.attempts) for row in rows]
     return sorted(steps, key=lambda step: (step.due_at, step.id))
+
+
+def _locked_in_id_order(*conditions: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+    """`id IN (the steps matching conditions)`, those rows locked in id order first (on PostgreSQL
+    `WITH locked AS (SELECT id … ORDER BY id FOR UPDATE)`; SQLite has one writer at a time anyway).
+
+    An UPDATE locks rows in whatever order its plan visits them; two instances updating overlapping
+    steps in different orders would each wait for the other (a deadlock). In one global order,
+    one of them simply waits."""
+    locked = (
+        sa.select(STEPS.c.id).where(*conditions).order_by(STEPS.c.id).with_for_update(of=STEPS)
+        .cte("locked_steps")
+    )
+    return sa.and_(STEPS.c.id.in_(sa.select(locked.c.id)), *conditions)
 
 
 def earliest_pending(connection: Connection) -> datetime | None:
@@ -80,7 +104,7 @@ def claim_due(engine: Engine, now: datetime, instance: str, limit: int = 1000) -
             closed = sa.select(INVOICES.c.id).where(INVOICES.c.id == STEPS.c.invoice_id, sa.not_(_deliverable_now()))
             connection.execute(
                 sa.update(STEPS)
-                .where(STEPS.c.state.in_(CANCEL_DUE.sources), STEPS.c.due_at <= now, closed.exists())
+                .where(_locked_in_id_order(STEPS.c.state.in_(CANCEL_DUE.sources), STEPS.c.due_at <= now, closed.exists()))
                 .values(state=CANCEL_DUE.target)
             )
         return claimed
@@ -104,18 +128,55 @@ def hand_back(engine: Engine, instance: str, due: dict[int, datetime]) -> None:
         for at, ids in by_moment.items():
             connection.execute(
                 sa.update(STEPS)
-                .where(STEPS.c.id.in_(ids), STEPS.c.state.in_(HAND_BACK.sources), STEPS.c.claimed_by == instance)
+                .where(_locked_in_id_order(STEPS.c.id.in_(ids), STEPS.c.state.in_(HAND_BACK.sources),
+                                           STEPS.c.claimed_by == instance))
                 .values(state=HAND_BACK.target, due_at=at, claimed_by=None, claimed_at=None,
                         attempts=STEPS.c.attempts - 1)
             )
 
 
+def beat(engine: Engine, instance: str, alive_until: datetime) -> None:
+    """This instance is alive until `alive_until`: one small UPDATE of its own row (the first beat
+    inserts the row, and forgets the heartbeats of instances long gone)."""
+    with engine.begin() as connection:
+        renewed = connection.execute(
+            sa.update(HEARTBEATS).where(HEARTBEATS.c.instance == instance).values(alive_until=alive_until)
+        ).rowcount
+        if renewed:
+            return
+        connection.execute(sa.delete(HEARTBEATS).where(HEARTBEATS.c.alive_until < alive_until - FORGET_HEARTBEATS_AFTER))
+        connection.execute(_upsert_heartbeat(connection, instance, alive_until))
+
+
+def _upsert_heartbeat(connection: Connection, instance: str, alive_until: datetime) -> sa.Executable:
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(HEARTBEATS).values(instance=instance, alive_until=alive_until)
+    return statement.on_conflict_do_update(index_elements=[HEARTBEATS.c.instance], set_={"alive_until": alive_until})
+
+
+def alive_until(connection: Connection, instance: str) -> datetime | None:
+    return connection.execute(
+        sa.select(HEARTBEATS.c.alive_until).where(HEARTBEATS.c.instance == instance)
+    ).scalar_one_or_none()
+
+
+def _claimant_alive(now: datetime) -> sa.ColumnElement[bool]:
+    return (
+        sa.select(HEARTBEATS.c.instance)
+        .where(HEARTBEATS.c.instance == STEPS.c.claimed_by, HEARTBEATS.c.alive_until >= now)
+        .exists()
+    )
+
+
 def take_over_stale(engine: Engine, now: datetime, instance: str, lease: timedelta) -> list[ClaimedStep]:
-    """Steps left in `sending` by an instance that stopped renewing its claims (it crashed)."""
+    """Steps left in `sending` by an instance that stopped beating (it crashed): claimed more than a
+    lease ago by an instance whose heartbeat has run out (or that never beat). A live instance
+    keeps its claims however long they take to send, so they are never sent twice."""
     stale = (
         sa.select(STEPS.c.id)
-        .where(STEPS.c.state == StepState.SENDING.value, STEPS.c.claimed_at < now - lease)
-        .with_for_update(skip_locked=True)
+        .where(STEPS.c.state == StepState.SENDING.value, STEPS.c.claimed_at < now - lease, sa.not_(_claimant_alive(now)))
+        .order_by(STEPS.c.id)
+        .with_for_update(skip_locked=True, of=STEPS)
     )
     claim = (
         sa.update(STEPS)
@@ -125,16 +186,6 @@ def take_over_stale(engine: Engine, now: datetime, instance: str, lease: timedel
     )
     with engine.begin() as connection:
         return _claimed(connection.execute(claim))
-
-
-def renew_claims(engine: Engine, instance: str, now: datetime) -> int:
-    """Keep this instance's undelivered claims fresh so nobody takes them over."""
-    with engine.begin() as connection:
-        return connection.execute(
-            sa.update(STEPS)
-            .where(STEPS.c.state == StepState.SENDING.value, STEPS.c.claimed_by == instance)
-            .values(claimed_at=now)
-        ).rowcount
 
 
 def still_deliverable(engine: Engine, step_ids: Sequence[int], instance: str) -> set[int]:
@@ -152,7 +203,7 @@ def still_deliverable(engine: Engine, step_ids: Sequence[int], instance: str) ->
         closed = [row.id for row in rows if not deliverable(row.status, row.kind)]
         if closed:
             connection.execute(
-                sa.update(STEPS).where(STEPS.c.id.in_(closed), STEPS.c.state.in_(CANCEL_CLAIMED.sources))
+                sa.update(STEPS).where(_locked_in_id_order(STEPS.c.id.in_(closed), STEPS.c.state.in_(CANCEL_CLAIMED.sources)))
                 .values(state=CANCEL_CLAIMED.target)
             )
     return {row.id for row in rows} - set(closed)
@@ -177,7 +228,7 @@ def mark_sent_in(connection: Connection, step_ids: Sequence[int], at: datetime, 
     mine = [STEPS.c.claimed_by == instance] if instance is not None else []
     connection.execute(
         sa.update(STEPS)
-        .where(STEPS.c.id.in_(step_ids), STEPS.c.state.in_(CONFIRM_SENT.sources), *mine)
+        .where(_locked_in_id_order(STEPS.c.id.in_(step_ids), STEPS.c.state.in_(CONFIRM_SENT.sources), *mine))
         .values(state=CONFIRM_SENT.target, sent_at=at, first_sent_at=sa.func.coalesce(STEPS.c.first_sent_at, at))
     )
     course.steps_delivered(connection, step_ids)
@@ -187,10 +238,7 @@ def cancel_open_steps(connection: Connection, invoice_id: int) -> int:
     """Cancel every step not yet delivered (pending, paused, or claimed but not sent) of one invoice."""
     return connection.execute(
         sa.update(STEPS)
-        .where(
-            STEPS.c.invoice_id == invoice_id,
-            STEPS.c.state.in_(CANCEL_OPEN.sources),
-        )
+        .where(_locked_in_id_order(STEPS.c.invoice_id == invoice_id, STEPS.c.state.in_(CANCEL_OPEN.sources)))
         .values(state=CANCEL_OPEN.target)
     ).rowcount
 

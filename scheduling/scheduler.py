@@ -2,8 +2,10 @@
 transaction and handed to the platforms' send queues.
 
 Nothing lost: steps that fell due while no instance was running are claimed on start and go out
-marked late; steps left in `sending` by a crashed instance are taken over once their lease runs
-out and go out marked as a repeat. Nothing doubled: a step is claimed by one instance only.
+marked late; steps left in `sending` by a crashed instance are taken over once its heartbeat has
+run out and go out marked as a repeat. Nothing doubled: a step is claimed by one instance only, and
+stays its own while the instance's heartbeat (one row, renewed every quarter lease by its own thread)
+is alive, however long sending takes.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import sys
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -51,6 +54,10 @@ CATCH_UP_AFTER = timedelta(minutes=15)
 moment: outside its person's working hours it waits for their next working slot."""
 FIRING = "firing loop"
 HOUSEKEEPING = "housekeeping"
+HEARTBEAT = "heartbeat"
+BEATS_PER_LEASE = 4
+"""Each beat makes the heartbeat last a lease and comes a quarter lease after the last, so three
+beats in a row may be late or fail before another instance takes this one's claims over."""
 
 
 def new_instance_id() -> str:
@@ -106,6 +113,8 @@ class Scheduler:
         """Claimed by us but not yet handed to a queue (the database failed in between)."""
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._beating: ThreadPoolExecutor | None = None
+        """The heartbeat's own thread, so a backlog of work in the shared pool never delays a beat."""
 
     def attach(self, notifier: Notifier, limits: RateLimits, *, catch_all: bool = False) -> SendQueue:
         """Send pings through `notifier`. A catch-all platform (the local console) also gets the
@@ -128,8 +137,16 @@ class Scheduler:
             self._hand_off(step, targets)
         return len(routed)
 
+    async def beat(self) -> None:
+        """Tell the other instances this one is alive for another lease (one small UPDATE)."""
+        if self._beating is None:
+            self._beating = ThreadPoolExecutor(max_workers=1, thread_name_prefix="collectbot-heartbeat")
+        alive_until = self.clock.now() + self.lease
+        await asyncio.get_running_loop().run_in_executor(
+            self._beating, due_table.beat, self.engine, self.instance, alive_until)
+
     async def recover(self) -> int:
-        """Take over steps stuck in `sending` whose claimer stopped renewing (crashed)."""
+        """Take over steps stuck in `sending` whose claimer stopped beating (crashed)."""
         stale = await asyncio.to_thread(due_table.take_over_stale, self.engine, self.clock.now(), self.instance, self.lease)
         if stale:
             log.warning("taking over %d step(s) left unconfirmed by a stopped instance", len(stale))
@@ -156,6 +173,7 @@ class Scheduler:
         gc.freeze()  # everything built at start-up lives for good: keep it out of collection pauses
         tasks = [asyncio.create_task(keep_running(queue.name, queue.run, self.health)) for queue in self.queues.values()]
         tasks.append(asyncio.create_task(keep_running(HOUSEKEEPING, self._housekeeping, self.health)))
+        tasks.append(asyncio.create_task(keep_running(HEARTBEAT, self._heartbeat, self.health)))
         self.health.started(FIRING)
         recovered = False
         try:
@@ -163,6 +181,7 @@ class Scheduler:
                 self._wake.clear()
                 try:
                     if not recovered:
+                        await self.beat()  # alive before claiming anything
                         await self.recover()
                         recovered = True
                     routed, next_due = await asyncio.to_thread(self._claim_and_route, self.clock.now() + self.lookahead)
@@ -194,6 +213,9 @@ class Scheduler:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            if self._beating is not None:
+                self._beating.shutdown(wait=False)
+                self._beating = None
 
     async def _sleep(self, seconds: float) -> None:
         assert self._wake is not None
@@ -202,8 +224,22 @@ class Scheduler:
         except TimeoutError:
             pass
 
+    async def _heartbeat(self) -> None:
+        """Beat every quarter lease; a failed beat is retried at the same pace (not backed off: a
+        few missed beats in a row and the other instances take this one's claims over)."""
+        interval = max(self.lease.total_seconds() / BEATS_PER_LEASE, 0.05)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.beat()
+            except Exception as error:
+                self.health.failed(HEARTBEAT, error)
+                log.warning("heartbeat failed (%s: %s); beating again in %.1f s", type(error).__name__, error, interval)
+                continue
+            self.health.beat(HEARTBEAT)
+
     async def _housekeeping(self) -> None:
-        """Renew our claims and take over stale ones every third of a lease; look for unanswered
+        """Take over the claims of stopped instances every third of a lease; look for unanswered
         pings once a minute (answer windows are hours long; scanning them is not free)."""
         interval = max(self.lease.total_seconds() / 3, 0.05)
         followed_up = self.clock.now()
@@ -211,7 +247,6 @@ class Scheduler:
         while True:
             await asyncio.sleep(interval)
             try:
-                await asyncio.to_thread(due_table.renew_claims, self.engine, self.instance, self.clock.now())
                 await self.recover()
                 if self.clock.now() - followed_up >= FOLLOW_UP_EVERY:
                     followed_up = self.clock.now()

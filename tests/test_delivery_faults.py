@@ -27,7 +27,7 @@ from bot.floor.reply import Reply
 from handlers.pings import compose_ping
 from scheduling.ladder_keeper import LadderKeeper
 from bot.platforms.console.limits import CONSOLE_LIMITS
-from scheduling.scheduler import FIRING, Scheduler
+from scheduling.scheduler import FIRING, HEARTBEAT, Scheduler
 from scheduling.due_table import NOTIFY_CHANNEL
 from scheduling.supervision import Backoff, keep_running
 from scheduling.wakeups import WAKEUPS, listen_for_new_steps
@@ -179,7 +179,7 @@ async def test_collectbot_run_exposes_the_liveness_of_every_background_loop(tmp_
     stop = asyncio.Event()
     serving = asyncio.create_task(runtime.serve([ConsolePlatform(chat)], until=stop.wait()))
     try:
-        expected = {FIRING, "housekeeping", "send queue console"}
+        expected = {FIRING, "housekeeping", HEARTBEAT, "send queue console"}
         await until(lambda: expected <= {name for name, state in runtime.health.snapshot().items() if state.running}, 10,
                     "every loop registered and running")
         assert FIRING not in runtime.health.failing(timedelta(minutes=1))

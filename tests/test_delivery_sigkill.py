@@ -89,6 +89,7 @@ async def test_a_collectbot_run_killed_mid_burst_and_started_again_delivers_ever
     with engine.begin() as connection:  # the dead instance's lease runs out (two minutes, as time is data)
         connection.execute(sa.update(due_table.STEPS).where(due_table.STEPS.c.state == "sending")
                            .values(claimed_at=datetime.now(timezone.utc) - timedelta(minutes=10)))
+        connection.execute(sa.update(due_table.HEARTBEATS).values(alive_until=datetime.now(timezone.utc) - timedelta(minutes=8)))
     second = collectbot_run(database_url, standin, tmp_path)
     try:
         await until(lambda: states(engine, steps) == ["sent"] * len(steps), 60, "every step delivered after the restart")

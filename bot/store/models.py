@@ -216,6 +216,16 @@ class LadderStep(SQLModel, table=True):
                                         description="the step a nudge, escalation or dispute reminder is about")
 
 
+class InstanceHeartbeat(SQLModel, table=True):
+    """One row per running scheduler instance, renewed by one small UPDATE per beat: while
+    `alive_until` is ahead, the steps it claimed stay its own however long they take to send."""
+
+    __tablename__ = "instance_heartbeat"
+
+    instance: str = Field(primary_key=True, max_length=64)
+    alive_until: datetime = Field(sa_type=UTCDateTime)
+
+
 class Event(SQLModel, table=True):
     """Append-only history: who did what to which invoice, and when."""
 

@@ -2,7 +2,7 @@
 so that several instances can share the work.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-30
 """
 from collections.abc import Sequence

@@ -2,7 +2,7 @@
 they are about, and itemised payments (so the last one can be undone).
 
 Revision ID: 0007
-Revises: 0010
+Revises: 0008
 Create Date: 2026-11-30
 """
 from collections.abc import Sequence

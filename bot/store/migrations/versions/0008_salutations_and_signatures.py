@@ -2,7 +2,7 @@
 patronymic, form of address, gender), locale and contract; a person's signature; the team's locale.
 
 Revision ID: 0008
-Revises: 0010
+Revises: 0009
 Create Date: 2026-11-30
 """
 from collections.abc import Sequence

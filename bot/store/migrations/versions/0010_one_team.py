@@ -6,7 +6,7 @@ its name, each later one gets "<name> (2)", "<name> (3)" … in order of creatio
 already taken. Nothing is merged or deleted; an admin can rename or remove the extra teams.
 
 Revision ID: 0010
-Revises: 0004
+Revises: 0006
 Create Date: 2026-11-30
 """
 from collections.abc import Sequence

@@ -3,7 +3,7 @@ hand-over) never clears: the course counts a broken promise by it, so a re-armed
 counts while a later one goes out.
 
 Revision ID: 0012
-Revises: 0011 (re-chained after 0011 landed on main)
+Revises: 0011
 Create Date: 2026-11-30
 """
 from collections.abc import Sequence

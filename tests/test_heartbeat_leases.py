@@ -1,0 +1,182 @@
+"""Several instances share the due table: a claimed step stays its instance's while that instance's
+heartbeat beats — however long the step takes to go out — so nothing is sent twice under load; a
+killed instance's steps are taken over once its heartbeat runs out, and go out marked as a repeat.
+Bulk confirmations lock their steps in id order, so two instances never deadlock."""
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import Engine
+
+from bot.floor.clock import MovableClock, SystemClock
+from bot.floor.reply import Reply
+from handlers.core import Core
+from scheduling import due_table
+from scheduling.ladder_keeper import LadderKeeper
+from scheduling.scheduler import HEARTBEAT
+from tests.support import ChatDriver, RecordingNotifier, add_steps, states
+from tests.test_delivery_faults import until
+from tests.test_firing import NOON, scheduler_for
+
+LEASE = timedelta(minutes=2)
+REPEAT = "Repeat: delivery of this reminder was not confirmed"
+
+
+@pytest.fixture(autouse=True)
+def hand_placed_steps_only(core: Core) -> None:
+    core.services.invoice_hooks[:] = [hook for hook in core.services.invoice_hooks if not isinstance(hook, LadderKeeper)]
+
+
+async def test_an_instance_whose_claim_outlasts_the_lease_keeps_it_while_it_beats_and_nothing_is_resent(
+    team: ChatDriver, engine: Engine, clock: MovableClock,
+) -> None:
+    """Under load the busy instance's sends (and on main: its renewal of every claimed row) lag
+    behind; its one-row heartbeat, late by less than a lease, still keeps the claim its own."""
+    team.say("bob", "/add INV-70 100 EUR 2026-12-01 Acme")
+    [step] = add_steps(engine, "INV-70", "bob", NOON)
+    busy, other = RecordingNotifier(), RecordingNotifier()
+    a = scheduler_for(engine, clock, busy, instance="instance-a", lease=LEASE)
+    b = scheduler_for(engine, clock, other, instance="instance-b", lease=LEASE)
+    clock.set(NOON)
+    await a.beat()
+    assert await a.fire_due() == 1, "claimed by A, not yet sent (A is busy)"
+    clock.advance(timedelta(seconds=90))
+    await a.beat()  # a beat stalled by 90 s, shorter than the lease
+    clock.advance(timedelta(seconds=90))  # A claimed the step three minutes ago: longer than a lease
+    assert await b.recover() == 0, "A is alive: its claim is not taken over"
+    await a.flush()
+    await b.flush()
+    assert len(busy.texts()) == 1 and REPEAT not in busy.texts()[0]
+    assert other.sent == [], "nothing re-sent by B"
+    assert states(engine, [step]) == ["sent"]
+
+
+async def test_a_killed_instances_claims_are_taken_over_once_its_heartbeat_runs_out_and_go_out_marked_repeat(
+    team: ChatDriver, engine: Engine, clock: MovableClock,
+) -> None:
+    team.say("bob", "/add INV-71 100 EUR 2026-12-01 Acme")
+    steps = add_steps(engine, "INV-71", "bob", NOON, NOON + timedelta(seconds=1))
+    killed, survivor_platform = RecordingNotifier(), RecordingNotifier()
+    dead = scheduler_for(engine, clock, killed, instance="killed", lease=LEASE)
+    survivor = scheduler_for(engine, clock, survivor_platform, instance="survivor", lease=LEASE)
+    clock.set(NOON + timedelta(seconds=1))
+    await dead.beat()
+    assert await dead.fire_due() == 2  # ... and then it is SIGKILLed: no more beats, nothing sent
+    clock.advance(LEASE - timedelta(seconds=1))
+    await survivor.beat()
+    assert await survivor.recover() == 0, "the killed instance's heartbeat has not run out yet"
+    clock.advance(timedelta(seconds=2))
+    await survivor.beat()
+    assert await survivor.recover() == 2
+    await survivor.flush()
+    assert survivor_platform.texts() and all(REPEAT in text for text in survivor_platform.texts()), "re-sent, marked"
+    assert states(engine, steps) == ["sent", "sent"]
+    due_table.mark_sent(engine, steps, clock.now(), "killed")  # a late confirmation from the dead instance changes nothing
+    assert await survivor.recover() == 0, "the survivor's own claims are not taken over again"
+
+
+async def test_a_step_claimed_just_now_is_not_taken_over_even_if_its_instance_missed_beats(
+    team: ChatDriver, engine: Engine, clock: MovableClock,
+) -> None:
+    """A live instance whose heartbeat lapsed (its beats failed for a while) and that claims a step
+    keeps it for a lease from the claim, as before heartbeats."""
+    team.say("bob", "/add INV-72 100 EUR 2026-12-01 Acme")
+    [step] = add_steps(engine, "INV-72", "bob", NOON)
+    lagging = scheduler_for(engine, clock, RecordingNotifier(), instance="lagging", lease=LEASE)
+    other = scheduler_for(engine, clock, RecordingNotifier(), instance="other", lease=LEASE)
+    clock.set(NOON - timedelta(minutes=10))
+    await lagging.beat()
+    clock.set(NOON)
+    assert await lagging.fire_due() == 1
+    clock.advance(timedelta(seconds=30))
+    assert await other.recover() == 0
+    assert states(engine, [step]) == ["sending"]
+    with engine.connect() as connection:
+        assert due_table.alive_until(connection, "lagging") == NOON - timedelta(minutes=10) + LEASE
+
+
+class SlowPlatform(RecordingNotifier):
+    """Sends take several leases (Telegram is very slow today)."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__()
+        self.delay = delay
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        await asyncio.sleep(self.delay)
+        await super().send(chat_id, reply)
+
+
+async def test_two_running_instances_never_resend_a_step_that_takes_several_leases_to_send(
+    team: ChatDriver, engine: Engine,
+) -> None:
+    """The real loops: the heartbeat runs beside the firing loop and keeps the slow instance's claim."""
+    team.say("bob", "/add INV-73 100 EUR 2026-12-01 Acme")
+    due = datetime.now(timezone.utc) + timedelta(seconds=0.5)
+    [step] = add_steps(engine, "INV-73", "bob", due)
+    lease = timedelta(seconds=1.5)
+    slow, quick = SlowPlatform(delay=4 * lease.total_seconds()), RecordingNotifier()
+    a = scheduler_for(engine, SystemClock(), slow, instance="slow", lease=lease, max_sleep=timedelta(seconds=0.2))  # type: ignore[arg-type]
+    running_a = asyncio.create_task(a.run())
+    await until(lambda: states(engine, [step]) == ["sending"], 10, "A claimed the step")
+    b = scheduler_for(engine, SystemClock(), quick, instance="quick", lease=lease, max_sleep=timedelta(seconds=0.2))  # type: ignore[arg-type]
+    running_b = asyncio.create_task(b.run())
+    try:
+        await until(lambda: states(engine, [step]) == ["sent"], 20, "A delivered the step")
+        await asyncio.sleep(lease.total_seconds())
+        assert a.health.snapshot()[HEARTBEAT].running and a.health.snapshot()[HEARTBEAT].total_failures == 0
+    finally:
+        for task in (running_a, running_b):
+            task.cancel()
+        await asyncio.gather(running_a, running_b, return_exceptions=True)
+    assert len(slow.texts()) == 1 and REPEAT not in slow.texts()[0]
+    assert quick.sent == [], "B never took over a claim of the live instance A"
+
+
+def test_a_bulk_confirmation_locks_its_steps_in_id_order_so_two_instances_cannot_deadlock(
+    team: ChatDriver, engine: Engine, clock: MovableClock,
+) -> None:
+    """Instance A confirms steps 1 and 2 while instance B holds step 1: A waits at step 1 and has
+    not locked step 2, whatever order the rows lie in. (An UPDATE that locked 2 first and then
+    waited for 1, beside one that holds 1 and wants 2, is a deadlock.)"""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: no row locks to order")
+    team.say("bob", "/add INV-74 100 EUR 2026-12-01 Acme")
+    first, second = add_steps(engine, "INV-74", "bob", NOON, NOON)
+    clock.set(NOON)
+    assert {claim.id for claim in due_table.claim_due(engine, clock.now(), "a")} == {first, second}
+    with engine.begin() as connection:  # the first step's row now lies after the second's (a change of an indexed column)
+        connection.execute(sa.update(due_table.STEPS).where(due_table.STEPS.c.id == first).values(due_at=NOON + timedelta(seconds=1)))
+    with engine.connect() as b, b.begin():
+        b.execute(sa.select(due_table.STEPS.c.id).where(due_table.STEPS.c.id == first).with_for_update())
+        confirmer: dict[str, object] = {}
+
+        def confirm() -> None:
+            with engine.begin() as connection:
+                confirmer["pid"] = connection.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+                # the plan PostgreSQL picks for a long list of steps: rows visited as they lie in the table
+                connection.execute(sa.text("SET LOCAL enable_indexscan = off"))
+                due_table.mark_sent_in(connection, [second, first], clock.now(), "a")
+
+        thread = threading.Thread(target=confirm)
+        thread.start()
+        deadline = time.monotonic() + 10
+        with engine.connect() as watcher:
+            while time.monotonic() < deadline:
+                waiting = "pid" in confirmer and watcher.execute(sa.text(
+                    "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :pid"), {"pid": confirmer["pid"]}).scalar()
+                if waiting:
+                    break
+                time.sleep(0.05)
+        assert waiting, "A waits for the step B holds"
+        with engine.begin() as probe:
+            free = probe.execute(sa.text("SELECT id FROM ladder_step WHERE id = :id FOR UPDATE SKIP LOCKED"), {"id": second}).all()
+        assert free, "A locked the second step before the first: out of order"
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert states(engine, [first, second]) == ["sent", "sent"]
