@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.i18n import language_of, locale_for, supported_language
 from bot.models import Invoice, Person, Team
 from handlers.dates import local_today
 
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
     from scheduling.ladder_keeper import LadderKeeper
     from scheduling.policies import LadderPolicy
 
-LOCALES = {"en": "en", "ru": "ru", "nb": "nb", "bg": "bg"}
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,9 @@ class Sender:
     in_group: bool = False
     verified_handle: str | None = None
     """A team handle the platform vouches for (the local console does); others link by invite."""
+    language_hint: str | None = None
+    """The language the person's app is set to (Telegram's `language_code`, Slack's locale): a
+    newcomer is answered in it, and a person created from this account starts with it."""
 
 
 class InvoiceHook(Protocol):
@@ -85,9 +88,21 @@ class Context:
         return self.actor
 
     @property
+    def speaks(self) -> str:
+        """The stored language or locale code the reader chose (a newcomer: the app's, then the team's)."""
+        if self.actor is not None:
+            return self.actor.language
+        return supported_language(self.sender.language_hint) or self.team.default_language
+
+    @property
+    def language(self) -> str:
+        """The reader's language: en, ru, nb or bg."""
+        return language_of(self.speaks)
+
+    @property
     def locale(self) -> str:
-        language = self.actor.language if self.actor else self.team.default_language
-        return LOCALES.get(language, "en")
+        """The Babel locale money, numbers and dates are written in for the reader (en_GB, nb_NO…)."""
+        return locale_for(self.speaks, self.team.locale)
 
     @property
     def timezone(self) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session, select
 
+from bot.i18n import _, speaking, supported_language
 from bot.models import Person, Team
 from handlers.catalogue import Access, CommandSpec, build_catalogue
 from handlers.context import Context, Sender, Services
@@ -64,23 +65,43 @@ class Core:
     def catalogue(self) -> dict[str, CommandSpec]:
         return self.services.catalogue
 
+    def language_of(self, sender: Sender) -> str:
+        """The language to answer `sender` in: the linked person's, else the app's (when the bot
+        speaks it), else the team's default."""
+        with Session(self.services.engine) as session:
+            person = find_sender(session, sender)
+            if person is not None:
+                return person.language
+            team = session.exec(select(Team).order_by(Team.id)).first()
+        default = team.default_language if team is not None else self.services.settings.default_language
+        return supported_language(sender.language_hint) or default
+
     def handle_text(self, sender: Sender, text: str, files: tuple[IncomingFile, ...] = ()) -> Reply:
+        """The reply to `text`, in the sender's language."""
+        with speaking(self.language_of(sender)) as language:
+            reply = self._handle_text(sender, text, files)
+        reply.language = language
+        return reply
+
+    def _handle_text(self, sender: Sender, text: str, files: tuple[IncomingFile, ...]) -> Reply:
         try:
             command = parse_command(text)
         except InputError as error:
             return self._unreadable(text.strip()[1:].split(" ", 1)[0].split("@", 1)[0].lower(), error)
         if command is None:
-            return error_reply("I understand commands that start with /.", "/help")
-        return self.handle(sender, replace(command, files=files) if files else command)
+            return error_reply(_("I understand commands that start with /."), "/help")
+        return self._handle_command(sender, replace(command, files=files) if files else command)
 
     def press(self, sender: Sender, action: str) -> Reply:
         """A pressed button: its action id is a command without the slash (`paid INV-1042`)."""
-        verb, _, rest = action.partition(" ")
-        try:
-            command = parse_arguments(verb, rest)
-        except InputError as error:
-            return self._unreadable(verb, error)
-        return self.handle(sender, command)
+        with speaking(self.language_of(sender)) as language:
+            verb, _space, rest = action.partition(" ")
+            try:
+                reply = self._handle_command(sender, parse_arguments(verb, rest))
+            except InputError as error:
+                reply = self._unreadable(verb, error)
+        reply.language = language
+        return reply
 
     def _unreadable(self, verb: str, error: InputError) -> Reply:
         spec = self.catalogue.get(verb)
@@ -93,6 +114,12 @@ class Core:
             return find_sender(session, sender) is not None
 
     def handle(self, sender: Sender, command: Command) -> Reply:
+        with speaking(self.language_of(sender)) as language:
+            reply = self._handle_command(sender, command)
+        reply.language = language
+        return reply
+
+    def _handle_command(self, sender: Sender, command: Command) -> Reply:
         spec = self.catalogue.get(command.verb)
         if spec is None:
             return unknown_command(command.verb, self.catalogue)
@@ -111,16 +138,16 @@ class Core:
         except Conflict as conflict:
             log.warning("conflicting writes for /%s, %d attempts", command.verb, ATTEMPTS, exc_info=conflict.error)
             return error_reply(
-                "Someone changed the same thing at the same moment, and it kept happening, so nothing was saved. "
-                "Please try again in a moment.",
+                _("Someone changed the same thing at the same moment, and it kept happening, so nothing was saved. "
+                  "Please try again in a moment."),
                 spec.example,
             )
         except Exception:
             incident = uuid.uuid4().hex[:8]
             log.exception("/%s failed (incident %s)", command.verb, incident)
             return error_reply(
-                f"Something went wrong on my side and nothing was saved (incident {incident}). "
-                "Please try again; if it keeps happening, tell your admin the incident number."
+                _("Something went wrong on my side and nothing was saved (incident {incident}). "
+                  "Please try again; if it keeps happening, tell your admin the incident number.", incident=incident)
             )
         for callback in self.services.after_commit:
             callback()
@@ -154,7 +181,7 @@ class Core:
         with Session(self.services.engine, expire_on_commit=False) as session:
             ctx = self._context(session, sender)
             if ctx.actor is None:
-                raise NotAllowed(f"{sender.display_name} is not on team {ctx.team.name}.")
+                raise NotAllowed(_("{name} is not on team {team}.", name=sender.display_name, team=ctx.team.name))
             result = work(ctx)
             dispatch(session)
             session.commit()
@@ -176,11 +203,11 @@ class Core:
             open_to_strangers = (permission.grants[0].cells["stranger"] is not Scope.NONE if permission is not None
                                  else spec.access is Access.ANYONE)
             if not open_to_strangers:
-                raise NotAllowed(
-                    f"Sorry, you are not on team {team.name} yet, so I can't help with /{spec.verb}. "
-                    f"Ask an admin to add you (/team add @yourname salesperson) and, on Telegram or Slack, to send you "
-                    "an invite (/team invite @yourname); then /start <code> links this account."
-                )
+                raise NotAllowed(_(
+                    "Sorry, you are not on team {team} yet, so I can't help with /{verb}. "
+                    "Ask an admin to add you (/team add @yourname salesperson) and, on Telegram or Slack, to send you "
+                    "an invite (/team invite @yourname); then /start <code> links this account.",
+                    team=team.name, verb=spec.verb))
         else:
             authorize(session, team.id, ctx.actor, command)  # type: ignore[arg-type]
         return spec.run(command, ctx)
@@ -230,6 +257,9 @@ def ensure_team(session: Session, services: Services) -> Team:
 
 def unknown_command(verb: str, catalogue: dict[str, CommandSpec]) -> Reply:
     close = difflib.get_close_matches(verb, list(catalogue), n=1)
-    hint = f" Did you mean /{close[0]}?" if close else ""
-    return error_reply(f"I don't know the command /{verb}.{hint} /help lists what I can do.",
+    if close:
+        text = _("I don't know the command /{verb}. Did you mean /{close}? /help lists what I can do.", verb=verb, close=close[0])
+    else:
+        text = _("I don't know the command /{verb}. /help lists what I can do.", verb=verb)
+    return error_reply(text,
                        catalogue[close[0]].example if close else "/help")

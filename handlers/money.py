@@ -12,6 +12,7 @@ from babel.numbers import (
     parse_decimal,
 )
 
+from bot.i18n import _, ngettext
 from handlers.errors import UsageError
 
 AMOUNT_EXAMPLE = "/add INV-1042 1200.50 EUR 2026-12-01 Acme Trading Ltd"
@@ -33,9 +34,10 @@ def parse_amount(text: str) -> Decimal:
     has_space_groups = bool(_SPACES.search(raw))
     compact = _SPACES.sub("", raw)
     if compact.startswith("-"):
-        raise UsageError(f"The amount {raw!r} is negative; an invoice amount must be above zero.", AMOUNT_EXAMPLE)
+        raise UsageError(_("The amount {amount!r} is negative; an invoice amount must be above zero.", amount=raw), AMOUNT_EXAMPLE)
     if not compact or not _ALLOWED.match(compact) or not compact[0].isdigit() or not compact[-1].isdigit():
-        raise UsageError(f"{raw!r} is not an amount. Write digits with an optional decimal part, like 1200.50 or 1 200,50.", AMOUNT_EXAMPLE)
+        raise UsageError(_("{amount!r} is not an amount. Write digits with an optional decimal part, like 1200.50 or 1 200,50.",
+                           amount=raw), AMOUNT_EXAMPLE)
     decimal_mark, group_mark = _separators(raw, compact, has_space_groups)
     if group_mark == " ":
         group_mark = "," if decimal_mark == "." else _NBSP
@@ -47,7 +49,7 @@ def parse_amount(text: str) -> Decimal:
         return parse_decimal(babel_text, locale=locale, strict=True)
     except (NumberFormatError, InvalidOperation) as error:
         raise UsageError(
-            f"{raw!r} is not a well-formed amount: digit groups must have three digits (1,200,000.50).",
+            _("{amount!r} is not a well-formed amount: digit groups must have three digits (1,200,000.50).", amount=raw),
             AMOUNT_EXAMPLE,
         ) from error
 
@@ -60,7 +62,7 @@ def _separators(raw: str, compact: str, has_space_groups: bool) -> tuple[str, st
         return decimal_mark, "." if decimal_mark == "," else ","
     if has_space_groups:
         if dots > 1 or commas > 1:
-            raise UsageError(f"{raw!r} mixes space and dot/comma grouping.", AMOUNT_EXAMPLE)
+            raise UsageError(_("{amount!r} mixes space and dot/comma grouping.", amount=raw), AMOUNT_EXAMPLE)
         return ("." if dots else ","), " "
     mark = "," if commas else "." if dots else None
     if mark is None:
@@ -73,8 +75,9 @@ def _separators(raw: str, compact: str, has_space_groups: bool) -> tuple[str, st
         as_whole = compact.replace(mark, "")
         as_fraction = Decimal(compact.replace(mark, ".")).normalize()
         raise UsageError(
-            f"The amount {raw!r} is ambiguous: it could mean {as_whole} or {as_fraction}. "
-            f"Write {as_whole} without a separator (or {as_whole}.00) if you mean {as_whole}.",
+            _("The amount {amount!r} is ambiguous: it could mean {whole} or {fraction}. "
+              "Write {whole} without a separator (or {whole}.00) if you mean {whole}.",
+              amount=raw, whole=as_whole, fraction=as_fraction),
             AMOUNT_EXAMPLE,
         )
     return mark, ("." if mark == "," else ",")
@@ -83,17 +86,18 @@ def _separators(raw: str, compact: str, has_space_groups: bool) -> tuple[str, st
 def check_amount(amount: Decimal, currency: str, maximum: Decimal) -> Decimal:
     """An invoice amount must be positive, within the limit and in the currency's minor units."""
     if amount <= 0:
-        raise UsageError(f"The amount must be above zero, not {amount}.", AMOUNT_EXAMPLE)
+        raise UsageError(_("The amount must be above zero, not {amount}.", amount=amount), AMOUNT_EXAMPLE)
     if amount > maximum:
         raise UsageError(
-            f"{format_money(amount, currency)} is above the limit of {format_money(maximum, currency)} per invoice. "
-            "Check for an extra digit.",
+            _("{amount} is above the limit of {limit} per invoice. Check for an extra digit.",
+              amount=format_money(amount, currency, "en_US"), limit=format_money(maximum, currency, "en_US")),
             AMOUNT_EXAMPLE,
         )
     precision = get_currency_precision(currency)
     if amount != amount.quantize(Decimal(1).scaleb(-precision)):
         raise UsageError(
-            f"{currency} has {precision} decimal place{'s' if precision != 1 else ''}; {amount} has more.",
+            ngettext("{currency} has {n} decimal place; {amount} has more.", "{currency} has {n} decimal places; {amount} has more.",
+                     precision, currency=currency, amount=amount),
             AMOUNT_EXAMPLE,
         )
     return amount
@@ -108,11 +112,18 @@ def parse_currency(text: str) -> str:
     code = _CURRENCY_SYMBOLS.get(text.strip(), text.strip().upper())
     if code not in list_currencies():
         raise UsageError(
-            f"{text!r} is not a currency code I know. Use the three-letter ISO 4217 code, such as EUR, USD, NOK or GBP.",
+            _("{text!r} is not a currency code I know. Use the three-letter ISO 4217 code, such as EUR, USD, NOK or GBP.", text=text),
             AMOUNT_EXAMPLE,
         )
     return code
 
 
-def format_money(amount: Decimal, currency: str, locale: str = "en") -> str:
-    return format_currency(amount, currency, locale=locale)
+_CODE_AGAINST_DIGIT = re.compile(r"^(-?)([A-Z]{3})(?=\d)")
+
+
+def format_money(amount: Decimal, currency: str, locale: str = "en_US") -> str:
+    """The amount as the reader's locale writes it (Babel): "€1,200.50", "NOK 1,500.00" (en_GB),
+    "1 500,00 kr" (nb_NO). A currency code is a word and takes a no-break space before the number,
+    as CLDR's currency spacing says (Babel's English patterns glue it: "NOK1,500.00")."""
+    shown = format_currency(amount, currency, locale=locale)
+    return _CODE_AGAINST_DIGIT.sub(lambda m: f"{m.group(1)}{m.group(2)}\u00a0", shown)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from sqlmodel import func, select
 
+from bot.i18n import _
 from bot.models import Invoice, Person, Role
 from handlers.errors import NotAllowed, UsageError
 from handlers.grammar import Command
@@ -223,7 +224,8 @@ def not_visible(number: str) -> UsageError:
     """The same words whether the invoice does not exist or belongs to someone else: a refusal
     reveals nothing about it."""
     return UsageError(
-        f"There is no invoice {number} for you: only its owner, its collector, managers and lawyers can see it.",
+        _("There is no invoice {invoice} for you: only its owner, its collector, managers and lawyers can see it.",
+          invoice=number),
         "/list",
     )
 

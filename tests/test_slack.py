@@ -286,7 +286,7 @@ async def test_add_modal_shows_field_errors_then_adds(team: ChatDriver, standin:
     values["owner"] = {"type": "users_select", "selected_user": BOB}
     assert not (await slack_sends.interaction(submission("collect_add", values))).get("errors")
     added = await message_with(standin, BOB_DM, "Added invoice INV-2")
-    assert "*Ladder*\nsoft" in block_text(added["blocks"]) and "NOK1,500.00" in block_text(added["blocks"])
+    assert "*Ladder*\nsoft" in block_text(added["blocks"]) and "NOK\u00a01,500.00" in block_text(added["blocks"])  # the currency code spaced from the number (issue 14), not glued
     again = await slack_sends.interaction(submission("collect_add", values))
     assert "already on the list" in again["errors"]["number"], "the core's own refusal lands on its field"
 

@@ -87,7 +87,7 @@ async def test_bob_links_his_account_with_an_invite_and_adds_an_invoice(team: Ch
     added = await last_text(standin, BOB.id, "Added invoice INV-1042")
     assert "Customer: Acme Trading Ltd" in added["text"] and "€1,200.50" in added["text"]
     menus = standin.calls_of("setMyCommands")
-    assert {call.params.get("language_code") for call in menus} == {None, "en", "ru", "nb"}
+    assert {call.params.get("language_code") for call in menus} == {None, "en", "ru", "nb", "bg"}
     assert any(command["command"] == "add" for command in menus[0].params["commands"])
 
 
@@ -338,7 +338,7 @@ async def test_the_command_menu_speaks_english_russian_and_norwegian(standin: Te
                                                                      core: Core) -> None:
     menus = {call.params.get("language_code"): {c["command"]: c["description"] for c in call.params["commands"]}
              for call in standin.calls_of("setMyCommands")}
-    assert set(menus) == {None, "en", "ru", "nb"}
+    assert set(menus) == {None, "en", "ru", "nb", "bg"}
     assert all(set(menu) == set(core.catalogue) for menu in menus.values()), "every command, in every menu"
     assert menus[None]["add"] == menus["en"]["add"] == core.catalogue["add"].summary
     assert menus["ru"]["add"] == "Добавить счёт для взыскания"
