@@ -26,7 +26,7 @@ catalogs: $(CATALOGS:.po=.mo)
 messages: install
 	$(BIN)/pybabel extract -F $(I18N)/babel.cfg --project=collectbot --copyright-holder=collectbot --no-wrap \
 		--sort-by-file -c "TRANSLATORS:" -o $(I18N)/locale/collectbot.pot .
-	$(BIN)/pybabel update -D collectbot -i $(I18N)/locale/collectbot.pot -d $(I18N)/locale --no-wrap --ignore-obsolete
+	$(BIN)/pybabel update -D collectbot -i $(I18N)/locale/collectbot.pot -d $(I18N)/locale --no-wrap --ignore-obsolete --no-fuzzy-matching
 
 install: $(BIN)/.installed catalogs
 

@@ -83,7 +83,7 @@ def steps_table(ctx: Context, rows: list[tuple[LadderStep, Invoice, Customer]]) 
                 invoice.number,
                 customer.name,
                 format_money(invoice.balance, invoice.currency, ctx.locale),
-                step.name,
+                _(step.name),
                 _("waiting for your answer") if step.state == StepState.SENT
                 else state_name(step.state),
             )

@@ -73,6 +73,10 @@ class Core:
             if person is not None:
                 return person.language
             team = session.exec(select(Team).order_by(Team.id)).first()
+            if team is not None and sender.verified_handle:  # the console: linked on its first command
+                person = find_by_handle(session, team, sender.verified_handle)
+                if person is not None and person.active:
+                    return person.language
         default = team.default_language if team is not None else self.services.settings.default_language
         return supported_language(sender.language_hint) or default
 

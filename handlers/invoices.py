@@ -20,7 +20,7 @@ from handlers.history import history_lines
 from handlers.invoice_lookup import customer_of, days_label, find_invoice, visible_invoices
 from handlers.money import check_amount, format_money, parse_amount, parse_currency
 from handlers.people import resolve_mention
-from handlers.state_names import state_name, status_name
+from handlers.state_names import action_name, state_name, status_name
 from handlers.reply import BulletList, Button, Facts, Reply, Table
 from scheduling import course
 
@@ -206,8 +206,8 @@ def add_invoice(command: Command, ctx: Context) -> Reply:
     if first is not None:
         person = ctx.session.get(Person, first.responsible_id) if first.responsible_id else new.owner
         when = show_moment(first.due_at, ctx.timezone, ctx.locale)
-        facts.append((_("First step"), _("{step} (@{handle}), {when}", step=first.name, handle=person.handle, when=when)
-                       if person else _("{step}, {when}", step=first.name, when=when)))
+        facts.append((_("First step"), _("{step} (@{handle}), {when}", step=_(first.name), handle=person.handle, when=when)
+                       if person else _("{step}, {when}", step=_(first.name), when=when)))
     return Reply(title=_("Added invoice {invoice}", invoice=invoice.number), blocks=[Facts(tuple(facts))])
 
 
@@ -287,7 +287,7 @@ def show_invoice(command: Command, ctx: Context) -> Reply:
     steps = list(ctx.session.exec(select(LadderStep).where(LadderStep.invoice_id == invoice.id).order_by(col(LadderStep.position))))
     if steps:
         reply.add(BulletList(tuple(
-            f"{step.position}. {step.name} · {step.action} · {show_moment(step.due_at, ctx.timezone, ctx.locale)} · "
+            f"{step.position}. {_(step.name)} · {action_name(step.action)} · {show_moment(step.due_at, ctx.timezone, ctx.locale)} · "
             f"{state_name(step.state)}"
             for step in steps
         ), title=_("Ladder steps")))
@@ -416,4 +416,4 @@ def next_step(ctx: Context, invoice: Invoice) -> list[Facts]:
     upcoming = course.steps_of(ctx.session, invoice, [StepState.PENDING])
     if not upcoming:
         return []
-    return [Facts(((_("Next step"), f"{upcoming[0].name} · {show_moment(upcoming[0].due_at, ctx.timezone, ctx.locale)}"),))]
+    return [Facts(((_("Next step"), f"{_(upcoming[0].name)} · {show_moment(upcoming[0].due_at, ctx.timezone, ctx.locale)}"),))]

@@ -5,6 +5,7 @@ from bot.i18n import _, ngettext
 from handlers.context import Context
 from handlers.errors import UsageError
 from handlers.grammar import Command
+from handlers.state_names import action_name
 from handlers.reply import BulletList, Reply, Table
 
 LADDERS_EXAMPLE = "/ladders standard"
@@ -19,17 +20,17 @@ def list_ladders(command: Command, ctx: Context) -> Reply:
                              LADDERS_EXAMPLE)
         policy = ladders[name]
         reply = Reply(title=ngettext("Ladder {name}: {n} step", "Ladder {name}: {n} steps", len(policy.steps),
-                                     name=policy.name)).say(policy.description)
+                                     name=policy.name)).say(_(policy.description))
         return reply.add(Table(
             ("#", _("Step"), _("When"), _("Action"), _("Who"), _("Draft")),
-            tuple((str(n), s.name, s.when.describe(), s.action.value, s.responsible.value, f"{s.stage} / {s.tone}")
+            tuple((str(n), _(s.name), s.when.describe(), action_name(s.action.value), s.responsible.value, f"{s.stage} / {s.tone}")
                   for n, s in enumerate(policy.steps, start=1)),
         ))
     default = ctx.team.default_ladder
     return Reply(title=_("Ladders ({count})", count=len(ladders))).add(BulletList(tuple(
         (ngettext("{name} (team default): {n} step — {description}", "{name} (team default): {n} steps — {description}",
-                  len(policy.steps), name=policy.name, description=policy.description) if policy.name == default else
+                  len(policy.steps), name=policy.name, description=_(policy.description)) if policy.name == default else
          ngettext("{name}: {n} step — {description}", "{name}: {n} steps — {description}", len(policy.steps),
-                  name=policy.name, description=policy.description))
+                  name=policy.name, description=_(policy.description)))
         for policy in sorted(ladders.values(), key=lambda p: p.name)
     ))).say(_("Pick one with /add … ladder=<name>; see one with /ladders <name>."))

@@ -67,13 +67,13 @@ def done(command: Command, ctx: Context) -> Reply:
                 problem = _("No step of {invoice} is waiting for you today.", invoice=invoice.number)
             else:
                 problem = _("No step of {invoice} is waiting for you today; the next one is “{step}” on {when}.",
-                            invoice=invoice.number, step=nxt.name, when=show_moment(nxt.due_at, ctx.timezone, ctx.locale))
+                            invoice=invoice.number, step=_(nxt.name), when=show_moment(nxt.due_at, ctx.timezone, ctx.locale))
             raise UsageError(problem, f"/show {invoice.number}")
         steps, early = [nxt], True
     if invoice.status == InvoiceStatus.DISPUTED and any(s.kind != StepKind.DISPUTE for s in steps):
         raise disputed_error(invoice)
     result = course.done(ctx, invoice, steps, note, early=early)
-    names = ", ".join(f"“{step.name}”" for step in result.answered)
+    names = ", ".join(f"“{_(step.name)}”" for step in result.answered)
     return Reply(title=_("Marked done on {invoice}: {steps}", invoice=invoice.number, steps=names),
                  blocks=next_step_facts(ctx, invoice))
 
@@ -243,14 +243,14 @@ def snooze(command: Command, ctx: Context) -> Reply:
     base = max(ctx.now, step.due_at) if step.state == StepState.PENDING else ctx.now
     until = course.within_hours(ctx, step, snooze_until(ctx, command.words[1], base))
     if until <= step.due_at and step.state == StepState.PENDING:
-        raise UsageError(_("“{step}” is already planned for {when}; a snooze only moves a step later.", step=step.name,
+        raise UsageError(_("“{step}” is already planned for {when}; a snooze only moves a step later.", step=_(step.name),
                            when=show_moment(step.due_at, ctx.timezone, ctx.locale)), SNOOZE_EXAMPLE)
     later = course.next_after(ctx, invoice, step)
     if later is not None and until >= later.due_at:
         raise UsageError(_("That is past the next step, “{step}” on {when}; a snooze can only move a step up to the next one.",
-                           step=later.name, when=show_moment(later.due_at, ctx.timezone, ctx.locale)), SNOOZE_EXAMPLE)
+                           step=_(later.name), when=show_moment(later.due_at, ctx.timezone, ctx.locale)), SNOOZE_EXAMPLE)
     course.snooze(ctx, invoice, step, until)
-    return Reply(title=_("Snoozed “{step}” of {invoice}", step=step.name, invoice=invoice.number),
+    return Reply(title=_("Snoozed “{step}” of {invoice}", step=_(step.name), invoice=invoice.number),
                  blocks=[Facts(((_("New time"), show_moment(until, ctx.timezone, ctx.locale)),))])
 
 
@@ -279,7 +279,7 @@ def no_answer(command: Command, ctx: Context) -> Reply:
     result = course.no_answer(ctx, invoice, waiting[-1])
     step = result.step
     if result.gave_up or result.retry_at is None:
-        return Reply(title=_("“{step}” of {invoice} counted as done without contact", step=step.name, invoice=invoice.number),
+        return Reply(title=_("“{step}” of {invoice} counted as done without contact", step=_(step.name), invoice=invoice.number),
                      blocks=next_step_facts(ctx, invoice))
     return Reply(title=_("No answer on {invoice}: I'll remind you again", invoice=invoice.number),
                  blocks=[Facts(((_("Retry"), _("{number} of {most}", number=step.retries, most=MAX_RETRIES)),
@@ -291,7 +291,7 @@ def next_step_facts(ctx: Context, invoice: Invoice) -> list[Facts]:
     if not upcoming:
         return []
     step = upcoming[0]
-    return [Facts(((_("Next step"), f"{step.name} · {show_moment(step.due_at, ctx.timezone, ctx.locale)}"),))]
+    return [Facts(((_("Next step"), f"{_(step.name)} · {show_moment(step.due_at, ctx.timezone, ctx.locale)}"),))]
 
 
 def ping_buttons(invoice: Invoice, step: LadderStep) -> list[Button]:

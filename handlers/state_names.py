@@ -16,3 +16,9 @@ def status_name(status: InvoiceStatus) -> str:
 
 def state_name(state: StepState) -> str:
     return _(STATE_NAMES.get(state.value, state.value))
+ACTION_NAMES = {"call": N_("call"), "check-in": N_("check-in"), "claim": N_("claim"), "legal": N_("legal"),
+                "letter": N_("letter"), "message": N_("message"), "email": N_("e-mail")}
+
+
+def action_name(action: str) -> str:
+    return _(ACTION_NAMES.get(action, action))

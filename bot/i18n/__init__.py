@@ -47,7 +47,10 @@ def speaking(language: str | None) -> Iterator[str]:
 
 
 def _(message: str, **values: object) -> str:
-    """`message` in the current language, with `{name}` placeholders filled from `values`."""
+    """`message` in the current language, with `{name}` placeholders filled from `values` (an empty
+    message stays empty: gettext would answer it with the catalog's header)."""
+    if not message:
+        return message
     text = translations(_speaker.get()).gettext(message)
     return text.format(**values) if values else text
 
