@@ -20,14 +20,14 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.bootstrap import build_scheduler
-from bot.clock import MovableClock
-from bot.config import Settings
-from bot.models import Invoice, LadderStep, StepState
-from bot.slack import SlackPlatform, build_platform
+from bot.app.bootstrap import build_scheduler
+from bot.floor.clock import MovableClock
+from bot.floor.config import Settings
+from bot.store.models import Invoice, LadderStep, StepState
+from bot.platforms.slack import SlackPlatform, build_platform
 from handlers.core import Core
-from bot.slack.render import render_blocks
-from handlers.reply import Attachment, Button, Facts, Paragraph, Reply, Table
+from bot.platforms.slack.render import render_blocks
+from bot.floor.reply import Attachment, Button, Facts, Paragraph, Reply, Table
 from scheduling.notifier import SLACK_LIMITS
 from scheduling.scheduler import Scheduler
 from tests.conftest import OSLO
@@ -408,7 +408,7 @@ async def test_a_csv_shared_with_the_bot_is_checked_then_imported(team: ChatDriv
     await slack_sends.event(event, "Ev2")
     checked = await message_with(standin, BOB_DM, "Checked invoices.csv")
     assert "line 3" in block_text(checked["blocks"])
-    await slack_sends.interaction(press(checked, "Import 1 invoices"))
+    await slack_sends.interaction(press(checked, "Import 1 invoice"))
     await message_with(standin, BOB_DM, "Imported 1 invoice from invoices.csv", besides=checked["ts"])
     assert "Imported" in block_text(standin.messages[(BOB_DM, checked["ts"])]["blocks"]), "the dry run says it was done"
 

@@ -14,17 +14,17 @@ from telegram.error import TelegramError
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.clock import MovableClock
-from bot.config import Settings
-from bot.models import LadderStep, StepState
-from bot.telegram import TelegramPlatform, build_platform
-from bot.telegram.buttons import ButtonBook
-from bot.telegram.render import render_messages
+from bot.floor.clock import MovableClock
+from bot.floor.config import Settings
+from bot.store.models import LadderStep, StepState
+from bot.platforms.telegram import TelegramPlatform, build_platform
+from bot.platforms.telegram.buttons import ButtonBook
+from bot.platforms.telegram.render import render_messages
 from handlers.core import Core
-from handlers.reply import Attachment, BulletList, Button, DraftText, Facts, Paragraph, Reply
+from bot.floor.reply import Attachment, BulletList, Button, DraftText, Facts, Paragraph, Reply
 from scheduling.notifier import TELEGRAM_LIMITS
 from scheduling.scheduler import Scheduler
-from bot.bootstrap import build_scheduler
+from bot.app.bootstrap import build_scheduler
 from tests.conftest import OSLO
 from tests.support import ChatDriver
 from tests.telegram_standin import BOT_USERNAME, TelegramStandIn, User, parse_html
@@ -285,7 +285,7 @@ async def test_a_csv_sent_with_import_as_caption_is_checked_then_imported(
     await standin.send_document(BOB, "invoices.csv", csv, caption="/import")
     checked = await last_text(standin, BOB.id, "Checked invoices.csv")
     assert "line 3:" in checked["text"]
-    await standin.press(BOB, checked, "Import 1 invoices")
+    await standin.press(BOB, checked, "Import 1 invoice")
     await last_text(standin, BOB.id, "Imported 1 invoice from invoices.csv")
 
 
