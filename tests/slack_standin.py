@@ -65,6 +65,7 @@ class SlackStandIn(LocalServer):
     async def start(self) -> None:
         app = web.Application(client_max_size=20 * 1024 * 1024)
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # the SDK reads some methods (users.info) with GET
         app.router.add_post("/response/{id}", self._response)
         app.router.add_post("/upload/{id}", self._upload)
         app.router.add_get("/files/{id}", self._file)

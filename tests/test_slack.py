@@ -500,3 +500,15 @@ async def test_overdue_in_a_channel_answers_the_manager_alone_and_uploads_the_ch
     assert complete.params["channel_id"] == ALICE_DM
     assert [file["title"] for file in complete.params["files"]] == ["overdue-aging.png"]
     assert next(iter(standin.uploads.values())).startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize(("locale", "words"), [("ru-RU", "Вы пока не в команде"), ("nb-NO", "Du er ikke med i teamet"),
+                                               ("bg-BG", "Все още не сте в екип")])
+async def test_a_newcomer_whose_slack_speaks_their_language_is_answered_in_it(
+        team: ChatDriver, standin: SlackStandIn, slack_sends: Transport, locale: str, words: str) -> None:
+    standin.locales["U0NEW"] = locale
+    await slack_sends.command("U0NEW", "start")
+    answer = await response_with(standin, words)
+    assert "/team add @yourname salesperson" in block_text(answer["blocks"]), "commands stay the same words"
+    asked = [call for call in standin.calls_of("users.info") if call.params.get("user") == "U0NEW"]
+    assert asked and str(asked[0].params.get("include_locale")).lower() in ("1", "true")

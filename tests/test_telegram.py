@@ -521,3 +521,32 @@ async def test_a_long_button_action_fits_telegrams_64_bytes_and_survives_a_resta
     pressed = await after_restart.button_for(long)
     assert pressed is not None and pressed.action == long_action
     assert await after_restart.button_for("k:unknown") is None
+
+
+@pytest.mark.parametrize(("code", "hello", "help_title"), [
+    ("ru", "Здравствуйте, я collectbot", "Что я умею"),
+    ("nb", "Hei, jeg er collectbot", "Dette kan jeg"),
+    ("bg", "Здравейте, аз съм collectbot", "Какво мога"),
+])
+async def test_a_newcomer_from_a_telegram_app_in_their_language_is_answered_in_it_from_the_first_reply(
+        standin: TelegramStandIn, team: ChatDriver, telegram: TelegramPlatform, code: str, hello: str, help_title: str) -> None:
+    stranger = User(4242, "Newcomer", "newcomer", language_code=code)
+    await standin.say(stranger, "/start")
+    first = await last_text(standin, stranger.id, hello)
+    assert "/team add @yourname salesperson" in first["text"], "commands stay the same words"
+    bob = User(BOB.id, BOB.first_name, BOB.username, language_code=code)
+    team.say("alice", "/team invite @bob")
+    invite = dict(team.last.blocks[0].items)  # type: ignore[union-attr,arg-type]
+    await standin.say(bob, f"/start {next(iter(invite.values()))}")
+    await last_text(standin, BOB.id, "@bob")
+    assert team.say("alice", "/team").count(code) >= 1, "the person keeps their app's language"
+    await standin.say(bob, "/help")
+    await last_text(standin, BOB.id, help_title)
+
+
+async def test_a_person_who_chose_english_keeps_it_whatever_their_phone_says(
+        standin: TelegramStandIn, team: ChatDriver, telegram: TelegramPlatform) -> None:
+    await link_bob(team, standin)
+    russian_phone = User(BOB.id, BOB.first_name, BOB.username, language_code="ru")
+    await standin.say(russian_phone, "/help")
+    await last_text(standin, BOB.id, "What I can do")
