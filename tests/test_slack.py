@@ -408,7 +408,7 @@ async def test_a_csv_shared_with_the_bot_is_checked_then_imported(team: ChatDriv
     await slack_sends.event(event, "Ev2")
     checked = await message_with(standin, BOB_DM, "Checked invoices.csv")
     assert "line 3" in block_text(checked["blocks"])
-    await slack_sends.interaction(press(checked, "Import 1 invoices"))
+    await slack_sends.interaction(press(checked, "Import 1 invoice"))
     await message_with(standin, BOB_DM, "Imported 1 invoice from invoices.csv", besides=checked["ts"])
     assert "Imported" in block_text(standin.messages[(BOB_DM, checked["ts"])]["blocks"]), "the dry run says it was done"
 

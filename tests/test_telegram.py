@@ -285,7 +285,7 @@ async def test_a_csv_sent_with_import_as_caption_is_checked_then_imported(
     await standin.send_document(BOB, "invoices.csv", csv, caption="/import")
     checked = await last_text(standin, BOB.id, "Checked invoices.csv")
     assert "line 3:" in checked["text"]
-    await standin.press(BOB, checked, "Import 1 invoices")
+    await standin.press(BOB, checked, "Import 1 invoice")
     await last_text(standin, BOB.id, "Imported 1 invoice from invoices.csv")
 
 
