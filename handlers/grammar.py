@@ -11,7 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from babel.numbers import format_number
+from babel.numbers import format_decimal
 
 from bot.i18n import _
 from handlers.errors import UsageError
@@ -88,7 +88,7 @@ def check_text(text: str) -> None:
         raise InputError(_(
             "That message is {length} characters long; a command can be at most {most}. "
             "Shorten it (a long note or reason belongs in a file or the invoice's history).",
-            length=format_number(len(text), locale="en_US"), most=format_number(MAX_COMMAND_LENGTH, locale="en_US")))
+            length=format_decimal(len(text), locale="en_US"), most=format_decimal(MAX_COMMAND_LENGTH, locale="en_US")))
     for character in text:
         category = unicodedata.category(character)
         if (category == "Cc" and character not in _ALLOWED_CONTROLS) or category == "Cs":
@@ -122,7 +122,7 @@ def parse_arguments(verb: str, rest: str) -> Command:
             key, value = option.group(1).lower(), option.group(2)
             if len(value) > MAX_VALUE_LENGTH:
                 raise InputError(_("The value of {key}= is {length} characters long; at most {most} fit.", key=key,
-                                   length=format_number(len(value), locale="en_US"), most=MAX_VALUE_LENGTH))
+                                   length=format_decimal(len(value), locale="en_US"), most=MAX_VALUE_LENGTH))
             if key in options and options[key] != value:
                 raise InputError(_("{key}= is given twice ({first} and {second}); give it once.", key=key,
                                    first=shorten(options[key]), second=shorten(value)))

@@ -40,8 +40,8 @@ def test_admin_adds_a_colleague_with_time_zone_language_and_hours(chat: ChatDriv
     assert f"{bob.work_start:%H:%M}-{bob.work_end:%H:%M}" == "08:00-16:00"
     assert bob.workday_numbers == {1, 2, 3, 4, 5}
     assert bob.manager_id == person(chat, "alice").id
-    listing = chat.say("bob", "/team")
-    assert "@bob" in listing and "America/New_York" in listing and "tue-sat" in listing and "@alice (admin)" in listing
+    listing = chat.say("bob", "/team")  # bob reads Norwegian now
+    assert "@bob" in listing and "America/New_York" in listing and "tue-sat" in listing and "@alice (administrator)" in listing
 
 
 @pytest.mark.parametrize("command,problem", [
