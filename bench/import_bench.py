@@ -15,10 +15,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from bot.bootstrap import build_core, build_services
-from bot.config import Settings
-from bot.console.chat import console_sender
-from bot.models import Invoice, LadderStep
+from bot.app.bootstrap import build_core, build_services
+from bot.floor.config import Settings
+from bot.platforms.console.chat import console_sender
+from bot.store.models import Invoice, LadderStep
 from handlers.grammar import IncomingFile
 from handlers.importing import check_file, store
 

@@ -31,12 +31,12 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from bot.bootstrap import build_core, build_services
-from bot.clock import MovableClock
-from bot.config import Settings
-from bot.console.chat import console_sender
-from bot.database import create_database_engine
-from bot.models import Customer, Event, Invoice, LadderStep, Person, Role, Team
+from bot.app.bootstrap import build_core, build_services
+from bot.floor.clock import MovableClock
+from bot.floor.config import Settings
+from bot.platforms.console.chat import console_sender
+from bot.store.database import create_database_engine
+from bot.store.models import Customer, Event, Invoice, LadderStep, Person, Role, Team
 from handlers.core import Core
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -83,7 +83,7 @@ def build_people(engine: sa.Engine) -> tuple[int, list[int], list[int], int]:
 
 
 def tally_migration() -> ModuleType:
-    path = Path(__file__).resolve().parent.parent / "bot" / "migrations" / "versions" / "0009_receivable_tallies.py"
+    path = Path(__file__).resolve().parent.parent / "bot" / "store" / "migrations" / "versions" / "0009_receivable_tallies.py"
     spec = importlib.util.spec_from_file_location("tally_migration", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

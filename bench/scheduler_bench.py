@@ -30,10 +30,10 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from bot.clock import SystemClock
-from bot.database import create_database_engine, upgrade_schema
-from bot.models import ChatIdentity, Customer, Invoice, Person, Team
-from handlers.reply import Reply
+from bot.floor.clock import SystemClock
+from bot.store.database import create_database_engine, upgrade_schema
+from bot.store.models import ChatIdentity, Customer, Invoice, Person, Team
+from bot.floor.reply import Reply
 from scheduling import due_table
 from scheduling.notifier import TELEGRAM_LIMITS, RateLimits
 from scheduling.scheduler import Scheduler
@@ -192,8 +192,8 @@ def seed_million(path: str, steps: int = 1_000_000) -> tuple[Engine, list[int]]:
 
 STARTUP_PROBE = """
 import sys
-from bot.config import Settings
-from bot.runtime import Runtime
+from bot.floor.config import Settings
+from bot.app.runtime import Runtime
 runtime = Runtime.build(Settings(_env_file=None, database_url=sys.argv[1]))
 routed, next_due = runtime.scheduler._claim_and_route(runtime.scheduler.clock.now())
 print("ready", next_due, flush=True)

@@ -38,11 +38,11 @@ import sqlalchemy as sa
 from aiohttp import web
 from sqlmodel import Session, select
 
-from bot.bootstrap import build_core, build_services
-from bot.config import Settings
-from bot.database import create_database_engine
-from bot.models import Person
-from bot.slack.identity import sender_from
+from bot.app.bootstrap import build_core, build_services
+from bot.floor.config import Settings
+from bot.store.database import create_database_engine
+from bot.store.models import Person
+from bot.platforms.slack.identity import sender_from
 from handlers.people import link_identity
 from tests.slack_standin import TEAM_ID, SlackStandIn
 
@@ -160,8 +160,8 @@ async def load(database: str, url: str, commands: int, clients: int, pace: str, 
     environment = {**os.environ, "DATABASE_URL": url, "SLACK_BOT_TOKEN": "xoxb-test-token",
                    "SLACK_SIGNING_SECRET": standin.signing_secret, "SLACK_API_URL": standin.api_url,
                    "SLACK_HTTP_HOST": "127.0.0.1", "SLACK_HTTP_PORT": str(port), "TELEGRAM_BOT_TOKEN": ""}
-    program = [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "bot.cli", "run"] if profile else \
-        [sys.executable, "-m", "bot.cli", "run"]
+    program = [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "bot.app.cli", "run"] if profile else \
+        [sys.executable, "-m", "bot.app.cli", "run"]
     bot = subprocess.Popen(program, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     run = Run()
     try:

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.bootstrap import build_core, build_services
-from bot.config import Settings
-from bot.slack import build_platform
-from handlers.reply import Reply
+from bot.app.bootstrap import build_core, build_services
+from bot.floor.config import Settings
+from bot.platforms.slack import build_platform
+from bot.floor.reply import Reply
 from tests.slack_standin import SlackStandIn, block_text
 
 

@@ -16,10 +16,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.bootstrap import build_core, build_services
-from bot.config import Settings
-from bot.telegram import TelegramPlatform, build_platform
-from handlers.reply import Button, Reply
+from bot.app.bootstrap import build_core, build_services
+from bot.floor.config import Settings
+from bot.platforms.telegram import TelegramPlatform, build_platform
+from bot.floor.reply import Button, Reply
 from tests.telegram_standin import TelegramStandIn, User
 
 PAUSE = 0.1

@@ -8,14 +8,14 @@ from sqlalchemy import and_, or_
 from sqlmodel import col, select
 
 from bot.i18n import _, ngettext
-from bot.models import Customer, Invoice, LadderStep, StepState
+from bot.store.models import Customer, Invoice, LadderStep, StepState
 from handlers.context import Context
-from handlers.dates import show_moment
-from handlers.errors import UsageError
+from bot.floor.dates import show_moment
+from bot.floor.errors import UsageError
 from handlers.grammar import Command
-from handlers.money import format_money
-from handlers.reply import Reply, Table
 from handlers.state_names import state_name
+from bot.floor.money import format_money
+from bot.floor.reply import Reply, Table
 
 UPCOMING_EXAMPLE = "/upcoming 14"
 DEFAULT_DAYS = 7

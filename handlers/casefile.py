@@ -8,15 +8,15 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlmodel import select
 
 from bot.i18n import _, ngettext
-from bot.models import Event, Instalment, Person
+from bot.store.models import Event, Instalment, Person
 from handlers.context import Context
-from handlers.dates import show_date, show_moment
-from handlers.errors import UsageError
+from bot.floor.dates import show_date, show_moment
+from bot.floor.errors import UsageError
 from handlers.grammar import Command
 from handlers.invoice_lookup import customer_of, days_label, find_invoice
-from handlers.money import format_money
 from handlers.state_names import status_name
-from handlers.reply import Attachment, BulletList, Reply
+from bot.floor.money import format_money
+from bot.floor.reply import Attachment, BulletList, Reply
 from handlers.timeline import timeline
 
 HISTORY_EXAMPLE = "/history INV-1042"

@@ -16,7 +16,7 @@ from handlers import (
 from bot.i18n import N_
 from handlers.context import Context
 from handlers.grammar import Command
-from handlers.reply import Reply
+from bot.floor.reply import Reply
 
 
 GROUP_INVOICES = N_("Invoices")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from bot.i18n import N_, _
 from handlers.state_names import status_name
-from bot.models import InvoiceStatus
+from bot.store.models import InvoiceStatus
 from handlers.context import Context
-from handlers.dates import parse_date, show_date
-from handlers.errors import UsageError
+from bot.floor.dates import parse_date, show_date
+from bot.floor.errors import UsageError
 from handlers.grammar import Command
 from handlers.invoice_lookup import find_invoice
 from handlers.people import resolve_mention
-from handlers.reply import Facts, Reply
+from bot.floor.reply import Facts, Reply
 from scheduling import course
 
 CHANGE_EXAMPLE = "/change INV-1042 due=2026-12-20 collector=@carol"

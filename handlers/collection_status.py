@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy import func, literal, type_coerce
 from sqlmodel import Session, col
 
-from bot.db_types import ExactAmount
-from bot.models import Event, Instalment, Invoice, InvoiceStatus, LadderStep, ReceivableDay, SalesMonth, StepState
+from bot.store.db_types import ExactAmount
+from bot.store.models import Event, Instalment, Invoice, InvoiceStatus, LadderStep, ReceivableDay, SalesMonth, StepState
 from handlers.dso import MAX_MONTHS, Dso, countback_dso, previous_month
 from handlers.overdue_figures import OPEN_STATES, Amounts, Scope, add_amount
 

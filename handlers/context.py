@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Protocol
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.clock import Clock
-from bot.config import Settings
 from bot.i18n import language_of, locale_for, supported_language
-from bot.models import Invoice, Person, Team
-from handlers.dates import local_today
+from bot.floor.clock import Clock
+from bot.floor.config import Settings
+from bot.store.models import Invoice, Person, Team
+from bot.floor.dates import local_today
 
 if TYPE_CHECKING:
     from handlers.catalogue import CommandSpec
@@ -47,7 +47,7 @@ class InvoiceHook(Protocol):
 
 @dataclass
 class Services:
-    """Long-lived dependencies, built once by `bot.bootstrap`."""
+    """Long-lived dependencies, built once by `bot.app.bootstrap`."""
 
     engine: Engine
     clock: Clock

@@ -15,15 +15,15 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session, select
 
 from bot.i18n import _, speaking, supported_language
-from bot.models import Person, Team
+from bot.store.models import Person, Team
 from handlers.catalogue import Access, CommandSpec, build_catalogue
 from handlers.context import Context, Sender, Services
-from handlers.errors import NotAllowed, UsageError
+from bot.floor.errors import NotAllowed, UsageError
 from handlers.grammar import Command, IncomingFile, InputError, parse_arguments, parse_command
 from handlers.history import dispatch
 from handlers.people import create_first_admin, find_by_handle, find_sender, link_identity, team_size
 from handlers.permissions import PERMISSIONS, Scope, authorize
-from handlers.reply import Reply, error_reply
+from bot.floor.reply import Reply, error_reply
 from scheduling.course_events import discard
 
 log = logging.getLogger(__name__)

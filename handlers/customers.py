@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.models import Customer
+from bot.store.models import Customer
 from handlers.context import Context
-from handlers.errors import UsageError
+from bot.floor.errors import UsageError
 from handlers.grammar import Command
 from handlers.history import record_event
 from handlers.invoices import name_key
-from handlers.reply import Facts, Reply
+from bot.floor.reply import Facts, Reply
 from phrasebook.book import TONES
 from phrasebook.facts import LOCALES, company_name, signer_name
 

@@ -6,12 +6,12 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from bot.i18n import N_, _
-from bot.models import DigestSubscription
+from bot.store.models import DigestSubscription
 from handlers.context import Context
-from handlers.dates import show_moment
-from handlers.errors import UsageError
+from bot.floor.dates import show_moment
+from bot.floor.errors import UsageError
 from handlers.grammar import Command
-from handlers.reply import Reply
+from bot.floor.reply import Reply
 from scheduling.digests import WEEKDAYS, DigestPlan
 
 DIGEST_EXAMPLE = "/digest weekly mon 08:30"

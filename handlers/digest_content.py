@@ -6,12 +6,12 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.i18n import _, speaking
-from bot.models import Person, Team
+from bot.store.models import Person, Team
 from handlers.agenda import today
 from handlers.context import Context, Sender, Services
-from handlers.dates import show_moment
+from bot.floor.dates import show_moment
 from handlers.grammar import Command
-from handlers.reply import Paragraph, Reply
+from bot.floor.reply import Paragraph, Reply
 from handlers.reports import overdue_summary
 from scheduling.digests import ComposeDigest
 

@@ -15,15 +15,15 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot.i18n import N_, _
-from bot.models import Customer, Event, Invoice, InvoiceStatus, LadderStep, Person, StepKind, StepState, Team
+from bot.store.models import Customer, Event, Invoice, InvoiceStatus, LadderStep, Person, StepKind, StepState, Team
 from handlers.context import Context, Services
 from handlers.customers import SIGNATURE_EXAMPLE
-from handlers.dates import local_today
-from handlers.errors import NotAllowed, UsageError
+from bot.floor.dates import local_today
+from bot.floor.errors import NotAllowed, UsageError
 from handlers.grammar import Command
 from handlers.invoice_lookup import customer_of, find_invoice
 from handlers.pings import DraftFor
-from handlers.reply import BulletList, Button, DraftText, Reply, Table
+from bot.floor.reply import BulletList, Button, DraftText, Reply, Table
 from phrasebook.book import CHANNELS, STAGES, TONES, Phrasebook, PhrasebookError, Rendered, load_phrasebook
 from phrasebook.facts import company_name, draft_facts, long_date, locale_for, signer_name
 from phrasebook.legal import final_deadline

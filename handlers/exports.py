@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from babel.numbers import get_currency_precision
 from sqlmodel import Session, col
 
-from bot.models import Customer, Instalment, Invoice, InvoiceStatus, LadderStep, Person, StepState
+from bot.store.models import Customer, Instalment, Invoice, InvoiceStatus, LadderStep, Person, StepState
 from handlers.overdue_figures import Scope, bucket_of
 
 COLUMNS = ("Customer", "Number", "Amount", "Balance", "Currency", "Due date", "Days overdue", "Bucket", "Owner",

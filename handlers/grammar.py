@@ -12,9 +12,8 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from babel.numbers import format_decimal
-
 from bot.i18n import _
-from handlers.errors import UsageError
+from bot.floor.errors import UsageError
 
 MAX_COMMAND_LENGTH = 4000
 """Longer than any command a person types (Telegram's own message limit is 4096)."""

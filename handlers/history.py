@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from bot.models import Event, Invoice, Person
 from bot.i18n import locale_for
+from bot.store.models import Event, Invoice, Person
 from handlers.context import Context
-from handlers.dates import show_date, show_moment
-from handlers.money import format_money
+from bot.floor.dates import show_date, show_moment
+from bot.floor.money import format_money
 from scheduling.course_events import CourseEvent, take_events
 from scheduling.step_machine import take_transitions
 

@@ -25,15 +25,15 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from bot.i18n import _, ngettext
-from bot.models import Customer, Event, Invoice, Person
-from bot.stored_state import drop_state, forget_expired, get_state, put_state, states_of
+from bot.store.models import Customer, Event, Invoice, Person
+from bot.store.stored_state import drop_state, forget_expired, get_state, put_state, states_of
 from handlers.context import Context
-from handlers.dates import parse_date
-from handlers.errors import UsageError
+from bot.floor.dates import parse_date
+from bot.floor.errors import UsageError
 from handlers.grammar import Command, IncomingFile
 from handlers.invoices import COUNTRIES, INVOICE_NUMBER, name_key
-from handlers.money import check_amount, format_money, parse_amount, parse_currency
-from handlers.reply import BulletList, Button, Facts, Reply
+from bot.floor.money import check_amount, format_money, parse_amount, parse_currency
+from bot.floor.reply import BulletList, Button, Facts, Reply
 
 IMPORT_EXAMPLE = "/import (with a CSV file attached)"
 REQUIRED = ("number", "customer", "amount", "due_date")

@@ -8,12 +8,12 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot.i18n import _, ngettext
-from bot.models import ChatIdentity, Invite, Person
+from bot.store.models import ChatIdentity, Invite, Person
 from handlers.context import Context
-from handlers.errors import NotAllowed, UsageError
+from bot.floor.errors import NotAllowed, UsageError
 from handlers.grammar import Command
 from handlers.people import link_identity, resolve_mention
-from handlers.reply import Facts, Reply
+from bot.floor.reply import Facts, Reply
 
 INVITE_EXAMPLE = "/team invite @bob"
 VALID_FOR = timedelta(days=7)

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.i18n import _, ngettext
-from bot.models import Customer, Invoice, Person, Role
+from bot.store.models import Customer, Invoice, Person, Role
 from handlers.context import Context
 from handlers.permissions import find_named_invoice, not_visible
 

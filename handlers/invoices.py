@@ -11,17 +11,17 @@ from babel import Locale
 from sqlmodel import col, func, select
 
 from bot.i18n import _
-from bot.models import Customer, Invoice, InvoiceStatus, LadderStep, Person, StepState
+from bot.store.models import Customer, Invoice, InvoiceStatus, LadderStep, Person, StepState
 from handlers.context import Context
-from handlers.dates import looks_like_date, parse_date, show_date, show_moment
-from handlers.errors import NotAllowed, UsageError
+from bot.floor.dates import looks_like_date, parse_date, show_date, show_moment
+from bot.floor.errors import NotAllowed, UsageError
 from handlers.grammar import Command
 from handlers.history import history_lines
 from handlers.invoice_lookup import customer_of, days_label, find_invoice, visible_invoices
-from handlers.money import check_amount, format_money, parse_amount, parse_currency
+from bot.floor.money import check_amount, format_money, parse_amount, parse_currency
 from handlers.people import resolve_mention
 from handlers.state_names import action_name, state_name, status_name
-from handlers.reply import BulletList, Button, Facts, Reply, Table
+from bot.floor.reply import BulletList, Button, Facts, Reply, Table
 from scheduling import course
 
 ADD_USAGE = "/add <invoice-no> <amount> [currency] <due-date> <customer name…> [@owner] [collector=@person] [ladder=name] [country=XX]"

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from bot.i18n import _, ngettext
 from handlers.context import Context
-from handlers.errors import UsageError
+from bot.floor.errors import UsageError
 from handlers.grammar import Command
 from handlers.state_names import action_name
-from handlers.reply import BulletList, Reply, Table
+from bot.floor.reply import BulletList, Reply, Table
 
 LADDERS_EXAMPLE = "/ladders standard"
 

@@ -15,14 +15,14 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from bot.i18n import N_, _, ngettext
-from bot.models import Instalment, Invoice, InvoiceStatus, LadderStep, Person, Role, StepKind, StepState
+from bot.store.models import Instalment, Invoice, InvoiceStatus, LadderStep, Person, Role, StepKind, StepState
 from handlers.context import Context
-from handlers.dates import local_today, looks_like_date, parse_date, show_date, show_moment
-from handlers.errors import UsageError
+from bot.floor.dates import local_today, looks_like_date, parse_date, show_date, show_moment
+from bot.floor.errors import UsageError
 from handlers.grammar import Command
 from handlers.invoice_lookup import find_invoice
-from handlers.money import check_amount, format_money, parse_amount
-from handlers.reply import Button, Facts, Reply, Table
+from bot.floor.money import check_amount, format_money, parse_amount
+from bot.floor.reply import Button, Facts, Reply, Table
 from scheduling import course
 
 DONE_EXAMPLE = "/done INV-1042 spoke to Anna, paying Friday"

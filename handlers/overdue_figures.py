@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy import ColumnElement, Select, case, func, literal, or_, type_coerce
 from sqlmodel import Session, col
 
-from bot.db_types import ExactAmount
-from bot.models import Customer, Invoice, InvoiceStatus, ReceivableDay, ReceivableMonth
+from bot.store.db_types import ExactAmount
+from bot.store.models import Customer, Invoice, InvoiceStatus, ReceivableDay, ReceivableMonth
 
 OPEN_STATES = (InvoiceStatus.OPEN.value, InvoiceStatus.DISPUTED.value)
 

@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlmodel import Session, col, func, select
 
 from bot.i18n import supported_language
-from bot.models import ChatIdentity, Person, Role, Team
+from bot.store.models import ChatIdentity, Person, Role, Team
 from handlers.context import Sender
-from handlers.errors import UsageError
+from bot.floor.errors import UsageError
 
 HANDLE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 

@@ -8,15 +8,14 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from babel.dates import format_timedelta
-
 from bot.i18n import N_, _, locale_for, ngettext, speaking
-from bot.models import Customer, Invoice, LadderStep, Person, StepKind, Team
-from handlers.dates import local_today, show_date, show_moment
+from bot.store.models import Customer, Invoice, LadderStep, Person, StepKind, Team
+from bot.floor.dates import local_today, show_date, show_moment
 from handlers.invoice_lookup import days_label
-from handlers.money import format_money
+from bot.floor.money import format_money
 from handlers.outcomes import ping_buttons
 from handlers.state_names import action_name
-from handlers.reply import Block, BulletList, DraftText, Facts, Paragraph, Reply
+from bot.floor.reply import Block, BulletList, DraftText, Facts, Paragraph, Reply
 
 LATE_AFTER = timedelta(minutes=1)
 REPEAT_NOTE = N_("Repeat: delivery of this reminder was not confirmed before, so you may have seen it already.")

@@ -10,12 +10,12 @@ from babel.numbers import get_currency_precision
 from sqlmodel import col, select
 
 from bot.i18n import _, ngettext
-from bot.models import ExchangeRate
+from bot.store.models import ExchangeRate
 from handlers.context import Context
-from handlers.errors import NotAllowed, UsageError
+from bot.floor.errors import NotAllowed, UsageError
 from handlers.grammar import Command
-from handlers.money import parse_currency
-from handlers.reply import Reply, Table
+from bot.floor.money import parse_currency
+from bot.floor.reply import Reply, Table
 
 RATES_EXAMPLE = "/rates EUR NOK 11.50 USD NOK 10.80"
 RATES_USAGE = "/rates | /rates <currency> <team currency> <rate>… | /rates clear | /rates with a CSV file (currency,quote,rate)"

@@ -12,21 +12,21 @@ from babel.numbers import list_currencies
 from sqlmodel import col, select
 
 from bot.i18n import N_, _, ngettext
-from bot.models import Customer, Invoice, Person
+from bot.store.models import Customer, Invoice, Person
 from handlers.charts import bar_chart
 from handlers.collection_status import CollectionStatus, collection_status, week_bounds
 from handlers.context import Context
-from handlers.dates import show_date
-from handlers.errors import NotAllowed, UsageError
+from bot.floor.dates import show_date
+from bot.floor.errors import NotAllowed, UsageError
 from handlers.exports import export_csv, export_rows, export_xlsx
 from handlers.grammar import Command
 from handlers.invoice_lookup import sees_all
 from handlers.invoices import name_key
-from handlers.money import format_money
+from bot.floor.money import format_money
 from handlers.overdue_figures import BUCKET_NAMES, BUCKETS, Amounts, OverdueFigures, Scope, overdue_figures
 from handlers.people import resolve_mention
 from handlers.rates import converted_total, team_rates
-from handlers.reply import Attachment, BulletList, Facts, Reply, Table
+from bot.floor.reply import Attachment, BulletList, Facts, Reply, Table
 
 OVERDUE_EXAMPLE = "/overdue @bob bucket=61-90"
 OVERDUE_USAGE = "/overdue [chart] [export csv|xlsx] [@person] [customer text] [currency=EUR] [bucket=1-30|31-60|61-90|90+]"

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bot.i18n import N_, _
-from bot.models import InvoiceStatus, StepState
+from bot.store.models import InvoiceStatus, StepState
 
 STATUS_NAMES = {"open": N_("open"), "paid": N_("paid"), "disputed": N_("disputed"), "cancelled": N_("cancelled")}
 STATE_NAMES = {"pending": N_("pending"), "sending": N_("sending"), "sent": N_("sent"), "acknowledged": N_("acknowledged"),

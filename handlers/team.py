@@ -7,14 +7,14 @@ from datetime import time
 from sqlmodel import select
 
 from bot.i18n import LOCALES, N_, _, language_of, ngettext
-from bot.models import ChatIdentity, Person, Role
+from bot.store.models import ChatIdentity, Person, Role
 from handlers.context import Context
-from handlers.errors import NotAllowed, UsageError
+from bot.floor.errors import NotAllowed, UsageError
 from handlers.grammar import Command
 from handlers.history import record_event
 from handlers.invites import invite
 from handlers.people import HANDLE, active_members, find_by_handle, normalise_handle, resolve_mention
-from handlers.reply import Reply, Table
+from bot.floor.reply import Reply, Table
 from scheduling import course
 from scheduling.working_hours import holiday_countries, known_country, known_zone
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlmodel import col, select
 
 from bot.i18n import N_, _
-from bot.models import Event, Invoice, LadderStep, Person, StepState
+from bot.store.models import Event, Invoice, LadderStep, Person, StepState
 from handlers.context import Context
 from handlers.pings import describe_delay, step_label
 from handlers.state_names import action_name

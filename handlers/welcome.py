@@ -5,10 +5,10 @@ from itertools import groupby
 
 from bot.i18n import _, supported_language
 from handlers.context import Context
-from handlers.errors import UsageError
+from bot.floor.errors import UsageError
 from handlers.grammar import Command
 from handlers.invites import redeem
-from handlers.reply import BulletList, Facts, Reply
+from bot.floor.reply import BulletList, Facts, Reply
 
 
 def start(command: Command, ctx: Context) -> Reply:

@@ -11,8 +11,8 @@ from typing import Any
 
 from babel.dates import format_date, format_timedelta
 
-from bot.models import Customer, Invoice, Person, Team
-from handlers.money import format_money
+from bot.store.models import Customer, Invoice, Person, Team
+from bot.floor.money import format_money
 from phrasebook.salutations import contact_from, salutation
 from scheduling.business_calendar import add_business_days
 

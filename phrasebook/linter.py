@@ -27,7 +27,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from bot.models import Customer, Invoice, Person, Role, Team
+from bot.store.models import Customer, Invoice, Person, Role, Team
 from phrasebook.book import Phrasebook
 from phrasebook.facts import draft_facts
 

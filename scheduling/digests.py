@@ -26,9 +26,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.clock import Clock
-from bot.models import ChatIdentity, DigestRun, DigestSubscription, Person, Role
-from handlers.reply import Reply
+from bot.floor.clock import Clock
+from bot.store.models import ChatIdentity, DigestRun, DigestSubscription, Person, Role
+from bot.floor.reply import Reply
 from scheduling.notifier import Notifier
 
 log = logging.getLogger(__name__)

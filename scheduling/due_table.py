@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
-from bot.models import Invoice, InvoiceStatus, LadderStep, StepKind, StepState
+from bot.store.models import Invoice, InvoiceStatus, LadderStep, StepKind, StepState
 from scheduling.step_machine import CANCEL_CLAIMED, CANCEL_DUE, CANCEL_OPEN, CLAIM, CONFIRM_SENT, HAND_BACK
 
 STEPS = LadderStep.__table__  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
-from bot.models import Event, Invoice, LadderStep, Person, StepKind, StepState, Team
+from bot.store.models import Event, Invoice, LadderStep, Person, StepKind, StepState, Team
 from scheduling import course
 from scheduling.business_calendar import add_working_time
 from scheduling.working_hours import hours_of

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from bot.models import Invoice, LadderStep, Role, StepKind, StepState, Team
-from handlers.errors import UsageError
+from bot.store.models import Invoice, LadderStep, Role, StepKind, StepState, Team
+from bot.floor.errors import UsageError
 from scheduling import course
 from scheduling.due_table import insert_steps
 from scheduling.planning import Assignee, PlannedStep, plan

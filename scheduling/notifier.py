@@ -14,8 +14,8 @@ __all__ = ["REPEAT_NOTE", "NotDelivered", "Notifier", "Part", "PartsNotifier", "
 
 from bot.i18n import translated
 from handlers.pings import REPEAT_NOTE
-from handlers.reply import Paragraph, Reply
-from handlers.reply_codec import reply_from_json, reply_to_json
+from bot.floor.reply import Paragraph, Reply
+from bot.floor.reply_codec import reply_from_json, reply_to_json
 
 Part = Any
 """One message as a platform sends it, in JSON-able form."""

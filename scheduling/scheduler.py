@@ -23,11 +23,11 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot.clock import Clock
-from bot.health import LoopHealth
-from bot.models import ChatIdentity, Event, Invoice, LadderStep, Person, PingMessage, StepKind, StepState, Team
+from bot.floor.clock import Clock
+from bot.floor.health import LoopHealth
+from bot.store.models import ChatIdentity, Event, Invoice, LadderStep, Person, PingMessage, StepKind, StepState, Team
 from handlers.pings import DraftFor, compose_ping
-from handlers.reply import Reply
+from bot.floor.reply import Reply
 from scheduling import course, due_table
 from scheduling.business_calendar import next_working_slot
 from scheduling.due_table import ClaimedStep

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from bot.health import LoopHealth
+from bot.floor.health import LoopHealth
 from scheduling.notifier import NotDelivered, Notifier, Part, PartsNotifier, RateLimits, Undeliverable, parts_notifier
 
 log = logging.getLogger(__name__)

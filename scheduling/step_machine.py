@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.models import LadderStep, StepState
+from bot.store.models import LadderStep, StepState
 
 P, SE, S, A, C, K, PA, W, U = (StepState.PENDING, StepState.SENDING, StepState.SENT, StepState.ACKNOWLEDGED,
                                StepState.CANCELLED, StepState.SKIPPED, StepState.PAUSED, StepState.WAITING,

@@ -1,5 +1,5 @@
 """Background loops that survive their failures: each failure is logged and recorded in the
-liveness register (`bot.health.LoopHealth`), then the loop is retried after a pause that doubles
+liveness register (`bot.floor.health.LoopHealth`), then the loop is retried after a pause that doubles
 up to a cap; a loop that ended anyway (cancelled at shutdown) is recorded as stopped."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.health import LoopHealth
+from bot.floor.health import LoopHealth
 
 log = logging.getLogger(__name__)
 

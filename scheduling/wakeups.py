@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
-from bot.health import LoopHealth
+from bot.floor.health import LoopHealth
 from scheduling.due_table import NOTIFY_CHANNEL
 from scheduling.supervision import Backoff
 

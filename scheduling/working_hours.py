@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import holidays
 
-from bot.models import Person, Team
+from bot.store.models import Person, Team
 from scheduling.business_calendar import WorkingHours
 
 log = logging.getLogger(__name__)

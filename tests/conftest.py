@@ -15,10 +15,10 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine
 
-from bot.bootstrap import build_core, build_scheduler, build_services
-from bot.clock import MovableClock
-from bot.config import Settings
-from bot.database import create_database_engine
+from bot.app.bootstrap import build_core, build_scheduler, build_services
+from bot.floor.clock import MovableClock
+from bot.floor.config import Settings
+from bot.store.database import create_database_engine
 from handlers.core import Core
 from scheduling.notifier import CONSOLE_LIMITS
 from scheduling.scheduler import Scheduler

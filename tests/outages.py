@@ -10,7 +10,7 @@ from typing import Protocol
 import sqlalchemy as sa
 from sqlalchemy import Engine, event
 
-from bot.database import _tune_sqlite_connection, create_database_engine
+from bot.store.database import _tune_sqlite_connection, create_database_engine
 
 POSTGRES_PORT = 5432
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel, func, select
 
-from bot.console.chat import console_sender
-from bot.console.render import render_text
+from bot.platforms.console.chat import console_sender
+from bot.platforms.text import render_text
 from handlers.core import Core
-from handlers.reply import Reply
+from bot.floor.reply import Reply
 
 
 class ChatDriver:

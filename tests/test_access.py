@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from bot.console.chat import console_sender
-from bot.console.render import render_text
-from bot.models import Invoice
+from bot.platforms.console.chat import console_sender
+from bot.platforms.text import render_text
+from bot.store.models import Invoice
 from handlers.catalogue import build_catalogue
 from handlers.grammar import IncomingFile
 from handlers.permissions import COLUMNS, PERMISSIONS, Scope, readme_section

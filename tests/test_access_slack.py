@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from bot.models import Invoice, Person
+from bot.store.models import Invoice, Person
 from tests.slack_standin import SlackStandIn, block_text
 from tests.support import ChatDriver
 from tests.test_slack import (  # noqa: F401  (fixtures)

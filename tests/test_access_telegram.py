@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from bot.models import Invoice
-from bot.telegram import TelegramPlatform
-from handlers.reply import Button, Reply
+from bot.store.models import Invoice
+from bot.platforms.telegram import TelegramPlatform
+from bot.floor.reply import Button, Reply
 from tests.support import ChatDriver
 from tests.telegram_standin import BOT_USERNAME, TelegramStandIn, User
 from tests.test_telegram import BOB, GROUP, last_text, link_bob, standin, telegram  # noqa: F401  (fixtures)

@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import pytest
 
-from handlers.dates import parse_date
-from handlers.errors import UsageError
-from handlers.money import check_amount, format_money, parse_amount, parse_currency
+from bot.floor.dates import parse_date
+from bot.floor.errors import UsageError
+from bot.floor.money import check_amount, format_money, parse_amount, parse_currency
 
 TODAY = date(2026, 11, 24)
 

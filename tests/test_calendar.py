@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.models import Person, Role, Team
+from bot.store.models import Person, Role, Team
 from scheduling.business_calendar import (
     UnknownCountry,
     WorkingHours,

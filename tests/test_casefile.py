@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.clock import MovableClock
+from bot.floor.clock import MovableClock
 from scheduling.scheduler import Scheduler
 from tests.conftest import OSLO
 from tests.support import ChatDriver, RecordingNotifier

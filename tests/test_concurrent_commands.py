@@ -11,12 +11,12 @@ from sqlalchemy import delete
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, func, select
 
-from bot.console.chat import console_sender
-from bot.console.render import render_text
-from bot.models import ChatIdentity, Customer, Event, Invoice, Person, Team
+from bot.platforms.console.chat import console_sender
+from bot.platforms.text import render_text
+from bot.store.models import ChatIdentity, Customer, Event, Invoice, Person, Team
 from handlers.context import Context
 from handlers.core import ATTEMPTS, Core
-from handlers.reply import Reply
+from bot.floor.reply import Reply
 from tests.support import ChatDriver, count_rows
 
 ROUNDS = 6

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-COLLECTBOT = [sys.executable, "-m", "bot.cli"]
+COLLECTBOT = [sys.executable, "-m", "bot.app.cli"]
 
 
 def run_cli(args: list[str], tmp_path: Path, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:

@@ -29,11 +29,11 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot.bootstrap import build_core, build_scheduler, build_services
-from bot.clock import MovableClock
-from bot.config import Settings
-from bot.database import create_database_engine
-from bot.models import Event, Invoice, InvoiceStatus, LadderStep, Payment, Person, StepKind, StepState, Team
+from bot.app.bootstrap import build_core, build_scheduler, build_services
+from bot.floor.clock import MovableClock
+from bot.floor.config import Settings
+from bot.store.database import create_database_engine
+from bot.store.models import Event, Invoice, InvoiceStatus, LadderStep, Payment, Person, StepKind, StepState, Team
 from scheduling.business_calendar import WorkingHours, add_business_days, next_working_slot
 from scheduling.notifier import CONSOLE_LIMITS
 from scheduling.scheduler import Scheduler
@@ -109,7 +109,7 @@ class CourseMachine(RuleBasedStateMachine):
         super().__init__()
         for bot in self.bots:
             quiet(bot.engine)
-            bot.clock.set(START)
+            bot.floor.clock.set(START)
         self.invoices: list[str] = []
         self.watch: dict[str, Watch] = {}
 

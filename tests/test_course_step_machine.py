@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlmodel import Session
 
-from bot.models import LadderStep, StepState
+from bot.store.models import LadderStep, StepState
 from scheduling.step_machine import ALLOWED, IllegalTransition, bulk_move, move, take_transitions
 
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)

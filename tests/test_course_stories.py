@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.clock import MovableClock
-from bot.models import Event, Invoice, InvoiceStatus, LadderStep, Payment, StepKind, StepState
+from bot.floor.clock import MovableClock
+from bot.store.models import Event, Invoice, InvoiceStatus, LadderStep, Payment, StepKind, StepState
 from scheduling.business_calendar import add_business_days
 from scheduling.scheduler import Scheduler
 from tests.conftest import OSLO

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.clock import MovableClock
-from bot.models import LadderStep, StepKind, StepState
+from bot.floor.clock import MovableClock
+from bot.store.models import LadderStep, StepKind, StepState
 from handlers.core import Core
 from scheduling.follow_ups import follow_up_unanswered
 from scheduling.ladder_keeper import LadderKeeper
@@ -64,7 +64,7 @@ async def test_a_step_whose_invoice_was_paid_before_its_minute_is_cancelled_in_t
     team.say("bob", "/add PAY-1 100 EUR 2026-11-20 Acme")
     [step] = add_steps(engine, "PAY-1", "bob", NOON)
     with Session(engine) as session:  # paid by an instance whose ladder hooks had not run yet
-        from bot.models import Invoice, InvoiceStatus
+        from bot.store.models import Invoice, InvoiceStatus
 
         invoice = session.exec(select(Invoice).where(Invoice.number == "PAY-1")).one()
         invoice.status = InvoiceStatus.PAID
@@ -108,7 +108,7 @@ async def test_catch_up_on_a_ladder_that_ignores_working_hours_goes_out_at_once(
     [step] = add_steps(engine, "RTC-1", "bob", NOON)
     notifier = RecordingNotifier()
     with Session(engine) as session:
-        from bot.models import Invoice
+        from bot.store.models import Invoice
 
         ladder = session.exec(select(Invoice.ladder).where(Invoice.number == "RTC-1")).one()
     scheduler = scheduler_for(engine, clock, notifier, round_the_clock=frozenset({ladder}))

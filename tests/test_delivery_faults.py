@@ -15,15 +15,15 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from bot.clock import MovableClock
-from bot.config import Settings
-from bot.console.chat import ConsoleChat
-from bot.console.platform import ConsolePlatform
-from bot.database import create_database_engine
-from bot.health import LoopHealth, LoopState
-from bot.runtime import Runtime
+from bot.floor.clock import MovableClock
+from bot.floor.config import Settings
+from bot.platforms.console.chat import ConsoleChat
+from bot.platforms.console.platform import ConsolePlatform
+from bot.store.database import create_database_engine
+from bot.floor.health import LoopHealth, LoopState
+from bot.app.runtime import Runtime
 from handlers.core import Core
-from handlers.reply import Reply
+from bot.floor.reply import Reply
 from scheduling.ladder_keeper import LadderKeeper
 from scheduling.notifier import CONSOLE_LIMITS
 from scheduling.scheduler import FIRING, Scheduler

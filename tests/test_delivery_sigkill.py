@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.models import ChatIdentity, Person
+from bot.store.models import ChatIdentity, Person
 from handlers.core import Core
 from scheduling import due_table
 from scheduling.ladder_keeper import LadderKeeper
@@ -60,7 +60,7 @@ def collectbot_run(database: tuple[str, str | None], standin: TelegramStandIn, t
     env.update(DATABASE_URL=url, TELEGRAM_BOT_TOKEN=standin.token, TELEGRAM_API_BASE_URL=standin.base_url,
                TELEGRAM_FILE_BASE_URL=standin.file_base_url, TELEGRAM_POLL_TIMEOUT="1", PYTHONPATH=str(ROOT))
     log = (tmp_path / "run.log").open("ab")
-    return subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=tmp_path, env=env, stdout=log, stderr=log)
+    return subprocess.Popen([sys.executable, "-m", "bot.app.cli", "run"], cwd=tmp_path, env=env, stdout=log, stderr=log)
 
 
 def pings(standin: TelegramStandIn) -> list[str]:

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.clock import MovableClock
-from bot.models import LadderStep, StepKind
-from bot.slack import SlackPlatform
+from bot.floor.clock import MovableClock
+from bot.store.models import LadderStep, StepKind
+from bot.platforms.slack import SlackPlatform
 from handlers.core import Core
-from handlers.reply import DraftText
+from bot.floor.reply import DraftText
 from scheduling.ladder_keeper import LadderKeeper
 from scheduling.notifier import RateLimits
 from scheduling.scheduler import Scheduler

@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot.clock import MovableClock
-from bot.models import Event, LadderStep, Person, PingMessage, StepKind
-from bot.telegram import TelegramPlatform
-from bot.telegram.render import CALLBACK_ANSWER_LIMIT, fit, render_messages, utf16_len
+from bot.floor.clock import MovableClock
+from bot.store.models import Event, LadderStep, Person, PingMessage, StepKind
+from bot.platforms.telegram import TelegramPlatform
+from bot.platforms.telegram.render import CALLBACK_ANSWER_LIMIT, fit, render_messages, utf16_len
 from handlers.core import Core
-from handlers.reply import DraftText, Facts, Paragraph, Reply
+from bot.floor.reply import DraftText, Facts, Paragraph, Reply
 from scheduling.ladder_keeper import LadderKeeper
 from scheduling.notifier import RateLimits
 from scheduling.scheduler import Scheduler

@@ -10,9 +10,9 @@ from pathlib import Path
 import yaml
 from typer.main import get_command
 
-from bot.cli import app
-from bot.config import Settings
-from bot.metrics import MetricsSettings
+from bot.app.cli import app
+from bot.floor.config import Settings
+from bot.app.metrics import MetricsSettings
 
 ROOT = Path(__file__).parents[1]
 

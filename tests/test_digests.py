@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from bot.clock import MovableClock
-from bot.database import create_database_engine
-from bot.models import DigestRun, Person
+from bot.floor.clock import MovableClock
+from bot.store.database import create_database_engine
+from bot.store.models import DigestRun, Person
 from handlers.core import Core
 from handlers.digest_content import compose_digest
 from scheduling.digests import Digests, DigestPlan, load_plans

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.models import Customer, Invoice, Person, Role, Team
+from bot.store.models import Customer, Invoice, Person, Role, Team
 from handlers.drafts import draft_deadline
 from handlers.grammar import parse_command
 from phrasebook.book import Phrasebook, Variant, load_phrasebook, tidy

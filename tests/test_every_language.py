@@ -9,14 +9,14 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot.clock import MovableClock
-from bot.console.render import render_text
+from bot.floor.clock import MovableClock
+from bot.platforms.text import render_text
 from bot.i18n import LANGUAGES
-from bot.models import LadderStep, StepState
-from bot.slack.render import MAX_BLOCKS, render_messages as slack_messages
-from bot.telegram.render import LIMIT, render_messages as telegram_messages, utf16_len
+from bot.store.models import LadderStep, StepState
+from bot.platforms.slack.render import MAX_BLOCKS, render_messages as slack_messages
+from bot.platforms.telegram.render import LIMIT, render_messages as telegram_messages, utf16_len
 from handlers.pings import compose_ping
-from handlers.reply import Reply
+from bot.floor.reply import Reply
 from tests.support import ChatDriver
 from tests.telegram_standin import parse_html
 

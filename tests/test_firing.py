@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot.clock import MovableClock
-from bot.models import Event, Invoice, LadderStep, Person, StepState
+from bot.floor.clock import MovableClock
+from bot.store.models import Event, Invoice, LadderStep, Person, StepState
 from handlers.core import Core
 from scheduling import due_table
 from scheduling.ladder_keeper import LadderKeeper
@@ -210,7 +210,7 @@ def test_two_schedulers_claiming_at_once_never_take_the_same_step(team: ChatDriv
 
 
 async def test_the_loop_fires_steps_a_few_seconds_apart_in_real_time(team: ChatDriver, engine: Engine) -> None:
-    from bot.clock import SystemClock
+    from bot.floor.clock import SystemClock
 
     team.say("bob", "/add INV-9 100 EUR 2026-12-01 Acme")
     clock = SystemClock()

@@ -10,9 +10,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.console.chat import console_sender
-from bot.console.render import render_text
-from handlers.reply import Reply
+from bot.platforms.console.chat import console_sender
+from bot.platforms.text import render_text
+from bot.floor.reply import Reply
 from tests.fuzz_strategies import ACTORS, button_actions, command_lines
 from tests.support import ChatDriver, count_rows
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from bot.models import Customer, Invoice
+from bot.store.models import Customer, Invoice
 from handlers.grammar import MAX_COMMAND_LENGTH
 from scheduling.policies import BUILT_IN, MAX_STEP_NAME, PolicyError, load_file, load_policies
 from tests.support import ChatDriver, count_rows

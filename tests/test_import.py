@@ -11,9 +11,9 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.console.chat import console_sender
-from bot.console.render import render_text
-from bot.models import Invoice, LadderStep
+from bot.platforms.console.chat import console_sender
+from bot.platforms.text import render_text
+from bot.store.models import Invoice, LadderStep
 from handlers.grammar import IncomingFile
 from tests.support import ChatDriver, count_rows
 
@@ -103,9 +103,9 @@ def test_command_line_import_shows_progress_and_commits(tmp_path: Path) -> None:
     csv_path.write_text(GOOD.replace("bob", "").replace("carol", ""), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SLACK_", "DATABASE_"))}
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'cli.db'}"
-    run = lambda *args: subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True,  # noqa: E731
+    run = lambda *args: subprocess.run([sys.executable, "-m", "bot.app.cli", *args], capture_output=True, text=True,  # noqa: E731
                                        cwd=tmp_path, env=env, timeout=120)
-    subprocess.run([sys.executable, "-m", "bot.cli", "console", "--as", "alice"], input="/start\n", capture_output=True,
+    subprocess.run([sys.executable, "-m", "bot.app.cli", "console", "--as", "alice"], input="/start\n", capture_output=True,
                    text=True, cwd=tmp_path, env=env, timeout=60)
     dry = run("import", str(csv_path), "--as", "alice")
     assert dry.returncode == 0, dry.stderr

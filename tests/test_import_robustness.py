@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlmodel import Session, func, select
 
-from bot.clock import MovableClock
-from bot.models import Invoice
-from bot.stored_state import InteractionState
+from bot.floor.clock import MovableClock
+from bot.store.models import Invoice
+from bot.store.stored_state import InteractionState
 from handlers.importing import MAX_UPLOAD_BYTES, WAITING_PER_PERSON
 from tests.support import ChatDriver
-from bot.telegram import TelegramPlatform
+from bot.platforms.telegram import TelegramPlatform
 from tests.telegram_standin import TelegramStandIn
 from tests.test_import import GOOD, confirm_action, send
 from tests.test_telegram import BOB, last_text, link_bob, standin, telegram  # noqa: F401 (fixtures)

@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 from sqlmodel import Session, col, select
 
-from bot.clock import MovableClock
-from bot.models import Customer, Event, Invoice, InvoiceStatus
+from bot.floor.clock import MovableClock
+from bot.store.models import Customer, Event, Invoice, InvoiceStatus
 from tests.support import ChatDriver, count_rows
 
 

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot.clock import MovableClock
-from bot.models import Event, Invoice, LadderStep, Person, StepKind, StepState
+from bot.floor.clock import MovableClock
+from bot.store.models import Event, Invoice, LadderStep, Person, StepKind, StepState
 from scheduling.scheduler import Scheduler
 from tests.conftest import OSLO
 from tests.support import ChatDriver, RecordingNotifier

@@ -211,7 +211,7 @@ def run_check(tmp_path: Path, ladders_dir: Path | None) -> subprocess.CompletedP
     env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
     if ladders_dir:
         env["LADDERS_DIR"] = str(ladders_dir)
-    return subprocess.run([sys.executable, "-m", "bot.cli", "ladders", "check"], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "bot.app.cli", "ladders", "check"], capture_output=True, text=True,
                           cwd=tmp_path, env=env, timeout=60)
 
 

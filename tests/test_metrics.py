@@ -10,9 +10,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine
 
-from bot.clock import MovableClock
-from bot.health import LoopHealth
-from bot.metrics import MetricsServer
+from bot.floor.clock import MovableClock
+from bot.floor.health import LoopHealth
+from bot.app.metrics import MetricsServer
 from handlers.core import Core
 from scheduling.ladder_keeper import LadderKeeper
 from tests.conftest import OSLO
@@ -114,10 +114,10 @@ async def test_collectbot_run_serves_health_and_metrics_when_a_port_is_set(tmp_p
     import asyncio
     import io
 
-    from bot.config import Settings
-    from bot.console.chat import ConsoleChat
-    from bot.console.platform import ConsolePlatform
-    from bot.runtime import Runtime
+    from bot.floor.config import Settings
+    from bot.platforms.console.chat import ConsoleChat
+    from bot.platforms.console.platform import ConsolePlatform
+    from bot.app.runtime import Runtime
 
     monkeypatch.setenv("METRICS_PORT", "0")
     runtime = Runtime.build(Settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'run.db'}"))  # type: ignore[call-arg]

@@ -13,11 +13,11 @@ from aiohttp import web
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from bot.backup import BackupError, backup_sqlite, postgres_commands
-from bot.cli import app
-from bot.config import Settings
-from bot.database import alembic_config, create_database_engine, upgrade_schema
-from bot.doctor import Finding, Verdict, examine, healthy
+from bot.app.backup import BackupError, backup_sqlite, postgres_commands
+from bot.app.cli import app
+from bot.floor.config import Settings
+from bot.store.database import alembic_config, create_database_engine, upgrade_schema
+from bot.app.doctor import Finding, Verdict, examine, healthy
 from tests.slack_standin import SlackStandIn
 from tests.support import ChatDriver
 from tests.telegram_standin import TelegramStandIn
@@ -130,7 +130,7 @@ async def test_doctor_probes_the_webhook_and_relays_telegrams_last_delivery_erro
 
 async def test_doctor_refuses_a_webhook_telegram_cannot_call(migrated: Engine, settings: Settings,
                                                             database_url: tuple[str, str | None]) -> None:
-    from bot.doctor import check_telegram_webhook
+    from bot.app.doctor import check_telegram_webhook
 
     class Bot:
         async def get_webhook_info(self) -> object:
@@ -278,9 +278,9 @@ async def test_commands_run_in_a_pool_of_the_configured_size(tmp_path: Path, mon
     import io
     import threading
 
-    from bot.console.chat import ConsoleChat
-    from bot.console.platform import ConsolePlatform
-    from bot.runtime import Runtime
+    from bot.platforms.console.chat import ConsoleChat
+    from bot.platforms.console.platform import ConsolePlatform
+    from bot.app.runtime import Runtime
 
     monkeypatch.setenv("COLLECTBOT_WORKER_THREADS", "3")
     runtime = Runtime.build(Settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'pool.db'}"))  # type: ignore[call-arg]
@@ -300,7 +300,7 @@ async def test_commands_run_in_a_pool_of_the_configured_size(tmp_path: Path, mon
 def test_a_worker_pool_larger_than_the_database_pool_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     from pydantic import ValidationError
 
-    from bot.tuning import Tuning
+    from bot.floor.tuning import Tuning
 
     monkeypatch.setenv("COLLECTBOT_WORKER_THREADS", "500")
     with pytest.raises(ValidationError, match="less than or equal to 32"):

@@ -11,12 +11,12 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from bot.console.chat import ConsoleChat
+from bot.platforms.console.chat import ConsoleChat
 from handlers.core import Core
 from handlers.exports import neutralise
-from handlers.money import format_money
+from bot.floor.money import format_money
 from handlers.overdue_figures import Scope, overdue_figures
-from handlers.reply import Table
+from bot.floor.reply import Table
 from handlers.reports import aging_series
 from tests.support import ChatDriver
 

@@ -12,14 +12,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.clock import MovableClock
-from bot.models import Invoice, InvoiceStatus, LadderStep, Person, ReceivableDay, ReceivableMonth, SalesMonth, StepState
-from bot.slack.render import render_blocks
-from bot.telegram.render import render_messages
+from bot.floor.clock import MovableClock
+from bot.store.models import Invoice, InvoiceStatus, LadderStep, Person, ReceivableDay, ReceivableMonth, SalesMonth, StepState
+from bot.platforms.slack.render import render_blocks
+from bot.platforms.telegram.render import render_messages
 from handlers.core import Core
 from handlers.dso import countback_dso
 from handlers.overdue_figures import Scope, overdue_figures
-from handlers.reply import Facts, Table
+from bot.floor.reply import Facts, Table
 from tests.support import ChatDriver
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -247,7 +247,7 @@ def test_steps_sent_and_not_answered_are_counted_per_person(team: ChatDriver, en
 
 
 def test_rates_come_from_a_file_too_and_bad_lines_are_named(team: ChatDriver, core: Core) -> None:
-    from bot.console.chat import console_sender
+    from bot.platforms.console.chat import console_sender
     from handlers.grammar import IncomingFile
 
     good = IncomingFile("rates.csv", b"currency,quote,rate\nUSD,EUR,0.90\nNOK,EUR,0.085\n", "text/csv")

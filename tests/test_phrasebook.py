@@ -13,8 +13,8 @@ from jinja2.exceptions import SecurityError, UndefinedError
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.clock import MovableClock
-from bot.models import Customer, Event, Invoice, Person, Role, Team
+from bot.floor.clock import MovableClock
+from bot.store.models import Customer, Event, Invoice, Person, Role, Team
 from handlers.core import Core
 from phrasebook.book import (
     CHANNELS,
@@ -184,12 +184,12 @@ def test_the_shipped_phrasebook_is_complete_in_english_russian_norwegian_and_bul
 
 def test_collectbot_phrasebook_check_reports_counts_or_problems(tmp_path: Path) -> None:
     env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
-    good = subprocess.run([sys.executable, "-m", "bot.cli", "phrasebook", "check"], capture_output=True, text=True,
+    good = subprocess.run([sys.executable, "-m", "bot.app.cli", "phrasebook", "check"], capture_output=True, text=True,
                           cwd=tmp_path, env=env, timeout=60)
     assert good.returncode == 0, good.stderr
     assert "ru: 8 stages × 4 tones × 3 channels, 192 variants" in good.stdout and "Phrasebook OK." in good.stdout
     path = broken_copy(tmp_path / "extra", "Thanks so much for settling invoice {{ invoice_number }}!", "{{ oops }")
-    bad = subprocess.run([sys.executable, "-m", "bot.cli", "phrasebook", "check"], capture_output=True, text=True,
+    bad = subprocess.run([sys.executable, "-m", "bot.app.cli", "phrasebook", "check"], capture_output=True, text=True,
                          cwd=tmp_path, env={**env, "PHRASEBOOK_DIR": str(tmp_path / "extra")}, timeout=60)
     assert bad.returncode == 1 and f"{path}:" in bad.stderr and "template error" in bad.stderr
 

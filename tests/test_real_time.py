@@ -9,11 +9,11 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot.bootstrap import build_core, build_scheduler, build_services
-from bot.config import Settings
-from bot.console.chat import console_sender
-from bot.models import LadderStep
-from handlers.reply import Reply
+from bot.app.bootstrap import build_core, build_scheduler, build_services
+from bot.floor.config import Settings
+from bot.platforms.console.chat import console_sender
+from bot.store.models import LadderStep
+from bot.floor.reply import Reply
 from scheduling.notifier import CONSOLE_LIMITS
 
 QUICK_LADDER = """

@@ -1,5 +1,5 @@
 """Managers ask for overdue summaries: totals per currency, aging, oldest, per owner."""
-from handlers.reply import Table
+from bot.floor.reply import Table
 from tests.support import ChatDriver
 
 

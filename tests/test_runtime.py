@@ -7,11 +7,11 @@ import io
 from datetime import datetime
 from pathlib import Path
 
-from bot.clock import MovableClock
-from bot.config import Settings
-from bot.console.chat import ConsoleChat, console_sender
-from bot.console.platform import ConsolePlatform
-from bot.runtime import Runtime, platforms_from_settings
+from bot.floor.clock import MovableClock
+from bot.floor.config import Settings
+from bot.platforms.console.chat import ConsoleChat, console_sender
+from bot.platforms.console.platform import ConsolePlatform
+from bot.app.runtime import Runtime, platforms_from_settings
 from tests.conftest import OSLO
 from tests.telegram_standin import TelegramStandIn, User
 

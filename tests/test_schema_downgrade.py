@@ -6,8 +6,8 @@ from alembic import command
 from sqlalchemy import Engine, inspect
 from sqlmodel import Session, func, select
 
-from bot.database import alembic_config
-from bot.models import Invoice, LadderStep, StepKind
+from bot.store.database import alembic_config
+from bot.store.models import Invoice, LadderStep, StepKind
 from tests.support import ChatDriver
 
 

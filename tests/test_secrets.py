@@ -17,9 +17,9 @@ import aiohttp
 import pytest
 import sqlalchemy as sa
 
-from bot.config import Settings, shown_url
-from bot.database import create_database_engine
-from bot.logs import Redactor
+from bot.floor.config import Settings, shown_url
+from bot.store.database import create_database_engine
+from bot.floor.logs import Redactor
 from tests.conftest import POSTGRES_URL
 from tests.slack_standin import SlackStandIn
 from tests.telegram_standin import TelegramStandIn, User
@@ -46,7 +46,7 @@ def test_settings_keep_every_secret_out_of_their_printout() -> None:
 
 
 def test_a_bad_log_level_is_refused_with_the_levels(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "migrate"], cwd=tmp_path, capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-m", "bot.app.cli", "migrate"], cwd=tmp_path, capture_output=True, text=True,
                             env={**os.environ, "LOG_LEVEL": "LOUD", "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}, timeout=60)
     assert result.returncode == 2
     assert "LOG_LEVEL" in result.stderr and "DEBUG, INFO, WARNING" in result.stderr
@@ -91,11 +91,11 @@ async def test_at_debug_level_no_token_secret_or_password_is_printed(tmp_path: P
            "SLACK_HTTP_PORT": str(slack_port), "SLACK_APP_TOKEN": ""}
     log_path = tmp_path / "output.log"
     try:
-        migrate = subprocess.run([sys.executable, "-m", "bot.cli", "migrate"], cwd=tmp_path, env=env, capture_output=True,
+        migrate = subprocess.run([sys.executable, "-m", "bot.app.cli", "migrate"], cwd=tmp_path, env=env, capture_output=True,
                                  text=True, timeout=120)
         assert migrate.returncode == 0, migrate.stderr
         with log_path.open("wb") as log:
-            process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "run", cwd=tmp_path, env=env,
+            process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.app.cli", "run", cwd=tmp_path, env=env,
                                                            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
             try:
                 await telegram.wait_for(lambda: telegram.calls_of("setWebhook"), timeout=60)

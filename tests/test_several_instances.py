@@ -16,16 +16,16 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.bootstrap import build_core, build_scheduler, build_services
-from bot.clock import MovableClock
-from bot.config import Settings
-from bot.database import create_database_engine
-from bot.models import Invoice
-from bot.slack import SlackPlatform
-from bot.slack import build_platform as build_slack
-from bot.telegram import TelegramPlatform
-from bot.telegram import build_platform as build_telegram
-from bot.telegram.platform import QUESTION
+from bot.app.bootstrap import build_core, build_scheduler, build_services
+from bot.floor.clock import MovableClock
+from bot.floor.config import Settings
+from bot.store.database import create_database_engine
+from bot.store.models import Invoice
+from bot.platforms.slack import SlackPlatform
+from bot.platforms.slack import build_platform as build_slack
+from bot.platforms.telegram import TelegramPlatform
+from bot.platforms.telegram import build_platform as build_telegram
+from bot.platforms.telegram.platform import QUESTION
 from handlers.core import Core
 from scheduling.notifier import SLACK_LIMITS, TELEGRAM_LIMITS
 from tests.conftest import OSLO

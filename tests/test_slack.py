@@ -20,14 +20,14 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.bootstrap import build_scheduler
-from bot.clock import MovableClock
-from bot.config import Settings
-from bot.models import Invoice, LadderStep, StepState
-from bot.slack import SlackPlatform, build_platform
+from bot.app.bootstrap import build_scheduler
+from bot.floor.clock import MovableClock
+from bot.floor.config import Settings
+from bot.store.models import Invoice, LadderStep, StepState
+from bot.platforms.slack import SlackPlatform, build_platform
 from handlers.core import Core
-from bot.slack.render import render_blocks
-from handlers.reply import Attachment, Button, Facts, Paragraph, Reply, Table
+from bot.platforms.slack.render import render_blocks
+from bot.floor.reply import Attachment, Button, Facts, Paragraph, Reply, Table
 from scheduling.notifier import SLACK_LIMITS
 from scheduling.scheduler import Scheduler
 from tests.conftest import OSLO

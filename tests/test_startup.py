@@ -8,8 +8,8 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from bot.database import alembic_config, upgrade_schema
-from bot.schema_version import applied_revisions, head_revisions, known_revisions, schema_is_current
+from bot.store.database import alembic_config, upgrade_schema
+from bot.store.schema_version import applied_revisions, head_revisions, known_revisions, schema_is_current
 from phrasebook.book import PhrasebookError, load_phrasebook
 
 GOOD_STAGE = Path(__file__).parents[1] / "phrasebook" / "phrases" / "en" / "thank_you.yaml"

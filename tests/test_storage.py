@@ -8,9 +8,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, func
 from sqlmodel import Session, SQLModel, select
 
-from bot.clock import MovableClock
-from bot.database import normalise_database_url, upgrade_schema
-from bot.models import Customer, Invoice, Person, Role, Team
+from bot.floor.clock import MovableClock
+from bot.store.database import normalise_database_url, upgrade_schema
+from bot.store.models import Customer, Invoice, Person, Role, Team
 from handlers.core import Core
 
 

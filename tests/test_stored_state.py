@@ -8,8 +8,8 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session, func, select
 
-from bot.clock import MovableClock
-from bot.stored_state import InteractionState, InteractionStore, LeaseKeeper
+from bot.floor.clock import MovableClock
+from bot.store.stored_state import InteractionState, InteractionStore, LeaseKeeper
 from handlers.core import Core
 
 

@@ -2,7 +2,7 @@
 import pytest
 from sqlmodel import Session, select
 
-from bot.models import Person, Role
+from bot.store.models import Person, Role
 from tests.support import ChatDriver, count_rows
 from handlers.context import Sender
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from bot.models import Invoice, LadderStep, Person
+from bot.store.models import Invoice, LadderStep, Person
 from tests.support import ChatDriver, count_rows
 
 

@@ -14,17 +14,17 @@ from telegram.error import TelegramError
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.clock import MovableClock
-from bot.config import Settings
-from bot.models import LadderStep, StepState
-from bot.telegram import TelegramPlatform, build_platform
-from bot.telegram.buttons import ButtonBook
-from bot.telegram.render import render_messages
+from bot.floor.clock import MovableClock
+from bot.floor.config import Settings
+from bot.store.models import LadderStep, StepState
+from bot.platforms.telegram import TelegramPlatform, build_platform
+from bot.platforms.telegram.buttons import ButtonBook
+from bot.platforms.telegram.render import render_messages
 from handlers.core import Core
-from handlers.reply import Attachment, BulletList, Button, DraftText, Facts, Paragraph, Reply
+from bot.floor.reply import Attachment, BulletList, Button, DraftText, Facts, Paragraph, Reply
 from scheduling.notifier import TELEGRAM_LIMITS
 from scheduling.scheduler import Scheduler
-from bot.bootstrap import build_scheduler
+from bot.app.bootstrap import build_scheduler
 from tests.conftest import OSLO
 from tests.support import ChatDriver
 from tests.telegram_standin import BOT_USERNAME, TelegramStandIn, User, parse_html

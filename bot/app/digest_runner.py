@@ -1,0 +1,21 @@
+"""Starting the digests beside the platforms (a hook `bot.app.runtime` calls)."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from handlers.context import Services
+from handlers.digest_content import compose_digest
+from scheduling.digests import Digests
+
+if TYPE_CHECKING:
+    from bot.app.runtime import Platform
+
+
+async def start_digests(services: Services, platforms: Sequence["Platform"], instance: str) -> Digests:
+    digests = Digests(services.engine, services.clock, compose_digest(services), instance)
+    for platform in platforms:
+        digests.attach(platform.notifier, catch_all=platform.name == "console")
+    services.after_commit.append(digests.refresh)
+    await digests.start()
+    return digests

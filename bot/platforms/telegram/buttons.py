@@ -1,0 +1,104 @@
+"""Callback data for inline buttons, within Telegram's 64 bytes.
+
+A button's action travels in the callback data itself when it fits (`b:paid INV-1042`). Longer
+actions, and buttons that ask a question first (Promised → "Which date…?"), are stored in the
+database under a short key derived from their content (`k:<key>`), so a ping answered days later,
+after a restart, still works.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from base64 import urlsafe_b64encode
+from collections import OrderedDict
+from collections.abc import Sequence
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from bot.floor.clock import Clock
+from bot.store.models import ChatButton
+from bot.floor.reply import Button
+
+CALLBACK_LIMIT = 64
+PLATFORM = "telegram"
+
+
+def key_of(button: Button) -> str:
+    content = "\0".join((button.action, button.asks or "", button.input or ""))
+    return urlsafe_b64encode(hashlib.sha256(content.encode()).digest()).decode()[:16]
+
+
+class ButtonBook:
+    def __init__(self, engine: Engine, clock: Clock, cache_size: int = 10_000) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.cache_size = cache_size
+        self._recent: OrderedDict[str, Button] = OrderedDict()
+
+    async def data_for(self, buttons: Sequence[Button]) -> list[str]:
+        """Each button's callback data; the ones that need a key are stored first."""
+        data: list[str] = []
+        to_keep: dict[str, Button] = {}
+        for button in buttons:
+            inline = f"b:{button.action}"
+            if button.asks is None and len(inline.encode()) <= CALLBACK_LIMIT:
+                data.append(inline)
+                continue
+            key = key_of(button)
+            if key not in self._recent:
+                to_keep[key] = button
+            data.append(f"k:{key}")
+        if to_keep:
+            await asyncio.to_thread(self._store, to_keep)
+            for key, button in to_keep.items():
+                self._remember(key, button)
+        return data
+
+    async def button_for(self, data: str) -> Button | None:
+        """The button behind pressed callback data, or None when it is unknown."""
+        if data.startswith("b:"):
+            return Button(label="", action=data[2:])
+        if not data.startswith("k:"):
+            return None
+        key = data[2:]
+        if key in self._recent:
+            return self._recent[key]
+        button = await asyncio.to_thread(self._load, key)
+        if button is not None:
+            self._remember(key, button)
+        return button
+
+    def _remember(self, key: str, button: Button) -> None:
+        self._recent[key] = button
+        self._recent.move_to_end(key)
+        while len(self._recent) > self.cache_size:
+            self._recent.popitem(last=False)
+
+    def _store(self, buttons: dict[str, Button]) -> None:
+        with Session(self.engine) as session:
+            try:
+                self._add_missing(session, buttons)
+                session.commit()
+            except IntegrityError:  # another instance stored some of them at the same moment
+                session.rollback()
+                for key, button in buttons.items():
+                    try:
+                        self._add_missing(session, {key: button})
+                        session.commit()
+                    except IntegrityError:
+                        session.rollback()
+
+    def _add_missing(self, session: Session, buttons: dict[str, Button]) -> None:
+        for key, button in buttons.items():
+            if session.get(ChatButton, key) is None:
+                session.add(ChatButton(key=key, platform=PLATFORM, action=button.action, asks=button.asks,
+                                       input=button.input, created_at=self.clock.now()))
+
+    def _load(self, key: str) -> Button | None:
+        with Session(self.engine) as session:
+            kept = session.get(ChatButton, key)
+            if kept is None:
+                return None
+            return Button(label="", action=kept.action, asks=kept.asks, input=kept.input)  # type: ignore[arg-type]

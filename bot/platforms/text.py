@@ -1,0 +1,55 @@
+"""Plain-text rendering of a `Reply` for the console (and for anything else that wants text)."""
+from __future__ import annotations
+
+import textwrap
+
+from bot.i18n import translated
+from bot.i18n.labels import EXAMPLE, NONE, SUBJECT
+from bot.floor.reply import BulletList, DraftText, Facts, Paragraph, Reply, Table
+
+WIDTH = 100
+
+
+def render_text(reply: Reply) -> str:
+    parts: list[str] = []
+    if reply.title:
+        parts.append(reply.title)
+        parts.append("─" * min(len(reply.title), WIDTH))
+    for block in reply.blocks:
+        if isinstance(block, Paragraph):
+            prefix = "⚠ " if reply.is_error and not parts else ""
+            parts.append(textwrap.fill(prefix + block.text, WIDTH, break_long_words=False, break_on_hyphens=False))
+        elif isinstance(block, Facts):
+            width = max(len(label) for label, _ in block.items)
+            parts.extend(f"  {label + ':':<{width + 1}} {value}" for label, value in block.items)
+        elif isinstance(block, Table):
+            parts.append(render_table(block))
+        elif isinstance(block, BulletList):
+            if block.title:
+                parts.append(f"{block.title}:")
+            parts.extend(f"  • {item}" for item in block.items) if block.items else parts.append(f"  {translated(reply.language, NONE)}")
+        elif isinstance(block, DraftText):
+            parts.append(f"┌─ {block.label}")
+            if block.subject:
+                parts.append(f"│ {translated(reply.language, SUBJECT)}: {block.subject}")
+            parts.extend(f"│ {line}" if line else "│" for line in block.text.splitlines())
+            parts.append("└─")
+    if reply.example:
+        parts.append(f"  {translated(reply.language, EXAMPLE)}: {reply.example}")
+    for attachment in reply.files:
+        parts.append(f"  [file: {attachment.filename}, {len(attachment.content)} bytes]")
+    if reply.buttons:
+        parts.append("  ".join(f"[{number}] {button.label}" for number, button in enumerate(reply.buttons, start=1)))
+    return "\n".join(parts)
+
+
+def render_table(table: Table) -> str:
+    columns = list(zip(table.headers, *table.rows, strict=False))
+    widths = [max(len(cell) for cell in column) for column in columns]
+    lines = []
+    if table.caption:
+        lines.append(f"{table.caption}:")
+    lines.append("  " + "  ".join(header.ljust(width) for header, width in zip(table.headers, widths, strict=True)).rstrip())
+    lines.append("  " + "  ".join("─" * width for width in widths))
+    lines.extend("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in table.rows)
+    return "\n".join(lines)

@@ -1,4 +1,0 @@
-"""Slack adapter."""
-from bot.slack.platform import SlackPlatform, build_platform
-
-__all__ = ["SlackPlatform", "build_platform"]

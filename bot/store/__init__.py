@@ -1,0 +1,2 @@
+"""The store: SQLModel tables, engine and sessions, stored interaction state, Alembic migrations.
+It imports only the floor."""

@@ -1,0 +1,82 @@
+"""Engine, sessions and schema upgrades for SQLite (embedded default) and PostgreSQL."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+import bot.store.stored_state  # noqa: F401  (its tables belong to the schema the migrations build)
+from bot.store.schema_version import schema_is_current
+from bot.floor.tuning import DATABASE_POOL_OVERFLOW, DATABASE_POOL_SIZE
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+
+def normalise_database_url(url: str) -> str:
+    """Let users write `postgresql://…`; collectbot talks to PostgreSQL through psycopg 3."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def create_database_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> Engine:
+    """An engine for `url`; `schema` pins PostgreSQL's search_path (tests isolate themselves so)."""
+    url = normalise_database_url(url)
+    connect_args: dict[str, Any] = {}
+    if url.startswith("sqlite"):
+        connect_args["check_same_thread"] = False
+        connect_args["timeout"] = 30
+    elif schema:
+        connect_args["options"] = f"-csearch_path={schema}"
+    if "poolclass" not in kwargs and ":memory:" not in url and url not in ("sqlite://", "sqlite:///"):
+        kwargs.setdefault("pool_size", DATABASE_POOL_SIZE)  # bot.floor.tuning: a connection for every worker thread
+        kwargs.setdefault("max_overflow", DATABASE_POOL_OVERFLOW)
+    engine = create_engine(url, connect_args=connect_args, **kwargs)
+    if url.startswith("sqlite"):
+        event.listen(engine, "connect", _tune_sqlite_connection)
+    return engine
+
+
+def _tune_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def alembic_config(engine: Engine) -> "Config":
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", "bot.store:migrations")
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade_schema(engine: Engine) -> None:
+    """Bring the database to the newest schema; run on every start (Alembic is imported only
+    when there is something to do)."""
+    if schema_is_current(engine):
+        return
+    from alembic import command
+
+    command.upgrade(alembic_config(engine), "head")
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """A session whose work is committed together or not at all."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

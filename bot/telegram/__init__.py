@@ -1,4 +1,0 @@
-"""Telegram adapter."""
-from bot.telegram.platform import TelegramPlatform, build_platform
-
-__all__ = ["TelegramPlatform", "build_platform"]
