@@ -37,6 +37,8 @@ class Sender:
     language_hint: str | None = None
     """The language the person's app is set to (Telegram's `language_code`, Slack's locale): a
     newcomer is answered in it, and a person created from this account starts with it."""
+    files_by_path: bool = False
+    """Files are given by their path, not attached (the console): help and examples say so."""
 
 
 class InvoiceHook(Protocol):

@@ -91,7 +91,7 @@ class Core:
         try:
             command = parse_command(text)
         except InputError as error:
-            return self._unreadable(text.strip()[1:].split(" ", 1)[0].split("@", 1)[0].lower(), error)
+            return self._unreadable(sender, text.strip()[1:].split(" ", 1)[0].split("@", 1)[0].lower(), error)
         if command is None:
             return error_reply(_("I understand commands that start with /."), "/help")
         return self._handle_command(sender, replace(command, files=files) if files else command)
@@ -103,13 +103,13 @@ class Core:
             try:
                 reply = self._handle_command(sender, parse_arguments(verb, rest))
             except InputError as error:
-                reply = self._unreadable(verb, error)
+                reply = self._unreadable(sender, verb, error)
         reply.language = language
         return reply
 
-    def _unreadable(self, verb: str, error: InputError) -> Reply:
+    def _unreadable(self, sender: Sender, verb: str, error: InputError) -> Reply:
         spec = self.catalogue.get(verb)
-        return error_reply(error.problem, error.example or (spec.example if spec else "/help"))
+        return error_reply(error.problem, error.example or (spec.example_for(sender.files_by_path) if spec else "/help"))
 
     def is_member(self, sender: Sender) -> bool:
         """Whether the sender's account is linked to an active team member (group chats answer
@@ -136,7 +136,7 @@ class Core:
         try:
             reply = self.run_retrying(lambda session: self._run(session, sender, command, spec))
         except UsageError as error:
-            return error_reply(error.problem, error.example or spec.example)
+            return error_reply(error.problem, error.example or spec.example_for(sender.files_by_path))
         except NotAllowed as error:
             return error_reply(str(error))
         except Conflict as conflict:
@@ -144,7 +144,7 @@ class Core:
             return error_reply(
                 _("Someone changed the same thing at the same moment, and it kept happening, so nothing was saved. "
                   "Please try again in a moment."),
-                spec.example,
+                spec.example_for(sender.files_by_path),
             )
         except Exception:
             incident = uuid.uuid4().hex[:8]

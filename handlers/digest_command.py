@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from bot.i18n import N_, _
 from bot.store.models import DigestSubscription
 from handlers.context import Context
-from bot.floor.dates import show_moment
+from bot.floor.dates import show_moment, weekday_number
 from bot.floor.errors import UsageError
 from handlers.grammar import Command
 from bot.floor.reply import Reply
@@ -35,9 +35,10 @@ def digest_command(command: Command, ctx: Context) -> Reply:
         raise UsageError(_("{cadence!r}: a digest is daily, weekly or off.", cadence=cadence), DIGEST_EXAMPLE)
     weekday = None
     if cadence == "weekly":
-        if not words or words[0][:3] not in WEEKDAYS:
-            raise UsageError(_("A weekly digest needs a day: mon, tue, wed, thu, fri, sat or sun."), DIGEST_EXAMPLE)
-        weekday = WEEKDAYS.index(words.pop(0)[:3])
+        weekday = weekday_number(words.pop(0)) if words else None
+        if weekday is None:
+            raise UsageError(_("A weekly digest needs a day: mon, tue, wed, thu, fri, sat or sun (or its name in your language)."),
+                             DIGEST_EXAMPLE)
     if len(words) != 1 or not (match := _TIME.match(words[0])):
         raise UsageError(_("Give the time as HH:MM in your own time zone, like 08:30."), DIGEST_EXAMPLE)
     at = time(int(match.group(1)), int(match.group(2)))

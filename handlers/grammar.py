@@ -12,7 +12,9 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from babel.numbers import format_decimal
+
 from bot.i18n import _
+from bot.floor.dates import join_day_words
 from bot.floor.errors import UsageError
 
 MAX_COMMAND_LENGTH = 4000
@@ -130,4 +132,4 @@ def parse_arguments(verb: str, rest: str) -> Command:
             mentions.append(mention.group(1))
         else:
             words.append(token)
-    return Command(verb=verb, words=tuple(words), options=options, mentions=tuple(mentions), text=rest)
+    return Command(verb=verb, words=tuple(join_day_words(words)), options=options, mentions=tuple(mentions), text=rest)

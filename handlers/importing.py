@@ -36,6 +36,8 @@ from bot.floor.money import check_amount, format_money, parse_amount, parse_curr
 from bot.floor.reply import BulletList, Button, Facts, Reply
 
 IMPORT_EXAMPLE = "/import (with a CSV file attached)"
+IMPORT_PATH_EXAMPLE = "/import invoices.csv"
+"""Where a file is given by its path (the console), relative to the folder the bot runs in or absolute."""
 REQUIRED = ("number", "customer", "amount", "due_date")
 ALIASES = {
     "invoice": "number", "invoice_no": "number", "invoice_number": "number", "no": "number",
@@ -90,6 +92,9 @@ def import_command(command: Command, ctx: Context) -> Reply:
         upload = command.files[0]
     elif confirm:
         upload = waiting_upload(ctx, confirm)
+    elif ctx.sender.files_by_path:
+        raise UsageError("Give the path of a CSV file after /import (columns: " + ", ".join(COLUMNS) + ").",
+                         IMPORT_PATH_EXAMPLE)
     else:
         raise UsageError(_("Attach a CSV file to /import (columns: {columns}).", columns=", ".join(COLUMNS)), IMPORT_EXAMPLE)
     check_size(upload)
@@ -98,7 +103,7 @@ def import_command(command: Command, ctx: Context) -> Reply:
         keep_waiting(ctx, checked.digest, upload)
         return dry_run_reply(checked)
     if confirm != checked.digest:
-        raise UsageError(_("That confirmation is for another file; send the file again."), IMPORT_EXAMPLE)
+        raise UsageError(_("That confirmation is for another file; send the file again."))
     stored = store(ctx, checked)
     drop_state(ctx.session, WAITING_KIND, waiting_key(ctx, confirm))
     return Reply(title=ngettext("Imported {n} invoice from {file}", "Imported {n} invoices from {file}", stored,
@@ -109,8 +114,12 @@ def import_command(command: Command, ctx: Context) -> Reply:
 
 def check_size(upload: IncomingFile) -> None:
     if len(upload.content) > MAX_UPLOAD_BYTES:
-        raise UsageError(f"{upload.filename} is {len(upload.content) / 1024 / 1024:.1f} MB; one file may be at most "
-                         f"{MAX_UPLOAD_BYTES // 1024 // 1024} MB. Split it and send the parts one by one.", IMPORT_EXAMPLE)
+        raise UsageError(too_big(upload.filename, len(upload.content)))
+
+
+def too_big(filename: str, size: int) -> str:
+    return (f"{filename} is {size / 1024 / 1024:.1f} MB; one file may be at most {MAX_UPLOAD_BYTES // 1024 // 1024} MB. "
+            "Split it and send the parts one by one.")
 
 
 def waiting_key(ctx: Context, digest: str) -> str:
@@ -133,7 +142,7 @@ def waiting_upload(ctx: Context, digest: str) -> IncomingFile:
     entry = get_state(ctx.session, WAITING_KIND, waiting_key(ctx, digest), now=ctx.now)
     if entry is None or entry.content is None:
         raise UsageError(_("I no longer have that file (a checked file waits an hour, and only for the one who sent it); "
-                           "please send it again with /import as the caption."), IMPORT_EXAMPLE)
+                           "please send it again with /import."))
     return IncomingFile(str(entry.data.get("filename") or "upload.csv"), entry.content,
                         str(entry.data.get("mime_type") or "text/csv"))
 
@@ -167,13 +176,13 @@ def decode(upload: IncomingFile) -> str:
     content = upload.content
     if content.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise UsageError(f"{upload.filename}, line 1: the file is UTF-16 text (or binary), not UTF-8; "
-                         "save it as CSV UTF-8 (Excel: Save As → CSV UTF-8).", IMPORT_EXAMPLE)
+                         "save it as CSV UTF-8 (Excel: Save As → CSV UTF-8).")
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = content.count(b"\n", 0, error.start) + 1
         raise UsageError(f"{upload.filename}, line {line}: byte 0x{content[error.start]:02x} is not UTF-8 text; "
-                         "save the file as CSV UTF-8 (Excel: Save As → CSV UTF-8).", IMPORT_EXAMPLE) from None
+                         "save the file as CSV UTF-8 (Excel: Save As → CSV UTF-8).") from None
 
 
 RowOrProblem = tuple[int, dict[str, str] | str]
@@ -183,11 +192,11 @@ def read_rows(upload: IncomingFile) -> Iterator[RowOrProblem]:
     """Each data row by its line number, or the problem that line has."""
     text = decode(upload)
     if not text.strip():
-        raise UsageError(f"{upload.filename} is empty.", IMPORT_EXAMPLE)
+        raise UsageError(f"{upload.filename} is empty.")
     first_line = text.splitlines()[0] if text.splitlines() else text
     if "\x00" in first_line:
         raise UsageError(f"{upload.filename}, line 1: the header holds a NUL byte (\\x00), so this is not a CSV text "
-                         "file; save it as CSV UTF-8.", IMPORT_EXAMPLE)
+                         "file; save it as CSV UTF-8.")
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
@@ -196,14 +205,13 @@ def read_rows(upload: IncomingFile) -> Iterator[RowOrProblem]:
     try:
         header = next(reader, None)
     except csv.Error as error:
-        raise UsageError(f"{upload.filename}, line {reader.line_num or 1}: the header cannot be read ({error}).", IMPORT_EXAMPLE) from None
+        raise UsageError(f"{upload.filename}, line {reader.line_num or 1}: the header cannot be read ({error}).") from None
     if not header or not any(name.strip() for name in header):
-        raise UsageError(f"{upload.filename}, line 1: the header is empty; the columns are: {', '.join(COLUMNS)}.", IMPORT_EXAMPLE)
+        raise UsageError(f"{upload.filename}, line 1: the header is empty; the columns are: {', '.join(COLUMNS)}.")
     columns = [canonical(name) for name in header]
     missing = [name for name in REQUIRED if name not in columns]
     if missing:
-        raise UsageError(f"{upload.filename} has no column {', '.join(missing)}; the columns are: {', '.join(COLUMNS)}.",
-                         IMPORT_EXAMPLE)
+        raise UsageError(f"{upload.filename} has no column {', '.join(missing)}; the columns are: {', '.join(COLUMNS)}.")
     rows = 0
     while True:
         try:
@@ -219,8 +227,7 @@ def read_rows(upload: IncomingFile) -> Iterator[RowOrProblem]:
         rows += 1
         yield reader.line_num, {column: value.strip() for column, value in zip(columns, values, strict=False)}
     if not rows:
-        raise UsageError(f"{upload.filename} has only its header, no invoices: add one invoice per line under it.",
-                         IMPORT_EXAMPLE)
+        raise UsageError(f"{upload.filename} has only its header, no invoices: add one invoice per line under it.")
 
 
 def canonical(name: str) -> str:

@@ -35,7 +35,7 @@ def find_invoice(ctx: Context, number: str, example: str) -> Invoice:
     exists or not, so nothing about someone else's invoice is revealed."""
     invoice = find_named_invoice(ctx.session, ctx.team.id, number)  # type: ignore[arg-type]
     if invoice is None or not may_see(ctx.person, invoice):
-        raise not_visible(number)
+        raise not_visible(number, example)
     return invoice
 
 

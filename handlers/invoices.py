@@ -24,7 +24,7 @@ from handlers.state_names import action_name, state_name, status_name
 from bot.floor.reply import BulletList, Button, Facts, Reply, Table
 from scheduling import course
 
-ADD_USAGE = "/add <invoice-no> <amount> [currency] <due-date> <customer name…> [@owner] [collector=@person] [ladder=name] [country=XX]"
+ADD_USAGE = "/add <invoice-no> <amount> [currency] <due-date> <customer name…> [@owner] [collector=@person] [ladder=name] [country=XX] [contact=\"Full Name\"]"
 ADD_EXAMPLE = "/add INV-1042 1200.50 EUR 2026-12-01 Acme Trading Ltd"
 LIST_EXAMPLE = "/list overdue"
 SHOW_EXAMPLE = "/show INV-1042"
@@ -313,7 +313,7 @@ def record_payment(command: Command, ctx: Context) -> Reply:
     if rest and rest[0].lower() in ("all", "full", "everything") and len(rest) == 1:
         rest = []
     if rest and len(rest[-1]) == 3 and rest[-1].isalpha():
-        currency = parse_currency(rest.pop())
+        currency = parse_currency(rest.pop(), PAID_EXAMPLE)
         if currency != invoice.currency:
             raise UsageError(
                 _("Invoice {invoice} is in {currency}, not {other}; record the payment in {currency}.",
@@ -321,7 +321,8 @@ def record_payment(command: Command, ctx: Context) -> Reply:
                 f"/paid {invoice.number} 500 {invoice.currency}",
             )
     if rest:
-        paid = check_amount(parse_amount(" ".join(rest)), invoice.currency, ctx.services.settings.max_invoice_amount)
+        paid = check_amount(parse_amount(" ".join(rest), PAID_EXAMPLE), invoice.currency, ctx.services.settings.max_invoice_amount,
+                            PAID_EXAMPLE)
         if paid > invoice.balance:
             raise UsageError(
                 _("{amount} is more than the balance of {balance}. For a full payment just write /paid {invoice}.",

@@ -103,7 +103,8 @@ def _promise(command: Command, ctx: Context, *, written: bool) -> Reply:
                            date=show_date(promised, ctx.locale)), example)
     amount = None
     if len(command.words) > 2:
-        amount = check_amount(parse_amount(" ".join(command.words[2:])), invoice.currency, ctx.services.settings.max_invoice_amount)
+        amount = check_amount(parse_amount(" ".join(command.words[2:]), example), invoice.currency,
+                              ctx.services.settings.max_invoice_amount, example)
     result = course.promise(ctx, invoice, promised, written=written, amount=amount)
     grace = result.grace
     shown = show_date(promised, ctx.locale)
@@ -150,7 +151,8 @@ def resolve(command: Command, ctx: Context) -> Reply:
     facts: list[tuple[str, str]] = []
     new_amount = None
     if len(command.words) > 1:
-        new_amount = check_amount(parse_amount(" ".join(command.words[1:])), invoice.currency, ctx.services.settings.max_invoice_amount)
+        new_amount = check_amount(parse_amount(" ".join(command.words[1:]), RESOLVE_EXAMPLE), invoice.currency,
+                                  ctx.services.settings.max_invoice_amount, RESOLVE_EXAMPLE)
         paid = course.paid_so_far(ctx.session, invoice)
         if new_amount < paid:
             raise UsageError(_("{amount} is less than the {paid} already paid.",

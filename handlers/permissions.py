@@ -220,13 +220,13 @@ def find_named_invoice(session: object, team_id: int, number: str) -> Invoice | 
     ).first()
 
 
-def not_visible(number: str) -> UsageError:
+def not_visible(number: str, example: str | None = None) -> UsageError:
     """The same words whether the invoice does not exist or belongs to someone else: a refusal
-    reveals nothing about it."""
+    reveals nothing about it. The example is the command's own (the core adds it when not given)."""
     return UsageError(
-        _("There is no invoice {invoice} for you: only its owner, its collector, managers and lawyers can see it.",
-          invoice=number),
-        "/list",
+        _("There is no invoice {invoice} for you: only its owner, its collector, managers and lawyers can see it. "
+          "/list shows yours.", invoice=number),
+        example,
     )
 
 

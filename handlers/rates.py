@@ -58,7 +58,7 @@ def parse_triples(words: list[str], ctx: Context) -> list[tuple[str, Decimal]]:
 
 def parse_rate(currency_text: str, quote_text: str, rate_text: str, ctx: Context) -> tuple[str, Decimal]:
     example = f"/rates USD {ctx.team.default_currency} 0.92"
-    currency, quote = parse_currency(currency_text), parse_currency(quote_text)
+    currency, quote = parse_currency(currency_text, example), parse_currency(quote_text, example)
     if quote != ctx.team.default_currency:
         raise UsageError(_("Rates convert into the team's currency, {currency}, not {other}.", currency=ctx.team.default_currency,
                            other=quote), example)

@@ -9,6 +9,7 @@ from sqlmodel import select
 from bot.i18n import LOCALES, N_, _, language_of, ngettext
 from bot.store.models import ChatIdentity, Person, Role
 from handlers.context import Context
+from bot.floor.dates import weekday_number
 from bot.floor.errors import NotAllowed, UsageError
 from handlers.grammar import Command
 from handlers.history import record_event
@@ -19,6 +20,8 @@ from scheduling import course
 from scheduling.working_hours import holiday_countries, known_country, known_zone
 
 TEAM_EXAMPLE = "/team add @bob salesperson tz=Europe/Oslo lang=en"
+TEAM_SET_EXAMPLE = "/team set @bob tz=Europe/Oslo hours=08:00-16:00"
+TEAM_REMOVE_EXAMPLE = "/team remove @bob to=@carol"
 LANGUAGES = {"en": N_("English"), "ru": N_("Russian"), "nb": N_("Norwegian Bokmål"), "bg": N_("Bulgarian")}
 """Languages a person may choose, as far as the phrasebook has drafts in them (see `speakable`)."""
 MAX_NAME = 100
@@ -140,7 +143,7 @@ def set_member(command: Command, ctx: Context) -> Reply:
 
 def remove_member(command: Command, ctx: Context) -> Reply:
     require_admin(ctx)
-    example = "/team remove @bob"
+    example = TEAM_REMOVE_EXAMPLE
     person = resolve_mention(ctx.session, ctx.team, target_handle(command, example), example)
     if person.id == ctx.person.id:
         raise UsageError(_("You cannot remove yourself; another admin can."), example)
@@ -313,9 +316,9 @@ def parse_days(text: str, example: str) -> set[int]:
     days: set[int] = set()
     for part in text.lower().split(","):
         first, _dash, last = part.strip().partition("-")
-        if first not in _DAY_NAMES or (last and last not in _DAY_NAMES):
+        start, end = weekday_number(first), weekday_number(last or first)
+        if start is None or end is None:
             raise UsageError(f"{text!r} is not a list of weekdays; write mon-fri or mon,wed,fri.", example)
-        start, end = _DAY_NAMES.index(first), _DAY_NAMES.index(last or first)
         days.update(range(start, end + 1) if start <= end else [*range(start, 7), *range(0, end + 1)])
     return days
 

@@ -2,13 +2,19 @@
 from __future__ import annotations
 
 from itertools import groupby
+from typing import TYPE_CHECKING
 
 from bot.i18n import _, supported_language
 from handlers.context import Context
+from bot.floor.dates import DATE_FORMS
 from bot.floor.errors import UsageError
 from handlers.grammar import Command
 from handlers.invites import redeem
+from bot.floor.money import AMOUNT_FORMS
 from bot.floor.reply import BulletList, Facts, Reply
+
+if TYPE_CHECKING:
+    from handlers.catalogue import CommandSpec
 
 
 def start(command: Command, ctx: Context) -> Reply:
@@ -44,19 +50,31 @@ def start(command: Command, ctx: Context) -> Reply:
 
 
 def help_command(command: Command, ctx: Context) -> Reply:
-    """Every command with an example; `/help <command>` for one in detail."""
+    """Every command with an example; `/help <command>` for one in detail. Both read the catalogue."""
     catalogue = ctx.services.catalogue
+    by_path = ctx.sender.files_by_path
     if command.words:
         verb = command.words[0].lstrip("/").lower()
         spec = catalogue.get(verb)
         if spec is None:
             raise UsageError(_("There is no /{verb} command. /help lists them all.", verb=verb), "/help add")
-        return Reply(title=f"/{spec.verb}").say(_(spec.summary)).add(
-            Facts(((_("Usage"), spec.usage), (_("Example"), spec.example))))
+        return command_help(spec, by_path)
     reply = Reply(title=_("What I can do"))
     ordered = sorted(catalogue.values(), key=lambda spec: spec.group)
     for group, specs in groupby(ordered, key=lambda spec: spec.group):
         reply.add(BulletList(tuple(_("/{verb} — {summary}. Example: {example}", verb=spec.verb, summary=_(spec.summary),
-                                     example=spec.example) for spec in specs), title=_(group)))
-    reply.say(_("Dates: 2026-12-01, 01.12.2026 or +30d. Amounts: 1200.50, 1,200.50, 1 200,50 or 1.200,50."))
+                                     example=spec.example_for(by_path)) for spec in specs), title=_(group)))
+    reply.say(_("Dates: {dates}. Amounts: {amounts}.", dates=_(DATE_FORMS), amounts=AMOUNT_FORMS))
+    return reply
+
+
+def command_help(spec: CommandSpec, by_path: bool) -> Reply:
+    """One command in full: what it does, how it is written (every form and option) and examples."""
+    reply = Reply(title=f"/{spec.verb}").say(_("{summary}.", summary=_(spec.summary)))
+    if spec.details:
+        reply.say(_(spec.details).replace("`", ""))
+    reply.add(Facts(((_("Usage"), spec.usage_for(by_path)), (_("Example"), spec.example_for(by_path)))))
+    if spec.forms:
+        reply.add(BulletList(tuple(_("{usage} — {summary}. Example: {example}", usage=form.usage, summary=_(form.summary),
+                                     example=form.example) for form in spec.forms), title=_("Also")))
     return reply

@@ -1,10 +1,20 @@
-"""The console chat works as a new user would use it: the real `collectbot` command, piped."""
+"""The console chat works as a new user would use it: the real `collectbot` command, piped, and the\nconsole chat itself where a story needs a moving clock (pings and their buttons)."""
+import io
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+
+from bot.app.bootstrap import build_scheduler
+from bot.floor.clock import MovableClock
+from bot.platforms.console.chat import ConsoleChat
+from bot.platforms.console.platform import ConsolePlatform
+from handlers.core import Core
+from scheduling.notifier import CONSOLE_LIMITS
+from tests.conftest import OSLO
 
 COLLECTBOT = [sys.executable, "-m", "bot.app.cli"]
 
@@ -60,3 +70,85 @@ def test_a_bad_setting_is_reported_clearly(tmp_path: Path) -> None:
 def test_cli_commands_run(tmp_path: Path, command: list[str]) -> None:
     result = run_cli(command, tmp_path)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_csv_is_imported_on_the_console_by_its_path(tmp_path: Path) -> None:
+    (tmp_path / "invoices.csv").write_text("number,customer,amount,currency,due date\nA-1,Acme,100,EUR,2026-12-20\n"
+                                           "A-2,Fjord AS,250,NOK,2026-12-24\n", encoding="utf-8")
+    (tmp_path / "a folder").mkdir()
+    session = "\n".join([
+        "/start", "/import invoices.csv", "1", "/list", "/import nope.csv", '/import "a folder"', "/import", "/help import",
+    ]) + "\n"
+    result = run_cli(["console", "--as", "alice"], tmp_path, session)
+    assert result.returncode == 0, result.stderr
+    out = " ".join(result.stdout.split())  # paragraphs wrap at 100 characters
+    assert "Checked invoices.csv: 2 rows (nothing imported yet)" in out
+    assert "Imported 2 invoices from invoices.csv" in out
+    assert "A-1" in out and "Fjord AS" in out
+    assert f"There is no file at nope.csv (relative paths start in {tmp_path})" in out
+    assert "a folder is a folder, not a file" in out
+    assert "Give the path of a CSV file after /import" in out
+    assert out.count("Example: /import invoices.csv") == 4, "the bad path, the folder, no path, and /help"
+    assert "Attach a CSV file" not in out and "attached" not in out, "the console never asks for an attachment"
+
+
+def test_files_of_replies_are_written_to_a_folder_and_the_reply_gives_the_path(tmp_path: Path) -> None:
+    session = "\n".join(["/start", "/add INV-1 100 EUR 2026-01-15 Acme", "/overdue chart", "/casefile INV-1"]) + "\n"
+    default = run_cli(["console", "--as", "alice"], tmp_path, session)
+    assert default.returncode == 0, default.stderr
+    folder = tmp_path / "collectbot-files"
+    assert sorted(path.name for path in folder.iterdir()) == ["casefile-INV-1.html", "overdue-aging.png"]
+    assert f"Saved overdue-aging.png to {folder / 'overdue-aging.png'}" in default.stdout
+    assert f"Saved casefile-INV-1.html to {folder / 'casefile-INV-1.html'}" in default.stdout
+    assert "[file:" not in default.stdout, "the path, not a placeholder"
+    assert (folder / "overdue-aging.png").read_bytes().startswith(b"\x89PNG")
+
+    exports = run_cli(["console", "--as", "alice"], tmp_path, "/overdue export csv\n/overdue export xlsx\n", FILES_DIR="exports")
+    assert exports.returncode == 0, exports.stderr
+    written = sorted(path.name for path in (tmp_path / "exports").iterdir())
+    assert [name.rsplit(".", 1)[1] for name in written] == ["csv", "xlsx"]
+    for name in written:
+        assert f"Saved {name} to {tmp_path / 'exports' / name}" in exports.stdout
+    assert "INV-1" in (tmp_path / "exports" / written[0]).read_text(encoding="utf-8-sig")
+
+
+async def test_a_mistyped_answer_to_a_buttons_question_leaves_the_question_open(core: Core, clock: MovableClock) -> None:
+    output = io.StringIO()
+    chat = ConsoleChat(core, "alice", output)
+    scheduler = build_scheduler(core.services)
+    scheduler.attach(ConsolePlatform(chat).notifier, CONSOLE_LIMITS)
+    await chat.say("/start")
+    await chat.say("/add INV-7 900 EUR 2026-12-01 Acme Trading Ltd")
+    clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=OSLO))
+    assert await scheduler.fire_due() == 1
+    await scheduler.flush()
+    ping = output.getvalue()
+    assert "🔔 Ping for @alice" in ping and "[3] 📅 Promised" in ping
+
+    def after(action: str) -> int:
+        return len(output.getvalue())
+
+    mark = after("press Promised")
+    await chat.say("3")
+    assert "Which date did they promise to pay INV-7 by?" in output.getvalue()[mark:]
+    mark = after("a mistyped date")
+    refused = await chat.say("next friday")
+    shown = output.getvalue()[mark:]
+    assert refused is not None and refused.is_error
+    assert "'next friday' is not a date I can read" in shown and "Example: 2026-12-08" in shown
+    assert "Which date did they promise to pay INV-7 by?" in shown, "the question is asked again"
+    assert "[3] 📅 Promised" in shown, "with the numbered buttons"
+    assert chat.waiting_for is not None
+    await chat.say("99")
+    assert f"Choose a number from 1 to {len(chat.last_buttons)}." in output.getvalue() and chat.waiting_for is not None
+    mark = after("the number again")
+    await chat.say("3")
+    assert "Which date did they promise to pay INV-7 by?" in output.getvalue()[mark:]
+    mark = after("cancel")
+    assert await chat.say("/cancel") is None
+    assert "Cancelled." in output.getvalue()[mark:] and chat.waiting_for is None
+    await chat.say("3")
+    recorded = await chat.say("i morgen")
+    assert recorded is not None and not recorded.is_error
+    assert "Promise recorded on INV-7: pay by Dec 2, 2026" in output.getvalue()
+    assert chat.waiting_for is None

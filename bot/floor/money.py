@@ -1,4 +1,7 @@
-"""Reading amounts as people type them and writing them back in the reader's locale (Babel)."""
+"""Reading amounts as people type them and writing them back in the reader's locale (Babel).
+
+A command passes its own example, shown with any error; without one the `/add` example is shown.
+"""
 from __future__ import annotations
 
 import re
@@ -16,6 +19,8 @@ from bot.i18n import _, ngettext
 from bot.floor.errors import UsageError
 
 AMOUNT_EXAMPLE = "/add INV-1042 1200.50 EUR 2026-12-01 Acme Trading Ltd"
+AMOUNT_FORMS = "1200.50, 1,200.50, 1 200,50 or 1.200,50"
+"""How an amount may be typed, for help texts."""
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009']+")
 _ALLOWED = re.compile(r"^[0-9.,]+$")
 _CURRENCY_SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "₽": "RUB"}
@@ -28,17 +33,17 @@ _LOCALE_BY_SEPARATORS = {
 }
 
 
-def parse_amount(text: str) -> Decimal:
+def parse_amount(text: str, example: str = AMOUNT_EXAMPLE) -> Decimal:
     """Read `1200.50`, `1,200.50`, `1 200,50` or `1.200,50`; refuse `1,200` rather than guess."""
     raw = text.strip()
     has_space_groups = bool(_SPACES.search(raw))
     compact = _SPACES.sub("", raw)
     if compact.startswith("-"):
-        raise UsageError(_("The amount {amount!r} is negative; an invoice amount must be above zero.", amount=raw), AMOUNT_EXAMPLE)
+        raise UsageError(_("The amount {amount!r} is negative; an invoice amount must be above zero.", amount=raw), example)
     if not compact or not _ALLOWED.match(compact) or not compact[0].isdigit() or not compact[-1].isdigit():
         raise UsageError(_("{amount!r} is not an amount. Write digits with an optional decimal part, like 1200.50 or 1 200,50.",
-                           amount=raw), AMOUNT_EXAMPLE)
-    decimal_mark, group_mark = _separators(raw, compact, has_space_groups)
+                           amount=raw), example)
+    decimal_mark, group_mark = _separators(raw, compact, has_space_groups, example)
     if group_mark == " ":
         group_mark = "," if decimal_mark == "." else _NBSP
         babel_text = _SPACES.sub(group_mark, raw)
@@ -50,11 +55,11 @@ def parse_amount(text: str) -> Decimal:
     except (NumberFormatError, InvalidOperation) as error:
         raise UsageError(
             _("{amount!r} is not a well-formed amount: digit groups must have three digits (1,200,000.50).", amount=raw),
-            AMOUNT_EXAMPLE,
+            example,
         ) from error
 
 
-def _separators(raw: str, compact: str, has_space_groups: bool) -> tuple[str, str]:
+def _separators(raw: str, compact: str, has_space_groups: bool, example: str) -> tuple[str, str]:
     """Decide which mark is the decimal one; fail when a reader could take it either way."""
     commas, dots = compact.count(","), compact.count(".")
     if commas and dots:
@@ -62,7 +67,7 @@ def _separators(raw: str, compact: str, has_space_groups: bool) -> tuple[str, st
         return decimal_mark, "." if decimal_mark == "," else ","
     if has_space_groups:
         if dots > 1 or commas > 1:
-            raise UsageError(_("{amount!r} mixes space and dot/comma grouping.", amount=raw), AMOUNT_EXAMPLE)
+            raise UsageError(_("{amount!r} mixes space and dot/comma grouping.", amount=raw), example)
         return ("." if dots else ","), " "
     mark = "," if commas else "." if dots else None
     if mark is None:
@@ -78,27 +83,27 @@ def _separators(raw: str, compact: str, has_space_groups: bool) -> tuple[str, st
             _("The amount {amount!r} is ambiguous: it could mean {whole} or {fraction}. "
               "Write {whole} without a separator (or {whole}.00) if you mean {whole}.",
               amount=raw, whole=as_whole, fraction=as_fraction),
-            AMOUNT_EXAMPLE,
+            example,
         )
     return mark, ("." if mark == "," else ",")
 
 
-def check_amount(amount: Decimal, currency: str, maximum: Decimal) -> Decimal:
+def check_amount(amount: Decimal, currency: str, maximum: Decimal, example: str = AMOUNT_EXAMPLE) -> Decimal:
     """An invoice amount must be positive, within the limit and in the currency's minor units."""
     if amount <= 0:
-        raise UsageError(_("The amount must be above zero, not {amount}.", amount=amount), AMOUNT_EXAMPLE)
+        raise UsageError(_("The amount must be above zero, not {amount}.", amount=amount), example)
     if amount > maximum:
         raise UsageError(
             _("{amount} is above the limit of {limit} per invoice. Check for an extra digit.",
               amount=format_money(amount, currency, "en_US"), limit=format_money(maximum, currency, "en_US")),
-            AMOUNT_EXAMPLE,
+            example,
         )
     precision = get_currency_precision(currency)
     if amount != amount.quantize(Decimal(1).scaleb(-precision)):
         raise UsageError(
             ngettext("{currency} has {n} decimal place; {amount} has more.", "{currency} has {n} decimal places; {amount} has more.",
                      precision, currency=currency, amount=amount),
-            AMOUNT_EXAMPLE,
+            example,
         )
     return amount
 
@@ -107,13 +112,13 @@ def is_currency_code(text: str) -> bool:
     return text.strip() in _CURRENCY_SYMBOLS or (len(text) == 3 and text.isalpha())
 
 
-def parse_currency(text: str) -> str:
+def parse_currency(text: str, example: str = AMOUNT_EXAMPLE) -> str:
     """An ISO 4217 code (`EUR`, `nok`) or one of the unambiguous symbols (€, $, £)."""
     code = _CURRENCY_SYMBOLS.get(text.strip(), text.strip().upper())
     if code not in list_currencies():
         raise UsageError(
             _("{text!r} is not a currency code I know. Use the three-letter ISO 4217 code, such as EUR, USD, NOK or GBP.", text=text),
-            AMOUNT_EXAMPLE,
+            example,
         )
     return code
 

@@ -5,12 +5,13 @@ import textwrap
 
 from bot.i18n import translated
 from bot.i18n.labels import EXAMPLE, NONE, SUBJECT
-from bot.floor.reply import BulletList, DraftText, Facts, Paragraph, Reply, Table
+from bot.floor.reply import BulletList, Button, DraftText, Facts, Paragraph, Reply, Table
 
 WIDTH = 100
 
 
-def render_text(reply: Reply) -> str:
+def render_text(reply: Reply, files: bool = True) -> str:
+    """`files=False` leaves out the files' placeholders, for a caller that says where it saved them."""
     parts: list[str] = []
     if reply.title:
         parts.append(reply.title)
@@ -36,11 +37,16 @@ def render_text(reply: Reply) -> str:
             parts.append("└─")
     if reply.example:
         parts.append(f"  {translated(reply.language, EXAMPLE)}: {reply.example}")
-    for attachment in reply.files:
+    for attachment in reply.files if files else ():
         parts.append(f"  [file: {attachment.filename}, {len(attachment.content)} bytes]")
     if reply.buttons:
-        parts.append("  ".join(f"[{number}] {button.label}" for number, button in enumerate(reply.buttons, start=1)))
+        parts.append(render_buttons(reply.buttons))
     return "\n".join(parts)
+
+
+def render_buttons(buttons: list[Button]) -> str:
+    """Numbered, as the console presses them: `[1] Paid  [2] Promised`."""
+    return "  ".join(f"[{number}] {button.label}" for number, button in enumerate(buttons, start=1))
 
 
 def render_table(table: Table) -> str:

@@ -3,19 +3,27 @@
 Interactive on a terminal (prompt shows who you are); scriptable when stdin is a pipe (one
 command per line in, replies out). `/as bob` switches identity; a number presses that button of
 the last reply; `/quit` or end of input leaves.
+
+No dead ends compared with the chat apps: `/import path/to.csv` reads the file from its path; the
+files of replies are written to `FILES_DIR` and their paths printed; a button's question stays open
+after a mistyped answer (with the numbered buttons) until it is answered or `/cancel`led.
 """
 from __future__ import annotations
 
 import asyncio
 import sys
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import TextIO
 
-from bot.platforms.text import render_text
+from bot.platforms.console.import_path import import_with_path
+from bot.platforms.text import render_buttons, render_text
 from handlers.context import Sender
 from handlers.core import Core
-from bot.floor.reply import Attachment, Button, Reply
+from bot.floor.dates import DATE_FORMS, parse_date
+from bot.floor.errors import UsageError
+from bot.floor.reply import Attachment, Button, Reply, error_reply
 
 PLATFORM = "console"
 
@@ -33,9 +41,11 @@ def save_file(folder: Path, attachment: Attachment) -> Path:
     return path.resolve()
 
 
-def console_sender(name: str) -> Sender:
+def console_sender(name: str, files_by_path: bool = False) -> Sender:
+    """A console person; the chat gives files by path, the test driver and the command line attach them."""
     handle = name.strip().lstrip("@").lower()
-    return Sender(platform=PLATFORM, external_id=handle, display_name=handle, chat_id=handle, verified_handle=handle)
+    return Sender(platform=PLATFORM, external_id=handle, display_name=handle, chat_id=handle, verified_handle=handle,
+                  files_by_path=files_by_path)
 
 
 class ConsoleChat:
@@ -43,7 +53,7 @@ class ConsoleChat:
         self.core = core
         self.files_dir = core.services.settings.files_dir
         """Where the files of replies (charts, exports, case files) are written; their path is printed."""
-        self.sender = console_sender(identity)
+        self.sender = console_sender(identity, files_by_path=True)
         self.output = output
         self.last_buttons: list[Button] = []
         self.waiting_for: Button | None = None
@@ -63,35 +73,75 @@ class ConsoleChat:
             if not name:
                 self.write(f"You are @{self.sender.external_id}. Switch with /as bob.")
                 return None
-            self.sender = console_sender(name)
+            self.sender = console_sender(name, files_by_path=True)
+            self.waiting_for = None  # a question is answered by whoever pressed its button
             self.write(f"You are now @{self.sender.external_id}.")
             return None
         if self.waiting_for is not None:
-            button, self.waiting_for = self.waiting_for, None
             if text == "/cancel":
+                self.waiting_for = None
                 self.write("Cancelled.")
                 return None
-            reply = await asyncio.to_thread(self.core.press, self.sender, button.with_input(text))
-        elif text.isdigit() and self.last_buttons:
+            if not text.startswith("/") and not (text.isdigit() and self.waiting_for.input == "date"):
+                return await self.answer(self.waiting_for, text)
+        if text.isdigit() and self.last_buttons:
             index = int(text) - 1
             if not 0 <= index < len(self.last_buttons):
                 self.write(f"Choose a number from 1 to {len(self.last_buttons)}.")
                 return None
+            self.waiting_for = None  # another button's number (never a date) leaves the question
             button = self.last_buttons[index]
             if button.asks:
                 self.waiting_for = button
-                self.write(f"{button.asks} (or /cancel)")
+                self.ask(button)
                 return None
             reply = await asyncio.to_thread(self.core.press, self.sender, button.action)
+            self.show(reply)
+            return reply
+        self.waiting_for = None  # a command leaves the question
+        if (path_import := import_with_path(text, Path.cwd())) is not None:
+            if isinstance(path_import, Reply):
+                reply = path_import
+            else:
+                reply = await asyncio.to_thread(self.core.handle_text, self.sender, path_import[0], (path_import[1],))
         else:
             reply = await asyncio.to_thread(self.core.handle_text, self.sender, text)
         self.show(reply)
         return reply
 
+    async def answer(self, button: Button, text: str) -> Reply:
+        """The answer to a button's question. A refused answer leaves the question open, with the
+        last reply's numbered buttons, until it is answered or cancelled."""
+        reply = self.check_date(text) if button.input == "date" else None
+        if reply is None:
+            reply = await asyncio.to_thread(self.core.press, self.sender, button.with_input(text))
+        if reply.is_error:
+            self.write(render_text(reply))
+            self.ask(button)
+            return reply
+        self.waiting_for = None
+        self.show(reply)
+        return reply
+
+    def check_date(self, text: str) -> Reply | None:
+        """A date answer is read whole before it goes in ("next friday" is refused, not cut to "next")."""
+        today = self.core.services.clock.now().date()
+        try:
+            parse_date(text, today)
+        except UsageError as error:
+            return error_reply(error.problem, (today + timedelta(days=7)).isoformat())
+        return None
+
+    def ask(self, button: Button) -> None:
+        forms = f" ({DATE_FORMS})" if button.input == "date" else ""
+        others = ("\n" + render_buttons(self.last_buttons) + "  — or type another button's number") \
+            if button.input == "date" and self.last_buttons else ""
+        self.write(f"{button.asks}{forms} — type the answer, or /cancel.{others}")
+
     def show(self, reply: Reply) -> None:
         self.last_buttons = list(reply.buttons)
         saved = [f"  Saved {attachment.filename} to {save_file(self.files_dir, attachment)}" for attachment in reply.files]
-        self.write("\n".join([render_text(reply), *saved]))
+        self.write("\n".join([render_text(reply, files=False), *saved]))
 
     def prompt(self) -> str:
         return f"{self.sender.external_id}> "

@@ -101,7 +101,7 @@ class GuidedAdd:
                 await ask(update, _("{problem} Try again, e.g. 1200.50 EUR.", problem=error.problem))
                 return True
             draft.update(amount=text, step=DUE)
-            question = _("The due date? ({forms})", forms=DATE_FORMS)
+            question = _("The due date? ({forms})", forms=_(DATE_FORMS))
         elif step == DUE:
             try:
                 parse_date(text, self.clock.now().date(), "2026-12-01")

@@ -351,7 +351,7 @@ class TelegramPlatform:
         # In a group the forced reply opens only for the person named in the question.
         whom = "" if chat.type == ChatType.PRIVATE else f"{user.mention_html()}, "
         with speaking(await self.speaks(update)):
-            forms = _(" ({forms})", forms=DATE_FORMS) if button.input == "date" else ""
+            forms = _(" ({forms})", forms=_(DATE_FORMS)) if button.input == "date" else ""
             hint = escape(_(QUESTION_HINT))
         prompt = await self.application.bot.send_message(
             chat.id, f"{escape(problem)}{whom}{escape(button.asks or '')}{escape(forms)}\n{hint}",
