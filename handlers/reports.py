@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 import sqlalchemy as sa
-from babel.numbers import list_currencies
+from babel.numbers import format_decimal, list_currencies
 from sqlmodel import col, select
 
 from bot.i18n import N_, _, ngettext
@@ -230,9 +230,10 @@ def add_status(reply: Reply, ctx: Context, status: CollectionStatus, manager: bo
             (_("Collected this month"), amounts_text(ctx, status.collected_month)),
         ]
         for currency, dso in status.dso.items():
+            days = format_decimal(dso.days, format="0.0", locale=ctx.locale)
             facts.append((_("DSO {currency}", currency=currency),
-                          ngettext("{n} day", "{n} days", dso.days) if dso.complete
-                          else ngettext("over {n} day", "over {n} days", dso.days)))
+                          ngettext("{n} day", "{n} days", int(dso.days), n=days) if dso.complete
+                          else ngettext("over {n} day", "over {n} days", int(dso.days), n=days)))
         reply.add(Facts(tuple(facts)))
     if status.promises_this_week_count:
         reply.add(BulletList(tuple(

@@ -109,7 +109,7 @@ class CourseMachine(RuleBasedStateMachine):
         super().__init__()
         for bot in self.bots:
             quiet(bot.engine)
-            bot.floor.clock.set(START)
+            bot.clock.set(START)
         self.invoices: list[str] = []
         self.watch: dict[str, Watch] = {}
 

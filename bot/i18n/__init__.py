@@ -55,11 +55,12 @@ def _(message: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
-def ngettext(singular: str, plural: str, n: int, **values: object) -> str:
-    """The plural form the current language's catalog picks for `n` (Russian and Bulgarian have
-    their own rules); `{n}` and `values` are filled in."""
-    text = translations(_speaker.get()).ngettext(singular, plural, n)
-    return text.format(n=n, **values)
+def ngettext(singular: str, plural: str, count: int, **values: object) -> str:
+    """The plural form the current language's catalog picks for `count` (Russian and Bulgarian have
+    their own rules); `{n}` is `count` unless `values` gives it already formatted (`n="24,5"`)."""
+    text = translations(_speaker.get()).ngettext(singular, plural, count)
+    values.setdefault("n", count)
+    return text.format(**values)
 
 
 def N_(message: str) -> str:
