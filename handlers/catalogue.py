@@ -104,8 +104,9 @@ def build_catalogue(extra: list[CommandSpec] | None = None) -> dict[str, Command
         CommandSpec("undo", N_("Undo the last payment on an invoice (whoever recorded it, or a manager)"),
                     "/undo <invoice-no>", invoices.UNDO_EXAMPLE, invoices.undo_payment,
                     details=N_("A paid invoice opens again.")),
-        CommandSpec("change", N_("Correct an invoice's due date, owner, collector or ladder; its next steps are planned again"),
-                    "/change <invoice-no> [due=<date>] [owner=@p] [collector=@p] [ladder=name]",
+        CommandSpec("change", N_("Correct an invoice's due date, owner, collector or ladder (its next steps are planned again), "
+                    "or its customer's draft language, locale and tone"),
+                    "/change <invoice-no> [due=<date>] [owner=@p] [collector=@p] [ladder=name] [lang=…] [locale=…] [tone=…]",
                     changes.CHANGE_EXAMPLE, changes.change_invoice, options=changes.CHANGE_OPTIONS),
         CommandSpec("ladders", N_("The ladder policies, their steps and timing"), "/ladders [name]", ladders.LADDERS_EXAMPLE,
                     ladders.list_ladders, group=N_("Answering pings")),

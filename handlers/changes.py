@@ -1,11 +1,13 @@
 """/change: correct an invoice's due date, owner, collector or ladder; its remaining steps are
-planned again from now (steps already delivered stay in the history); see `course.change`."""
+planned again from now (steps already delivered stay in the history); see `course.change`. The
+customer's draft language, locale and tone can be set here too (`handlers/customer_profile.py`)."""
 from __future__ import annotations
 
 from bot.i18n import N_, _
 from handlers.state_names import status_name
-from bot.store.models import InvoiceStatus
+from bot.store.models import Customer, InvoiceStatus
 from handlers.context import Context
+from handlers.customer_profile import DRAFT_OPTIONS, apply_customer_changes, draft_settings_facts, languages_of, read_customer_changes
 from bot.floor.dates import parse_date, show_date
 from bot.floor.errors import UsageError
 from handlers.grammar import Command
@@ -15,7 +17,8 @@ from bot.floor.reply import Facts, Reply
 from scheduling import course
 
 CHANGE_EXAMPLE = "/change INV-1042 due=2026-12-20 collector=@carol"
-CHANGE_OPTIONS = ("due", "owner", "collector", "ladder")
+LADDER_OPTIONS = ("due", "owner", "collector", "ladder")
+CHANGE_OPTIONS = (*LADDER_OPTIONS, *DRAFT_OPTIONS)
 
 
 def change_invoice(command: Command, ctx: Context) -> Reply:
@@ -28,6 +31,10 @@ def change_invoice(command: Command, ctx: Context) -> Reply:
     if invoice.status != InvoiceStatus.OPEN:
         raise UsageError(_("Invoice {invoice} is {status}; only open invoices can change.", invoice=invoice.number,
                            status=status_name(invoice.status)), f"/show {invoice.number}")
+    customer = ctx.session.get(Customer, invoice.customer_id)
+    assert customer is not None
+    customer_changes = read_customer_changes({key: value for key, value in command.options.items() if key in DRAFT_OPTIONS},
+                                             languages_of(ctx), lambda option: f"/change {invoice.number} {option}")
     changes: list[tuple[str, str]] = []
     new_due = owner = collector = None
     if due := command.option("due"):
@@ -42,6 +49,11 @@ def change_invoice(command: Command, ctx: Context) -> Reply:
     ladder = command.option("ladder")
     if ladder:
         changes.append(("Ladder", f"{invoice.ladder} → {ladder}"))
+    if customer_changes:
+        apply_customer_changes(ctx, customer, customer_changes)
+        changes.extend((f"{customer.name}: {label.lower()}", value) for label, value in draft_settings_facts(customer))
+    if not any(key in command.options for key in LADDER_OPTIONS):
+        return Reply(title=f"Customer {customer.name}'s drafts changed", blocks=[Facts(tuple(changes))])
     result = course.change(ctx, invoice, due=new_due, owner=owner, collector=collector, ladder=ladder, facts=changes)
     if result.replanned:
         return Reply(title=_("Invoice {invoice} changed; its next steps are planned again", invoice=invoice.number),

@@ -24,10 +24,11 @@ from handlers.grammar import Command
 from handlers.invoice_lookup import customer_of, find_invoice
 from handlers.pings import DraftFor
 from bot.floor.reply import BulletList, Button, DraftText, Reply, Table
-from phrasebook.book import CHANNELS, STAGES, TONES, Phrasebook, PhrasebookError, Rendered, load_phrasebook
+from phrasebook.book import CHANNELS, STAGES, TONES, Phrasebook, PhrasebookError, Rendered, fitted, load_phrasebook, shape_of
 from phrasebook.facts import company_name, draft_facts, long_date, locale_for, signer_name
 from phrasebook.legal import final_deadline
 from scheduling.business_calendar import add_business_days
+from scheduling.notice import earliest_deadline
 
 log = logging.getLogger(__name__)
 DRAFT_EXAMPLE = "/draft INV-1042 or /draft INV-1042 final formal letter ru"
@@ -65,6 +66,7 @@ def draft_command(command: Command, ctx: Context) -> Reply:
     stage = chosen.get("stage") or stage_for(invoice, step, ctx.today)
     tone = chosen.get("tone") or (step.tone if step and not chosen.get("stage") else None) or customer.tone or "neutral"
     channel = chosen.get("channel") or (CHANNEL_OF_ACTION.get(step.action, "message") if step and not chosen.get("stage") else "message")
+    tone, channel = fitted(stage, tone, channel)
     language = chosen.get("language") or (customer.language if customer.language in book.languages else None) or ctx.language
     if language not in book.languages:
         language = "en"
@@ -84,7 +86,7 @@ def draft_command(command: Command, ctx: Context) -> Reply:
     base = f"draft {invoice.number} {stage}"
     reply.buttons.append(Button(_("🔁 Other wording"), f"{base} {tone} {channel} {language}"))
     reply.buttons.extend(Button(_(TONE_BUTTONS.get(other, other)), f"{base} {other} {channel} {language}")
-                         for other in TONES if other != tone)
+                         for other in shape_of(stage)[0] if other != tone)
     return reply
 
 
@@ -130,6 +132,8 @@ def current_step(session: Session, invoice: Invoice) -> LadderStep | None:
 def stage_for(invoice: Invoice, step: LadderStep | None, today: date) -> str:
     if invoice.status == InvoiceStatus.PAID:
         return "thank_you"
+    if invoice.status == InvoiceStatus.DISPUTED:
+        return "dispute"
     if step is not None:
         return step.stage
     overdue = (today - invoice.due_date).days
@@ -154,6 +158,7 @@ def write_draft(
     ladder_deadline_days: int | None = None,
 ) -> WrittenDraft:
     """Pick the next wording for this customer, fill it in and record it in the history."""
+    tone, channel = fitted(stage, tone, channel)
     variants = book.variants(language, stage, tone, channel)
     if not variants:
         raise UsageError(f"The phrasebook has no {language} {stage}/{tone}/{channel} draft.", DRAFT_EXAMPLE)
@@ -187,8 +192,8 @@ def draft_deadline(stage: str, deadline: date | None, today: date, customer: Cus
             return ruled, (f"The deadline {long_date(ruled, shown_locale)} is a default: the ladder's rule of {days} business "
                            f"days from today{minimum_clause(customer.country)}. Change the step or pick another date "
                            "with the customer before sending.")
-        floor = final_deadline(today, 1, customer.country)
-        if deadline < floor and customer.country in ("NO",):
+        floor = earliest_deadline(today, customer.country)
+        if floor is not None and deadline < floor:
             return floor, (f"The step's deadline was moved to {long_date(floor, shown_locale)}{minimum_clause(customer.country)}.")
         return deadline, None
     if deadline is None and stage in OVERDUE_STAGES:
@@ -243,8 +248,6 @@ def ping_draft(services: Services) -> DraftFor:
     pinged person's language."""
     def draft_for(session: Session, step: LadderStep, invoice: Invoice, customer: Customer, person: Person,
                   now: datetime) -> DraftText | None:
-        if step.kind == StepKind.DISPUTE:
-            return dispute_draft(invoice, customer, person)
         book = services.phrasebook
         if book is None:
             return None
@@ -256,6 +259,8 @@ def ping_draft(services: Services) -> DraftFor:
         tone = step.tone if step.tone in TONES else "neutral"
         stage = stage_still_true(step.stage if step.stage in STAGES else "repeat_reminder", invoice,
                                  local_today(now, person.timezone))
+        if step.kind == StepKind.DISPUTE:  # a disputed invoice asks for no payment: ask why, propose a call
+            stage, tone, channel = "dispute", "neutral", "message"
         try:
             rendered = write_draft(session, book, invoice=invoice, customer=customer, sender=person, team=team, stage=stage,
                                    tone=tone, channel=channel, language=language, now=now, deadline=step.deadline,
@@ -265,19 +270,10 @@ def ping_draft(services: Services) -> DraftFor:
             log.exception("draft %s/%s/%s/%s failed to render", language, stage, tone, channel)
             return DraftText(label="Draft", text="(The draft for this step could not be written; see /draft or ask your admin "
                                                   "to run collectbot phrasebook check.)")
+        if stage == "dispute":
+            return DraftText(label="Draft message (dispute: ask why, propose a call)", text=rendered.text, subject=rendered.subject)
         return DraftText(label=f"Draft {channel} ({stage.replace('_', ' ')}, {tone})", text=rendered.text, subject=rendered.subject)
     return draft_for
-
-
-def dispute_draft(invoice: Invoice, customer: Customer, sender: Person) -> DraftText:
-    """A disputed invoice asks for no payment: the draft asks why and proposes a call."""
-    greeting = f"Dear {customer.contact_name}," if customer.contact_name else "Hello,"
-    text = (f"{greeting}\n\nThank you for telling us about your concerns with invoice {invoice.number}. Before anything "
-            "else we would like to understand what went wrong: could you tell us what is not as agreed — the goods, the "
-            "service or the deadlines? Could we set up a short call this week, with our managers if that helps, to agree "
-            f"how to put it right?\n\nKind regards,\n{sender.display_name}")
-    return DraftText(label="Draft message (dispute: ask why, propose a call)", text=text,
-                     subject=f"Your concerns about invoice {invoice.number}")
 
 
 def stage_still_true(stage: str, invoice: Invoice, today: date) -> str:

@@ -13,6 +13,7 @@ from sqlmodel import col, func, select
 from bot.i18n import _
 from bot.store.models import Customer, Invoice, InvoiceStatus, LadderStep, Person, StepState
 from handlers.context import Context
+from handlers.customer_profile import DRAFT_OPTIONS, apply_customer_changes, draft_settings_facts, languages_of, read_customer_changes
 from bot.floor.dates import looks_like_date, parse_date, show_date, show_moment
 from bot.floor.errors import NotAllowed, UsageError
 from handlers.grammar import Command
@@ -24,7 +25,8 @@ from handlers.state_names import action_name, state_name, status_name
 from bot.floor.reply import BulletList, Button, Facts, Reply, Table
 from scheduling import course
 
-ADD_USAGE = "/add <invoice-no> <amount> [currency] <due-date> <customer name…> [@owner] [collector=@person] [ladder=name] [country=XX] [contact=\"Full Name\"]"
+ADD_USAGE = ("/add <invoice-no> <amount> [currency] <due-date> <customer name…> [@owner] [collector=@person] [ladder=name] "
+             "[country=XX] [contact=\"Full Name\"] [lang=en|ru|nb|bg] [locale=en_GB|…] [tone=warm|neutral|firm|formal]")
 ADD_EXAMPLE = "/add INV-1042 1200.50 EUR 2026-12-01 Acme Trading Ltd"
 LIST_EXAMPLE = "/list overdue"
 SHOW_EXAMPLE = "/show INV-1042"
@@ -33,7 +35,7 @@ CANCEL_EXAMPLE = "/cancel INV-1042 credit note CN-7 issued"
 REOPEN_EXAMPLE = "/reopen INV-1042"
 UNDO_EXAMPLE = "/undo INV-1042"
 CONFIRM_WORDS = ("confirm", "again")
-ADD_OPTIONS = ("collector", "ladder", "country", "contact")
+ADD_OPTIONS = ("collector", "ladder", "country", "contact", *DRAFT_OPTIONS)
 LIST_LIMIT = 30
 INVOICE_NUMBER = re.compile(r"^[\w][\w./#-]{0,63}$", re.UNICODE)
 _SPACE_GROUP = re.compile(r"^\d{3}(?:[.,]\d+)?$")
@@ -65,7 +67,8 @@ class NewInvoice:
     collector: Person | None
     ladder: str
     country: str
-    contact: str | None
+    customer_changes: dict[str, str | None]
+    """The customer's contact, draft language, locale and tone, as /customer would set them."""
 
 
 def money(ctx: Context, amount: Decimal, currency: str) -> str:
@@ -129,7 +132,9 @@ def parse_new_invoice(command: Command, ctx: Context) -> NewInvoice:
         collector=collector,
         ladder=command.option("ladder") or ctx.team.default_ladder,
         country=country,
-        contact=command.option("contact"),
+        customer_changes=read_customer_changes(
+            {key: value for key, value in command.options.items() if key in ("contact", *DRAFT_OPTIONS)},
+            languages_of(ctx), lambda option: f"{ADD_EXAMPLE} {option}"),
     )
 
 
@@ -137,7 +142,7 @@ def name_key(name: str) -> str:
     return " ".join(name.casefold().split())
 
 
-def find_or_create_customer(ctx: Context, name: str, country: str, contact: str | None) -> Customer:
+def find_or_create_customer(ctx: Context, name: str, country: str) -> Customer:
     key = name_key(name)
     customer = ctx.session.exec(
         select(Customer).where(Customer.team_id == ctx.team.id, Customer.name_key == key)
@@ -148,13 +153,10 @@ def find_or_create_customer(ctx: Context, name: str, country: str, contact: str 
             name=name,
             name_key=key,
             country=country,
-            contact_name=contact,
             created_at=ctx.now,
         )
         ctx.session.add(customer)
         ctx.session.flush()
-    elif contact and customer.contact_name != contact:
-        customer.contact_name = contact
     return customer
 
 
@@ -170,7 +172,8 @@ def add_invoice(command: Command, ctx: Context) -> Reply:
               invoice=duplicate.number),
             ADD_EXAMPLE,
         )
-    customer = find_or_create_customer(ctx, new.customer_name, new.country, new.contact)
+    customer = find_or_create_customer(ctx, new.customer_name, new.country)
+    apply_customer_changes(ctx, customer, new.customer_changes)
     invoice = Invoice(
         team_id=ctx.team.id,  # type: ignore[arg-type]
         number=new.number,
@@ -198,6 +201,7 @@ def add_invoice(command: Command, ctx: Context) -> Reply:
     if new.collector:
         facts.append((_("Collector"), f"@{new.collector.handle}"))
     facts.append((_("Ladder"), invoice.ladder))
+    facts.extend((_(label), value) for label, value in draft_settings_facts(customer))
     ctx.session.flush()
     first = ctx.session.exec(
         select(LadderStep).where(LadderStep.invoice_id == invoice.id, LadderStep.state == StepState.PENDING)

@@ -64,7 +64,7 @@ def help_command(command: Command, ctx: Context) -> Reply:
     for group, specs in groupby(ordered, key=lambda spec: spec.group):
         reply.add(BulletList(tuple(_("/{verb} — {summary}. Example: {example}", verb=spec.verb, summary=_(spec.summary),
                                      example=spec.example_for(by_path)) for spec in specs), title=_(group)))
-    reply.say(_("Dates: {dates}. Amounts: {amounts}.", dates=_(DATE_FORMS), amounts=AMOUNT_FORMS))
+    reply.say(_("Dates: {dates}. Amounts: {amounts}.", dates=_(DATE_FORMS), amounts=_(AMOUNT_FORMS)))
     return reply
 
 

@@ -25,9 +25,23 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 BUILT_IN = Path(__file__).parent / "phrases"
 STAGES = ("pre_due", "due_today", "first_reminder", "repeat_reminder", "broken_promise", "final_warning",
-          "legal_handover", "thank_you")
+          "legal_handover", "thank_you", "dispute")
 TONES = ("warm", "neutral", "firm", "formal")
 CHANNELS = ("call", "message", "letter")
+STAGE_SHAPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {"dispute": (("neutral",), ("message", "letter"))}
+"""Stages written in fewer tones and channels than the rest: (tones, channels). A disputed invoice
+asks for no payment, so its drafts do not climb in tone; its call is the manager's, not scripted."""
+
+
+def shape_of(stage: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    return STAGE_SHAPES.get(stage, (TONES, CHANNELS))
+
+
+def fitted(stage: str, tone: str, channel: str) -> tuple[str, str]:
+    """The tone and channel a stage is written in closest to those asked for (a dispute: neutral; a
+    call becomes a message)."""
+    tones, channels = shape_of(stage)
+    return (tone if tone in tones else tones[0]), (channel if channel in channels else channels[0])
 LETTER_PARTS = ("subject", "greeting", "body", "closing")
 VARIABLES = frozenset({
     "customer", "contact_name", "first_name", "dear", "hello", "yours", "invoice_number", "amount", "paid", "balance",
@@ -102,6 +116,7 @@ class Phrasebook:
         return sorted({language for language, *_ in self.entries})
 
     def variants(self, language: str, stage: str, tone: str, channel: str) -> list[Variant]:
+        tone, channel = fitted(stage, tone, channel)
         return self.entries.get((language, stage, tone, channel), [])
 
     def counts(self) -> dict[str, dict[str, int]]:
@@ -380,8 +395,9 @@ def coverage_problems(book: Phrasebook, languages: Iterable[str]) -> list[str]:
     for language in sorted(set(languages) | set(book.languages)):
         minimum = MIN_VARIANTS.get(language, DEFAULT_MIN_VARIANTS)
         for stage in STAGES:
-            for tone in TONES:
-                for channel in CHANNELS:
+            tones, channels = shape_of(stage)
+            for tone in tones:
+                for channel in channels:
                     have = len(book.variants(language, stage, tone, channel))
                     counts[language] += have
                     if have < minimum:

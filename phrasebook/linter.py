@@ -10,9 +10,11 @@ Each problem names the variant's file:line, the fact set and what is wrong. The 
 - doubled punctuation ("г..", ",,", " ,");
 - placeholders: "(ая)", "[name]", "{{", "<name>", "XXX", template words left in the text;
 - a final warning that names no date (the deadline must appear);
-- a partial payment hidden: what was invoiced, received and remains must all appear;
+- a partial payment hidden: what was invoiced, received and remains must all appear (not in a
+  dispute draft, which asks for no payment and must not show where to pay);
 - a company greeted as a person (the customer's name in the opening line);
 - a settings default or a chat handle reaching the customer ("Our company", "alice");
+- a written message signed without a closing line ("Kind regards,", "Med vennlig hilsen", "С уважением,");
 - each language's own rules from its style guide (`phrases/<language>/STYLE.md`): words that must
   not appear (English "penalties", Norwegian reminder fees "from the due date"), and words the legal
   stages must carry (the Norwegian inkassovarsel's collection costs, the Russian claim's contract and
@@ -53,27 +55,49 @@ RULES: dict[str, LanguageRules] = {
     "en": LanguageRules(
         forbidden=(r"\bpenalt", r"Dear (?:Sir or Madam|[^,]+) Ltd", r"Dear \w+ \w+ \w+ \w+,"),
         required=(("final_warning", "letter", r"statutory|interest"),
-                  ("legal_handover", "call message letter", r"our (?:own )?account"))),
+                  ("legal_handover", "call message letter", r"our (?:own )?account"),
+                  ("dispute", "message letter", r"what (?:exactly )?(?:went wrong|is wrong|is not as agreed)|which (?:part|items)"),
+                  ("dispute", "message letter", r"\b(?:call|meeting|meet)\b"),
+                  ("dispute", "message letter", r"reminders?\b[^.]*(?:on hold|no further|not send)|(?:no further|not send) reminders"))),
     "nb": LanguageRules(
         forbidden=(r"gebyr[^.]*fra forfall", r"Hei [A-ZÆØÅ][\w-]+ [A-ZÆØÅ][\w-]+,", r"\bstraff"),
         required=(("final_warning", "message letter", r"inkasso"),
                   ("final_warning", "message letter", r"kostnad|salær|omkostning"),
                   ("final_warning", "letter", r"inkassovarsel"),
-                  ("legal_handover", "call message letter", r"(?:vår|egen) konto|kontoen vår"))),
+                  ("legal_handover", "call message letter", r"(?:vår|egen) konto|kontoen vår"),
+                  ("dispute", "message letter", r"hva som (?:har gått galt|er feil|ikke er som avtalt|avviker)"),
+                  ("dispute", "message letter", r"samtale|møte"),
+                  ("dispute", "message letter", r"purring"))),
     "ru": LanguageRules(
         forbidden=(r"Уважаем(?:ый|ая)\s*\(", r"\(ая\)", r"Здравствуйте, \w+ (?!\w*(?:вич|вна|чна)\b)\w+[.!]", r"\b(?:хотел|хотела|звонил|звонила|писал|писала|рад|рада|благодарен|благодарна|решила|решил)\b", r"компани[яи] «Our"),
         required=(("final_warning", "letter", r"претензи"),
                   ("final_warning", "letter", r"договор"),
                   ("final_warning", "letter", r"30|тридцат"),
-                  ("legal_handover", "call message letter", r"наш расчётный сч"))),
+                  ("legal_handover", "call message letter", r"наш расчётный сч"),
+                  ("dispute", "message letter", r"что именно|что не соответствует|в чём (?:проблема|их отличие)"),
+                  ("dispute", "message letter", r"созвон|звон|встреч|разговор"),
+                  ("dispute", "message letter", r"напоминани"))),
     "bg": LanguageRules(
-        forbidden=(r"Уважаеми\(а\)", r"Уважаема г-н", r"Уважаеми г-жо", r"\(а\)",
+        forbidden=(r"Уважаеми\(а\)", r"Уважаема г-н", r"Уважаеми г-жо", r"\(а\)", r"Обажда се[^.\n]*\.\s*Обаждам се",
                    r"\b(?:сигурен|сигурна|благодарен|благодарна)\b"),
         required=(("final_warning", "letter", r"покана|доброволно"),
                   ("final_warning", "message letter", r"законн\w* лихв"),
-                  ("legal_handover", "call message letter", r"нашата (?:банкова )?сметка"))),
+                  ("legal_handover", "call message letter", r"нашата (?:банкова )?сметка"),
+                  ("dispute", "message letter", r"какво (?:се е объркало|не отговаря)|какъв е проблемът|с какво се отклоняват"),
+                  ("dispute", "message letter", r"разговор|среща"),
+                  ("dispute", "message letter", r"напомняния"))),
 }
 
+
+CLOSINGS = {
+    "en": r"(?:regards|wishes|thanks|sincerely|faithfully|thank you|all the best)[,!.]?",
+    "nb": r"(?:hilsen|takk)[,!.]?",
+    "ru": r"(?:с уважением|спасибо|с наилучшими пожеланиями|благодарим|всего доброго)[,!.]?",
+    "bg": r"(?:с уважение|поздрави|благодарим|всичко хубаво|хубав ден)[,!.]?",
+}
+"""How a written message signs off in each language: the line right above the signature."""
+SHORT_WISH = re.compile(r"[^.?\n]{3,60}!")
+"""A short warm wish closes a message too ("Thank you, and have a good day!", "Спасибо и хорошего дня!")."""
 
 TOTAL_PHRASES = {
     "en": r"(?:invoice \S+ (?:for|of)|in the amount of|totalling|(?<!open )(?<!outstanding )(?<!remaining )\bamount of) {balance}",
@@ -168,13 +192,17 @@ def text_problems(text: str, body: str, facts: dict[str, Any], language: str, st
             problems.append(f"a default or chat handle reaches the customer: {word!r}")
     if stage == "final_warning" and facts["deadline"] and facts["deadline"] not in text:
         problems.append(f"a final warning without its date ({facts['deadline']})")
-    if facts["partially_paid"] and stage != "thank_you":
+    if stage == "dispute" and facts["payment_details"] and facts["payment_details"] in text:
+        problems.append("a dispute draft asks for payment (it shows the payment details)")
+    if facts["partially_paid"] and stage not in ("thank_you", "dispute"):
         missing = [name for name in ("amount", "paid", "balance") if facts[name] not in text]
         if missing:
             problems.append(f"a partial payment is hidden: {', '.join(missing)} not shown")
         total = TOTAL_PHRASES.get(language)
         if total and (match := re.search(total.format(balance=re.escape(facts["balance"])), text, re.IGNORECASE)):
             problems.append(f"the remaining balance is shown as the invoice's total: {match.group(0)!r}")
+    if channel == "message" and facts.get("signature") and (signed := unsigned_message(body, facts["signature"], language)):
+        problems.append(f"a message signed without a closing line: …{signed!r}")
     opening = body.splitlines()[0] if body else ""
     if facts["customer"] in opening:
         problems.append(f"the company is greeted as a person: {opening!r}")
@@ -189,6 +217,20 @@ def text_problems(text: str, body: str, facts: dict[str, Any], language: str, st
         if stage == rule_stage and channel in channels.split() and not re.search(pattern, text, re.IGNORECASE):
             problems.append(f"the {language} style guide requires /{pattern}/ in a {stage} {channel}")
     return problems
+
+
+def unsigned_message(body: str, signature: str, language: str) -> str | None:
+    """The line above the signature when it is no closing ("Kind regards,", "С уважением,"), else None."""
+    lines = body.splitlines()
+    first = signature.splitlines()[0]
+    if first not in lines:
+        return None
+    at = lines.index(first)
+    above = lines[at - 1] if at else ""
+    closing = CLOSINGS.get(language)
+    if closing is None or re.search(rf"(?:^|\W){closing}$", above, re.IGNORECASE) or SHORT_WISH.fullmatch(above):
+        return None
+    return above
 
 
 def excerpt(text: str, at: int) -> str:

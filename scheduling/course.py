@@ -18,6 +18,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
+from sqlalchemy import Connection
 from sqlmodel import Session, col, func, select
 
 from bot.store.models import Customer, Instalment, Invoice, InvoiceStatus, LadderStep, Payment, Person, Role, StepKind, StepState, Team
@@ -121,9 +123,35 @@ def paid_so_far(session: Session, invoice: Invoice) -> Decimal:
 
 def broken_promises(session: Session, invoice: Invoice) -> int:
     """Promise follow-ups that went out: each is one broken promise, however often it was re-sent."""
-    return len(session.exec(select(LadderStep.id).where(
+    return max(invoice.broken_promises, len(session.exec(select(LadderStep.id).where(
         LadderStep.invoice_id == invoice.id, LadderStep.kind == StepKind.BROKEN_PROMISE,
-        col(LadderStep.sent_at).is_not(None) | (LadderStep.state == StepState.ACKNOWLEDGED))).all())
+        col(LadderStep.sent_at).is_not(None) | col(LadderStep.state).in_(DELIVERED_ONCE))).all()))
+
+
+DELIVERED_ONCE = (StepState.ACKNOWLEDGED, StepState.UNDELIVERABLE)
+"""States a step only reaches after it went out (or was tried for good), whatever its `sent_at` says now."""
+
+
+def steps_delivered(connection: Connection, step_ids: Sequence[int]) -> None:
+    """What delivering steps means for their invoices: a delivered promise follow-up means the
+    promise was broken. Each follow-up counts once, however often it goes out (snoozed, retried,
+    handed over, a confirmation repeated): the invoice's count is the number of follow-ups that
+    have gone out, and it never goes down (a re-armed follow-up has no `sent_at` until it goes out
+    again). Called by the due table inside the transaction that marks the steps sent."""
+    steps = LadderStep.__table__  # type: ignore[attr-defined]
+    invoices = Invoice.__table__  # type: ignore[attr-defined]
+    touched = sa.select(steps.c.invoice_id).where(
+        steps.c.id.in_(step_ids), steps.c.kind == StepKind.BROKEN_PROMISE.value)
+    gone_out = (
+        sa.select(sa.func.count(steps.c.id))
+        .where(steps.c.invoice_id == invoices.c.id, steps.c.kind == StepKind.BROKEN_PROMISE.value,
+               steps.c.sent_at.is_not(None) | steps.c.state.in_([state.value for state in DELIVERED_ONCE]))
+        .scalar_subquery()
+    )
+    connection.execute(
+        sa.update(invoices).where(invoices.c.id.in_(touched)).values(
+            broken_promises=sa.case((gone_out > invoices.c.broken_promises, gone_out), else_=invoices.c.broken_promises))
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -189,6 +217,33 @@ def push_ladder_after(session: Session, invoice: Invoice, moment: datetime) -> N
     ladder = pending_ladder(session, invoice)
     if ladder and ladder[0].due_at <= moment + RESUME_GAP:
         retime(session, ladder, moment + RESUME_GAP)
+
+
+def held_by_promise(session: Session, step_ids: Iterable[int], now: datetime) -> set[int]:
+    """Ladder steps about to go out that a promise recorded meanwhile puts on hold: each goes back
+    to wait, with the rest of its ladder, behind the promise's follow-up (the course's promise
+    rule, asked by the scheduler just before sending). Returns the ids of the steps held back."""
+    ids = list(step_ids)
+    if not ids:
+        return set()
+    candidates = session.exec(
+        select(LadderStep, Invoice).join(Invoice, col(Invoice.id) == LadderStep.invoice_id).where(
+            col(LadderStep.id).in_(ids), LadderStep.kind == StepKind.LADDER, col(Invoice.promised_date).is_not(None))
+    ).all()
+    held: set[int] = set()
+    for step, invoice in candidates:
+        check = session.exec(select(LadderStep).where(
+            LadderStep.invoice_id == invoice.id, LadderStep.kind == StepKind.BROKEN_PROMISE,
+            LadderStep.state == StepState.PENDING, col(LadderStep.due_at) > step.due_at,
+        ).order_by(col(LadderStep.due_at))).first()
+        if check is None:
+            continue
+        move(session, step, StepState.PENDING, now)
+        session.flush()
+        push_ladder_after(session, invoice, check.due_at)
+        assert step.id is not None
+        held.add(step.id)
+    return held
 
 
 def followers_of(session: Session, steps: Sequence[LadderStep]) -> list[LadderStep]:
@@ -582,7 +637,7 @@ def confirm_gate(ctx: "Context", invoice: Invoice, step: LadderStep) -> None:
     keeper = ctx.services.ladder_keeper
     if policy is None or keeper is None or step.position > len(policy.steps):
         return
-    from scheduling.planning import add_days, follow_gate
+    from scheduling.planning import follow_gate, gate_deadline
 
     person = session.get(Person, step.responsible_id) if step.responsible_id else ctx.person
     assert person is not None
@@ -590,7 +645,7 @@ def confirm_gate(ctx: "Context", invoice: Invoice, step: LadderStep) -> None:
     gate_policy = policy.steps[step.position - 1]
     if gate_policy.deadline_business_days:
         confirmed_day = now.astimezone(ZoneInfo(person.timezone)).date()
-        step.deadline = add_days(policy, confirmed_day, gate_policy.deadline_business_days, country)
+        step.deadline = gate_deadline(policy, gate_policy, confirmed_day, country)
         session.add(step)
     moments = follow_gate(policy, step.position - 1, now, step.deadline, country, keeper.people_for(ctx, invoice))
     waiting = {s.position: s for s in steps_of(session, invoice, [StepState.WAITING], [StepKind.LADDER])}

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
 from bot.store.models import Invoice, InvoiceStatus, LadderStep, StepKind, StepState
+from scheduling import course
 from scheduling.step_machine import CANCEL_CLAIMED, CANCEL_DUE, CANCEL_OPEN, CLAIM, CONFIRM_SENT, HAND_BACK
 
 STEPS = LadderStep.__table__  # type: ignore[attr-defined]
@@ -168,7 +169,7 @@ def mark_sent(engine: Engine, step_ids: Sequence[int], at: datetime, instance: s
 
 
 def mark_sent_in(connection: Connection, step_ids: Sequence[int], at: datetime, instance: str | None = None) -> None:
-    """Delivered. A delivered promise follow-up means the promise was broken: it is counted.
+    """Delivered; what that means for the invoices (a broken promise counted) is the course's rule.
 
     With `instance`, only steps that instance still holds are confirmed: a step another instance
     took over meanwhile is that one's to deliver and confirm, so it is never marked sent unseen."""
@@ -178,11 +179,7 @@ def mark_sent_in(connection: Connection, step_ids: Sequence[int], at: datetime, 
         .where(STEPS.c.id.in_(step_ids), STEPS.c.state.in_(CONFIRM_SENT.sources), *mine)
         .values(state=CONFIRM_SENT.target, sent_at=at)
     )
-    broken = sa.select(STEPS.c.invoice_id).where(
-        STEPS.c.id.in_(step_ids), STEPS.c.kind == StepKind.BROKEN_PROMISE.value, STEPS.c.sent_at == at)
-    connection.execute(
-        sa.update(INVOICES).where(INVOICES.c.id.in_(broken)).values(broken_promises=INVOICES.c.broken_promises + 1)
-    )
+    course.steps_delivered(connection, step_ids)
 
 
 def cancel_open_steps(connection: Connection, invoice_id: int) -> int:

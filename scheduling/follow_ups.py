@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from bot.store.models import Event, Invoice, LadderStep, Person, StepKind, StepState, Team
 from scheduling import course
 from scheduling.business_calendar import add_working_time
+from scheduling.policies import ESCALATION_NAME_PREFIX, NUDGE_NAME_PREFIX
 from scheduling.working_hours import hours_of
 
 ANSWERED_BY_FOLLOW_UP = (StepKind.NUDGE, StepKind.ESCALATION)
@@ -84,7 +85,7 @@ def claim_follow_up(session: Session, step: LadderStep) -> bool:
 
 def nudge(session: Session, invoice: Invoice, step: LadderStep, person: Person, now: datetime) -> None:
     course.add_step(
-        session, invoice, kind=follow_up_kind(step, StepKind.NUDGE), person=person, due_at=now, name=f"No answer yet: {step.name}",
+        session, invoice, kind=follow_up_kind(step, StepKind.NUDGE), person=person, due_at=now, name=NUDGE_NAME_PREFIX + step.name,
         instruction=f"You were reminded of “{step.name}” for {invoice.number} and have not answered. "
                     "Press what happened (done, paid, promised…) so the ladder can go on.",
         stage=step.stage, tone=step.tone, action=step.action, ack_within_seconds=step.ack_within_seconds, follows=step,
@@ -104,7 +105,7 @@ def escalate(session: Session, invoice: Invoice, step: LadderStep, person: Perso
                           details={"step": step.id}))
         return
     course.add_step(
-        session, invoice, kind=follow_up_kind(step, StepKind.ESCALATION), person=manager, due_at=now, name=f"Escalated: {step.name}",
+        session, invoice, kind=follow_up_kind(step, StepKind.ESCALATION), person=manager, due_at=now, name=ESCALATION_NAME_PREFIX + step.name,
         instruction=f"@{person.handle} has not answered “{step.name}” for {invoice.number} after a reminder. "
                     "Check with them, or take the step yourself.",
         stage=step.stage, tone=step.tone, action=step.action, ack_within_seconds=step.ack_within_seconds, follows=step,

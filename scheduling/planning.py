@@ -19,6 +19,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from scheduling.business_calendar import WorkingHours, add_business_days, local_moment, next_business_day, next_working_slot
+from scheduling.notice import claim_deadline
 from scheduling.policies import LadderPolicy, StepPolicy
 
 MIN_GAP = timedelta(minutes=1)
@@ -80,7 +81,8 @@ def plan(
         if moments:
             # A step the calendar pushed (a weekend, a holiday) keeps an hour from the next one.
             floor = into_hours(policy, moments[-1] + MIN_SPACING, hours) if pushed else moments[-1]
-            moment = max(moment, not_before(policy, index, moments[-1], country, people), floor)
+            moment = max(moment, not_before(policy, index, moments[-1], country, people), floor,
+                         after_deadline_of_previous(policy, index, moments[-1], country, people))
         pushed = moment != ideal
         moments.append(moment)
         previous = moment
@@ -96,7 +98,8 @@ def plan(
         strict = moments[index] < now
         floor = moments[index - 1] + MIN_SPACING if moved else moments[index - 1]
         moments[index] = max(moments[index], not_before(policy, index, moments[index - 1], country, people, strict=strict),
-                             into_hours(policy, floor, people[policy.steps[index].responsible].hours))
+                             into_hours(policy, floor, people[policy.steps[index].responsible].hours),
+                             after_deadline_of_previous(policy, index, moments[index - 1], country, people))
         moved = moments[index] != planned[index]
     gate = next((index for index in range(start, len(moments)) if policy.steps[index].gate), None)
     if gate is not None:
@@ -192,7 +195,32 @@ def not_before(policy: LadderPolicy, index: int, previous: datetime, country: st
 def deadline_of(policy: LadderPolicy, step: StepPolicy, moment: datetime, hours: WorkingHours, country: str) -> date | None:
     if step.deadline_business_days is None:
         return None
-    return add_days(policy, moment.astimezone(ZoneInfo(hours.zone)).date(), step.deadline_business_days, country)
+    return gate_deadline(policy, step, moment.astimezone(ZoneInfo(hours.zone)).date(), country)
+
+
+def gate_deadline(policy: LadderPolicy, step: StepPolicy, sent: date, country: str) -> date | None:
+    """The deadline a gate (a formal claim) sent on `sent` gives: the ladder's days, never less than
+    the customer's country requires (Norway: 14 full days from sending, plus a margin)."""
+    if step.deadline_business_days is None:
+        return None
+    return claim_deadline(sent, add_days(policy, sent, step.deadline_business_days, country), country)
+
+
+def after_deadline_of_previous(policy: LadderPolicy, index: int, previous: datetime, country: str,
+                               people: Mapping[str, Assignee]) -> datetime:
+    """The earliest moment for step `index` when the step before it (at `previous`) gives the
+    customer a deadline: the day after that deadline, at the step's time. `previous` otherwise."""
+    before = policy.steps[index - 1]
+    deadline = deadline_of(policy, before, previous, people[before.responsible].hours, country)
+    if deadline is None:
+        return previous
+    return after_deadline(policy, policy.steps[index], deadline, country, people)
+
+
+def after_deadline(policy: LadderPolicy, step: StepPolicy, deadline: date, country: str,
+                   people: Mapping[str, Assignee]) -> datetime:
+    hours = people[step.responsible].hours
+    return into_hours(policy, local_moment(add_days(policy, deadline, 1, country), step.when.at or time(10, 0), hours.zone), hours)
 
 
 def follow_gate(policy: LadderPolicy, gate_index: int, confirmed_at: datetime, deadline: date | None, country: str,
@@ -206,9 +234,7 @@ def follow_gate(policy: LadderPolicy, gate_index: int, confirmed_at: datetime, d
         moment = not_before(policy, index, previous, country, people, strict=True)
         step = policy.steps[index]
         if index == gate_index + 1 and deadline is not None:
-            hours = people[step.responsible].hours
-            after_deadline = local_moment(add_days(policy, deadline, 1, country), step.when.at or time(10, 0), hours.zone)
-            moment = max(moment, into_hours(policy, after_deadline, hours))
+            moment = max(moment, after_deadline(policy, step, deadline, country, people))
         moments.append(moment)
         previous = moment
     return moments

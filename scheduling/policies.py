@@ -19,7 +19,9 @@ STAGES = ("pre_due", "due_today", "first_reminder", "repeat_reminder", "broken_p
 TONES = ("warm", "neutral", "firm", "formal")
 STEP_NAME_COLUMN = 64
 """`ladder_step.name` holds 64 characters; follow-up steps are named after the step they follow."""
-DERIVED_NAME_PREFIXES = ("No answer yet: ", "Escalated: ")
+NUDGE_NAME_PREFIX = "No answer yet: "
+ESCALATION_NAME_PREFIX = "Escalated: "
+DERIVED_NAME_PREFIXES = (NUDGE_NAME_PREFIX, ESCALATION_NAME_PREFIX)
 """The names `scheduling/follow_ups.py` gives a nudge and an escalation: prefix + step name."""
 MAX_STEP_NAME = STEP_NAME_COLUMN - max(len(prefix) for prefix in DERIVED_NAME_PREFIXES)
 

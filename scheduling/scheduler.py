@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from bot.floor.clock import Clock
 from bot.floor.health import LoopHealth
-from bot.store.models import ChatIdentity, Event, Invoice, LadderStep, Person, PingMessage, StepKind, StepState, Team
+from bot.store.models import ChatIdentity, Event, Invoice, LadderStep, Person, PingMessage, StepState, Team
 from handlers.pings import DraftFor, compose_ping
 from bot.floor.reply import Reply
 from scheduling import course, due_table
@@ -387,24 +387,7 @@ class Scheduler:
         if not deliverable:
             return deliverable
         with Session(self.engine) as session:
-            held = session.exec(
-                select(LadderStep, Invoice).join(Invoice, col(Invoice.id) == LadderStep.invoice_id).where(
-                    col(LadderStep.id).in_(deliverable), LadderStep.kind == StepKind.LADDER,
-                    col(Invoice.promised_date).is_not(None))
-            ).all()
-            released: set[int] = set()
-            for step, invoice in held:
-                check = session.exec(select(LadderStep).where(
-                    LadderStep.invoice_id == invoice.id, LadderStep.kind == StepKind.BROKEN_PROMISE,
-                    LadderStep.state == StepState.PENDING, col(LadderStep.due_at) > step.due_at,
-                ).order_by(col(LadderStep.due_at))).first()
-                if check is None:
-                    continue
-                move(session, step, StepState.PENDING, self.clock.now())
-                session.flush()
-                course.push_ladder_after(session, invoice, check.due_at)
-                assert step.id is not None
-                released.add(step.id)
+            released = course.held_by_promise(session, deliverable, self.clock.now())
             session.commit()
         return deliverable - released
 

@@ -1,13 +1,22 @@
 """Test helpers shared by the fixtures in conftest.py and the tests themselves."""
 from __future__ import annotations
 
-from sqlalchemy import Engine
-from sqlmodel import Session, SQLModel, func, select
+from datetime import datetime
+from typing import TYPE_CHECKING
 
+from sqlalchemy import Engine
+from sqlmodel import Session, SQLModel, col, func, select
+
+from bot.floor.clock import MovableClock
+from bot.floor.reply import Reply
 from bot.platforms.console.chat import console_sender
 from bot.platforms.text import render_text
+from bot.store.models import Invoice, LadderStep, Person, StepState
 from handlers.core import Core
-from bot.floor.reply import Reply
+from scheduling import due_table
+
+if TYPE_CHECKING:
+    from scheduling.scheduler import Scheduler
 
 
 class ChatDriver:
@@ -56,3 +65,53 @@ class RecordingNotifier:
 
     def texts(self, chat_id: str | None = None) -> list[str]:
         return [render_text(reply) for chat, reply in self.sent if chat_id in (None, chat)]
+
+
+def refused(driver: ChatDriver, who: str, line: str, *expected: str, example: str = "Example:") -> str:
+    """`who` says `line`: the reply says each of `expected` and shows a correct example (starting
+    with `example`), and not a row of the team's records changed. Returns the reply."""
+    engine = driver.core.services.engine
+    before = count_rows(engine)
+    reply = driver.say(who, line)
+    for words in (*expected, example):
+        assert words in reply, (line, words, reply)
+    assert count_rows(engine) == before, f"nothing stored: {line!r}"
+    return reply
+
+
+# -- delivery: link, add, fire, flush, assert ------------------------------------------------------
+
+def add_steps(engine: Engine, number: str, handle: str, *due: datetime) -> list[int]:
+    """Hand-placed steps (one call each, at these moments) on invoice `number`, for `handle`."""
+    with Session(engine) as session:
+        invoice = session.exec(select(Invoice).where(Invoice.number == number)).one()
+        person = session.exec(select(Person).where(Person.handle == handle)).one()
+        rows = [
+            dict(invoice_id=invoice.id, position=index, name=f"step-{index}", action="call", responsible_role="owner",
+                 responsible_id=person.id, stage="due_today", tone="neutral", instruction=f"Call about {number}",
+                 ack_within_seconds=4 * 3600, due_at=moment, state=StepState.PENDING.value, attempts=0)
+            for index, moment in enumerate(due, start=1)
+        ]
+        due_table.insert_steps(session.connection(), rows)
+        session.commit()
+        return list(session.exec(select(LadderStep.id).where(LadderStep.invoice_id == invoice.id).order_by(col(LadderStep.position))))
+
+
+def invoice_with_steps(driver: ChatDriver, number: str, *due: datetime, customer: str = "Acme", owner: str = "bob") -> list[int]:
+    """`owner` adds invoice `number` (100 EUR, due 1 December 2026) and it gets a step at each of `due`."""
+    reply = driver.say(owner, f"/add {number} 100 EUR 2026-12-01 {customer}")
+    assert f"Added invoice {number}" in reply, reply
+    return add_steps(driver.core.services.engine, number, owner, *due)
+
+
+async def fire_at(scheduler: "Scheduler", clock: MovableClock, moment: datetime) -> int:
+    """The clock reaches `moment`: what is due is fired and the queues flushed; how many fired."""
+    clock.set(moment)
+    fired = await scheduler.fire_due()
+    await scheduler.flush()
+    return fired
+
+
+def states(engine: Engine, ids: list[int]) -> list[str]:
+    with Session(engine) as session:
+        return [session.get(LadderStep, step_id).state.value for step_id in ids]  # type: ignore[union-attr]

@@ -18,8 +18,8 @@ from scheduling.ladder_keeper import LadderKeeper
 from scheduling.notifier import CONSOLE_LIMITS
 from scheduling.scheduler import Scheduler
 from tests.conftest import OSLO
-from tests.support import ChatDriver, RecordingNotifier
-from tests.test_firing import NOON, add_steps, states
+from tests.support import ChatDriver, RecordingNotifier, add_steps, fire_at, invoice_with_steps, states
+from tests.test_firing import NOON
 
 
 @pytest.fixture(autouse=True)
@@ -86,15 +86,11 @@ async def test_catch_up_after_a_night_of_downtime_waits_for_the_persons_morning_
     steps += add_steps(engine, "CUP-2", "bob", NOON + timedelta(hours=1), NOON + timedelta(hours=3))
     notifier = RecordingNotifier()
     scheduler = scheduler_for(engine, clock, notifier)
-    clock.set(datetime(2026, 12, 2, 3, 0, tzinfo=OSLO))  # restarted at 03:00
-    assert await scheduler.fire_due() == 0
-    await scheduler.flush()
+    assert await fire_at(scheduler, clock, datetime(2026, 12, 2, 3, 0, tzinfo=OSLO)) == 0  # restarted at 03:00
     assert notifier.sent == [], "nobody is pinged at 03:00"
     morning = datetime(2026, 12, 2, 9, 0, tzinfo=OSLO)
     assert {step_row(engine, step).due_at for step in steps} == {morning}, "due at bob's next working slot"
-    clock.set(morning)
-    assert await scheduler.fire_due() == 4
-    await scheduler.flush()
+    assert await fire_at(scheduler, clock, morning) == 4
     [text] = notifier.texts()
     assert text.count("CUP-1 · Acme") == 1 and text.count("CUP-2 · Borealis") == 1, "one section per invoice"
     assert "Repeat" not in text
@@ -104,17 +100,14 @@ async def test_catch_up_after_a_night_of_downtime_waits_for_the_persons_morning_
 async def test_catch_up_on_a_ladder_that_ignores_working_hours_goes_out_at_once(
     team: ChatDriver, engine: Engine, clock: MovableClock
 ) -> None:
-    team.say("bob", "/add RTC-1 100 EUR 2026-12-01 Acme")
-    [step] = add_steps(engine, "RTC-1", "bob", NOON)
+    [step] = invoice_with_steps(team, "RTC-1", NOON)
     notifier = RecordingNotifier()
     with Session(engine) as session:
         from bot.store.models import Invoice
 
         ladder = session.exec(select(Invoice.ladder).where(Invoice.number == "RTC-1")).one()
     scheduler = scheduler_for(engine, clock, notifier, round_the_clock=frozenset({ladder}))
-    clock.set(datetime(2026, 12, 2, 3, 0, tzinfo=OSLO))
-    assert await scheduler.fire_due() == 1
-    await scheduler.flush()
+    assert await fire_at(scheduler, clock, datetime(2026, 12, 2, 3, 0, tzinfo=OSLO)) == 1
     assert len(notifier.sent) == 1 and states(engine, [step]) == ["sent"]
 
 
@@ -127,9 +120,7 @@ async def test_every_button_of_a_merged_ping_names_its_invoice_and_answers_that_
     [second] = add_steps(engine, "BTN-2", "bob", NOON)
     notifier = RecordingNotifier()
     scheduler = scheduler_for(engine, clock, notifier)
-    clock.set(NOON)
-    await scheduler.fire_due()
-    await scheduler.flush()
+    await fire_at(scheduler, clock, NOON)
     [(_, reply)] = notifier.sent
     assert len(reply.buttons) <= 8, "a few answers per invoice, not sixteen"
     for button in reply.buttons:
@@ -143,15 +134,11 @@ async def test_every_button_of_a_merged_ping_names_its_invoice_and_answers_that_
 async def test_one_bad_row_never_stops_the_follow_up_pass(
     team: ChatDriver, engine: Engine, clock: MovableClock
 ) -> None:
-    team.say("bob", "/add FUP-1 100 EUR 2026-12-01 Acme")
-    team.say("alice", "/add FUP-2 100 EUR 2026-12-01 Borealis")
-    [broken] = add_steps(engine, "FUP-1", "bob", NOON)
-    [healthy] = add_steps(engine, "FUP-2", "alice", NOON)
+    [broken] = invoice_with_steps(team, "FUP-1", NOON)
+    [healthy] = invoice_with_steps(team, "FUP-2", NOON, customer="Borealis", owner="alice")
     notifier = RecordingNotifier()
     scheduler = scheduler_for(engine, clock, notifier)
-    clock.set(NOON)
-    await scheduler.fire_due()
-    await scheduler.flush()
+    await fire_at(scheduler, clock, NOON)
     with Session(engine) as session:  # a row no pass can work with: an answer window of 63 years
         step = session.get(LadderStep, broken)
         assert step is not None
@@ -168,13 +155,10 @@ async def test_one_bad_row_never_stops_the_follow_up_pass(
 async def test_a_ping_waiting_for_a_retry_is_dropped_when_the_invoice_is_paid_meanwhile(
     team: ChatDriver, engine: Engine, clock: MovableClock
 ) -> None:
-    team.say("bob", "/add RTY-1 100 EUR 2026-12-01 Acme")
-    [step] = add_steps(engine, "RTY-1", "bob", NOON)
+    [step] = invoice_with_steps(team, "RTY-1", NOON)
     notifier = RecordingNotifier(failures=1)
     scheduler = scheduler_for(engine, clock, notifier, retry_pauses=(0.2,))
-    clock.set(NOON)
-    await scheduler.fire_due()
-    await scheduler.flush()
+    await fire_at(scheduler, clock, NOON)
     assert notifier.sent == [] and states(engine, [step]) == ["sending"], "the platform failed once"
     team.say("bob", "/paid RTY-1")
     await asyncio.sleep(0.3)

@@ -20,10 +20,10 @@ from scheduling.notifier import RateLimits
 from scheduling.scheduler import Scheduler
 from scheduling.supervision import Backoff
 from tests.slack_standin import SlackStandIn, block_text
-from tests.support import ChatDriver
+from tests.support import ChatDriver, add_steps, fire_at, invoice_with_steps, states
 from tests.test_delivery_faults import FAST_RETRIES
 from tests.test_delivery_telegram import events
-from tests.test_firing import NOON, add_steps, states
+from tests.test_firing import NOON
 from tests.test_slack import BOB_DM, Http, http_slack, link, standin  # noqa: F401 - fixtures
 
 UNLIMITED = RateLimits(per_second=1000.0, per_chat_interval=0.0)
@@ -56,9 +56,7 @@ async def test_ten_steps_merged_on_slack_all_arrive_split_across_messages_none_c
         steps += add_steps(engine, number, "bob", NOON)
     long_letters = lambda *_: DraftText("Draft", ("Dear customer, we kindly remind you. " * 70 + "\n") * 3)  # noqa: E731
     scheduler = slack_scheduler(core, http_slack, clock, draft_for=long_letters)
-    clock.set(NOON)
-    assert await scheduler.fire_due() == 10
-    await scheduler.flush()
+    assert await fire_at(scheduler, clock, NOON) == 10
     pings = pings_to_bob(standin)
     assert len(pings) >= 2, "more than 50 blocks: split, not shortened"
     assert all(len(ping["blocks"]) <= 50 for ping in pings)
@@ -76,13 +74,10 @@ async def test_a_deactivated_slack_user_is_not_retried_and_their_manager_is_told
     http_slack: SlackPlatform,  # noqa: F811
 ) -> None:
     await link(team, Http(standin, http_slack), standin)
-    team.say("bob", "/add INA-1 100 EUR 2026-12-01 Acme")
-    [step] = add_steps(engine, "INA-1", "bob", NOON)
+    [step] = invoice_with_steps(team, "INA-1", NOON)
     standin.fail_next.append(("chat.postMessage", 200, "account_inactive", None))
     scheduler = slack_scheduler(core, http_slack, clock)
-    clock.set(NOON)
-    await scheduler.fire_due()
-    await scheduler.flush()
+    await fire_at(scheduler, clock, NOON)
     await asyncio.sleep(0.2)
     await scheduler.flush()
     assert pings_to_bob(standin) == [] and len(scheduler.queues["slack"]) == 0, "given up, not retried"
@@ -98,10 +93,8 @@ async def test_slack_500s_and_a_late_answer_still_deliver_each_step_once_or_mark
     http_slack: SlackPlatform,  # noqa: F811
 ) -> None:
     await link(team, Http(standin, http_slack), standin)
-    team.say("bob", "/add ERR-1 100 EUR 2026-12-01 Acme")
-    team.say("bob", "/add ERR-2 100 EUR 2026-12-01 Borealis")
-    [first] = add_steps(engine, "ERR-1", "bob", NOON)
-    [second] = add_steps(engine, "ERR-2", "bob", NOON + timedelta(minutes=5))
+    [first] = invoice_with_steps(team, "ERR-1", NOON)
+    [second] = invoice_with_steps(team, "ERR-2", NOON + timedelta(minutes=5), customer="Borealis")
     standin.fail_next.append(("chat.postMessage", 500, "internal_error", None))
     scheduler = slack_scheduler(core, http_slack, clock)
     clock.set(NOON)

@@ -22,10 +22,10 @@ from scheduling.ladder_keeper import LadderKeeper
 from scheduling.notifier import RateLimits
 from scheduling.scheduler import Scheduler
 from scheduling.supervision import Backoff
-from tests.support import ChatDriver
+from tests.support import ChatDriver, add_steps, fire_at, invoice_with_steps, states
 from tests.telegram_standin import TelegramStandIn, parse_html
 from tests.test_delivery_faults import FAST_RETRIES, until
-from tests.test_firing import NOON, add_steps, states
+from tests.test_firing import NOON
 from tests.test_telegram import BOB, link_bob, standin, telegram  # noqa: F401 - fixtures
 
 UNLIMITED = RateLimits(per_second=1000.0, per_chat_interval=0.0)
@@ -80,13 +80,10 @@ async def test_a_user_who_blocked_the_bot_is_not_retried_and_their_manager_is_to
     telegram: TelegramPlatform,  # noqa: F811
 ) -> None:
     await link_bob(team, standin)
-    team.say("bob", "/add BLK-1 100 EUR 2026-12-01 Acme")
-    [step] = add_steps(engine, "BLK-1", "bob", NOON)
+    [step] = invoice_with_steps(team, "BLK-1", NOON)
     standin.blocked_by.add(BOB.id)
     scheduler = telegram_scheduler(core, telegram, clock)
-    clock.set(NOON)
-    await scheduler.fire_due()
-    await scheduler.flush()
+    await fire_at(scheduler, clock, NOON)
     assert len(ping_attempts(standin, "BLK-1")) == 1, "a refusal for good is not retried"
     assert len(scheduler.queues["telegram"]) == 0 and states(engine, [step]) == ["undeliverable"], "never marked sent"
     [undeliverable] = events(engine, "ping_undeliverable")
@@ -107,20 +104,14 @@ async def test_a_message_telegram_refuses_for_good_does_not_block_the_chats_next
     telegram: TelegramPlatform,  # noqa: F811
 ) -> None:
     await link_bob(team, standin)
-    team.say("bob", "/add REF-1 100 EUR 2026-12-01 Acme")
-    team.say("bob", "/add REF-2 100 EUR 2026-12-01 Borealis")
-    [first] = add_steps(engine, "REF-1", "bob", NOON)
-    [second] = add_steps(engine, "REF-2", "bob", NOON + timedelta(minutes=5))
+    [first] = invoice_with_steps(team, "REF-1", NOON)
+    [second] = invoice_with_steps(team, "REF-2", NOON + timedelta(minutes=5), customer="Borealis")
     standin.fail_next.append(("sendMessage", 400, "Bad Request: message is too long", None))
     scheduler = telegram_scheduler(core, telegram, clock)
-    clock.set(NOON)
-    await scheduler.fire_due()
-    await scheduler.flush()
+    await fire_at(scheduler, clock, NOON)
     [refused] = events(engine, "ping_undeliverable")
     assert "REF-1" not in " ".join(texts_to_bob(standin)) and "message is too long" in refused.summary.lower()
-    clock.set(NOON + timedelta(minutes=5))
-    await scheduler.fire_due()
-    await scheduler.flush()
+    await fire_at(scheduler, clock, NOON + timedelta(minutes=5))
     assert any("REF-2" in text for text in texts_to_bob(standin)), "the next ping goes out"
     assert states(engine, [first, second]) == ["undeliverable", "sent"], "only what Telegram took is marked sent"
 
@@ -146,8 +137,7 @@ async def test_a_ping_full_of_emoji_reaches_the_person_in_parts_telegram_accepts
     telegram: TelegramPlatform,  # noqa: F811
 ) -> None:
     await link_bob(team, standin)
-    team.say("bob", "/add EMO-2 100 EUR 2026-12-01 Acme")
-    [step] = add_steps(engine, "EMO-2", "bob", NOON)
+    [step] = invoice_with_steps(team, "EMO-2", NOON)
     with Session(engine) as session:
         stored = session.get(LadderStep, step)
         assert stored is not None
@@ -155,9 +145,7 @@ async def test_a_ping_full_of_emoji_reaches_the_person_in_parts_telegram_accepts
         session.add(stored)
         session.commit()
     scheduler = telegram_scheduler(core, telegram, clock)
-    clock.set(NOON)
-    await scheduler.fire_due()
-    await scheduler.flush()
+    await fire_at(scheduler, clock, NOON)
     pings = [text for text in texts_to_bob(standin) if "😡" in text]
     assert len(pings) >= 2 and sum(text.count("😡") for text in pings) == 2 * 1700, "title and instruction, all of it"
     assert states(engine, [step]) == ["sent"] and not events(engine, "ping_undeliverable")
@@ -172,9 +160,7 @@ async def test_a_long_ping_retried_after_a_502_sends_the_same_text_and_only_the_
     [step] = long_steps(engine, "LNG-1", NOON)
     standin.fail_after.append(["sendMessage", 1, 502, "Bad Gateway"])
     scheduler = telegram_scheduler(core, telegram, clock)
-    clock.set(NOON)
-    await scheduler.fire_due()
-    await scheduler.flush()
+    await fire_at(scheduler, clock, NOON)
     assert len(texts_to_bob(standin)) - 1 == 1 and states(engine, [step]) == ["sending"], "part 2 failed"
     await asyncio.sleep(0.1)  # the retry pause
     await scheduler.flush()
@@ -198,9 +184,7 @@ async def test_an_instance_killed_between_the_parts_of_a_ping_is_taken_over_and_
     [step] = long_steps(engine, "KIL-1", NOON)
     standin.fail_after.append(["sendMessage", 1, 502, "Bad Gateway"])
     crashed = telegram_scheduler(core, telegram, clock, instance="crashed", lease=timedelta(minutes=2))
-    clock.set(NOON)
-    await crashed.fire_due()
-    await crashed.flush()  # part 1 arrived, part 2 failed; then the instance is gone
+    await fire_at(crashed, clock, NOON)  # part 1 arrived, part 2 failed; then the instance is gone
     [first_part] = texts_to_bob(standin)[-1:]
     clock.advance(timedelta(minutes=3))
     survivor = telegram_scheduler(core, telegram, clock, instance="survivor", lease=timedelta(minutes=2))
@@ -217,13 +201,10 @@ async def test_a_one_part_ping_taken_over_after_a_crash_is_the_text_rendered_bef
     telegram: TelegramPlatform,  # noqa: F811
 ) -> None:
     await link_bob(team, standin)
-    team.say("bob", "/add ONE-1 100 EUR 2026-12-01 Acme")
-    [step] = add_steps(engine, "ONE-1", "bob", NOON)
+    [step] = invoice_with_steps(team, "ONE-1", NOON)
     standin.fail_next.append(("sendMessage", 502, "Bad Gateway", None))
     crashed = telegram_scheduler(core, telegram, clock, instance="crashed", lease=timedelta(minutes=2))
-    clock.set(NOON)
-    await crashed.fire_due()
-    await crashed.flush()  # the send failed; then the instance is gone
+    await fire_at(crashed, clock, NOON)  # the send failed; then the instance is gone
     with Session(engine) as session:
         [rendered] = session.exec(select(PingMessage)).all()
         assert rendered.composed_by == "crashed" and rendered.finished_at is None, "a one-part ping is stored as rendered too"
@@ -244,14 +225,11 @@ async def test_a_ping_whose_answer_timed_out_is_resent_once_marked_as_a_repeat(
     telegram: TelegramPlatform,  # noqa: F811
 ) -> None:
     await link_bob(team, standin)
-    team.say("bob", "/add TMO-1 100 EUR 2026-12-01 Acme")
-    [step] = add_steps(engine, "TMO-1", "bob", NOON)
+    [step] = invoice_with_steps(team, "TMO-1", NOON)
     telegram.notifier.read_timeout = 0.3
     standin.delay_next.append(("sendMessage", 1.0))
     scheduler = telegram_scheduler(core, telegram, clock)
-    clock.set(NOON)
-    await scheduler.fire_due()
-    await scheduler.flush()
+    await fire_at(scheduler, clock, NOON)
     await asyncio.sleep(0.2)
     await scheduler.flush()
     pings = [text for text in texts_to_bob(standin) if "TMO-1" in text]

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from bot.floor.clock import MovableClock
 from bot.store.models import Customer, Invoice, Person, Role, Team
 from handlers.drafts import draft_deadline
 from handlers.grammar import parse_command
@@ -15,8 +16,10 @@ from phrasebook.facts import draft_facts, money
 from phrasebook.legal import final_deadline
 from phrasebook.linter import facts_for, lint, scenarios, text_problems
 from phrasebook.salutations import contact_from, salutation
+from scheduling.scheduler import Scheduler
 from tests.conftest import OSLO
-from tests.support import ChatDriver
+from tests.support import ChatDriver, RecordingNotifier, refused
+from tests.test_ladder_course import deliver_at
 
 CREATED = datetime(2026, 1, 1, tzinfo=OSLO)
 
@@ -65,6 +68,7 @@ def test_every_shipped_variant_passes_the_linter_in_all_four_languages() -> None
      "shown as the invoice's total"),
     ("{{ hello }}\nPlease pay {{ amount }}, {{ paid }}, {{ balance }}.\nOur company", "a default or chat handle"),
     ("{{ hello }}\nPlease pay {{ amount }}, {{ paid }}, {{ balance }} or penalties apply.", "against the en style guide"),
+    ("{{ hello }}\nPlease pay {{ amount }}, {{ paid }}, {{ balance }}.\n{{ signature }}", "signed without a closing line"),
 ])
 def test_the_linter_finds_each_class_the_review_found(template: str, problem: str) -> None:
     book = one_variant(template)
@@ -91,6 +95,28 @@ def test_the_linter_holds_norwegian_and_russian_legal_minimums() -> None:
     ru_problems = text_problems(f"Добрый день!\nОплатите до {russian['deadline']}.", "Добрый день!", russian, "ru",
                                 "final_warning", "letter")
     assert {"претензи", "договор", "30|тридцат"} <= {p.split("/")[1] for p in ru_problems if "requires" in p}
+
+
+def test_the_linter_holds_english_and_bulgarian_legal_wording() -> None:
+    english = facts_for(next(scenarios("en")), "final_warning")
+    en_problems = text_problems(f"Dear Sir or Madam,\nPlease pay by {english['deadline']}.", "Dear Sir or Madam,", english,
+                                "en", "final_warning", "letter")
+    assert any("statutory|interest" in problem for problem in en_problems), en_problems
+    bulgarian = facts_for(next(scenarios("bg")), "final_warning")
+    bg_problems = text_problems(f"Здравейте,\nМоля, платете до {bulgarian['deadline']}.", "Здравейте,", bulgarian, "bg",
+                                "final_warning", "letter")
+    assert {"покана|доброволно", "законн\\w* лихв"} <= {p.split("/")[1] for p in bg_problems if "requires" in p}, bg_problems
+
+
+def test_the_second_native_read_classes_are_caught_by_the_linter() -> None:
+    bulgarian = facts_for(next(scenarios("bg")), "first_reminder")
+    twice = text_problems("Добър ден. Обажда се Мария.\nОбаждам се за фактура № 1.", "Добър ден.", bulgarian, "bg",
+                          "first_reminder", "call")
+    assert any("against the bg style guide" in problem for problem in twice), twice
+    signed = text_problems(f"Здравейте,\nМоля, платете.\nС уважение,\n{bulgarian['signature']}",
+                           f"Здравейте,\nМоля, платете.\nС уважение,\n{bulgarian['signature']}", bulgarian, "bg",
+                           "first_reminder", "message")
+    assert not any("closing line" in problem for problem in signed), signed
 
 
 def test_after_the_legal_handover_every_variant_says_payments_still_come_to_us() -> None:
@@ -255,10 +281,70 @@ def test_bad_customer_settings_are_refused_with_an_example_and_nothing_changes(t
     for bad, reason in (("lang=xx", "not a language of the phrasebook"), ("locale=fr_FR", "not a locale I write"),
                         ("tone=grumpy", "not a tone"), ("gender=robot", "gender is female or male"),
                         ("colour=red", "I don't know colour=")):
-        reply = team.say("bob", f"/customer Acme contract=K-1 {bad}")
-        assert reason in reply and "/customer" in reply, reply
+        refused(team, "bob", f"/customer Acme contract=K-1 {bad}", reason, example="Example: /customer")
     assert "K-1" not in team.say("bob", "/customer Acme"), "a refused command stores none of its other options"
     assert "There is no customer 'Nobody'" in team.say("bob", "/customer Nobody lang=en")
+
+
+def test_the_customers_language_locale_and_tone_are_set_on_add_and_change_by_the_same_rule(team: ChatDriver) -> None:
+    added = team.say("bob", "/add INV-18 2500 NOK 2026-12-10 Fjord AS lang=nb locale=nb_NO tone=warm")
+    assert "Added invoice INV-18" in added and "Drafts in" in added and "nb_NO" in added, added
+    assert "· warm · message · nb" in team.say("bob", "/draft INV-18 first message")
+    assert "10. desember 2026" in draft_text(team), draft_text(team)
+    changed = team.say("bob", "/change INV-18 lang=en locale=en_GB tone=firm")
+    assert "Fjord AS's drafts changed" in changed and "planned again" not in changed, changed
+    assert "· firm · message · en" in team.say("bob", "/draft INV-18 first message")
+    assert "10 December 2026" in draft_text(team)
+    shown = team.say("bob", '/customer "Fjord AS"')
+    assert "en_GB" in shown and "firm" in shown, shown
+    team.say("bob", "/add INV-19 100 NOK 2026-12-12 Fjord AS")
+    assert "firm" in team.say("bob", '/customer "Fjord AS"'), "a later /add without the options keeps the settings"
+    both = team.say("bob", "/change INV-19 due=2026-12-20 lang=nb")
+    assert "planned again" in both and "nb" in both, both
+
+
+def test_bad_draft_settings_on_add_and_change_are_refused_with_their_own_example(team: ChatDriver) -> None:
+    for bad, reason in (("lang=xx", "not a language of the phrasebook"), ("locale=fr_FR", "not a locale I write"),
+                        ("tone=grumpy", "not a tone")):
+        refused(team, "bob", f"/add INV-20 100 EUR 2026-12-10 Acme {bad}", reason, example="Example: /add INV-1042")
+    team.say("bob", "/add INV-20 100 EUR 2026-12-10 Acme tone=warm")
+    for bad, reason in (("lang=xx", "not a language of the phrasebook"), ("tone=grumpy", "not a tone")):
+        refused(team, "bob", f"/change INV-20 due=2026-12-24 locale=en_GB {bad}", reason, example="Example: /change INV-20")
+    shown = team.say("bob", "/customer Acme")
+    assert "warm" in shown and "en_GB" not in shown, "a refused /change stores none of its options"
+    assert "Dec 10, 2026" in team.say("bob", "/show INV-20"), "nor the due date"
+
+
+# -- the dispute draft --------------------------------------------------------------------------
+
+async def test_a_dispute_draft_asks_why_in_the_customers_language_and_asks_for_no_payment(
+    team: ChatDriver, clock: MovableClock, scheduler: Scheduler, notifier: RecordingNotifier,
+) -> None:
+    team.say("alice", "/today")
+    team.say("bob", "/add INV-22 2500 NOK 2026-12-10 Fjord AS lang=nb")
+    team.say("bob", '/customer "Fjord AS" given=Marte family=Haugland')
+    assert "Dispute recorded" in team.say("bob", "/dispute INV-22 pallets arrived damaged")
+    await deliver_at(scheduler, clock, clock.now())
+    ping = flat(notifier.texts("alice")[-1])
+    assert "Draft message (dispute: ask why, propose a call)" in ping, ping
+    assert "Hei Marte," in ping and "hva som har gått galt" in ping and "purringene" in ping, ping
+    assert "Betal" not in ping and "2 500" not in ping, "a disputed invoice asks for no payment"
+    assert "dispute · neutral · message · nb" in team.say("bob", "/draft INV-22"), "the invoice's stage is its dispute"
+    letter = team.say("bob", "/draft INV-22 dispute formal letter ru")
+    assert "dispute · neutral · letter · ru" in letter and "напоминания" in letter, letter
+    for language in ("en", "bg"):
+        assert f"dispute · neutral · message · {language}" in team.say("bob", f"/draft INV-22 dispute {language}")
+
+
+def test_the_linter_covers_the_dispute_draft_in_every_language() -> None:
+    book = load_phrasebook(required=("en", "ru", "nb", "bg"))
+    for language in ("en", "ru", "nb", "bg"):
+        assert len(book.variants(language, "dispute", "neutral", "message")) >= 2
+        assert len(book.variants(language, "dispute", "neutral", "letter")) >= 2
+        facts = facts_for(next(s for s in scenarios(language) if s.payment_details), "dispute")
+        pushy = text_problems(f"Hi,\nPlease pay now. {facts['payment_details']}", "Hi,", facts, language, "dispute", "message")
+        assert any("asks for payment" in problem for problem in pushy), pushy
+        assert sum("requires" in problem for problem in pushy) == 3, "ask what went wrong, propose a call, hold the reminders"
 
 
 # -- the seeds' advice ---------------------------------------------------------------------------
@@ -319,3 +405,12 @@ def test_a_ladder_step_deadline_shorter_than_the_norwegian_minimum_is_moved_and_
     assert deadline is not None and (deadline - sent).days >= 14 and note and "moved" in note
     customer.country = "GB"
     assert draft_deadline("final_warning", ten_business_days, sent, customer, "en", team, 10) == (ten_business_days, None)
+
+
+def test_the_native_review_sample_renders_thirty_drafts_per_language() -> None:
+    from phrasebook.review_sample import sample
+
+    for language in ("en", "nb", "ru", "bg"):
+        drafts = list(sample(language, 14))
+        assert len(drafts) == 30 and all(rendered.text.strip() for _, _, rendered in drafts)
+        assert len({label.split()[0] for _, label, _ in drafts}) >= 6, "many stages, tones and channels"

@@ -3,6 +3,7 @@ valid Telegram HTML within its limits, Block Kit within Slack's, and no English 
 reader's language has its own words."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -25,6 +26,8 @@ COMMANDS = (
     "/paid INV-77 500", "/overdue", "/today", "/upcoming 30", "/ladders", "/ladders standard", "/team", "/history INV-77",
     "/casefile INV-77", "/promise INV-77 +10d", "/digest", "/nosuch", "/add INV-78 abc", "/show INV-404", "/paid",
 )
+INTERNAL_ERROR = re.compile(r"[0-9a-f]{8}\)")
+"""The incident number every language's "something went wrong on my side" ends its sentence with."""
 WORDS = {"ru": "Пример", "nb": "Eksempel", "bg": "Пример"}
 """A word each language writes where English writes "Example" (the error replies show it)."""
 
@@ -51,6 +54,7 @@ def test_every_reply_renders_within_telegram_and_slack_limits_in_every_language(
         team: ChatDriver, engine: Engine, clock: MovableClock, language: str) -> None:
     for reply in replies_in(team, engine, clock, language):
         assert reply.language == language, render_text(reply)
+        assert not INTERNAL_ERROR.search(render_text(reply)), f"an internal error in {language}: {render_text(reply)}"
         for message in telegram_messages(reply):
             assert utf16_len(message) <= LIMIT
             parse_html(message)  # raises on tags Telegram would refuse

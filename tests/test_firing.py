@@ -6,7 +6,7 @@ from threading import Barrier, Thread
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from bot.floor.clock import MovableClock
 from bot.store.models import Event, Invoice, LadderStep, Person, StepState
@@ -16,7 +16,7 @@ from scheduling.ladder_keeper import LadderKeeper
 from scheduling.notifier import CONSOLE_LIMITS
 from scheduling.scheduler import Scheduler
 from tests.conftest import OSLO
-from tests.support import ChatDriver, RecordingNotifier
+from tests.support import ChatDriver, RecordingNotifier, add_steps, states  # noqa: F401 - re-exported for older tests
 
 
 @pytest.fixture(autouse=True)
@@ -24,26 +24,6 @@ def hand_placed_steps_only(core: Core) -> None:
     """These stories place their steps by hand to test the firing machinery itself; the ladder
     planner (tested in test_ladder_course) is switched off so /add adds no steps of its own."""
     core.services.invoice_hooks[:] = [hook for hook in core.services.invoice_hooks if not isinstance(hook, LadderKeeper)]
-
-
-def add_steps(engine: Engine, number: str, handle: str, *due: datetime) -> list[int]:
-    with Session(engine) as session:
-        invoice = session.exec(select(Invoice).where(Invoice.number == number)).one()
-        person = session.exec(select(Person).where(Person.handle == handle)).one()
-        rows = [
-            dict(invoice_id=invoice.id, position=index, name=f"step-{index}", action="call", responsible_role="owner",
-                 responsible_id=person.id, stage="due_today", tone="neutral", instruction=f"Call about {number}",
-                 ack_within_seconds=4 * 3600, due_at=moment, state=StepState.PENDING.value, attempts=0)
-            for index, moment in enumerate(due, start=1)
-        ]
-        due_table.insert_steps(session.connection(), rows)
-        session.commit()
-        return list(session.exec(select(LadderStep.id).where(LadderStep.invoice_id == invoice.id).order_by(col(LadderStep.position))))
-
-
-def states(engine: Engine, ids: list[int]) -> list[str]:
-    with Session(engine) as session:
-        return [session.get(LadderStep, step_id).state.value for step_id in ids]  # type: ignore[union-attr]
 
 
 def scheduler_for(engine: Engine, clock: MovableClock, notifier: RecordingNotifier, **options: object) -> Scheduler:

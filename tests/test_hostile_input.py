@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from bot.store.models import Customer, Invoice
 from handlers.grammar import MAX_COMMAND_LENGTH
 from scheduling.policies import BUILT_IN, MAX_STEP_NAME, PolicyError, load_file, load_policies
-from tests.support import ChatDriver, count_rows
+from tests.support import ChatDriver, count_rows, refused
 
 
 def stored_invoice(chat: ChatDriver, number: str) -> Invoice | None:
@@ -20,11 +20,8 @@ def stored_invoice(chat: ChatDriver, number: str) -> Invoice | None:
 
 def test_a_dispute_with_a_control_character_is_refused_clearly_and_stores_nothing(team: ChatDriver) -> None:
     team.say("bob", "/add INV-1 100 EUR 2026-12-10 Acme")
-    before = count_rows(team.core.services.engine)
     for reason in ("goods\x00damaged", "bell\x07", "escape \x1b[31mred", "delete\x7f"):
-        reply = team.say("bob", f"/dispute INV-1 {reason}")
-        assert "invisible control character" in reply and "Example: /dispute INV-1042" in reply, reply
-    assert count_rows(team.core.services.engine) == before
+        refused(team, "bob", f"/dispute INV-1 {reason}", "invisible control character", example="Example: /dispute INV-1042")
     assert stored_invoice(team, "INV-1").status.value == "open"  # type: ignore[union-attr]
 
 
@@ -56,26 +53,19 @@ def test_quoted_values_with_spaces_are_stored_whole(team: ChatDriver) -> None:
 
 
 def test_a_value_the_parser_cannot_place_is_refused_never_stored(team: ChatDriver) -> None:
-    before = count_rows(team.core.services.engine)
     for line in (
         '/add Q-1 100 EUR 2026-12-10 Acme contact="Anna Weber',
         '/add Q-1 100 EUR 2026-12-10 Acme" contact=Anna',
         '/add Q-1 100 EUR 2026-12-10 "Acme contact=Anna',
         '/team set @bob name="Larry',
     ):
-        reply = team.say("alice", line)
-        assert "where the quoted text" in reply and "Example:" in reply, reply
+        refused(team, "alice", line, "where the quoted text")
     for line in ("/team set @bob name=Larry Law", "/team add @larry lawyer name=Larry Law", "/team set tz=Europe/Oslo now"):
-        reply = team.say("alice", line)
-        assert "I don't know where" in reply and 'name="Larry Law"' in reply, reply
-    assert count_rows(team.core.services.engine) == before
+        refused(team, "alice", line, "I don't know where", example='name="Larry Law"')
 
 
 def test_a_command_longer_than_a_message_can_be_is_refused(team: ChatDriver) -> None:
-    before = count_rows(team.core.services.engine)
-    reply = team.say("bob", "/add INV-1 100 EUR 2026-12-10 " + "Acme " * 1000)
-    assert "at most 4,000" in reply
-    assert count_rows(team.core.services.engine) == before
+    refused(team, "bob", "/add INV-1 100 EUR 2026-12-10 " + "Acme " * 1000, "at most 4,000")
 
 
 def test_a_button_action_with_a_control_character_is_refused_too(team: ChatDriver) -> None:

@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 
 from bot.floor.clock import MovableClock
 from bot.store.models import Customer, Event, Invoice, InvoiceStatus
-from tests.support import ChatDriver, count_rows
+from tests.support import ChatDriver, refused
 
 
 def invoice(chat: ChatDriver, number: str) -> Invoice:
@@ -60,20 +60,13 @@ def test_the_same_customer_is_found_again_whatever_the_case(team: ChatDriver) ->
     ("/add INV-9 10.5555 EUR 2026-12-01 Acme", "EUR has 2 decimal places"),
 ])
 def test_bad_add_commands_are_explained_with_an_example_and_store_nothing(team: ChatDriver, command: str, problem: str) -> None:
-    before = count_rows(team.core.services.engine)
-    reply = team.say("bob", command)
+    refused(team, "bob", command, problem, example="Example: /add ")
     assert team.last is not None and team.last.is_error
-    assert problem in reply, reply
-    assert "Example: /add " in reply
-    assert count_rows(team.core.services.engine) == before
 
 
 def test_a_duplicate_invoice_number_is_refused_and_nothing_changes(team: ChatDriver) -> None:
     team.say("bob", "/add INV-1 100 EUR 2026-12-01 Acme")
-    before = count_rows(team.core.services.engine)
-    reply = team.say("dave", "/add inv-1 999 EUR 2026-12-05 Other Customer")
-    assert "INV-1 is already on the list" in reply
-    assert count_rows(team.core.services.engine) == before
+    refused(team, "dave", "/add inv-1 999 EUR 2026-12-05 Other Customer", "INV-1 is already on the list")
     assert invoice(team, "INV-1").amount == Decimal("100")
 
 
@@ -154,11 +147,7 @@ def test_partial_then_full_payment_closes_the_invoice(team: ChatDriver) -> None:
 ])
 def test_bad_payments_are_explained_and_change_nothing(team: ChatDriver, command: str, problem: str) -> None:
     team.say("bob", "/add INV-7 1000 EUR 2026-12-01 Acme")
-    before = count_rows(team.core.services.engine)
-    reply = team.say("bob", command)
-    assert problem in reply, reply
-    assert "Example:" in reply
-    assert count_rows(team.core.services.engine) == before
+    refused(team, "bob", command, problem)
     assert invoice(team, "INV-7").balance == Decimal("1000")
 
 

@@ -11,7 +11,7 @@ from bot.floor.clock import MovableClock
 from bot.store.models import Event, Invoice, LadderStep, Person, StepKind, StepState
 from scheduling.scheduler import Scheduler
 from tests.conftest import OSLO
-from tests.support import ChatDriver, RecordingNotifier
+from tests.support import ChatDriver, RecordingNotifier, fire_at
 
 DUE = "2026-12-10"  # a Thursday
 PRE_DUE_CALL = datetime(2026, 12, 7, 10, 0, tzinfo=OSLO)  # three business days before, morning
@@ -35,11 +35,7 @@ def events(engine: Engine, kind: str) -> list[Event]:
         return list(session.exec(select(Event).where(Event.kind == kind)))
 
 
-async def deliver_at(scheduler: Scheduler, clock: MovableClock, moment: datetime) -> int:
-    clock.set(moment)
-    fired = await scheduler.fire_due()
-    await scheduler.flush()
-    return fired
+deliver_at = fire_at
 
 
 def add_acme(team: ChatDriver) -> None:

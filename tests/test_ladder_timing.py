@@ -44,7 +44,9 @@ def test_standard_ladder_skips_the_weekend() -> None:
         datetime(2026, 12, 9, 10, 0),
     ]
     assert local(steps[5]) == datetime(2026, 12, 14, 10, 0), "formal claim three business days later, over the weekend"
-    assert steps[5].deadline == date(2026, 12, 29), "ten business days, skipping Christmas Day and Boxing Day"
+    assert add_business_days(date(2026, 12, 14), 10, "NO") == date(2026, 12, 29), \
+        "ten business days, skipping Christmas Day and Boxing Day"
+    assert steps[5].deadline == date(2026, 12, 30), "but a Norwegian claim gives 14 full days and a margin of 2"
     assert [s.state for s in steps] == ["pending"] * 6 + ["waiting"], "the legal handover waits behind the claim (a gate)"
 
 

@@ -3,7 +3,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.store.models import Person, Role
-from tests.support import ChatDriver, count_rows
+from tests.support import ChatDriver, count_rows, refused
 from handlers.context import Sender
 
 
@@ -60,11 +60,7 @@ def test_admin_adds_a_colleague_with_time_zone_language_and_hours(chat: ChatDriv
 ])
 def test_bad_team_commands_are_explained_and_store_nothing(chat: ChatDriver, command: str, problem: str) -> None:
     chat.say("alice", "/start")
-    before = count_rows(chat.core.services.engine)
-    reply = chat.say("alice", command)
-    assert problem in reply, reply
-    assert "Example: /team" in reply
-    assert count_rows(chat.core.services.engine) == before
+    refused(chat, "alice", command, problem, example="Example: /team")
 
 
 def test_only_admins_change_the_team_but_anyone_sets_their_own_time_zone(team: ChatDriver) -> None:

@@ -6,7 +6,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from bot.store.models import Invoice, LadderStep, Person
-from tests.support import ChatDriver, count_rows
+from tests.support import ChatDriver, refused
 
 
 BAD_SETTINGS = [
@@ -28,15 +28,11 @@ BAD_SETTINGS = [
 
 
 def test_a_bad_team_setting_is_refused_with_an_example_and_stores_nothing(team: ChatDriver) -> None:
-    before = count_rows(team.core.services.engine)
     with Session(team.core.services.engine) as session:
         bob_before = session.exec(select(Person).where(Person.handle == "bob")).one().model_dump()
     for setting, problem in BAD_SETTINGS:
         for line in (f"/team set @bob {setting}", f"/team add @eve salesperson {setting}"):
-            reply = team.say("alice", line)
-            assert problem in reply, (line, reply)
-            assert "Example: /team" in reply, (line, reply)
-    assert count_rows(team.core.services.engine) == before
+            refused(team, "alice", line, problem, example="Example: /team")
     with Session(team.core.services.engine) as session:
         assert session.exec(select(Person).where(Person.handle == "bob")).one().model_dump() == bob_before
 

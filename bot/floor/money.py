@@ -15,11 +15,11 @@ from babel.numbers import (
     parse_decimal,
 )
 
-from bot.i18n import _, ngettext
+from bot.i18n import N_, _, ngettext
 from bot.floor.errors import UsageError
 
 AMOUNT_EXAMPLE = "/add INV-1042 1200.50 EUR 2026-12-01 Acme Trading Ltd"
-AMOUNT_FORMS = "1200.50, 1,200.50, 1 200,50 or 1.200,50"
+AMOUNT_FORMS = N_("1200.50, 1,200.50, 1 200,50 or 1.200,50")
 """How an amount may be typed, for help texts."""
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009']+")
 _ALLOWED = re.compile(r"^[0-9.,]+$")

@@ -46,7 +46,7 @@ def speaking(language: str | None) -> Iterator[str]:
         _speaker.reset(token)
 
 
-def _(message: str, **values: object) -> str:
+def _(message: str, /, **values: object) -> str:
     """`message` in the current language, with `{name}` placeholders filled from `values` (an empty
     message stays empty: gettext would answer it with the catalog's header)."""
     if not message:
@@ -55,7 +55,7 @@ def _(message: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
-def ngettext(singular: str, plural: str, count: int, **values: object) -> str:
+def ngettext(singular: str, plural: str, count: int, /, **values: object) -> str:
     """The plural form the current language's catalog picks for `count` (Russian and Bulgarian have
     their own rules); `{n}` is `count` unless `values` gives it already formatted (`n="24,5"`)."""
     text = translations(_speaker.get()).ngettext(singular, plural, count)
@@ -68,7 +68,7 @@ def N_(message: str) -> str:
     return message
 
 
-def translated(language: str | None, message: str, **values: object) -> str:
+def translated(language: str | None, message: str, /, **values: object) -> str:
     """`message` (marked with `N_` where it is written) in `language`: for renderers and
     adapters that know their reader's language but run outside `speaking`."""
     with speaking(language):
