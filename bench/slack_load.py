@@ -12,6 +12,7 @@ the answer posted to its response URL), commands answered per second, and errors
     .venv/bin/python -m bench.slack_load                      # SQLite and PostgreSQL
     .venv/bin/python -m bench.slack_load sqlite --profile     # also: where the bot's time goes (cProfile)
     .venv/bin/python -m bench.slack_load postgresql --commands 2000 --clients 50 --pace ack
+    .venv/bin/python -m bench.slack_load postgresql --instances 2   # two bots on one database
 
 The bot's settings can be varied through the environment (e.g. COLLECTBOT_WORKER_THREADS=16).
 """
@@ -38,6 +39,7 @@ import sqlalchemy as sa
 from aiohttp import web
 from sqlmodel import Session, select
 
+from bench.verdict import verdict
 from bot.app.bootstrap import build_core, build_services
 from bot.floor.config import Settings
 from bot.store.database import create_database_engine
@@ -46,6 +48,9 @@ from bot.platforms.slack.identity import sender_from
 from handlers.people import link_identity
 from tests.slack_standin import TEAM_ID, SlackStandIn
 
+ANSWER_TARGETS = {"sqlite": 2.0, "postgresql": 1.0}
+"""Answers p99, seconds (issue 17), with 50 people each waiting for their answer."""
+ACK_TARGET = 0.3
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 ADMIN = "U0ADMIN"
 
@@ -152,45 +157,53 @@ async def wait_until_listening(port: int, bot: subprocess.Popen[bytes], timeout:
     raise TimeoutError("the bot did not start listening")
 
 
-async def load(database: str, url: str, commands: int, clients: int, pace: str, profile: Path | None) -> None:
+async def load(database: str, url: str, commands: int, clients: int, pace: str, profile: Path | None,
+               instances: int = 1) -> None:
     standin = TimedSlack()
     standin.expected = commands
     await standin.start()
-    port = free_port()
-    environment = {**os.environ, "DATABASE_URL": url, "SLACK_BOT_TOKEN": "xoxb-test-token",
-                   "SLACK_SIGNING_SECRET": standin.signing_secret, "SLACK_API_URL": standin.api_url,
-                   "SLACK_HTTP_HOST": "127.0.0.1", "SLACK_HTTP_PORT": str(port), "TELEGRAM_BOT_TOKEN": ""}
-    program = [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "bot.app.cli", "run"] if profile else \
-        [sys.executable, "-m", "bot.app.cli", "run"]
-    bot = subprocess.Popen(program, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    ports = [free_port() for _ in range(instances)]
+    bots: list[subprocess.Popen[bytes]] = []
+    for index, port in enumerate(ports):
+        environment = {**os.environ, "DATABASE_URL": url, "SLACK_BOT_TOKEN": "xoxb-test-token",
+                       "SLACK_SIGNING_SECRET": standin.signing_secret, "SLACK_API_URL": standin.api_url,
+                       "SLACK_HTTP_HOST": "127.0.0.1", "SLACK_HTTP_PORT": str(port), "TELEGRAM_BOT_TOKEN": ""}
+        program = [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "bot.app.cli", "run"] if profile and index == 0 else \
+            [sys.executable, "-m", "bot.app.cli", "run"]
+        bots.append(subprocess.Popen(program, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
     run = Run()
+    errors = b""
     try:
-        ready = await wait_until_listening(port, bot)
+        ready = max([await wait_until_listening(port, started) for port, started in zip(ports, bots)])
         load_before = os.getloadavg()[0]
-        cpu_before = cpu_seconds(bot.pid)
-        endpoint = f"http://127.0.0.1:{port}/slack/events"
+        cpu_before = sum(cpu_seconds(b.pid) for b in bots)
+        endpoints = [f"http://127.0.0.1:{port}/slack/events" for port in ports]
         connector = aiohttp.TCPConnector(limit=clients)
         started = time.perf_counter()
         async with aiohttp.ClientSession(connector=connector) as http:
-            await asyncio.gather(*(client_loop(http, standin, endpoint, c, commands // clients, run, pace == "answer") for c in range(clients)))
+            await asyncio.gather(*(client_loop(http, standin, endpoints[c % instances], c, commands // clients, run,
+                                               pace == "answer") for c in range(clients)))
             acked = time.perf_counter()
             try:
                 await asyncio.wait_for(standin.all_answered.wait(), timeout=300)
             except TimeoutError:
                 pass
         finished = max(standin.answered.values(), default=time.perf_counter())
-        bot_cpu = cpu_seconds(bot.pid) - cpu_before
+        bot_cpu = sum(cpu_seconds(b.pid) for b in bots) - cpu_before
     finally:
-        bot.send_signal(2)  # Ctrl+C: the bot stops cleanly (and cProfile writes its file)
-        try:
-            _, errors = bot.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            bot.kill()
-            _, errors = bot.communicate()
+        for each in bots:
+            each.send_signal(2)  # Ctrl+C: the bot stops cleanly (and cProfile writes its file)
+        for each in bots:
+            try:
+                _, stderr = each.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                each.kill()
+                _, stderr = each.communicate()
+            errors += stderr or b""
         await standin.stop()
     answers = [standin.answered[key] - sent for key, sent in run.sent_at.items() if key in standin.answered]
     sent = len(run.sent_at)
-    print(f"slack load on {database}: {sent:,} commands from {clients} clients (add/list/show/paid), next command "
+    print(f"slack load on {database}, {instances} instance{'s' if instances > 1 else ''}: {sent:,} commands from {clients} clients (add/list/show/paid), next command "
           f"{'after the answer' if pace == 'answer' else 'right after the ack'}, "
           f"bot listening {ready:.1f} s after launch, load average {load_before:.1f} at start, {os.cpu_count()} cores")
     print(f"  acks    (signed POST → HTTP {sorted(run.statuses)}): p50 {statistics.median(run.acks) * 1000:.0f} ms, "
@@ -200,11 +213,17 @@ async def load(database: str, url: str, commands: int, clients: int, pace: str, 
               f"p99 {percentile(answers, .99) * 1000:.0f} ms, max {max(answers) * 1000:.0f} ms")
     print(f"  answered {len(answers):,} of {sent:,} in {finished - started:.1f} s: "
           f"{len(answers) / (finished - started):.0f} commands/s; errors: {len(standin.failed)}")
-    print(f"  the bot process used {bot_cpu:.1f} s of CPU in those {finished - started:.1f} s "
+    print(f"  the bot process{'es' if instances > 1 else ''} used {bot_cpu:.1f} s of CPU in those {finished - started:.1f} s "
           f"({bot_cpu / (finished - started):.0%} of one core; {bot_cpu / max(1, len(answers)) * 1000:.1f} ms per command)")
+    if answers:
+        answer_p99, ack_p99 = percentile(answers, .99), percentile(run.acks, .99)
+        limit = ANSWER_TARGETS[database]
+        verdict(f"Slack answers p99 ≤ {limit:.0f} s on {database}", f"{answer_p99 * 1000:.0f} ms",
+                answer_p99 <= limit and len(answers) == sent and not standin.failed)
+        verdict("Slack acks p99 ≤ 300 ms", f"{ack_p99 * 1000:.0f} ms", ack_p99 <= ACK_TARGET)
     for text in list(standin.failed.values())[:3]:
         print(f"    e.g. {text}")
-    if bot.returncode not in (0, -2, 130) or (errors and b"Traceback" in errors):
+    if any(b.returncode not in (0, -2, 130) for b in bots) or (errors and b"Traceback" in errors):
         print("  the bot's stderr:\n" + errors.decode(errors="replace")[-3000:])
     if profile:
         print("  where the bot's time went (cumulative, top 25):")
@@ -234,14 +253,18 @@ def drop_schema(schema: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("databases", nargs="*", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"])
+    parser.add_argument("databases", nargs="*", help="sqlite and/or postgresql (default: both)")
     parser.add_argument("--commands", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--pace", choices=["answer", "ack"], default="answer",
                         help="send the next command after the answer (a person) or right after the ack (stress)")
     parser.add_argument("--profile", action="store_true", help="run the bot under cProfile and print where its time went")
+    parser.add_argument("--instances", type=int, default=1,
+                        help="bot processes sharing the database, the clients spread over them (PostgreSQL)")
     arguments = parser.parse_args(argv)
-    for database in arguments.databases:
+    if set(arguments.databases) - {"sqlite", "postgresql"}:
+        parser.error("the databases are sqlite and postgresql")
+    for database in arguments.databases or ["sqlite", "postgresql"]:
         with tempfile.TemporaryDirectory() as folder:
             profile = Path(folder) / "bot.prof" if arguments.profile else None
             schema = None
@@ -251,7 +274,8 @@ def main(argv: list[str] | None = None) -> None:
                 schema, url = postgres_schema()
             try:
                 seed_team(url, arguments.clients)
-                asyncio.run(load(database, url, arguments.commands, arguments.clients, arguments.pace, profile))
+                asyncio.run(load(database, url, arguments.commands, arguments.clients, arguments.pace, profile,
+                                 arguments.instances))
             finally:
                 if schema:
                     drop_schema(schema)

@@ -1,12 +1,13 @@
 """What the chase itself looks like, for the summary: promises, disputes, payment plans, steps
-left undone, money collected, DSO. Each is one indexed query over the invoices in scope."""
+left undone, money collected, DSO. Each is one indexed query over the invoices in scope, or a
+sum over a tally the database keeps (money collected, DSO's receivables and sales)."""
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 from typing import Any
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -14,11 +15,10 @@ from sqlalchemy import func, literal, type_coerce
 from sqlmodel import Session, col
 
 from bot.store.db_types import ExactAmount
-from bot.store.models import Event, Instalment, Invoice, InvoiceStatus, LadderStep, ReceivableDay, SalesMonth, StepState
+from bot.store.models import CollectedSlot, Instalment, Invoice, InvoiceStatus, LadderStep, Payment, ReceivableDay, SalesMonth, StepState
 from handlers.dso import MAX_MONTHS, Dso, countback_dso, previous_month
 from handlers.overdue_figures import OPEN_STATES, Amounts, Scope, add_amount
 
-PAYMENT_EVENTS = ("paid", "partial_payment")
 UNANSWERED = sa.text(f"ladder_step.state = '{StepState.SENT.value}' AND ladder_step.acknowledged_at IS NULL")
 """Written out literally so that the databases use the partial index with the same condition."""
 LISTED = 5
@@ -47,7 +47,8 @@ def week_bounds(today: date) -> tuple[date, date]:
     return start, start + timedelta(days=6)
 
 
-def collection_status(session: Session, scope: Scope, now: datetime, timezone: str, *, with_dso: bool) -> CollectionStatus:
+def collection_status(session: Session, scope: Scope, now: datetime, timezone: str, *, with_dso: bool,
+                      with_collected: bool = True) -> CollectionStatus:
     status = CollectionStatus()
     today = scope.today
     week_start, week_end = week_bounds(today)
@@ -75,8 +76,9 @@ def collection_status(session: Session, scope: Scope, now: datetime, timezone: s
     zone = ZoneInfo(timezone)
     week_from = datetime.combine(week_start, time(0), tzinfo=zone)
     month_from = datetime.combine(today.replace(day=1), time(0), tzinfo=zone)
-    status.collected_week = _collected(session, scope, week_from, now)
-    status.collected_month = _collected(session, scope, month_from, now)
+    if with_collected:
+        collected = _collected(session, scope, {"week": week_from, "month": month_from}, now)
+        status.collected_week, status.collected_month = collected["week"], collected["month"]
     if with_dso:
         status.dso = _dso(session, scope)
     return status
@@ -102,46 +104,69 @@ def _plans(session: Session, scope: Scope, status: CollectionStatus) -> None:
     status.plans_behind = sorted(behind, key=lambda item: (-item[1], item[0].number))
 
 
+class EachInvoice:
+    """The invoice of each row of a small set (payments of a period, unanswered steps), found by
+    its key: on PostgreSQL a LATERAL subquery, so that the planner cannot hash-join the team's
+    whole invoice table instead; SQLite's planner already starts from the small side."""
+
+    def __init__(self, key: Any, conditions: list[sa.ColumnElement[bool]], lateral: bool) -> None:
+        self.lateral = lateral
+        if lateral:
+            self.found = sa.select(Invoice.currency, Invoice.owner_id).where(  # type: ignore[call-overload]
+                col(Invoice.id) == key, *conditions).limit(1).lateral("each_invoice")  # LIMIT: never flattened into a join
+            self.currency, self.owner_id = self.found.c.currency, self.found.c.owner_id
+        else:
+            self.key, self.conditions = key, conditions
+            self.currency, self.owner_id = col(Invoice.currency), col(Invoice.owner_id)
+
+    def join_to(self, query: Any) -> Any:
+        if self.lateral:
+            return query.join(self.found, sa.true())
+        return query.join(Invoice, col(Invoice.id) == self.key).where(*self.conditions)
+
+
+def each_invoice(session: Session, key: Any, scope: Scope, *, open_only: bool = True) -> EachInvoice:
+    conditions = scope.invoice_conditions() if open_only else [col(Invoice.team_id) == scope.team_id, *scope.narrowing()]
+    return EachInvoice(key, conditions, lateral=session.get_bind().dialect.name == "postgresql")
+
+
 def _undone_steps(session: Session, scope: Scope, now: datetime, status: CollectionStatus) -> None:
     """Steps that were sent, are past due and nobody answered: per responsible person (the owner
     when the step names nobody)."""
-    if scope.whole_book:
-        # per step row, two primary-key lookups: no join that could scan every invoice
-        owner = sa.select(Invoice.owner_id).where(col(Invoice.id) == col(LadderStep.invoice_id)).scalar_subquery()  # type: ignore[call-overload]
-        team = sa.select(Invoice.team_id).where(col(Invoice.id) == col(LadderStep.invoice_id),  # type: ignore[call-overload]
-                                                col(Invoice.status).in_(OPEN_STATES)).scalar_subquery()
-        person = func.coalesce(col(LadderStep.responsible_id), owner)
-        query = (sa.select(person, func.count()).where(UNANSWERED, col(LadderStep.due_at) <= now, team == scope.team_id)
-                 .group_by(person))
-    else:
-        person = func.coalesce(col(LadderStep.responsible_id), col(Invoice.owner_id))
-        query = (sa.select(person, func.count()).join(Invoice, col(Invoice.id) == col(LadderStep.invoice_id))
-                 .where(UNANSWERED, col(LadderStep.due_at) <= now, *scope.invoice_conditions()).group_by(person))
+    steps = sa.select(LadderStep.invoice_id, LadderStep.responsible_id).where(  # type: ignore[call-overload]
+        UNANSWERED, col(LadderStep.due_at) <= now).subquery()
+    invoice = each_invoice(session, steps.c.invoice_id, scope)
+    person = func.coalesce(steps.c.responsible_id, invoice.owner_id)
+    query = invoice.join_to(sa.select(person, func.count()).select_from(steps)).group_by(person)
     status.undone_steps = {int(p): int(n) for p, n in session.execute(query)}
 
 
-def _collected(session: Session, scope: Scope, since: datetime, until: datetime) -> dict[str, Decimal]:
-    """Payments recorded in the period, per currency, from the history (the amount each payment
-    event carries)."""
-    amount_text = Event.details["amount"].as_string()  # type: ignore[index]
-    if session.get_bind().dialect.name == "sqlite":
-        scaled = sa.cast(func.round(sa.cast(amount_text, sa.Float) * 10000), sa.BigInteger)
+def _collected(session: Session, scope: Scope, periods: dict[str, datetime], until: datetime) -> dict[str, dict[str, Decimal]]:
+    """Per period (from its start until now) and currency, the payments recorded and not undone
+    (an undone payment stays in `payment`, marked, and counts for nothing). For the team (or one
+    currency) from the quarter-hour tally the triggers keep; for a person or customer text, one
+    pass over the payment index from the earliest start, each payment's invoice found by its key."""
+    since = min(periods.values())
+    if not scope.person_ids and not scope.customer_text:
+        slot = CollectedSlot
+        sums = [type_coerce(func.sum(sa.case((col(slot.slot) >= start, col(slot.amount)), else_=literal(0))),
+                            ExactAmount).label(name) for name, start in periods.items()]
+        query = sa.select(slot.currency, *sums).where(  # type: ignore[call-overload]
+            slot.team_id == scope.team_id, col(slot.slot) >= since, col(slot.slot) <= until,
+            *([slot.currency == scope.currency] if scope.currency else [])).group_by(slot.currency)
     else:
-        scaled = sa.cast(sa.cast(amount_text, sa.Numeric) * 10000, sa.BigInteger)
-    if scope.whole_book and not scope.currency:
-        currency: Any = sa.select(Invoice.currency).where(col(Invoice.id) == col(Event.invoice_id)).scalar_subquery()  # type: ignore[call-overload]
-        query = sa.select(currency, type_coerce(func.sum(scaled), ExactAmount)).where(
-            col(Event.team_id) == scope.team_id, col(Event.kind).in_(PAYMENT_EVENTS), col(Event.at) >= since, col(Event.at) <= until,
-        ).group_by(currency)
-    else:
-        query = (
-            sa.select(Invoice.currency, type_coerce(func.sum(scaled), ExactAmount))  # type: ignore[call-overload]
-            .join(Invoice, col(Invoice.id) == col(Event.invoice_id))
-            .where(col(Event.team_id) == scope.team_id, col(Event.kind).in_(PAYMENT_EVENTS), col(Event.at) >= since,
-                   col(Event.at) <= until, *scope.narrowing())
-            .group_by(Invoice.currency)
-        )
-    return {currency: total for currency, total in sorted(session.execute(query)) if total}
+        sums = [type_coerce(func.sum(sa.case((col(Payment.recorded_at) >= start, col(Payment.amount)), else_=literal(0))),
+                            ExactAmount).label(name) for name, start in periods.items()]
+        invoice = each_invoice(session, col(Payment.invoice_id), scope, open_only=False)
+        query = invoice.join_to(sa.select(invoice.currency, *sums).select_from(Payment)).where(
+            col(Payment.recorded_at) >= since, col(Payment.recorded_at) <= until, col(Payment.undone_at).is_(None),
+        ).group_by(invoice.currency)
+    result: dict[str, dict[str, Decimal]] = {name: {} for name in periods}
+    for row in session.execute(query):
+        for name in periods:
+            if total := row._mapping[name]:
+                result[name][row[0]] = total
+    return {name: dict(sorted(totals.items())) for name, totals in result.items()}
 
 
 def _dso(session: Session, scope: Scope) -> dict[str, Dso]:

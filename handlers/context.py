@@ -17,6 +17,7 @@ from bot.floor.dates import local_today
 
 if TYPE_CHECKING:
     from handlers.catalogue import CommandSpec
+    from handlers.written_tables import WhenWritten
     from phrasebook.book import Phrasebook
     from scheduling.ladder_keeper import LadderKeeper
     from scheduling.policies import LadderPolicy
@@ -57,6 +58,9 @@ class Services:
     invoice_hooks: list[InvoiceHook] = field(default_factory=list)
     after_commit: list[Callable[[], None]] = field(default_factory=list)
     """Called after a command's transaction commits (the scheduler re-arms its timer there)."""
+    after_writing: list["WhenWritten"] = field(default_factory=list)
+    """Called after a command's transaction commits if it wrote one of their tables (the digests
+    re-read people and subscriptions only after a command that changed them)."""
     catalogue: dict[str, "CommandSpec"] = field(default_factory=dict)
     ladders: dict[str, "LadderPolicy"] = field(default_factory=dict)
     phrasebook: "Phrasebook | None" = None

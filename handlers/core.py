@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from bot.i18n import _, speaking, supported_language
 from bot.store.models import Person, Team
+from bot.store.stored_state import claim_once
 from handlers.catalogue import Access, CommandSpec, build_catalogue
 from handlers.context import Context, Sender, Services
 from bot.floor.errors import NotAllowed, UsageError
@@ -24,6 +25,8 @@ from handlers.history import dispatch
 from handlers.people import create_first_admin, find_by_handle, find_sender, link_identity, team_size
 from handlers.permissions import PERMISSIONS, Scope, authorize
 from bot.floor.reply import Reply, error_reply
+from handlers.once import Once, Repeated
+from handlers.written_tables import written_tables
 from scheduling.course_events import discard
 
 log = logging.getLogger(__name__)
@@ -80,21 +83,30 @@ class Core:
         default = team.default_language if team is not None else self.services.settings.default_language
         return supported_language(sender.language_hint) or default
 
-    def handle_text(self, sender: Sender, text: str, files: tuple[IncomingFile, ...] = ()) -> Reply:
-        """The reply to `text`, in the sender's language."""
+    def handle_text(self, sender: Sender, text: str, files: tuple[IncomingFile, ...] = (), once: Once | None = None) -> Reply:
+        """The answer to `text`, in the sender's language. With `once`, the command runs only if
+        `once.key` was not run within `once.ttl` (else `Repeated` is raised), noted in the command's
+        own transaction."""
         with speaking(self.language_of(sender)) as language:
-            reply = self._handle_text(sender, text, files)
+            reply = self._handle_text(sender, text, files, once)
         reply.language = language
         return reply
 
-    def _handle_text(self, sender: Sender, text: str, files: tuple[IncomingFile, ...]) -> Reply:
+    def _handle_text(self, sender: Sender, text: str, files: tuple[IncomingFile, ...], once: Once | None) -> Reply:
         try:
             command = parse_command(text)
         except InputError as error:
             return self._unreadable(sender, text.strip()[1:].split(" ", 1)[0].split("@", 1)[0].lower(), error)
         if command is None:
             return error_reply(_("I understand commands that start with /."), "/help")
-        return self._handle_command(sender, replace(command, files=files) if files else command)
+        return self._handle_command(sender, replace(command, files=files) if files else command, once)
+
+    def handle_text_once(self, sender: Sender, text: str, once: Once) -> Reply | None:
+        """`handle_text` for a request that may arrive again: None (nothing done) for a repeat."""
+        try:
+            return self.handle_text(sender, text, once=once)
+        except Repeated:
+            return None
 
     def press(self, sender: Sender, action: str) -> Reply:
         """A pressed button: its action id is a command without the slash (`paid INV-1042`)."""
@@ -117,24 +129,27 @@ class Core:
         with Session(self.services.engine) as session:
             return find_sender(session, sender) is not None
 
-    def handle(self, sender: Sender, command: Command) -> Reply:
+    def handle(self, sender: Sender, command: Command, once: Once | None = None) -> Reply:
         with speaking(self.language_of(sender)) as language:
-            reply = self._handle_command(sender, command)
+            reply = self._handle_command(sender, command, once)
         reply.language = language
         return reply
 
-    def _handle_command(self, sender: Sender, command: Command) -> Reply:
+    def _handle_command(self, sender: Sender, command: Command, once: Once | None = None) -> Reply:
         spec = self.catalogue.get(command.verb)
         if spec is None:
             return unknown_command(command.verb, self.catalogue)
-        reply = self._handle(sender, command, spec)
+        reply = self._handle(sender, command, spec, once)
         if sender.in_group and spec.verb not in PUBLIC_IN_GROUPS:
             reply.private = True
         return reply
 
-    def _handle(self, sender: Sender, command: Command, spec: CommandSpec) -> Reply:
+    def _handle(self, sender: Sender, command: Command, spec: CommandSpec, once: Once | None = None) -> Reply:
+        written: set[str] = set()
         try:
-            reply = self.run_retrying(lambda session: self._run(session, sender, command, spec))
+            reply = self.run_retrying(lambda session: self._run(session, sender, command, spec, once), written)
+        except Repeated:
+            raise
         except UsageError as error:
             return error_reply(error.problem, error.example or spec.example_for(sender.files_by_path))
         except NotAllowed as error:
@@ -153,20 +168,29 @@ class Core:
                 _("Something went wrong on my side and nothing was saved (incident {incident}). "
                   "Please try again; if it keeps happening, tell your admin the incident number.", incident=incident)
             )
-        for callback in self.services.after_commit:
-            callback()
+        self._after_commit(frozenset(written))
         return reply
 
-    def run_retrying(self, work: Callable[[Session], T]) -> T:
+    def _after_commit(self, written: frozenset[str]) -> None:
+        for callback in self.services.after_commit:
+            callback()
+        for watcher in self.services.after_writing:
+            watcher(written)
+
+    def run_retrying(self, work: Callable[[Session], T], written: set[str] | None = None) -> T:
         """`work` in one transaction, committed; run again from the start (a fresh session) when it
         meets a conflicting write, `ATTEMPTS` times at most, then `Conflict`. Anything else rolls
-        back and propagates."""
+        back and propagates. `written` receives the names of the tables the committed attempt wrote."""
         for attempt in range(1, ATTEMPTS + 1):
             with Session(self.services.engine, expire_on_commit=False) as session:
                 try:
                     result = work(session)
                     dispatch(session)  # the course's domain events become history entries, in this transaction
+                    session.flush()
+                    changed = written_tables(session)
                     session.commit()
+                    if written is not None:
+                        written.update(changed)
                     return result
                 except Exception as error:
                     session.rollback()
@@ -188,9 +212,10 @@ class Core:
                 raise NotAllowed(_("{name} is not on team {team}.", name=sender.display_name, team=ctx.team.name))
             result = work(ctx)
             dispatch(session)
+            session.flush()
+            written = written_tables(session)
             session.commit()
-        for callback in self.services.after_commit:
-            callback()
+        self._after_commit(written)
         return result
 
     def _context(self, session: Session, sender: Sender) -> Context:
@@ -199,7 +224,9 @@ class Core:
         ctx.actor = identify(ctx)
         return ctx
 
-    def _run(self, session: Session, sender: Sender, command: Command, spec: CommandSpec) -> Reply:
+    def _run(self, session: Session, sender: Sender, command: Command, spec: CommandSpec, once: Once | None = None) -> Reply:
+        if once is not None and not claim_once(session, once.kind, once.key, once.ttl, self.services.clock.now()):
+            raise Repeated(once.key)  # first: a repeat does nothing, not even fail the way its first run did not
         ctx = self._context(session, sender)
         team = ctx.team
         if ctx.actor is None:

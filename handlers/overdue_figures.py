@@ -3,6 +3,7 @@ whole book, or by grouping the matching invoices in SQL when a filter narrows it
 invoice into Python."""
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -74,8 +75,24 @@ class Scope:
 
     @property
     def whole_book(self) -> bool:
-        """Nothing narrows it beyond the currency: the tallies answer."""
-        return not self.person_ids and not self.customer_text and self.bucket is None
+        """Nothing narrows it beyond the currency and the due dates (a bucket): the tallies answer."""
+        return not self.person_ids and not self.customer_text
+
+    def month_split(self) -> tuple[date | None, date, list[tuple[date, date]]]:
+        """The overdue due dates as whole months the month tally answers for, [first, end), and the
+        ranges of days at either edge left to the covering index (the current month's overdue
+        days; a bucket's part-months)."""
+        first, last = self.due_bounds()
+        end = _month_start(last + timedelta(days=1))
+        start = None if first is None else first if first.day == 1 else _next_month(first)
+        edges = []
+        if first is not None and start is not None and first < min(start, end):
+            edges.append((first, min(start, end) - timedelta(days=1)))
+        if end <= last:
+            edges.append((max(end, first or end), last))
+        if start is not None and start > end:  # within one month: no whole month at all
+            start = end
+        return start, end, edges
 
     def due_bounds(self) -> tuple[date | None, date]:
         """Due dates of overdue invoices in scope: [first, last]."""
@@ -125,7 +142,8 @@ class OverdueFigures:
         return count_of(self.totals)
 
 
-def overdue_figures(session: Session, scope: Scope, top_customers: int = 10) -> OverdueFigures:
+def overdue_figures(session: Session, scope: Scope, top_customers: int = 10, *, per_person: bool = True) -> OverdueFigures:
+    """`per_person`: also the tables by owner and by collector (a manager's summary shows them)."""
     figures = OverdueFigures()
     for currency, bucket_index, count, balance in _aging_rows(session, scope):
         bucket = BUCKETS[bucket_index]
@@ -135,7 +153,7 @@ def overdue_figures(session: Session, scope: Scope, top_customers: int = 10) -> 
     figures.aging = {bucket.label: figures.aging[bucket.label] for bucket in BUCKETS if bucket.label in figures.aging}
     if not figures.totals:
         return figures
-    rows = _dimension_rows(session, scope)
+    rows = _dimension_rows(session, scope, per_person)
     figures.owners = _merged(rows["owner_id"])
     figures.collectors = _merged(rows["collector_id"])
     figures.customers, figures.customer_count = _top_customers(
@@ -162,7 +180,7 @@ def _aging_rows(session: Session, scope: Scope) -> Iterable[tuple[str, int, int,
         day = ReceivableDay
         bucket = _bucket_case(col(day.due_date), scope.today)
         query: Select[Any] = sa.select(day.currency, bucket, func.sum(day.invoices), _amount_sum(day.balance)).where(  # type: ignore[call-overload]
-            day.team_id == scope.team_id, col(day.due_date) <= last,
+            day.team_id == scope.team_id, col(day.due_date) <= last, *([col(day.due_date) >= first] if first else []),
         )
         if scope.currency:
             query = query.where(day.currency == scope.currency)
@@ -177,6 +195,10 @@ def _aging_rows(session: Session, scope: Scope) -> Iterable[tuple[str, int, int,
 
 def _month_start(day: date) -> date:
     return day.replace(day=1)
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
 DIMENSIONS = ("owner_id", "collector_id", "customer_id")
@@ -195,14 +217,14 @@ def _merged(rows: list[GroupRow]) -> dict[int, Amounts]:
     return dict(result)
 
 
-def _dimension_rows(session: Session, scope: Scope) -> dict[str, list[GroupRow]]:
+def _dimension_rows(session: Session, scope: Scope, per_person: bool = True) -> dict[str, list[GroupRow]]:
     """Overdue amounts per owner, per collector and per customer. For the whole book: the months
     before the current one from the month tally, and the current month's overdue days from one
     pass over the covering index; for a narrowed scope, the matching invoices grouped in SQL."""
     rows: dict[str, list[GroupRow]] = {dimension: [] for dimension in DIMENSIONS}
     if scope.whole_book:
         return _tally_rows(session, scope, rows)
-    for dimension in DIMENSIONS:
+    for dimension in DIMENSIONS if per_person else ("customer_id",):
         key = getattr(Invoice, dimension)
         query = sa.select(key, Invoice.currency, func.count(), _amount_sum(Invoice.balance),  # type: ignore[call-overload]
                           func.min(Invoice.due_date)).where(*scope.overdue_conditions()).group_by(key, Invoice.currency)
@@ -210,55 +232,61 @@ def _dimension_rows(session: Session, scope: Scope) -> dict[str, list[GroupRow]]
     return rows
 
 
+def _month_rows(scope: Scope, dimension: str, start: date | None, end: date) -> list[ColumnElement[bool]]:
+    month = ReceivableMonth
+    return [month.team_id == scope.team_id, month.dimension == dimension, col(month.due_month) < end,  # type: ignore[list-item]
+            *([col(month.due_month) >= start] if start else []), *([month.currency == scope.currency] if scope.currency else [])]
+
+
 def _tally_rows(session: Session, scope: Scope, rows: dict[str, list[GroupRow]]) -> dict[str, list[GroupRow]]:
-    """Owners and collectors from the month tally plus the current month's overdue days; the
-    customers are ranked in SQL (`_ranked_customers`), only the leaders come back."""
-    _, last = scope.due_bounds()
-    month_start = _month_start(scope.today)
+    """Owners and collectors from the month tally's whole months plus the edge days from one pass
+    each over the covering index; the customers are ranked in SQL (`_ranked_customers`), only
+    the leaders come back."""
+    start, end, edges = scope.month_split()
     month = ReceivableMonth
     for dimension in ("owner_id", "collector_id"):
         query = sa.select(month.subject_id, month.currency, func.sum(month.invoices), _amount_sum(month.balance),  # type: ignore[call-overload]
-                          func.min(month.due_month)).where(month.team_id == scope.team_id,
-                                                           month.dimension == dimension.removesuffix("_id"),
-                                                           col(month.due_month) < month_start)
-        if scope.currency:
-            query = query.where(month.currency == scope.currency)
+                          func.min(month.due_month)).where(*_month_rows(scope, dimension.removesuffix("_id"), start, end))
         query = query.group_by(month.subject_id, month.currency)
         rows[dimension] = [(int(k), c, int(n), b, _as_date(d)) for k, c, n, b, d in session.execute(query)]
-    if month_start <= last:
-        for dimension in ("owner_id", "collector_id"):
-            key = getattr(Invoice, dimension)
-            query = sa.select(key, Invoice.currency, func.count(), _amount_sum(Invoice.balance),  # type: ignore[call-overload]
-                              func.min(Invoice.due_date)).where(
-                *scope.invoice_conditions(), col(Invoice.due_date) >= month_start, col(Invoice.due_date) <= last,
-            ).group_by(key, Invoice.currency)
-            rows[dimension].extend((int(k or 0), c, int(n), b, _as_date(d)) for k, c, n, b, d in session.execute(query))
+    for low, high in edges:
+        # one pass over the edge days for both: per (owner, collector) pair
+        query = sa.select(Invoice.owner_id, Invoice.collector_id, Invoice.currency, func.count(),  # type: ignore[call-overload]
+                          _amount_sum(Invoice.balance), func.min(Invoice.due_date)).where(
+            *scope.invoice_conditions(), col(Invoice.due_date) >= low, col(Invoice.due_date) <= high,
+        ).group_by(Invoice.owner_id, Invoice.collector_id, Invoice.currency)
+        for owner, collector, currency, count, balance, first_due in session.execute(query):
+            rows["owner_id"].append((int(owner), currency, int(count), balance, _as_date(first_due)))
+            rows["collector_id"].append((int(collector or 0), currency, int(count), balance, _as_date(first_due)))
     return rows
 
 
 def _ranked_customers(session: Session, scope: Scope, limit: int) -> tuple[list[GroupRow], int]:
-    """The leading customers by overdue invoices (then the oldest month), ranked by the database
-    over the month tally and the current month's invoices, and how many customers owe at all."""
-    _, last = scope.due_bounds()
-    month_start = _month_start(scope.today)
+    """The leading customers by overdue invoices (then the oldest month), and how many customers
+    owe at all: the whole months summed per customer along the month tally's key (no sort), the
+    edge days' overdue invoices grouped from the covering index, merged
+    here (one small tuple per customer; the dates stay as the driver gives them, ISO text on
+    SQLite, until the leaders are known)."""
+    start, end, edges = scope.month_split()
     month = ReceivableMonth
-    parts = [sa.select(month.subject_id.label("customer"), month.invoices.label("invoices"),  # type: ignore[attr-defined]
-                       month.due_month.label("first_due")).where(  # type: ignore[attr-defined]
-        month.team_id == scope.team_id, month.dimension == "customer", col(month.due_month) < month_start,
-        *([month.currency == scope.currency] if scope.currency else []))]
-    if month_start <= last:
-        parts.append(sa.select(col(Invoice.customer_id).label("customer"), literal(1).label("invoices"),
-                               col(Invoice.due_date).label("first_due")).where(
-            *scope.invoice_conditions(), col(Invoice.due_date) >= month_start, col(Invoice.due_date) <= last))
-    owed = sa.union_all(*parts).subquery()
-    total = func.sum(owed.c.invoices)
-    query = (sa.select(owed.c.customer, total, func.min(owed.c.first_due), func.count().over())
-             .group_by(owed.c.customer).order_by(total.desc(), func.min(owed.c.first_due), owed.c.customer).limit(limit))
-    leaders: list[GroupRow] = []
-    customers = 0
-    for customer, count, first_due, customers in session.execute(query):
-        leaders.append((int(customer), "", int(count), Decimal(0), _as_date(first_due)))
-    return leaders, int(customers)
+    raw = sa.String()
+    query = sa.select(month.subject_id, func.sum(month.invoices), type_coerce(func.min(month.due_month), raw)).where(  # type: ignore[call-overload]
+        *_month_rows(scope, "customer", start, end)).group_by(month.subject_id)
+    counts: dict[int, int] = {}
+    oldest: dict[int, Any] = {}
+    for customer, count, first_due in session.execute(query):
+        counts[customer] = count
+        oldest[customer] = first_due
+    for low, high in edges:
+        for customer, count, first_due in session.execute(
+            sa.select(Invoice.customer_id, func.count(), type_coerce(func.min(Invoice.due_date), raw)).where(  # type: ignore[call-overload]
+                *scope.invoice_conditions(), col(Invoice.due_date) >= low, col(Invoice.due_date) <= high,
+            ).group_by(Invoice.customer_id)
+        ):
+            counts[customer] = counts.get(customer, 0) + count
+            oldest[customer] = min(oldest.get(customer, first_due), first_due)
+    leaders = heapq.nsmallest(limit, counts, key=lambda c: (-counts[c], oldest[c], c))
+    return [(c, "", int(counts[c]), Decimal(0), _as_date(oldest[c])) for c in leaders], len(counts)
 
 
 def _top_customers(session: Session, scope: Scope, rows: list[GroupRow] | None, limit: int,

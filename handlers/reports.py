@@ -48,9 +48,11 @@ def overdue_summary(command: Command, ctx: Context) -> Reply:
     scope = request.scope
     if request.export:
         return export_reply(ctx, scope, request.export)
-    figures = overdue_figures(ctx.session, scope, TOP_ROWS)
     manager = sees_all(ctx.person)
-    status = collection_status(ctx.session, scope, ctx.now, ctx.timezone, with_dso=manager and not request.narrowed)
+    figures = overdue_figures(ctx.session, scope, TOP_ROWS, per_person=manager)
+    # money collected and DSO are the managers' figures: nobody else's summary shows them
+    status = collection_status(ctx.session, scope, ctx.now, ctx.timezone, with_dso=manager and not request.narrowed,
+                               with_collected=manager)
     title_scope = (_("the team") if manager and not scope.person_ids else
                    _("your invoices") if scope.person_ids == (ctx.person.id,) else "@" + request.people_label)
     filtered = _(" ({filters})", filters=request.filters_label) if request.filters_label else ""

@@ -45,8 +45,8 @@ def fitted(stage: str, tone: str, channel: str) -> tuple[str, str]:
 LETTER_PARTS = ("subject", "greeting", "body", "closing")
 VARIABLES = frozenset({
     "customer", "contact_name", "first_name", "dear", "hello", "yours", "invoice_number", "amount", "paid", "balance",
-    "partially_paid", "balance_note", "currency", "due_date", "days_overdue", "days_overdue_text", "days_until_due",
-    "days_until_due_text", "deadline", "promised_date", "our_company", "sender_name", "me", "signature",
+    "partially_paid", "balance_note", "paid_note", "currency", "due_date", "days_overdue", "days_overdue_text", "days_until_due",
+    "days_until_due_text", "due_in", "deadline", "promised_date", "our_company", "sender_name", "me", "signature",
     "payment_details", "contract", "pretrial_days", "late_fee_date", "suspension_date",
 })
 MIN_VARIANTS = {"en": 3}
@@ -57,15 +57,16 @@ SAMPLE_FACTS: dict[str, Any] = {
     "hello": "Hello Anna,", "invoice_number": "INV-1042", "amount": "€1,200.50", "paid": "€500.00", "balance": "€700.50",
     "partially_paid": True,
     "balance_note": "Of the €1,200.50 invoiced, we have received €500.00 (thank you); €700.50 remains outstanding.",
+    "paid_note": "We have received €500.00 of the €1,200.50 invoiced, thank you.",
     "currency": "EUR", "due_date": "December 1, 2026", "days_overdue": 5, "days_overdue_text": "5 days",
-    "days_until_due": 0, "days_until_due_text": "0 days", "deadline": "December 8, 2026",
+    "days_until_due": 0, "days_until_due_text": "0 days", "due_in": "in 3 days", "deadline": "December 8, 2026",
     "promised_date": "December 3, 2026", "our_company": "Nordlys AS", "sender_name": "Carol Collector",
     "me": "Carol Collector from Nordlys AS", "signature": "Carol Collector\nCredit Controller\nNordlys AS",
     "payment_details": "IBAN NO93 8601 1117 947", "contract": "No. 12/2026 of 1 March 2026", "pretrial_days": 30,
     "late_fee_date": "December 15, 2026", "suspension_date": "December 29, 2026",
 }
 SAMPLE_BARE_FACTS: dict[str, Any] = {**SAMPLE_FACTS, "contact_name": None, "first_name": None, "dear": "Dear Sir or Madam,", "yours": "Yours faithfully,",
-                                     "hello": "Hello,", "partially_paid": False, "paid": None, "balance_note": None,
+                                     "hello": "Hello,", "partially_paid": False, "paid": None, "balance_note": None, "paid_note": None,
                                      "balance": "€1,200.50", "deadline": None, "promised_date": None, "payment_details": None,
                                      "our_company": None, "sender_name": None, "me": "your supplier", "signature": None,
                                      "contract": None, "late_fee_date": None, "suspension_date": None}

@@ -14,7 +14,6 @@ from babel.dates import format_date, format_timedelta
 from bot.store.models import Customer, Invoice, Person, Team
 from bot.floor.money import format_money
 from phrasebook.salutations import contact_from, salutation
-from scheduling.business_calendar import add_business_days
 
 LOCALES = ("en_GB", "en_US", "en_IE", "nb_NO", "ru_RU", "bg_BG")
 """The locales a team or a customer can choose; a draft in another language uses that language's own."""
@@ -23,14 +22,31 @@ DEFAULT_COMPANY_NAMES = frozenset({"our company", "my company", "company", "team
 PRETRIAL_DAYS = 30
 """Russian law: the pre-trial claim period before a court claim, unless the contract sets another."""
 SUBSCRIPTION_LADDER = "subscription"
-LATE_FEE_BUSINESS_DAYS = 10
-SUSPENSION_BUSINESS_DAYS = 20
+LATE_FEE_DAYS = 10
+SUSPENSION_DAYS = 20
+"""The subscription ladder's late fee and suspension: calendar days after the due date, as its steps
+count them (`scheduling/ladders/subscription.yaml`, `day_count: calendar`), so a draft names the day
+the ladder acts on."""
+NUMBER_PREFIX = re.compile(r"^\s*(?:№|#|No\.|Nr\.)\s*", re.IGNORECASE)
+"""A number stored with its own sign ("№ 318", "No. 318"): templates write "счёт № …" themselves."""
 
 
 def days_text(days: int, language: str) -> str:
     if language == "nb":  # Babel says "døgn" (24-hour periods); invoices count "dager"
         return f"{days} dag" if days == 1 else f"{days} dager"
     return format_timedelta(timedelta(days=days), granularity="day", threshold=100000, locale=language)
+
+
+DUE_IN = {
+    "en": ("today", "tomorrow", "in {days}"), "ru": ("сегодня", "завтра", "через {days}"),
+    "nb": ("i dag", "i morgen", "om {days}"), "bg": ("днес", "утре", "след {days}"),
+}
+
+
+def due_in(days: int, language: str) -> str:
+    """When an invoice falls due, as a sentence says it: "tomorrow", never "in 1 day"."""
+    today, tomorrow, later = DUE_IN.get(language, DUE_IN["en"])
+    return today if days <= 0 else tomorrow if days == 1 else later.format(days=days_text(days, language))
 
 
 def long_date(day: date | None, locale: str) -> str | None:
@@ -84,6 +100,15 @@ def introduction(name: str | None, company: str | None, language: str) -> str:
                                "bg": "Вашият доставчик"}.get(language, "")
 
 
+PAID_NOTES = {
+    "en": "We have received {paid} of the {amount} invoiced, thank you.",
+    "ru": "По счёту выставлено {amount}, получено {paid} — спасибо.",
+    "nb": "Av fakturabeløpet på {amount} har vi mottatt {paid}, takk for det.",
+    "bg": "От фактурираните {amount} сме получили {paid}, за което благодарим.",
+}
+"""What was invoiced and received, for a draft whose own sentence already says what remains: the
+balance note would say the balance twice."""
+
 BALANCE_NOTES = {
     "en": "Of the {amount} invoiced, we have received {paid} (thank you); {balance} remains outstanding.",
     "ru": "По счёту выставлено {amount}, получено {paid} — спасибо; остаток к оплате составляет {balance}.",
@@ -115,19 +140,21 @@ def draft_facts(
         "dear": greeting.dear,
         "hello": greeting.hello,
         "yours": greeting.yours,
-        "invoice_number": invoice.number,
+        "invoice_number": NUMBER_PREFIX.sub("", invoice.number) or invoice.number,
         "amount": amount,
         "paid": paid,
         "balance": balance,
         "partially_paid": partially_paid,
         "balance_note": BALANCE_NOTES.get(language, BALANCE_NOTES["en"]).format(amount=amount, paid=paid, balance=balance)
         if partially_paid else None,
+        "paid_note": PAID_NOTES.get(language, PAID_NOTES["en"]).format(amount=amount, paid=paid) if partially_paid else None,
         "currency": invoice.currency,
         "due_date": long_date(invoice.due_date, locale),
         "days_overdue": overdue,
         "days_overdue_text": days_text(overdue, language),
         "days_until_due": until,
         "days_until_due_text": days_text(until, language),
+        "due_in": due_in(until, language),
         "deadline": long_date(deadline, locale),
         "promised_date": long_date(invoice.promised_date, locale),
         "our_company": company,
@@ -137,8 +164,6 @@ def draft_facts(
         "payment_details": payment_details or None,
         "contract": customer.contract or None,
         "pretrial_days": PRETRIAL_DAYS,
-        "late_fee_date": long_date(add_business_days(invoice.due_date, LATE_FEE_BUSINESS_DAYS, customer.country), locale)
-        if subscription else None,
-        "suspension_date": long_date(add_business_days(invoice.due_date, SUSPENSION_BUSINESS_DAYS, customer.country), locale)
-        if subscription else None,
+        "late_fee_date": long_date(invoice.due_date + timedelta(days=LATE_FEE_DAYS), locale) if subscription else None,
+        "suspension_date": long_date(invoice.due_date + timedelta(days=SUSPENSION_DAYS), locale) if subscription else None,
     }

@@ -12,6 +12,17 @@ Each problem names the variant's file:line, the fact set and what is wrong. The 
 - a final warning that names no date (the deadline must appear);
 - a partial payment hidden: what was invoiced, received and remains must all appear (not in a
   dispute draft, which asks for no payment and must not show where to pay);
+- a part-paid invoice treated as lost ("the invoice may not have reached you") or as unpaid ("we
+  have not received payment");
+- the balance said twice: a sentence already says what remains, then the balance note says it again
+  (such a draft uses `paid_note`, what was invoiced and received);
+- an unpaid amount said twice in one sentence ("invoice X for £740.00 … £740.00 remains unpaid");
+- an opening line that starts with a small letter ("господин Соколов, добрый день!"); "№ №";
+- a written final warning that does not say it with regret (the ladder's style rule);
+- payment details run into a sentence ("to our account, Konto 1506…"): they are free text, so they
+  stand on a labelled line ("Payment details: …", "Реквизиты для оплаты: …");
+- "in 1 day" / "через 1 день" / "om 1 dag" / "след 1 ден" instead of tomorrow;
+- English: "Good day" on the phone, an American "Sincerely," closing a British letter;
 - a company greeted as a person (the customer's name in the opening line);
 - a settings default or a chat handle reaching the customer ("Our company", "alice");
 - a written message signed without a closing line ("Kind regards,", "Med vennlig hilsen", "С уважением,");
@@ -53,8 +64,9 @@ class LanguageRules:
 
 RULES: dict[str, LanguageRules] = {
     "en": LanguageRules(
-        forbidden=(r"\bpenalt", r"Dear (?:Sir or Madam|[^,]+) Ltd", r"Dear \w+ \w+ \w+ \w+,"),
+        forbidden=(r"\bpenalt", r"(?<!a )\bgood day\b", r"Dear (?:Sir or Madam|[^,]+) Ltd", r"Dear \w+ \w+ \w+ \w+,"),
         required=(("final_warning", "letter", r"statutory|interest"),
+                  ("final_warning", "message letter", r"regret|sorry|unfortunately|with reluctance|last thing we want"),
                   ("legal_handover", "call message letter", r"our (?:own )?account"),
                   ("dispute", "message letter", r"what (?:exactly )?(?:went wrong|is wrong|is not as agreed)|which (?:part|items)"),
                   ("dispute", "message letter", r"\b(?:call|meeting|meet)\b"),
@@ -62,6 +74,7 @@ RULES: dict[str, LanguageRules] = {
     "nb": LanguageRules(
         forbidden=(r"gebyr[^.]*fra forfall", r"Hei [A-ZÆØÅ][\w-]+ [A-ZÆØÅ][\w-]+,", r"\bstraff"),
         required=(("final_warning", "message letter", r"inkasso"),
+                  ("final_warning", "message letter", r"dessverre|beklag|ikke noe vi ønsker"),
                   ("final_warning", "message letter", r"kostnad|salær|omkostning"),
                   ("final_warning", "letter", r"inkassovarsel"),
                   ("legal_handover", "call message letter", r"(?:vår|egen) konto|kontoen vår"),
@@ -69,8 +82,9 @@ RULES: dict[str, LanguageRules] = {
                   ("dispute", "message letter", r"samtale|møte"),
                   ("dispute", "message letter", r"purring"))),
     "ru": LanguageRules(
-        forbidden=(r"Уважаем(?:ый|ая)\s*\(", r"\(ая\)", r"Здравствуйте, \w+ (?!\w*(?:вич|вна|чна)\b)\w+[.!]", r"\b(?:хотел|хотела|звонил|звонила|писал|писала|рад|рада|благодарен|благодарна|решила|решил)\b", r"компани[яи] «Our"),
+        forbidden=(r"Уважаем(?:ый|ая)\s*\(", r"\(ая\)", r"Здравствуйте, (?!господин |госпожа )\w+ (?!\w*(?:вич|вна|чна)\b)\w+[.!]", r"\b(?:хотел|хотела|звонил|звонила|писал|писала|рад|рада|благодарен|благодарна|решила|решил)\b", r"компани[яи] «Our"),
         required=(("final_warning", "letter", r"претензи"),
+                  ("final_warning", "message letter", r"сожален|вынужден|жаль"),
                   ("final_warning", "letter", r"договор"),
                   ("final_warning", "letter", r"30|тридцат"),
                   ("legal_handover", "call message letter", r"наш расчётный сч"),
@@ -78,9 +92,10 @@ RULES: dict[str, LanguageRules] = {
                   ("dispute", "message letter", r"созвон|звон|встреч|разговор"),
                   ("dispute", "message letter", r"напоминани"))),
     "bg": LanguageRules(
-        forbidden=(r"Уважаеми\(а\)", r"Уважаема г-н", r"Уважаеми г-жо", r"\(а\)", r"Обажда се[^.\n]*\.\s*Обаждам се",
+        forbidden=(r"задължителен погасителен план", r"Уважаеми\(а\)", r"Уважаема г-н", r"Уважаеми г-жо", r"\(а\)", r"Обажда се[^.\n]*\.\s*Обаждам се",
                    r"\b(?:сигурен|сигурна|благодарен|благодарна)\b"),
         required=(("final_warning", "letter", r"покана|доброволно"),
+                  ("final_warning", "message letter", r"съжал|принуден"),
                   ("final_warning", "message letter", r"законн\w* лихв"),
                   ("legal_handover", "call message letter", r"нашата (?:банкова )?сметка"),
                   ("dispute", "message letter", r"какво (?:се е объркало|не отговаря)|какъв е проблемът|с какво се отклоняват"),
@@ -98,6 +113,21 @@ CLOSINGS = {
 """How a written message signs off in each language: the line right above the signature."""
 SHORT_WISH = re.compile(r"[^.?\n]{3,60}!")
 """A short warm wish closes a message too ("Thank you, and have a good day!", "Спасибо и хорошего дня!")."""
+
+LOST_INVOICE = {
+    "en": r"may not have reached you|went missing|gone astray|(?:invoice|it) (?:may have been|was|got|has been) lost|did(?:n't| not) reach you|not received the invoice|if it has not reached you",
+    "ru": r"затеря|потерял|не дош[её]л|не получили сч[её]т",
+    "nb": r"kommet bort|ikke (?:har )?kommet fram|ikke har fått fakturaen",
+    "bg": r"изгуб|не е пристигнала|не е стигнала|не сте получили фактурата",
+}
+"""An invoice that may have been lost: not something to say once part of it has been paid."""
+NO_PAYMENT = {
+    "en": r"(?:not|n't) (?:yet )?(?:received|had|seen) (?:the |any )?payment(?! of (?:the )?(?:remaining|outstanding|rest|(?:[A-Z]{3}\s)?\S*\d))",
+    "ru": r"не получили (?:ни )?оплат|оплата (?:так и )?не поступила|платёж не поступил",
+    "nb": r"ikke (?:har )?mottatt (?:noen )?betaling\b|verken mottatt betaling",
+    "bg": r"не сме получили (?:нито )?плащане\b|плащане не е постъпило",
+}
+"""Saying no payment came, when part of the invoice was paid."""
 
 TOTAL_PHRASES = {
     "en": r"(?:invoice \S+ (?:for|of)|in the amount of|totalling|(?<!open )(?<!outstanding )(?<!remaining )\bamount of) {balance}",
@@ -132,6 +162,7 @@ def scenarios(language: str) -> Iterator[Scenario]:
         {"contact_name": "Marte Haugland"},
         {"contact_given": "Ольга", "contact_family": "Петрова", "contact_patronymic": "Николаевна", "contact_gender": "female"},
         {"contact_given": "James", "contact_family": "O'Neill", "contact_title": "Mr"},
+        {"contact_family": "Соколов", "contact_gender": "male"},
     ]
     for index, currency in enumerate(CURRENCIES):
         locale = locales[index % len(locales)]
@@ -198,14 +229,32 @@ def text_problems(text: str, body: str, facts: dict[str, Any], language: str, st
         missing = [name for name in ("amount", "paid", "balance") if facts[name] not in text]
         if missing:
             problems.append(f"a partial payment is hidden: {', '.join(missing)} not shown")
+        if stage in ("first_reminder", "repeat_reminder", "final_warning", "legal_handover") and \
+                (match := re.search(LOST_INVOICE.get(language, "$^"), text, re.IGNORECASE)):
+            problems.append(f"a part-paid invoice treated as lost: {match.group(0)!r}")
+        if stage != "broken_promise" and (match := re.search(NO_PAYMENT.get(language, "$^"), text, re.IGNORECASE)):
+            problems.append(f"a part-paid invoice said to have had no payment: {match.group(0)!r}")
         total = TOTAL_PHRASES.get(language)
         if total and (match := re.search(total.format(balance=re.escape(facts["balance"])), text, re.IGNORECASE)):
             problems.append(f"the remaining balance is shown as the invoice's total: {match.group(0)!r}")
+    problems.extend(repetition_problems(body, facts))
     if channel == "message" and facts.get("signature") and (signed := unsigned_message(body, facts["signature"], language)):
         problems.append(f"a message signed without a closing line: …{signed!r}")
+    if match := re.search(r"\b(?:in 1 day|через 1 день|om 1 dag|след 1 ден)\b", plain):
+        problems.append(f"'{match.group(0)}' where a native says tomorrow (use due_in)")
+    if "№ №" in plain or "№№" in plain:
+        problems.append("the number sign doubled: '№ №'")
+    if language == "en" and channel == "letter" and re.search(r"^Sincerely,$", body, re.MULTILINE) and facts["yours"] != "Sincerely,":
+        problems.append(f"an American 'Sincerely,' in a {facts['yours']!r} letter (close with `yours`)")
     opening = body.splitlines()[0] if body else ""
+    if opening[:1].islower():
+        problems.append(f"the opening line starts with a small letter: {opening!r}")
     if facts["customer"] in opening:
         problems.append(f"the company is greeted as a person: {opening!r}")
+    details = facts["payment_details"]
+    if details and (at := text.find(details)) > 0 and (text[at - 2: at] != ": " and text[at - 1] != "\n"
+                                                      or not re.match(r"\.?[ \t]*(?:\n|$)", text[at + len(details):])):
+        problems.append(f"the payment details run into a sentence: …{excerpt(plain, at)}… (give them their own labelled line)")
     if facts["payment_details"] and stage in ("final_warning", "legal_handover") and channel != "call" \
             and facts["payment_details"] not in text:
         problems.append("a legal-stage draft does not say where to pay")
@@ -216,6 +265,27 @@ def text_problems(text: str, body: str, facts: dict[str, Any], language: str, st
     for rule_stage, channels, pattern in rules.required:
         if stage == rule_stage and channel in channels.split() and not re.search(pattern, text, re.IGNORECASE):
             problems.append(f"the {language} style guide requires /{pattern}/ in a {stage} {channel}")
+    return problems
+
+
+SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n")
+
+
+def repetition_problems(body: str, facts: dict[str, Any]) -> list[str]:
+    """The balance said twice: before the balance note and in it; an unpaid amount twice in one sentence."""
+    plain = body.replace("\xa0", " ").replace("\u202f", " ")
+    problems: list[str] = []
+    note = facts.get("balance_note")
+    balance = facts["balance"].replace("\xa0", " ").replace("\u202f", " ")
+    if facts["partially_paid"] and note:
+        at = plain.find(note.replace("\xa0", " ").replace("\u202f", " "))
+        if at > 0 and balance in plain[:at]:
+            problems.append(f"the balance {balance} is said before the balance note and again in it (use paid_note)")
+    if not facts["partially_paid"]:
+        for sentence in SENTENCE_END.split(plain):
+            if sentence.count(balance) > 1:
+                problems.append(f"the unpaid amount is said twice in one sentence: {sentence.strip()!r}")
+                break
     return problems
 
 

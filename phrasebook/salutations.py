@@ -9,6 +9,8 @@ language's neutral form; a company is never greeted as if it were a person.
   "Hello,". American English writes "Ms." with a full stop.
 - Russian: "Уважаемая Ольга Николаевна!" (name + patronymic, gender from the patronymic); without a
   patronymic "Уважаемый господин Иванов!"; no name → "Уважаемые коллеги!" / "Добрый день!".
+  American letters close "Sincerely,"; British and Irish "Yours sincerely," / "Yours faithfully,".
+- Russian without a patronymic: the given name in speech and e-mail ("Дмитрий, добрый день!").
 - Norwegian: the given name, "Hei Marte," — or "Hei," without a name, in every register.
 - Bulgarian: "Уважаема г-жо Петрова," / "Уважаеми г-н Петров," (form of address + family name);
   friendly "Здравейте, г-жо Петрова,"; no name → "Уважаеми госпожи и господа," / "Здравейте,".
@@ -42,6 +44,8 @@ def contact_from(*, full: str | None, given: str | None, family: str | None, pat
             given = words[0]
         elif len(words) == 3 and language == "ru":
             given, patronymic, family = words
+        elif language == "nb":  # double given names are used whole: "Lars Erik Bakken" → "Hei Lars Erik,"
+            given, family = " ".join(words[:-1]), words[-1]
         else:
             given, family = words[0], words[-1]
     return Contact(given=given or None, family=family or None, patronymic=patronymic or None,
@@ -96,10 +100,12 @@ def salutation(contact: Contact, language: str, locale: str) -> Salutation:
         return norwegian(contact)
     if language == "bg":
         return bulgarian(contact)
-    return english(contact, american=locale in ("en", "en_US"))
+    return english(contact, american=locale in ("en", "en_US"), closes_american=locale == "en_US")
 
 
-def english(contact: Contact, american: bool) -> Salutation:
+def english(contact: Contact, american: bool, closes_american: bool = False) -> Salutation:
+    """`american`: "Ms." with a full stop (en_US and a plain "en"); `closes_american`: "Sincerely," (only a
+    chosen en_US: "Yours sincerely," is never wrong in the United States, "Sincerely," reads American in Britain)."""
     title = contact.title or {"female": "Ms", "male": "Mr"}.get(contact.gender or "")
     if title and american and title.lower() in ("ms", "mr", "mrs", "dr"):
         title += "."
@@ -112,19 +118,21 @@ def english(contact: Contact, american: bool) -> Salutation:
     spoken = f"{title} {contact.family}" if title and contact.family else contact.given
     return Salutation(dear=f"Dear {formal}," if formal else "Dear Sir or Madam,",
                       hello=f"Hello {contact.given}," if contact.given else "Hello,",
-                      name=spoken, first_name=contact.given, yours="Yours sincerely," if formal else "Yours faithfully,")
+                      name=spoken, first_name=contact.given,
+                      yours="Sincerely," if closes_american else "Yours sincerely," if formal else "Yours faithfully,")
 
 
 def russian(contact: Contact) -> Salutation:
     respected = {"female": "Уважаемая", "male": "Уважаемый"}.get(contact.gender or "")
+    mister = f"{'госпожа' if contact.gender == 'female' else 'господин'} {contact.family}" if contact.family and contact.gender else None
     if contact.given and contact.patronymic:
         spoken: str | None = f"{contact.given} {contact.patronymic}"
-    elif contact.family and contact.gender:
-        spoken = f"{'госпожа' if contact.gender == 'female' else 'господин'} {contact.family}"
-    else:
-        spoken = contact.given
-    dear = f"{respected} {spoken}!" if respected and spoken else "Уважаемые коллеги!"
-    hello = f"{spoken}, добрый день!" if spoken else "Добрый день!"
+        formal = spoken
+    else:  # without a patronymic: "Дмитрий, добрый день!" in speech and e-mail, "Уважаемый господин Соколов!" in a letter
+        spoken = contact.given or mister
+        formal = mister or contact.given
+    dear = f"{respected} {formal}!" if respected and formal else "Уважаемые коллеги!"
+    hello = f"{spoken[0].upper()}{spoken[1:]}, добрый день!" if spoken else "Добрый день!"
     return Salutation(dear=dear, hello=hello, name=spoken, first_name=contact.given, yours="С уважением,")
 
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import holidays
+if TYPE_CHECKING:
+    import holidays
 
 WEEKEND = frozenset({5, 6})
 SEARCH_DAYS = 400
@@ -26,6 +28,8 @@ class UnknownCountry(ValueError):
 @lru_cache(maxsize=64)
 def public_holidays(country: str) -> holidays.HolidayBase:
     """The country's public holidays (years are filled in on demand)."""
+    import holidays  # on first use: importing it costs start-up 20–40 ms
+
     try:
         return holidays.country_holidays(country.upper())
     except NotImplementedError as error:

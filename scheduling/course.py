@@ -86,11 +86,10 @@ def manager_of(session: Session, person: Person) -> Person | None:
         manager = session.get(Person, person.manager_id)
         if manager is not None and manager.active and manager.id != person.id:
             return manager
-    others = session.exec(
-        select(Person).where(Person.team_id == person.team_id, Person.active == True, Person.id != person.id)  # noqa: E712
-        .order_by(col(Person.id))
-    ).all()
-    return next((p for p in others if p.role == Role.MANAGER), None) or next((p for p in others if p.is_admin), None)
+    others = select(Person).where(Person.team_id == person.team_id, Person.active == True,  # noqa: E712
+                                  Person.id != person.id).order_by(col(Person.id)).limit(1)
+    return (session.exec(others.where(Person.role == Role.MANAGER)).first()
+            or session.exec(others.where(Person.is_admin == True)).first())  # noqa: E712
 
 
 def country_of(session: Session, invoice: Invoice) -> str:

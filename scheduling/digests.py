@@ -84,6 +84,10 @@ class DigestPlan:
         return local.isoformat()
 
 
+PLANNED_FROM = frozenset({"person", "digest_subscription"})
+"""The tables `load_plans` reads: a command that wrote neither leaves every plan as it was."""
+
+
 def load_plans(session: Session) -> list[DigestPlan]:
     plans = []
     for subscription, person in session.exec(
@@ -128,7 +132,7 @@ class Digests:
 
     def refresh(self) -> None:
         """Bring the APScheduler jobs in line with the stored subscriptions and people (called
-        after every committed command; only what changed is rescheduled)."""
+        after every committed command that wrote `PLANNED_FROM`; only what changed is rescheduled)."""
         if self.scheduler is None:
             return
         with Session(self.engine) as session:

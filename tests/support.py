@@ -1,7 +1,10 @@
 """Test helpers shared by the fixtures in conftest.py and the tests themselves."""
 from __future__ import annotations
 
+import importlib.util
 from datetime import datetime
+from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
@@ -47,6 +50,16 @@ def count_rows(engine: Engine) -> dict[str, int]:
             table.name: session.exec(select(func.count()).select_from(table)).one()
             for table in SQLModel.metadata.sorted_tables if table.name not in CONVERSATION_TABLES
         }
+
+
+def load_migration(filename: str) -> ModuleType:
+    """A migration module by its file name in bot/store/migrations/versions (they are not a package)."""
+    path = Path(__file__).resolve().parent.parent / "bot" / "store" / "migrations" / "versions" / filename
+    spec = importlib.util.spec_from_file_location(f"migration_{path.stem}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 class RecordingNotifier:

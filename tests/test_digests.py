@@ -15,7 +15,8 @@ from bot.store.database import create_database_engine
 from bot.store.models import DigestRun, Person
 from handlers.core import Core
 from handlers.digest_content import compose_digest
-from scheduling.digests import Digests, DigestPlan, load_plans
+from handlers.written_tables import WhenWritten
+from scheduling.digests import PLANNED_FROM, Digests, DigestPlan, load_plans
 from tests.support import ChatDriver, RecordingNotifier
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -150,3 +151,18 @@ async def test_apscheduler_holds_one_cron_job_per_plan_in_the_persons_zone(team:
         assert digests.scheduler.get_job(f"digest:{plan_of(core, 'dave', 'morning').person_id}") is None
     finally:
         digests.stop()
+
+
+def test_the_digest_plans_are_read_again_after_a_command_that_changed_people_or_digests_not_after_every_command(
+        team: ChatDriver) -> None:
+    rereads: list[int] = []
+    team.core.services.after_writing.append(WhenWritten(PLANNED_FROM, lambda: rereads.append(1)))
+    for text in ("/add B-1 1000 EUR 2026-12-20 Acme", "/list", "/show B-1", "/paid B-1"):
+        assert "went wrong" not in team.say("bob", text)
+    assert rereads == [], "invoices, payments and lists leave every digest plan as it was"
+    assert "every day at 08:30" in team.say("bob", "/digest daily 08:30")
+    assert len(rereads) == 1
+    assert "joined the team" in team.say("alice", "/team add @erin salesperson")
+    assert len(rereads) == 2
+    team.say("bob", "/digest off")
+    assert len(rereads) == 3

@@ -2,7 +2,7 @@
 found has a story here, and the linter that guards the whole phrasebook runs in CI."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,10 +12,11 @@ from bot.store.models import Customer, Invoice, Person, Role, Team
 from handlers.drafts import draft_deadline
 from handlers.grammar import parse_command
 from phrasebook.book import Phrasebook, Variant, load_phrasebook, tidy
-from phrasebook.facts import draft_facts, money
+from phrasebook.facts import days_text, draft_facts, due_in, money
 from phrasebook.legal import final_deadline
 from phrasebook.linter import facts_for, lint, scenarios, text_problems
 from phrasebook.salutations import contact_from, salutation
+from scheduling.policies import load_policies
 from scheduling.scheduler import Scheduler
 from tests.conftest import OSLO
 from tests.support import ChatDriver, RecordingNotifier, refused
@@ -119,6 +120,117 @@ def test_the_second_native_read_classes_are_caught_by_the_linter() -> None:
     assert not any("closing line" in problem for problem in signed), signed
 
 
+def test_the_independent_review_classes_are_caught_by_the_linter() -> None:
+    """Seed-7 review: the balance said before the balance note and again in it; an unpaid invoice's amount
+    twice in one sentence; an opening line in small letters; "№ №"; "Good day" and an American closing in
+    a British letter."""
+    partial = facts_for(next(scenarios("en")), "first_reminder")
+    assert partial["partially_paid"]
+    said = f"Hello,\nInvoice 1 was due and {partial['balance']} remains unpaid.\n{partial['balance_note']}"
+    twice = text_problems(said, said, partial, "en", "first_reminder", "message")
+    assert any("said before the balance note and again in it" in problem for problem in twice), twice
+    said = f"Hello,\nInvoice 1 was due and {partial['balance']} remains unpaid.\n{partial['paid_note']}"
+    once = text_problems(said, said, partial, "en", "first_reminder", "message")
+    assert not any("again in it" in problem for problem in once), once
+    unpaid = [s for s in scenarios("en") if not s.balance < s.amount][0]
+    whole = facts_for(unpaid, "repeat_reminder")
+    repeated = f"Dear Sir or Madam,\nInvoice 1 for {whole['amount']} fell due, and {whole['balance']} remains unpaid."
+    assert any("said twice in one sentence" in problem
+               for problem in text_problems(repeated, repeated, whole, "en", "repeat_reminder", "letter"))
+    russian = facts_for(next(scenarios("ru")), "first_reminder")
+    small = "господин Соколов, добрый день!\nСчёт № № 318 не оплачен."
+    found = text_problems(small, small, russian, "ru", "first_reminder", "message")
+    assert any("small letter" in problem for problem in found) and any("№ №" in problem for problem in found), found
+    call = "Good day, Carol from Nordlys.\nI'm calling about invoice 1."
+    assert any("style guide" in problem for problem in text_problems(call, call, partial, "en", "first_reminder", "call"))
+    for language, curt in (("en", "Please pay by {deadline} or we go to court."), ("ru", "Оплатите до {deadline}, иначе суд."),
+                           ("nb", "Inkassovarsel: betal innen {deadline}, ellers inkasso med kostnader."),
+                           ("bg", "Платете до {deadline}, иначе съд и законна лихва.")):
+        final = facts_for(next(scenarios(language)), "final_warning")
+        text = "X\n" + curt.format(deadline=final["deadline"])
+        assert any("requires" in problem and "final_warning message" in problem and ("regret" in problem or "жаль" in problem
+                   or "beklag" in problem or "съжал" in problem)
+                   for problem in text_problems(text, text, final, language, "final_warning", "message")), language
+    for language, lost, unpaid in (("en", "The invoice may not have reached you.", "We have not received payment of invoice 1."),
+                                   ("ru", "Может быть, счёт до вас не дошёл?", "Мы не получили оплату по счёту 1."),
+                                   ("nb", "Har fakturaen kommet bort?", "Vi har ikke mottatt betaling for faktura 1."),
+                                   ("bg", "Възможно е фактурата да не е стигнала до Вас.", "Не сме получили плащане по фактура 1.")):
+        paid_part = facts_for(next(scenarios(language)), "first_reminder")
+        assert paid_part["partially_paid"]
+        shown = f"{paid_part['amount']} {paid_part['paid']} {paid_part['balance']}"
+        for said, problem in ((lost, "treated as lost"), (unpaid, "said to have had no payment")):
+            text = f"X\n{said} {shown}"
+            assert any(problem in found for found in text_problems(text, text, paid_part, language, "first_reminder", "message")), \
+                (language, said)
+    balance_only = f"X\nWe have not received payment of the {partial['balance']} outstanding. {partial['amount']} {partial['paid']}"
+    assert not any("no payment" in found for found in text_problems(balance_only, balance_only, partial, "en", "first_reminder", "message"))
+    handover = facts_for([s for s in scenarios("nb") if s.payment_details][0], "legal_handover")
+    run_in = f"Hei,\nBetaling skjer fortsatt til vår konto, {handover['payment_details']}."
+    assert any("run into a sentence" in problem
+               for problem in text_problems(run_in, run_in, handover, "nb", "legal_handover", "letter")), run_in
+    labelled = f"Hei,\nBetaling skjer fortsatt til vår konto.\nBetalingsinformasjon: {handover['payment_details']}"
+    assert not any("run into a sentence" in problem
+                   for problem in text_problems(labelled, labelled, handover, "nb", "legal_handover", "letter"))
+    letter = f"Dear Ms Evans,\n\nPlease pay.\n\nSincerely,\n{partial['signature']}"
+    british = {**partial, "yours": "Yours sincerely,"}
+    assert any("American 'Sincerely,'" in problem
+               for problem in text_problems(letter, letter, british, "en", "first_reminder", "letter"))
+
+
+def test_facts_say_what_was_received_without_repeating_the_balance_and_drop_a_doubled_number_sign() -> None:
+    team = Team(name="Nordlys AS", default_currency="RUB", default_timezone="Europe/Oslo", default_country="RU",
+                created_at=CREATED)
+    customer = Customer(team_id=1, name="ООО «Вектор»", name_key="x", country="RU", created_at=CREATED)
+    sender = Person(team_id=1, handle="carol", display_name="Carol Berg", role=Role.COLLECTOR, timezone="Europe/Oslo",
+                    created_at=CREATED)
+    invoice = Invoice(team_id=1, number="№ 318", customer_id=1, amount=Decimal("740"), balance=Decimal("518"),
+                      currency="RUB", due_date=date(2026, 12, 1), owner_id=1, ladder="standard", created_at=CREATED)
+    facts = draft_facts(invoice=invoice, customer=customer, sender=sender, team=team, language="ru", today=date(2026, 12, 4))
+    assert facts["invoice_number"] == "318"
+    assert facts["paid_note"] == "По счёту выставлено 740,00\xa0₽, получено 222,00\xa0₽ — спасибо."
+    assert facts["balance"] not in facts["paid_note"]
+    invoice.balance = invoice.amount
+    assert draft_facts(invoice=invoice, customer=customer, sender=sender, team=team, language="ru",
+                       today=date(2026, 12, 4))["paid_note"] is None
+
+
+@pytest.mark.parametrize(("language", "tomorrow", "later"), [
+    ("en", "tomorrow", "in 3 days"), ("ru", "завтра", "через 3 дня"), ("nb", "i morgen", "om 3 dager"), ("bg", "утре", "след 3 дни"),
+])
+def test_an_invoice_due_the_next_day_falls_due_tomorrow_not_in_one_day(language: str, tomorrow: str, later: str) -> None:
+    assert (due_in(1, language), due_in(3, language)) == (tomorrow, later)
+    book = load_phrasebook(required=("en", "ru", "nb", "bg"))
+    pre_due = [s for s in scenarios(language) if s.balance == s.amount][0]
+    facts = {**facts_for(pre_due, "pre_due"), "due_in": due_in(1, language), "days_until_due": 1,
+             "days_until_due_text": days_text(1, language)}
+    for (lang, stage, _, _), variants in book.entries.items():
+        if lang == language and stage == "pre_due":
+            for variant in variants:
+                text = book.render(variant, facts).text
+                assert not any("1 day" in p or "1 день" in p or "1 dag" in p or "1 ден" in p
+                               for p in text_problems(text, text, facts, language, "pre_due", "message")), text
+
+
+def test_the_subscription_dates_in_a_draft_are_the_days_the_subscription_ladder_acts_on() -> None:
+    """The subscription ladder counts calendar days (late fee at 10, suspension at 20): a draft names those
+    days, not 10 and 20 business days."""
+    policy = load_policies()["subscription"]
+    assert policy.counts_calendar_days
+    by_name = {step.name: step for step in policy.steps}
+    team = Team(name="Nordlys AS", default_currency="EUR", default_timezone="Europe/Oslo", default_country="NO",
+                created_at=CREATED)
+    customer = Customer(team_id=1, name="Acme", name_key="acme", country="NO", created_at=CREATED)
+    sender = Person(team_id=1, handle="carol", display_name="Carol Berg", role=Role.COLLECTOR, timezone="Europe/Oslo",
+                    created_at=CREATED)
+    invoice = Invoice(team_id=1, number="INV-1", customer_id=1, amount=Decimal("100"), balance=Decimal("100"),
+                      currency="EUR", due_date=date(2026, 11, 10), owner_id=1, ladder="subscription", created_at=CREATED)
+    facts = draft_facts(invoice=invoice, customer=customer, sender=sender, team=team, language="en", today=date(2026, 11, 15))
+    fee_day = date(2026, 11, 10) + timedelta(days=by_name["Late fee notice"].when.business_days or 0)
+    suspended = date(2026, 11, 10) + timedelta(days=by_name["Service suspended"].when.business_days or 0)
+    assert (facts["late_fee_date"], facts["suspension_date"]) == (fee_day.strftime("%B %-d, %Y"), suspended.strftime("%B %-d, %Y"))
+    assert facts["late_fee_date"] == "November 20, 2026" and facts["suspension_date"] == "November 30, 2026"
+
+
 def test_after_the_legal_handover_every_variant_says_payments_still_come_to_us() -> None:
     facts = facts_for(next(scenarios("en")), "legal_handover")
     problems = text_problems("Hello,\nThe case is with our lawyers; pay them directly.", "Hello,", facts, "en",
@@ -148,12 +260,14 @@ def test_a_russian_date_ending_a_sentence_keeps_one_full_stop() -> None:
     ("ru", {"given": "Ольга", "family": "Петрова", "patronymic": "Николаевна"}, "Уважаемая Ольга Николаевна!",
      "Ольга Николаевна, добрый день!"),
     ("ru", {"full": "Сергей Иванович Иванов"}, "Уважаемый Сергей Иванович!", "Сергей Иванович, добрый день!"),
-    ("ru", {"full": "Сергей Иванов"}, "Уважаемый господин Иванов!", "господин Иванов, добрый день!"),
+    ("ru", {"full": "Сергей Иванов"}, "Уважаемый господин Иванов!", "Сергей, добрый день!"),
+    ("ru", {"family": "Соколов", "gender": "male"}, "Уважаемый господин Соколов!", "Господин Соколов, добрый день!"),
     ("ru", {}, "Уважаемые коллеги!", "Добрый день!"),
     ("en", {"given": "Sarah", "family": "Evans", "title": "Ms"}, "Dear Ms Evans,", "Hello Sarah,"),
     ("en", {"full": "James O'Neill"}, "Dear James O'Neill,", "Hello James,"),
     ("en", {}, "Dear Sir or Madam,", "Hello,"),
     ("nb", {"full": "Marte Haugland"}, "Hei Marte,", "Hei Marte,"),
+    ("nb", {"full": "Lars Erik Bakken"}, "Hei Lars Erik,", "Hei Lars Erik,"),
     ("nb", {}, "Hei,", "Hei,"),
     ("bg", {"given": "Мария", "family": "Петрова", "title": "г-жа"}, "Уважаема г-жо Петрова,", "Здравейте, г-жо Петрова,"),
     ("bg", {"given": "Иван", "family": "Петров", "gender": "male"}, "Уважаеми г-н Петров,", "Здравейте, г-н Петров,"),
@@ -166,6 +280,16 @@ def test_each_language_greets_the_contact_by_its_own_rule(language: str, contact
 
 def test_american_english_writes_ms_with_a_full_stop() -> None:
     assert greeting("en", "en_US", given="Sarah", family="Evans", gender="female")[0] == "Dear Ms. Evans,"
+
+
+def test_a_british_letter_closes_yours_sincerely_and_an_american_one_sincerely() -> None:
+    def yours(locale: str, **contact: str) -> str:
+        parts = contact_from(full=None, given=contact.get("given"), family=contact.get("family"), patronymic=None,
+                             title=contact.get("title"), gender=None, language="en")
+        return salutation(parts, "en", locale).yours
+    assert yours("en_GB", given="Sarah", family="Evans", title="Ms") == "Yours sincerely,"
+    assert yours("en_IE") == "Yours faithfully,"
+    assert yours("en_US", given="Sarah", family="Evans", title="Ms") == "Sincerely,"
 
 
 def test_a_company_without_a_contact_is_never_greeted_by_name(team: ChatDriver) -> None:
@@ -392,7 +516,7 @@ def test_facts_name_the_subscription_dates_only_for_subscriptions() -> None:
     assert plain["late_fee_date"] is None and plain["signature"] == "Carol Berg\nNordlys AS"
     invoice.ladder = "subscription"
     monthly = draft_facts(invoice=invoice, customer=customer, sender=sender, team=team, language="en", today=date(2026, 12, 4))
-    assert monthly["late_fee_date"] == "December 15, 2026" and monthly["suspension_date"]
+    assert monthly["late_fee_date"] == "December 11, 2026" and monthly["suspension_date"] == "December 21, 2026"
 
 
 def test_a_ladder_step_deadline_shorter_than_the_norwegian_minimum_is_moved_and_said() -> None:

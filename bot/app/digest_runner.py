@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 from handlers.context import Services
 from handlers.digest_content import compose_digest
-from scheduling.digests import Digests
+from handlers.written_tables import WhenWritten
+from scheduling.digests import PLANNED_FROM, Digests
 
 if TYPE_CHECKING:
     from bot.app.runtime import Platform
@@ -16,6 +17,6 @@ async def start_digests(services: Services, platforms: Sequence["Platform"], ins
     digests = Digests(services.engine, services.clock, compose_digest(services), instance)
     for platform in platforms:
         digests.attach(platform.notifier, catch_all=platform.name == "console")
-    services.after_commit.append(digests.refresh)
+    services.after_writing.append(WhenWritten(PLANNED_FROM, digests.refresh))
     await digests.start()
     return digests

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.numbers import list_currencies
 from sqlalchemy.engine import make_url
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SQLITE_URL = "sqlite:///collectbot.db"
@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     telegram_webhook_port: int = 8443
     telegram_poll_timeout: int = 30
     telegram_polling_lease_seconds: int = 30
+    telegram_messages_per_second: float = Field(30, gt=0)
+    """What the bot sends per second in all (Telegram's limit for a bot: about 30; paid broadcasts
+    allow more). Answers beyond it wait their turn."""
     """Only the instance holding the polling lease polls; it lapses this long after its holder stopped renewing."""
 
     slack_bot_token: SecretStr | None = None

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 import bot.store.stored_state  # noqa: F401  (its tables belong to the schema the migrations build)
 from bot.store.schema_version import schema_is_current
+from bot.store.sqlite_writer import QueuedConnection, queue_writers
 from bot.floor.tuning import DATABASE_POOL_OVERFLOW, DATABASE_POOL_SIZE
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ def create_database_engine(url: str, *, schema: str | None = None, **kwargs: Any
     if url.startswith("sqlite"):
         connect_args["check_same_thread"] = False
         connect_args["timeout"] = 30
+        connect_args["factory"] = QueuedConnection  # bot.store.sqlite_writer: writers queue in Python
     elif schema:
         connect_args["options"] = f"-csearch_path={schema}"
     if "poolclass" not in kwargs and ":memory:" not in url and url not in ("sqlite://", "sqlite:///"):
@@ -40,6 +42,7 @@ def create_database_engine(url: str, *, schema: str | None = None, **kwargs: Any
     engine = create_engine(url, connect_args=connect_args, **kwargs)
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _tune_sqlite_connection)
+        queue_writers(engine)
     return engine
 
 

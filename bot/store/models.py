@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, PrimaryKeyConstraint, UniqueConstraint, text
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
@@ -149,6 +149,8 @@ class Invoice(SQLModel, table=True):
         Index("ix_invoice_team_due_covering", "team_id", "due_date", "status", "currency", "owner_id", "collector_id",
               "customer_id", "balance"),
         Index("ix_invoice_team_promised", "team_id", "promised_date"),
+        # /overdue's promises due this week and broken promises: counted from the index alone (migration 0011)
+        Index("ix_invoice_team_status_promised", "team_id", "status", "promised_date"),
         Index("ix_invoice_team_status_currency", "team_id", "status", "currency", "due_date", "balance"),
     )
 
@@ -231,6 +233,11 @@ class Payment(SQLModel, table=True):
     """One recorded payment; an undone one stays, marked, so the history keeps it.
     The invoice's balance is its amount less the payments not undone."""
 
+    __table_args__ = (
+        # "collected this week/month" reads the period's payments from this index alone (migration 0011)
+        Index("ix_payment_recorded_at", "recorded_at", "undone_at", "invoice_id", "amount"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     invoice_id: int = Field(foreign_key="invoice.id", index=True)
     amount: Decimal = Field(sa_type=ExactAmount)
@@ -297,50 +304,70 @@ class PingMessage(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=16, description="delivered, undeliverable or superseded")
 
 
-class ReceivableDay(SQLModel, table=True):
+class Tally(SQLModel):
+    """What every trigger-kept tally row has (migration 0009): the team and the currency, both part
+    of its key, and how many invoices it counts."""
+
+    team_id: int = Field(primary_key=True)
+    currency: str = Field(primary_key=True, max_length=3)
+    invoices: int = 0
+
+
+class BalanceTally(Tally):
+    """A tally of open (and disputed) invoices and their balances."""
+
+    balance: Decimal = Field(default=Decimal(0), sa_type=ExactAmount)
+
+
+class ReceivableDay(BalanceTally, table=True):
     """Open (and disputed) balances per currency and due date, kept by database triggers on
     `invoice` in the same transaction (migration 0009): the aging and the totals read a few
     thousand rows instead of every invoice."""
 
     __tablename__ = "receivable_day"
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = (PrimaryKeyConstraint("team_id", "currency", "due_date"), {"sqlite_with_rowid": False})
 
-    team_id: int = Field(primary_key=True)
-    currency: str = Field(primary_key=True, max_length=3)
     due_date: date = Field(primary_key=True)
-    invoices: int = 0
-    balance: Decimal = Field(default=Decimal(0), sa_type=ExactAmount)
 
 
-class ReceivableMonth(SQLModel, table=True):
+class ReceivableMonth(BalanceTally, table=True):
     """Open (and disputed) balances per owner, per collector (0: none) and per customer
     (`dimension`), per currency and month of the due date, kept by the same triggers: every month
     before the current one is wholly overdue, so the per-person and per-customer tables read
     these rows plus the current month's overdue invoices."""
 
     __tablename__ = "receivable_month"
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = (PrimaryKeyConstraint("team_id", "dimension", "subject_id", "currency", "due_month"),
+                      {"sqlite_with_rowid": False})
 
-    team_id: int = Field(primary_key=True)
     dimension: str = Field(primary_key=True, max_length=10, description="owner | collector | customer")
     subject_id: int = Field(primary_key=True)
-    currency: str = Field(primary_key=True, max_length=3)
     due_month: date = Field(primary_key=True)
-    invoices: int = 0
-    balance: Decimal = Field(default=Decimal(0), sa_type=ExactAmount)
 
 
-class SalesMonth(SQLModel, table=True):
+class SalesMonth(Tally, table=True):
     """Amounts invoiced per currency and month of issue (the creation date when no issue date was
     given), kept by triggers on `invoice`: the sales side of DSO's countback."""
 
     __tablename__ = "sales_month"
+    __table_args__ = (PrimaryKeyConstraint("team_id", "currency", "month"), {"sqlite_with_rowid": False})
+
+    month: date = Field(primary_key=True)
+    amount: Decimal = Field(default=Decimal(0), sa_type=ExactAmount)
+
+
+class CollectedSlot(SQLModel, table=True):
+    """The payments that stand (not undone) per currency and quarter hour of their recording (UTC),
+    kept by triggers on `payment` (migration 0011): "collected this week/month" in any time zone
+    sums a few hundred of these rows."""
+
+    __tablename__ = "collected_slot"
     __table_args__ = {"sqlite_with_rowid": False}
 
     team_id: int = Field(primary_key=True)
     currency: str = Field(primary_key=True, max_length=3)
-    month: date = Field(primary_key=True)
-    invoices: int = 0
+    slot: datetime = Field(primary_key=True, sa_type=UTCDateTime)
+    payments: int = 0
     amount: Decimal = Field(default=Decimal(0), sa_type=ExactAmount)
 
 

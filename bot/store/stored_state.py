@@ -5,12 +5,12 @@ handled. Every entry has an expiry and is cleaned up; a lease row lets one insta
 what only one may (Telegram's long polling)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import JSON, Column, Engine, LargeBinary
+from sqlalchemy import JSON, Column, Connection, Engine, LargeBinary
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, delete, select
 
@@ -38,6 +38,10 @@ class Lease(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=64)
     holder: str = Field(max_length=128)
     expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
+SWEEP_EVERY = timedelta(minutes=1)
+"""How often `InteractionStore.first_time` removes expired entries (they never count meanwhile)."""
 
 
 # -- inside a session (the command's own transaction) ---------------------------------------------
@@ -87,6 +91,8 @@ class InteractionStore:
 
     engine: Engine
     clock: Clock
+    _swept: dict[str, datetime] = field(default_factory=dict, init=False, repr=False)
+    """When this store last removed the expired entries of each kind (`first_time`)."""
 
     def put(self, kind: str, key: str, data: dict[str, Any], ttl: timedelta, holder: str | None = None) -> None:
         with Session(self.engine) as session:
@@ -126,18 +132,49 @@ class InteractionStore:
 
     def first_time(self, kind: str, key: str, ttl: timedelta) -> bool:
         """True for the first instance to see `key` within `ttl`; False for every repeat. The
-        database's primary key decides, so two instances cannot both win."""
+        database's primary key decides, so two instances cannot both win.
+
+        One statement in one short transaction (it runs before Slack's request is acknowledged);
+        expired rows of the kind are swept at most once per `SWEEP_EVERY` by each store."""
         now = self.clock.now()
-        with Session(self.engine) as session:
-            forget_expired(session, now=now, kind=kind)
-            session.commit()
-            session.add(InteractionState(kind=kind, key=key, data={}, created_at=now, expires_at=now + ttl))
-            try:
-                session.commit()
-            except IntegrityError:
-                session.rollback()
-                return False
-        return True
+        with self.engine.begin() as connection:
+            self._sweep_in(connection, kind, now)
+            return claim_once(connection, kind, key, ttl, now)
+
+    def sweep(self, kind: str) -> None:
+        """Remove the expired entries of `kind`, unless this store did within `SWEEP_EVERY`."""
+        with self.engine.begin() as connection:
+            self._sweep_in(connection, kind, self.clock.now())
+
+    def _sweep_in(self, connection: Connection, kind: str, now: datetime) -> None:
+        if now - self._swept.get(kind, datetime.min.replace(tzinfo=now.tzinfo)) < SWEEP_EVERY:
+            return
+        table = InteractionState.__table__  # type: ignore[attr-defined]
+        connection.execute(sa.delete(table).where(table.c.kind == kind, table.c.expires_at <= now))
+        self._swept[kind] = now
+
+
+def claim_once(connection: Connection | Session, kind: str, key: str, ttl: timedelta, now: datetime) -> bool:
+    """Remember `key` for `ttl` in this transaction: True if it is new (or its entry expired), False
+    if a live entry exists — another transaction that remembered it first has committed (a
+    concurrent one is waited for). One `INSERT … ON CONFLICT DO UPDATE … WHERE expired` statement."""
+    table = InteractionState.__table__  # type: ignore[attr-defined]
+    bind = connection if isinstance(connection, Connection) else connection.get_bind()
+    values = {"kind": kind, "key": key, "data": {}, "created_at": now, "expires_at": now + ttl}
+    fresh = {"holder": None, "data": {}, "content": None, "created_at": now, "expires_at": now + ttl}
+    statement = _insert_for(bind.dialect.name)(table).values(**values)
+    statement = statement.on_conflict_do_update(index_elements=[table.c.kind, table.c.key], set_=fresh,
+                                                where=table.c.expires_at <= now).returning(table.c.key)
+    return connection.execute(statement).first() is not None
+
+
+def _insert_for(dialect: str) -> Any:
+    """`INSERT … ON CONFLICT` of the engine's dialect (SQLite and PostgreSQL both have it)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+        return postgresql_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+    return sqlite_insert
 
 
 @dataclass

@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -27,6 +28,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.i18n import _, speaking
 from bot.floor.config import Settings, reveal
@@ -36,7 +38,7 @@ from bot.platforms.slack.modals import (ADD_CALLBACK, ANSWER_BLOCK, ASK_CALLBACK
                               add_form_errors, add_modal, ask_modal, field_for, submitted_values)
 from bot.platforms.slack.outbox import Outbox, SlackNotifier
 from bot.platforms.slack.render import ACTION_PREFIX, fallback_text, pressed_button, render_blocks
-from bot.platforms.slack.seen_events import SeenRequests
+from bot.platforms.slack.seen_events import SeenRequests, once_for
 from bot.store.stored_state import InteractionStore
 from handlers.context import Sender
 from handlers.core import Core
@@ -50,6 +52,7 @@ EVENTS_PATH = "/slack/events"
 RATE_LIMIT_RETRIES = 3
 MAX_UPLOAD = MAX_UPLOAD_BYTES
 """Checked before downloading: a larger file is refused without fetching it."""
+REPLAY_CHECK_THREADS = 4
 ASKED_ON = "slack-asked-on"
 ASKED_FOR = timedelta(days=1)
 
@@ -80,8 +83,14 @@ class SlackPlatform:
         """Blocks of messages whose button opened a modal (to edit them once the modal is answered,
         by whichever instance gets the submission), and the requests already handled."""
         self.seen = SeenRequests(self.store)
+        self._acks = ThreadPoolExecutor(max_workers=REPLAY_CHECK_THREADS, thread_name_prefix="slack-replays")
+        """The replay check (before an event or interaction is acknowledged) runs on threads of its
+        own, so it never queues behind the commands the worker threads are busy with."""
         self._socket: AsyncSocketModeHandler | None = None
         self._runner: web.AppRunner | None = None
+        self._responses: aiohttp.ClientSession | None = None
+        """One HTTP session (kept-alive connections) for every answer posted to a response URL;
+        Bolt's `respond` opens a new session and connection per answer."""
         self.port = settings.slack_http_port
         self._locales: dict[str, str | None] = {}
         """Each user's Slack locale (`ru-RU`), asked once: a newcomer is answered in it."""
@@ -115,6 +124,9 @@ class SlackPlatform:
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
+        if self._responses is not None:
+            await self._responses.close()
+            self._responses = None
         if self._socket is not None:
             await self._socket.close_async()
         if self._runner is not None:
@@ -126,12 +138,21 @@ class SlackPlatform:
 
     async def only_once(self, req: AsyncBoltRequest, body: dict[str, Any], next: Any) -> BoltResponse | None:  # noqa: A002
         """After Bolt checked the signature: a replayed request or a retried event is answered
-        200 and not run again (on any instance)."""
-        signature = (req.headers.get("x-slack-signature") or [None])[0]
-        if await asyncio.to_thread(self.seen.first_time, signature, body):
+        200 and not run again (on any instance). A slash command is checked by `on_command` right
+        after its acknowledgement, so the ack never waits for the database."""
+        if body.get("command"):
             return await next()
-        log.info("a Slack request was seen before (a replay or a retry); not run again")
+        if await self.first_time(req, body):
+            return await next()
         return BoltResponse(status=200, body="")
+
+    async def first_time(self, req: AsyncBoltRequest, body: dict[str, Any]) -> bool:
+        signature = (req.headers.get("x-slack-signature") or [None])[0]
+        loop = asyncio.get_running_loop()
+        if await loop.run_in_executor(self._acks, self.seen.first_time, signature, body):
+            return True
+        log.info("a Slack request was seen before (a replay or a retry); not run again")
+        return False
 
     # -- talking to the core --------------------------------------------------------------------
     async def sender(self, team: str, user: str, name: str | None = None, channel: str | None = None) -> Sender:
@@ -159,23 +180,47 @@ class SlackPlatform:
         if in_app_messages or respond is None:
             await self.outbox.post(channel if in_app_messages and channel else user, reply)
             return
-        await respond(response_type="ephemeral", text=fallback_text(reply), blocks=render_blocks(reply),
-                      replace_original=replace_original)
+        await self.respond(respond, {"response_type": "ephemeral", "text": fallback_text(reply),
+                                     "blocks": render_blocks(reply), "replace_original": replace_original})
         await self.outbox.upload(user, reply.files)
 
+    async def respond(self, respond: AsyncRespond, message: dict[str, Any]) -> None:
+        """Post `message` to the response URL over the platform's one kept-alive HTTP session."""
+        if not respond.response_url:
+            await respond(**message)
+            return
+        if self._responses is None or self._responses.closed:
+            self._responses = aiohttp.ClientSession()
+        await AsyncWebhookClient(url=respond.response_url, session=self._responses).send_dict(message)
+
     # -- the slash command ----------------------------------------------------------------------
-    async def on_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
+    async def on_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient,
+                         request: AsyncBoltRequest) -> None:
+        """Acknowledged at once; the command runs unless this signed request ran before (a replay),
+        which is noted in the command's own transaction."""
         await ack()
         team, user, name = team_and_user(command)
         channel = command.get("channel_id")
         sender = await self.sender(team, user, name, channel)
+        text = command_text(command.get("text", ""), team)
         if plain_text(command.get("text", ""), team).lower() == "add" and await asyncio.to_thread(self.core.is_member, sender):
+            if not await self.first_time(request, command):
+                return
             ladders = sorted(self.core.services.ladders) or [self.settings.default_ladder]
             with speaking(await asyncio.to_thread(self.core.language_of, sender)):
                 view = add_modal(ladders, self.settings.default_ladder, self.settings.default_currency, channel)
             await client.views_open(trigger_id=command["trigger_id"], view=view)
             return
-        reply = await self.run(sender, command_text(command.get("text", ""), team))
+        once = once_for((request.headers.get("x-slack-signature") or [None])[0])
+        if once is None:
+            reply: Reply | None = await self.run(sender, text)
+        else:
+            reply = await asyncio.to_thread(self.core.handle_text_once, sender, text, once)
+            if self.seen.sweep_now_and_then():
+                asyncio.get_running_loop().run_in_executor(self._acks, self.seen.sweep)
+        if reply is None:
+            log.info("a Slack command was seen before (a replay); not run again")
+            return
         await self.answer(reply, channel, user, respond)
 
     async def on_add_submitted(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:

@@ -37,6 +37,7 @@ from bot.floor.config import Settings, reveal
 from bot.floor.logs import keep_secret
 from bot.store.stored_state import InteractionStore, LeaseKeeper
 from bot.platforms.telegram.buttons import ButtonBook
+from bot.platforms.telegram.chat_order import OneChatAtATime
 from bot.platforms.telegram.guided_add import GuidedAdd
 from bot.platforms.telegram.menu import LANGUAGES, commands_for
 from bot.platforms.telegram.notifier import Delivery, TelegramNotifier
@@ -84,7 +85,8 @@ class TelegramPlatform:
             .token(reveal(self.settings.telegram_bot_token) or "")
             .base_url(self.settings.telegram_api_base_url)
             .base_file_url(self.settings.telegram_file_base_url)
-            .rate_limiter(AIORateLimiter(max_retries=5))
+            .rate_limiter(AIORateLimiter(overall_max_rate=self.settings.telegram_messages_per_second, max_retries=5))
+            .concurrent_updates(OneChatAtATime())
             .build()
         )
         verbs = sorted(self.core.catalogue)

@@ -8,7 +8,9 @@ Revision ID: 0009
 Revises: 0010
 Create Date: 2026-11-30
 """
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from alembic import op
@@ -18,147 +20,170 @@ down_revision: str | None = '0010'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-OPEN = "('open', 'disputed')"
-DIMENSIONS = {"owner": "{row}.owner_id", "collector": "coalesce({row}.collector_id, 0)", "customer": "{row}.customer_id"}
-"""receivable_month keeps one tally per owner, per collector (0: none) and per customer."""
+OPEN = "{row}.status IN ('open', 'disputed')"
 
 
-def _month_add(month: str, qualify: bool) -> str:
-    target = "receivable_month." if qualify else ""
-    return "".join(f"""
-INSERT INTO receivable_month (team_id, dimension, subject_id, currency, due_month, invoices, balance)
-VALUES (NEW.team_id, '{dimension}', {subject.format(row="NEW")}, NEW.currency, {month.format(row="NEW")}, 1, NEW.balance)
-ON CONFLICT (team_id, dimension, subject_id, currency, due_month)
-DO UPDATE SET invoices = {target}invoices + 1, balance = {target}balance + excluded.balance;""" for dimension, subject in DIMENSIONS.items())
+@dataclass(frozen=True)
+class Tally:
+    """One tally table kept from `invoice`: its key (column → expression over the invoice row,
+    written with `{row}` and the dialect's `{month}` / `{issue_month}`), what each invoice adds,
+    and which invoices count. The triggers (SQLite and PostgreSQL alike) and the backfill are all
+    generated from these descriptions."""
+
+    table: str
+    key: dict[str, str]
+    adds: dict[str, str]
+    counted: str | None = None
+    """Only invoices meeting this condition count (None: every invoice)."""
+    prune: bool = True
+    """Delete a row when its count drops to zero."""
 
 
-def _month_remove(month: str) -> str:
-    return "".join(f"""
-UPDATE receivable_month SET invoices = invoices - 1, balance = balance - OLD.balance
- WHERE team_id = OLD.team_id AND dimension = '{dimension}' AND subject_id = {subject.format(row="OLD")}
-   AND currency = OLD.currency AND due_month = {month.format(row="OLD")};
-DELETE FROM receivable_month
- WHERE team_id = OLD.team_id AND dimension = '{dimension}' AND subject_id = {subject.format(row="OLD")}
-   AND currency = OLD.currency AND due_month = {month.format(row="OLD")} AND invoices = 0;""" for dimension, subject in DIMENSIONS.items())
+def _month_tally(dimension: str, subject: str) -> Tally:
+    return Tally("receivable_month", {"team_id": "{row}.team_id", "dimension": f"'{dimension}'", "subject_id": subject,
+                                      "currency": "{row}.currency", "due_month": "{month}"},
+                 {"invoices": "1", "balance": "{row}.balance"}, OPEN)
 
 
-SQLITE_MONTH = "date({row}.due_date, 'start of month')"
-POSTGRES_MONTH = "date_trunc('month', {row}.due_date)::date"
-
-_SQLITE_DAY_ADD = """
-INSERT INTO receivable_day (team_id, currency, due_date, invoices, balance)
-VALUES (NEW.team_id, NEW.currency, NEW.due_date, 1, NEW.balance)
-ON CONFLICT (team_id, currency, due_date) DO UPDATE SET invoices = invoices + 1, balance = balance + excluded.balance;
-""" + _month_add(SQLITE_MONTH, False)
-
-_SQLITE_DAY_REMOVE = """
-UPDATE receivable_day SET invoices = invoices - 1, balance = balance - OLD.balance
- WHERE team_id = OLD.team_id AND currency = OLD.currency AND due_date = OLD.due_date;
-DELETE FROM receivable_day
- WHERE team_id = OLD.team_id AND currency = OLD.currency AND due_date = OLD.due_date AND invoices = 0;
-""" + _month_remove(SQLITE_MONTH)
-
-_TRACKED = "team_id, currency, due_date, owner_id, collector_id, customer_id, balance, status"
-
-SQLITE_TRIGGERS = (
-    f"CREATE TRIGGER receivable_after_insert AFTER INSERT ON invoice WHEN NEW.status IN {OPEN} "
-    f"BEGIN {_SQLITE_DAY_ADD} END",
-    f"CREATE TRIGGER receivable_after_delete AFTER DELETE ON invoice WHEN OLD.status IN {OPEN} "
-    f"BEGIN {_SQLITE_DAY_REMOVE} END",
-    f"CREATE TRIGGER receivable_after_update_remove AFTER UPDATE OF {_TRACKED} ON invoice WHEN OLD.status IN {OPEN} "
-    f"BEGIN {_SQLITE_DAY_REMOVE} END",
-    f"CREATE TRIGGER receivable_after_update_add AFTER UPDATE OF {_TRACKED} ON invoice WHEN NEW.status IN {OPEN} "
-    f"BEGIN {_SQLITE_DAY_ADD} END",
+RECEIVABLES = (
+    Tally("receivable_day", {"team_id": "{row}.team_id", "currency": "{row}.currency", "due_date": "{row}.due_date"},
+          {"invoices": "1", "balance": "{row}.balance"}, OPEN),
+    # receivable_month keeps one tally per owner, per collector (0: none) and per customer
+    _month_tally("owner", "{row}.owner_id"),
+    _month_tally("collector", "coalesce({row}.collector_id, 0)"),
+    _month_tally("customer", "{row}.customer_id"),
 )
-_SQLITE_SALES_ADD = """
-INSERT INTO sales_month (team_id, currency, month, invoices, amount)
-VALUES (NEW.team_id, NEW.currency, date(coalesce(NEW.issue_date, NEW.created_at), 'start of month'), 1, NEW.amount)
-ON CONFLICT (team_id, currency, month) DO UPDATE SET invoices = invoices + 1, amount = amount + excluded.amount;
-"""
-_SQLITE_SALES_REMOVE = """
-UPDATE sales_month SET invoices = invoices - 1, amount = amount - OLD.amount
- WHERE team_id = OLD.team_id AND currency = OLD.currency
-   AND month = date(coalesce(OLD.issue_date, OLD.created_at), 'start of month');
-"""
-_SALES_TRACKED = "team_id, currency, amount, issue_date, created_at"
-SQLITE_TRIGGERS += (
-    f"CREATE TRIGGER sales_after_insert AFTER INSERT ON invoice BEGIN {_SQLITE_SALES_ADD} END",
-    f"CREATE TRIGGER sales_after_delete AFTER DELETE ON invoice BEGIN {_SQLITE_SALES_REMOVE} END",
-    f"CREATE TRIGGER sales_after_update AFTER UPDATE OF {_SALES_TRACKED} ON invoice "
-    f"BEGIN {_SQLITE_SALES_REMOVE} {_SQLITE_SALES_ADD} END",
-)
-SQLITE_TRIGGER_NAMES = ("receivable_after_insert", "receivable_after_delete", "receivable_after_update_remove",
-                        "receivable_after_update_add", "sales_after_insert", "sales_after_delete", "sales_after_update")
+SALES = (Tally("sales_month", {"team_id": "{row}.team_id", "currency": "{row}.currency", "month": "{issue_month}"},
+               {"invoices": "1", "amount": "{row}.amount"}, prune=False),)
+DIALECT_WORDS = {
+    "sqlite": {"month": "date({row}.due_date, 'start of month')",
+               "issue_month": "date(coalesce({row}.issue_date, {row}.created_at), 'start of month')"},
+    "postgresql": {"month": "date_trunc('month', {row}.due_date)::date",
+                   "issue_month": "date_trunc('month', coalesce({row}.issue_date::timestamp, {row}.created_at))::date"},
+}
 
-POSTGRES_FUNCTION = f"""
-CREATE FUNCTION receivable_tally() RETURNS trigger LANGUAGE plpgsql AS $$
+
+def _expression(template: str, row: str, dialect: str) -> str:
+    words = {name: text.format(row=row) for name, text in DIALECT_WORDS[dialect].items()}
+    return template.format(row=row, **words)
+
+
+def _tracked(tallies: Sequence[Tally]) -> str:
+    """The invoice columns the tallies read: an update of any other column leaves them alone."""
+    columns: list[str] = []
+    for tally in tallies:
+        for template in (*tally.key.values(), *tally.adds.values(), tally.counted or ""):
+            for column in re.findall(r"\bROW\.(\w+)", _expression(template, "ROW", "sqlite")):
+                if column not in columns:
+                    columns.append(column)
+    return ", ".join(columns)
+
+
+def _add(tally: Tally, dialect: str) -> str:
+    key = ", ".join(tally.key)
+    columns = ", ".join((*tally.key, *tally.adds))
+    values = ", ".join(_expression(t, "NEW", dialect) for t in (*tally.key.values(), *tally.adds.values()))
+    updates = ", ".join(f"{c} = {tally.table}.{c} + excluded.{c}" for c in tally.adds)
+    return (f"INSERT INTO {tally.table} ({columns}) VALUES ({values}) "
+            f"ON CONFLICT ({key}) DO UPDATE SET {updates};")
+
+
+def _remove(tally: Tally, dialect: str) -> str:
+    where = " AND ".join(f"{c} = {_expression(t, 'OLD', dialect)}" for c, t in tally.key.items())
+    updates = ", ".join(f"{c} = {c} - {_expression(t, 'OLD', dialect)}" for c, t in tally.adds.items())
+    statement = f"UPDATE {tally.table} SET {updates} WHERE {where};"
+    if tally.prune:
+        statement += f"\nDELETE FROM {tally.table} WHERE {where} AND {next(iter(tally.adds))} = 0;"
+    return statement
+
+
+def _body(tallies: Sequence[Tally], change: str, dialect: str) -> str:
+    step = _add if change == "add" else _remove
+    return "\n".join(step(tally, dialect) for tally in tallies)
+
+
+def _condition(tallies: Sequence[Tally], row: str) -> str | None:
+    counted = {tally.counted for tally in tallies}
+    assert len(counted) == 1, "one trigger set covers tallies that count the same invoices"
+    condition = counted.pop()
+    return None if condition is None else condition.format(row=row)
+
+
+TRIGGER_SETS = {"receivable": RECEIVABLES, "sales": SALES}
+
+
+def sqlite_triggers() -> list[tuple[str, str]]:
+    """(name, CREATE TRIGGER statement): insert adds, delete removes, an update of a tracked
+    column removes the old row's share then adds the new one's."""
+    triggers: list[tuple[str, str]] = []
+
+    def trigger(name: str, event: str, when: str | None, *bodies: str) -> None:
+        condition = f" WHEN {when}" if when else ""
+        triggers.append((name, f"CREATE TRIGGER {name} AFTER {event} ON invoice{condition} BEGIN\n" + "\n".join(bodies) + "\nEND"))
+
+    for name, tallies in TRIGGER_SETS.items():
+        old, new = _condition(tallies, "OLD"), _condition(tallies, "NEW")
+        add, remove = _body(tallies, "add", "sqlite"), _body(tallies, "remove", "sqlite")
+        update = f"UPDATE OF {_tracked(tallies)}"
+        trigger(f"{name}_after_insert", "INSERT", new, add)
+        trigger(f"{name}_after_delete", "DELETE", old, remove)
+        if old is None and new is None:
+            trigger(f"{name}_after_update", update, None, remove, add)
+        else:
+            trigger(f"{name}_after_update_remove", update, old, remove)
+            trigger(f"{name}_after_update_add", update, new, add)
+    return triggers
+
+
+def postgres_statements() -> list[str]:
+    """Per trigger set one plpgsql function (remove the old row's share, add the new one's) and
+    two triggers: after insert or delete, after an update of a tracked column."""
+    statements = []
+    for name, tallies in TRIGGER_SETS.items():
+        old, new = _condition(tallies, "OLD"), _condition(tallies, "NEW")
+        statements.append(f"""
+CREATE FUNCTION {name}_tally() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.status IN {OPEN} THEN
-    UPDATE receivable_day SET invoices = invoices - 1, balance = balance - OLD.balance
-     WHERE team_id = OLD.team_id AND currency = OLD.currency AND due_date = OLD.due_date;
-    DELETE FROM receivable_day
-     WHERE team_id = OLD.team_id AND currency = OLD.currency AND due_date = OLD.due_date AND invoices = 0;
-{_month_remove(POSTGRES_MONTH)}
+  IF TG_OP IN ('UPDATE', 'DELETE'){f' AND {old}' if old else ''} THEN
+{_body(tallies, "remove", "postgresql")}
   END IF;
-  IF TG_OP IN ('UPDATE', 'INSERT') AND NEW.status IN {OPEN} THEN
-    INSERT INTO receivable_day (team_id, currency, due_date, invoices, balance)
-    VALUES (NEW.team_id, NEW.currency, NEW.due_date, 1, NEW.balance)
-    ON CONFLICT (team_id, currency, due_date)
-    DO UPDATE SET invoices = receivable_day.invoices + 1, balance = receivable_day.balance + excluded.balance;
-{_month_add(POSTGRES_MONTH, True)}
+  IF TG_OP IN ('UPDATE', 'INSERT'){f' AND {new}' if new else ''} THEN
+{_body(tallies, "add", "postgresql")}
   END IF;
   RETURN NULL;
 END $$
-"""
-POSTGRES_SALES_FUNCTION = """
-CREATE FUNCTION sales_tally() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    UPDATE sales_month SET invoices = invoices - 1, amount = amount - OLD.amount
-     WHERE team_id = OLD.team_id AND currency = OLD.currency
-       AND month = date_trunc('month', coalesce(OLD.issue_date::timestamp, OLD.created_at))::date;
-  END IF;
-  IF TG_OP IN ('UPDATE', 'INSERT') THEN
-    INSERT INTO sales_month (team_id, currency, month, invoices, amount)
-    VALUES (NEW.team_id, NEW.currency, date_trunc('month', coalesce(NEW.issue_date::timestamp, NEW.created_at))::date,
-            1, NEW.amount)
-    ON CONFLICT (team_id, currency, month)
-    DO UPDATE SET invoices = sales_month.invoices + 1, amount = sales_month.amount + excluded.amount;
-  END IF;
-  RETURN NULL;
-END $$
-"""
-POSTGRES_TRIGGERS = (
-    "CREATE TRIGGER receivable_after_insert_delete AFTER INSERT OR DELETE ON invoice "
-    "FOR EACH ROW EXECUTE FUNCTION receivable_tally()",
-    f"CREATE TRIGGER receivable_after_update AFTER UPDATE OF {_TRACKED} ON invoice "
-    "FOR EACH ROW EXECUTE FUNCTION receivable_tally()",
-    "CREATE TRIGGER sales_after_insert_delete AFTER INSERT OR DELETE ON invoice "
-    "FOR EACH ROW EXECUTE FUNCTION sales_tally()",
-    "CREATE TRIGGER sales_after_update AFTER UPDATE OF team_id, currency, amount, issue_date, created_at ON invoice "
-    "FOR EACH ROW EXECUTE FUNCTION sales_tally()",
-)
-
-BACKFILL_DAY = f"""
-INSERT INTO receivable_day (team_id, currency, due_date, invoices, balance)
-SELECT team_id, currency, due_date, count(*), sum(balance) FROM invoice WHERE status IN {OPEN}
-GROUP BY team_id, currency, due_date
-"""
+""")
+        statements += [
+            f"CREATE TRIGGER {name}_after_insert_delete AFTER INSERT OR DELETE ON invoice "
+            f"FOR EACH ROW EXECUTE FUNCTION {name}_tally()",
+            f"CREATE TRIGGER {name}_after_update AFTER UPDATE OF {_tracked(tallies)} ON invoice "
+            f"FOR EACH ROW EXECUTE FUNCTION {name}_tally()",
+        ]
+    return statements
 
 
-def backfill_month(month: str) -> str:
-    return ";\n".join(f"""
-INSERT INTO receivable_month (team_id, dimension, subject_id, currency, due_month, invoices, balance)
-SELECT team_id, '{dimension}', {subject.format(row="invoice")}, currency, {month}, count(*), sum(balance)
-  FROM invoice WHERE status IN {OPEN}
- GROUP BY team_id, {subject.format(row="invoice")}, currency, {month}""" for dimension, subject in DIMENSIONS.items())
+def backfill_statements(dialect: str) -> list[str]:
+    """Each tally filled from the invoices already there."""
+    statements = []
+    for tally in (*RECEIVABLES, *SALES):
+        key = [_expression(t, "invoice", dialect) for t in tally.key.values()]
+        sums = [("count(*)" if t == "1" else f"sum({_expression(t, 'invoice', dialect)})") for t in tally.adds.values()]
+        where = f" WHERE {tally.counted.format(row='invoice')}" if tally.counted else ""
+        statements.append(f"INSERT INTO {tally.table} ({', '.join((*tally.key, *tally.adds))}) "
+                          f"SELECT {', '.join(key + sums)} FROM invoice{where} "
+                          f"GROUP BY {', '.join(k for k in key if not k.startswith(chr(39)))}")  # not the 'constant' ones
+    return statements
 
 
-def backfill_sales(month: str) -> str:
-    return f"""
-INSERT INTO sales_month (team_id, currency, month, invoices, amount)
-SELECT team_id, currency, {month}, count(*), sum(amount) FROM invoice GROUP BY team_id, currency, {month}
-"""
+def create_triggers(dialect: str) -> list[str]:
+    return [statement for _, statement in sqlite_triggers()] if dialect == "sqlite" else postgres_statements()
+
+
+def drop_triggers(dialect: str) -> list[str]:
+    if dialect == "sqlite":
+        return [f"DROP TRIGGER IF EXISTS {name}" for name, _ in sqlite_triggers()]
+    return [f"DROP TRIGGER IF EXISTS {name}_after_{event} ON invoice" for name in TRIGGER_SETS
+            for event in ("insert_delete", "update")] + [f"DROP FUNCTION IF EXISTS {name}_tally()" for name in TRIGGER_SETS]
 
 
 def upgrade() -> None:
@@ -236,33 +261,14 @@ def upgrade() -> None:
                     sqlite_where=unanswered, postgresql_where=unanswered)
     op.create_index('ix_event_team_kind_at', 'event', ['team_id', 'kind', 'at'], unique=False)
 
-    sqlite = op.get_bind().dialect.name == "sqlite"
-    op.execute(BACKFILL_DAY)
-    for statement in backfill_month("date(due_date, 'start of month')" if sqlite else "date_trunc('month', due_date)::date").split(";\n"):
+    dialect = op.get_bind().dialect.name
+    for statement in backfill_statements(dialect) + create_triggers(dialect):
         op.execute(statement)
-    op.execute(backfill_sales("date(coalesce(issue_date, created_at), 'start of month')" if sqlite
-                              else "date_trunc('month', coalesce(issue_date::timestamp, created_at))::date"))
-    if sqlite:
-        for statement in SQLITE_TRIGGERS:
-            op.execute(statement)
-    else:
-        op.execute(POSTGRES_FUNCTION)
-        op.execute(POSTGRES_SALES_FUNCTION)
-        for statement in POSTGRES_TRIGGERS:
-            op.execute(statement)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        for name in SQLITE_TRIGGER_NAMES:
-            op.execute(f"DROP TRIGGER IF EXISTS {name}")
-    else:
-        op.execute("DROP TRIGGER IF EXISTS receivable_after_insert_delete ON invoice")
-        op.execute("DROP TRIGGER IF EXISTS receivable_after_update ON invoice")
-        op.execute("DROP TRIGGER IF EXISTS sales_after_insert_delete ON invoice")
-        op.execute("DROP TRIGGER IF EXISTS sales_after_update ON invoice")
-        op.execute("DROP FUNCTION IF EXISTS receivable_tally()")
-        op.execute("DROP FUNCTION IF EXISTS sales_tally()")
+    for statement in drop_triggers(op.get_bind().dialect.name):
+        op.execute(statement)
     op.drop_index('ix_event_team_kind_at', table_name='event')
     op.drop_index('ix_ladder_step_unanswered', table_name='ladder_step')
     op.drop_index('ix_invoice_team_status_currency', table_name='invoice')
