@@ -12,6 +12,7 @@ from sqlmodel import Session
 from bot.i18n import language_of, locale_for, supported_language
 from bot.floor.clock import Clock
 from bot.floor.config import Settings
+from bot.floor.health import LoopHealth
 from bot.store.models import Invoice, Person, Team
 from bot.floor.dates import local_today
 
@@ -68,6 +69,9 @@ class Services:
     invite_links: dict[str, Callable[[str], str]] = field(default_factory=dict)
     """Platforms that can turn an invite code into a link register it here, by label."""
     """The bot's own name per platform, learned at start (for links such as t.me/<bot>)."""
+    health: LoopHealth = field(default_factory=LoopHealth)
+    """Liveness of this process's background loops: the scheduler's and the platforms' own (the
+    Telegram polling lease); /healthz, /metrics and `collectbot doctor` read it."""
 
     @property
     def ladder_keeper(self) -> "LadderKeeper | None":

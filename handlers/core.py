@@ -7,6 +7,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable
+from datetime import date
 from typing import TypeVar
 from dataclasses import replace
 
@@ -203,13 +204,18 @@ class Core:
             time.sleep(random.uniform(0.02, 0.08) * attempt)
         raise AssertionError("unreachable")
 
-    def within(self, sender: Sender, work: Callable[[Context], T]) -> T:
+    def within(self, sender: Sender, work: Callable[[Context], T], *, as_command: str | None = None) -> T:
         """Run `work` as the sender, in one transaction, outside the chat (the command line's
-        bulk import); errors propagate to the caller."""
+        bulk import); errors propagate to the caller. With `as_command` (e.g. "/import") the
+        sender must be allowed to run that command in the chat: the same permission table."""
         with Session(self.services.engine, expire_on_commit=False) as session:
             ctx = self._context(session, sender)
             if ctx.actor is None:
                 raise NotAllowed(_("{name} is not on team {team}.", name=sender.display_name, team=ctx.team.name))
+            if as_command is not None:
+                command = parse_command(as_command)
+                assert command is not None, f"not a command: {as_command!r}"
+                authorize(session, ctx.team.id, ctx.actor, command)  # type: ignore[arg-type]
             result = work(ctx)
             dispatch(session)
             session.flush()
@@ -217,6 +223,12 @@ class Core:
             session.commit()
         self._after_commit(written)
         return result
+
+    def today_of(self, sender: Sender) -> date:
+        """The sender's today, by the rule typed commands use (`Context.today`: their own time
+        zone, else the team's): platforms check a date answer against it before it goes in."""
+        with Session(self.services.engine) as session:
+            return self._context(session, sender).today
 
     def _context(self, session: Session, sender: Sender) -> Context:
         ctx = Context(session=session, services=self.services, team=ensure_team(session, self.services), sender=sender,

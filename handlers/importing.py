@@ -31,7 +31,8 @@ from handlers.context import Context
 from bot.floor.dates import parse_date
 from bot.floor.errors import UsageError
 from handlers.grammar import Command, IncomingFile
-from handlers.invoices import COUNTRIES, INVOICE_NUMBER, name_key
+from handlers.countries import calendar_country, country_problem
+from handlers.invoices import INVOICE_NUMBER, name_key
 from bot.floor.money import check_amount, format_money, parse_amount, parse_currency
 from bot.floor.reply import BulletList, Button, Facts, Reply
 
@@ -292,9 +293,9 @@ def check_row(ctx: Context, line: int, values: dict[str, str], people: dict[str,
     collector_handle = values.get("collector", "").lstrip("@").lower()
     if collector_handle and collector_handle not in people:
         raise UsageError(f"@{collector_handle} is not on the team")
-    country = (values.get("customer_country") or ctx.team.default_country).upper()
-    if country not in COUNTRIES:
-        raise UsageError(f"{country!r} is not an ISO country code (e.g. NO, SE, DE)")
+    typed = values.get("customer_country") or ctx.team.default_country
+    if (country := calendar_country(typed)) is None:
+        raise UsageError(country_problem(typed))
     ladder = values.get("ladder") or ctx.team.default_ladder
     if len(ladder) > LADDER_NAME_LIMIT:
         raise UsageError(f"a ladder name is at most {LADDER_NAME_LIMIT} characters")

@@ -1,18 +1,17 @@
 """Invoice commands: /add, /list, /show, /paid."""
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from babel import Locale
 from sqlmodel import col, func, select
 
 from bot.i18n import _
 from bot.store.models import Customer, Invoice, InvoiceStatus, LadderStep, Person, StepState
 from handlers.context import Context
+from handlers.countries import calendar_country, country_problem
 from handlers.customer_profile import DRAFT_OPTIONS, apply_customer_changes, draft_settings_facts, languages_of, read_customer_changes
 from bot.floor.dates import looks_like_date, parse_date, show_date, show_moment
 from bot.floor.errors import NotAllowed, UsageError
@@ -40,20 +39,6 @@ LIST_LIMIT = 30
 INVOICE_NUMBER = re.compile(r"^[\w][\w./#-]{0,63}$", re.UNICODE)
 _SPACE_GROUP = re.compile(r"^\d{3}(?:[.,]\d+)?$")
 _FIRST_GROUP = re.compile(r"^\d{1,3}$")
-
-
-class _CountryCodes:
-    """ISO 3166 alpha-2 codes Babel knows, read from its locale data on first use (not at start-up)."""
-
-    @functools.cached_property
-    def codes(self) -> frozenset[str]:
-        return frozenset(code for code in Locale("en").territories if len(code) == 2 and code.isalpha())
-
-    def __contains__(self, code: object) -> bool:
-        return code in self.codes
-
-
-COUNTRIES = _CountryCodes()
 
 
 @dataclass(frozen=True)
@@ -118,10 +103,9 @@ def parse_new_invoice(command: Command, ctx: Context) -> NewInvoice:
     owner = resolve_mention(ctx.session, ctx.team, command.mentions[0], ADD_EXAMPLE) if command.mentions else ctx.person
     collector_ref = command.option("collector")
     collector = resolve_mention(ctx.session, ctx.team, collector_ref.lstrip("@"), ADD_EXAMPLE) if collector_ref else None
-    country = (command.option("country") or ctx.team.default_country).upper()
-    if country not in COUNTRIES:
-        raise UsageError(_("{country!r} is not an ISO country code; use two letters such as NO, SE, DE or US.", country=country),
-                         ADD_EXAMPLE + " country=NO")
+    typed = command.option("country") or ctx.team.default_country
+    if (country := calendar_country(typed)) is None:
+        raise UsageError(f"{country_problem(typed)}.", ADD_EXAMPLE + " country=NO")
     return NewInvoice(
         number=number,
         amount=amount,

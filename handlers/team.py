@@ -9,6 +9,7 @@ from sqlmodel import select
 from bot.i18n import LOCALES, N_, _, language_of, ngettext
 from bot.store.models import ChatIdentity, Person, Role
 from handlers.context import Context
+from handlers.countries import calendar_country, country_problem
 from bot.floor.dates import weekday_number
 from bot.floor.errors import NotAllowed, UsageError
 from handlers.grammar import Command
@@ -17,7 +18,7 @@ from handlers.invites import invite
 from handlers.people import HANDLE, active_members, find_by_handle, normalise_handle, resolve_mention
 from bot.floor.reply import Reply, Table
 from scheduling import course
-from scheduling.working_hours import holiday_countries, known_country, known_zone
+from scheduling.working_hours import known_zone
 
 TEAM_EXAMPLE = "/team add @bob salesperson tz=Europe/Oslo lang=en"
 TEAM_SET_EXAMPLE = "/team set @bob tz=Europe/Oslo hours=08:00-16:00"
@@ -265,17 +266,10 @@ def language_name(code: str) -> str:
 def parse_holiday_country(text: str, example: str) -> str | None:
     """A country whose public holidays are the person's days off; `none` for no holidays, `team`
     for the team's country."""
-    code = text.strip().upper()
-    if code in ("TEAM", "DEFAULT"):
+    if text.strip().upper() in ("TEAM", "DEFAULT"):
         return None
-    if not known_country(code):
-        near = sorted(c for c in holiday_countries() if code and c[0] == code[0])[:8]
-        hint = f" (starting with {code[0]}: {', '.join(near)})" if near else ""
-        raise UsageError(
-            f"{shorten(text)} is not a country I have public holidays for; use a two-letter ISO code such as NO, SE, DE, "
-            f"US{hint}, or holidays=team for the team's country.",
-            "/team set holidays=NO",
-        )
+    if (code := calendar_country(text)) is None:
+        raise UsageError(f"{country_problem(text)}, or holidays=team for the team's country.", "/team set holidays=NO")
     return code
 
 

@@ -124,7 +124,7 @@ def broken_promises(session: Session, invoice: Invoice) -> int:
     """Promise follow-ups that went out: each is one broken promise, however often it was re-sent."""
     return max(invoice.broken_promises, len(session.exec(select(LadderStep.id).where(
         LadderStep.invoice_id == invoice.id, LadderStep.kind == StepKind.BROKEN_PROMISE,
-        col(LadderStep.sent_at).is_not(None) | col(LadderStep.state).in_(DELIVERED_ONCE))).all()))
+        col(LadderStep.first_sent_at).is_not(None) | col(LadderStep.state).in_(DELIVERED_ONCE))).all()))
 
 
 DELIVERED_ONCE = (StepState.ACKNOWLEDGED, StepState.UNDELIVERABLE)
@@ -135,8 +135,9 @@ def steps_delivered(connection: Connection, step_ids: Sequence[int]) -> None:
     """What delivering steps means for their invoices: a delivered promise follow-up means the
     promise was broken. Each follow-up counts once, however often it goes out (snoozed, retried,
     handed over, a confirmation repeated): the invoice's count is the number of follow-ups that
-    have gone out, and it never goes down (a re-armed follow-up has no `sent_at` until it goes out
-    again). Called by the due table inside the transaction that marks the steps sent."""
+    have ever gone out — by `first_sent_at`, which re-arming never clears (a re-armed follow-up
+    has no `sent_at` until it goes out again, yet it still counts while a later one goes out) —
+    and it never goes down. Called by the due table inside the transaction that marks the steps sent."""
     steps = LadderStep.__table__  # type: ignore[attr-defined]
     invoices = Invoice.__table__  # type: ignore[attr-defined]
     touched = sa.select(steps.c.invoice_id).where(
@@ -144,7 +145,7 @@ def steps_delivered(connection: Connection, step_ids: Sequence[int]) -> None:
     gone_out = (
         sa.select(sa.func.count(steps.c.id))
         .where(steps.c.invoice_id == invoices.c.id, steps.c.kind == StepKind.BROKEN_PROMISE.value,
-               steps.c.sent_at.is_not(None) | steps.c.state.in_([state.value for state in DELIVERED_ONCE]))
+               steps.c.first_sent_at.is_not(None) | steps.c.state.in_([state.value for state in DELIVERED_ONCE]))
         .scalar_subquery()
     )
     connection.execute(
@@ -286,7 +287,7 @@ def answer_all(session: Session, invoice: Invoice, outcome: str, now: datetime, 
     answered = answer(session, waiting, outcome, now)
     for gate in [s for s in answered if s.gate and not closing]:
         again = LadderStep(**{k: v for k, v in gate.model_dump().items()
-                              if k not in ("id", "state", "claimed_by", "claimed_at", "sent_at", "acknowledged_at",
+                              if k not in ("id", "state", "claimed_by", "claimed_at", "sent_at", "first_sent_at", "acknowledged_at",
                                            "attempts", "nudges", "retries", "outcome")})
         holder = session.get(Person, gate.responsible_id) if gate.responsible_id else None
         again.due_at = working_slot(session, holder, now) if holder else now

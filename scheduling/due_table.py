@@ -177,7 +177,7 @@ def mark_sent_in(connection: Connection, step_ids: Sequence[int], at: datetime, 
     connection.execute(
         sa.update(STEPS)
         .where(STEPS.c.id.in_(step_ids), STEPS.c.state.in_(CONFIRM_SENT.sources), *mine)
-        .values(state=CONFIRM_SENT.target, sent_at=at)
+        .values(state=CONFIRM_SENT.target, sent_at=at, first_sent_at=sa.func.coalesce(STEPS.c.first_sent_at, at))
     )
     course.steps_delivered(connection, step_ids)
 

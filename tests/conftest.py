@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -22,6 +22,7 @@ from bot.store.database import create_database_engine
 from handlers.core import Core
 from scheduling.notifier import CONSOLE_LIMITS
 from scheduling.scheduler import Scheduler
+from tests.outages import POSTGRES_PORT, Outage, PostgresRestart, SqliteWriteLock, TcpProxy
 from tests.support import ChatDriver, RecordingNotifier
 
 # Property-based tests: a fixed, modest number of examples in CI (`ci`, the default, derandomized
@@ -137,3 +138,21 @@ def team(chat: ChatDriver) -> ChatDriver:
         reply = chat.say("alice", line)
         assert "joined the team" in reply, reply
     return chat
+
+
+@pytest.fixture
+async def outage(database_url: tuple[str, str | None], engine: Engine) -> AsyncIterator[Outage]:
+    """SQLite: another connection holds the write lock; PostgreSQL: the server 'restarts'."""
+    if engine.dialect.name == "sqlite":
+        assert engine.url.database is not None
+        lock = SqliteWriteLock(engine.url.database)
+        yield lock
+        await lock.end()
+        lock.engine.dispose()
+        return
+    proxy = TcpProxy(POSTGRES_PORT)
+    await proxy.start()
+    restart = PostgresRestart(proxy, database_url[1])
+    yield restart
+    await proxy.stop()
+    restart.engine.dispose()

@@ -3,15 +3,17 @@ import io
 import os
 import subprocess
 import sys
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session, select
 
 from bot.app.bootstrap import build_scheduler
 from bot.floor.clock import MovableClock
 from bot.platforms.console.chat import ConsoleChat
 from bot.platforms.console.platform import ConsolePlatform
+from bot.store.models import LadderStep
 from handlers.core import Core
 from scheduling.notifier import CONSOLE_LIMITS
 from tests.conftest import OSLO
@@ -152,3 +154,29 @@ async def test_a_mistyped_answer_to_a_buttons_question_leaves_the_question_open(
     assert recorded is not None and not recorded.is_error
     assert "Promise recorded on INV-7: pay by Dec 2, 2026" in output.getvalue()
     assert chat.waiting_for is None
+
+
+async def test_a_date_answer_on_the_console_is_read_on_the_persons_own_day(core: Core, clock: MovableClock) -> None:
+    """Alice works from Auckland: when the server's UTC date is still 31 December, her today is
+    1 January 2027, so a refused answer's example is a week from her today."""
+    output = io.StringIO()
+    chat = ConsoleChat(core, "alice", output)
+    scheduler = build_scheduler(core.services)
+    scheduler.attach(ConsolePlatform(chat).notifier, CONSOLE_LIMITS)
+    await chat.say("/start")
+    await chat.say("/team set tz=Pacific/Auckland")
+    await chat.say("/add INV-7 900 EUR 2026-12-01 Acme Trading Ltd")
+    with Session(core.services.engine) as session:
+        first = session.exec(select(LadderStep).where(LadderStep.position == 1)).one()
+    clock.set(first.due_at)
+    assert await scheduler.fire_due() == 1
+    await scheduler.flush()
+    assert "[3] 📅 Promised" in output.getvalue()
+    clock.set(datetime(2026, 12, 31, 23, 30, tzinfo=timezone.utc))
+    await chat.say("3")
+    mark = len(output.getvalue())
+    await chat.say("next friday")
+    assert "Example: 2027-01-08" in output.getvalue()[mark:], output.getvalue()[mark:]
+    mark = len(output.getvalue())
+    await chat.say("2037-01-04")
+    assert "Promise recorded on INV-7" in output.getvalue()[mark:], output.getvalue()[mark:]

@@ -213,3 +213,23 @@ async def test_the_subscription_ladder_counts_calendar_days(team: ChatDriver, en
     assert named["Overdue warning"] == datetime(2026, 12, 15, 10, 0), "5 calendar days after Thursday 10 December"
     assert named["Late fee notice"] == datetime(2026, 12, 21, 9, 0), "day 10 is a Sunday: the next working slot"
     assert named["Service suspended"] == datetime(2026, 12, 30, 10, 0), "day 20"
+
+
+async def test_a_second_broken_promise_counts_even_while_the_first_follow_up_was_snoozed(
+    team: ChatDriver, engine: Engine, clock: MovableClock, scheduler: Scheduler, notifier: RecordingNotifier
+) -> None:
+    add_acme(team)
+    await deliver_at(scheduler, clock, DUE_NOON)
+    team.say("carol", "/promise INV-7 2026-12-15")
+    first = next(s for s in steps(engine, "INV-7") if s.kind == StepKind.BROKEN_PROMISE)
+    assert await deliver_at(scheduler, clock, first.due_at) >= 1
+    assert invoice(engine, "INV-7").broken_promises == 1
+    team.say("carol", "/snooze INV-7 2h")  # the first follow-up is re-armed: it has not gone out again yet
+    again = team.say("carol", "/promise INV-7 2026-12-22").replace("  ", " ")
+    assert "Broken promises so far: 1" in again, again
+    second = next(s for s in steps(engine, "INV-7") if s.kind == StepKind.BROKEN_PROMISE and s.id != first.id
+                  and s.state == StepState.PENDING)
+    assert await deliver_at(scheduler, clock, second.due_at) >= 1
+    assert invoice(engine, "INV-7").broken_promises == 2, "two promises broken, whatever became of the first follow-up"
+    third = team.say("carol", "/promise INV-7 2027-01-08").replace("  ", " ")
+    assert "Broken promises so far: 2" in third, third

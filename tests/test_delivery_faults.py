@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from scheduling.due_table import NOTIFY_CHANNEL
 from scheduling.supervision import Backoff, keep_running
 from scheduling.wakeups import WAKEUPS, listen_for_new_steps
 from tests.conftest import POSTGRES_URL
-from tests.outages import POSTGRES_PORT, Outage, PostgresRestart, SqliteWriteLock, TcpProxy
+from tests.outages import POSTGRES_PORT, Outage, TcpProxy
 from tests.support import ChatDriver, RecordingNotifier
 from tests.test_firing import NOON, add_steps, states
 
@@ -42,24 +42,6 @@ FAST_RETRIES = (0.05, 0.1, 0.2, 0.4)
 def hand_placed_steps_only(core: Core) -> None:
     """The steps of these stories are placed by hand (see test_firing); the planner is off."""
     core.services.invoice_hooks[:] = [hook for hook in core.services.invoice_hooks if not isinstance(hook, LadderKeeper)]
-
-
-@pytest.fixture
-async def outage(database_url: tuple[str, str | None], engine: Engine) -> AsyncIterator[Outage]:
-    """SQLite: another connection holds the write lock; PostgreSQL: the server 'restarts'."""
-    if engine.dialect.name == "sqlite":
-        assert engine.url.database is not None
-        lock = SqliteWriteLock(engine.url.database)
-        yield lock
-        await lock.end()
-        lock.engine.dispose()
-        return
-    proxy = TcpProxy(POSTGRES_PORT)
-    await proxy.start()
-    restart = PostgresRestart(proxy, database_url[1])
-    yield restart
-    await proxy.stop()
-    restart.engine.dispose()
 
 
 async def until(condition: Callable[[], Any], timeout: float, what: str) -> Any:

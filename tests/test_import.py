@@ -49,7 +49,7 @@ def test_dry_run_reports_every_bad_row_with_its_line_and_stores_nothing(team: Ch
     assert "Ready to import:         2" in reply and "Rows with problems:      6" in reply
     for expected in ("line 4:", "line 5: @zed is not on the team", "line 6: invoice INV-1 appears twice in the file (first on line 2)",
                      "line 7: '2026-02-30' is not a real date", "line 8: there is no ladder 'gentle'",
-                     "line 9: 'XX' is not an ISO country code"):
+                     "line 9: 'XX' is not a country I have public holidays for (not an ISO country code)"):
         assert expected in reply, expected
     assert count_rows(engine) == before
 
@@ -116,3 +116,23 @@ def test_command_line_import_shows_progress_and_commits(tmp_path: Path) -> None:
     assert "0 new, 2 unchanged" in again.stdout
     stranger = run("import", str(csv_path), "--as", "mallory")
     assert stranger.returncode == 1 and "not on team" in stranger.stderr
+
+
+def test_command_line_import_is_refused_to_whoever_may_not_import_in_the_chat(tmp_path: Path) -> None:
+    """The command line imports as a team member, through the same permission table as /import:
+    a lawyer (who may not import in the chat) is refused there too, with the same words."""
+    csv_path = tmp_path / "invoices.csv"
+    csv_path.write_text(GOOD.replace("bob", "").replace("carol", ""), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SLACK_", "DATABASE_"))}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'cli.db'}"
+    chat = subprocess.run([sys.executable, "-m", "bot.app.cli", "console", "--as", "alice"], capture_output=True, text=True,
+                          input="/start\n/team add @larry lawyer\n/as larry\n/import invoices.csv\n", cwd=tmp_path, env=env,
+                          timeout=60)
+    assert "Lawyers can't import invoices" in chat.stdout, chat.stdout
+    refused_here = subprocess.run([sys.executable, "-m", "bot.app.cli", "import", str(csv_path), "--as", "larry", "--commit"],
+                                  capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    assert refused_here.returncode == 1 and "Lawyers can't import invoices" in refused_here.stderr, refused_here
+    assert "Imported" not in refused_here.stdout
+    help_text = subprocess.run([sys.executable, "-m", "bot.app.cli", "import", "--help"], capture_output=True, text=True,
+                               cwd=tmp_path, env=env, timeout=60)
+    assert "same permissions as /import" in " ".join(help_text.stdout.split()), help_text.stdout

@@ -8,6 +8,7 @@ from sqlmodel import Session, col, select
 from bot.floor.clock import MovableClock
 from bot.store.models import Customer, Event, Invoice, InvoiceStatus
 from tests.support import ChatDriver, refused
+from tests.test_import import send
 
 
 def invoice(chat: ChatDriver, number: str) -> Invoice:
@@ -57,6 +58,8 @@ def test_the_same_customer_is_found_again_whatever_the_case(team: ChatDriver) ->
     ("/add INV-9 100 EUR 2026-12-01 Acme @bob @carol", "one owner at most"),
     ("/add INV-9 100 EUR 2026-12-01 Acme colour=red", "does not take colour="),
     ("/add INV-9 100 EUR 2026-12-01 Acme country=XX", "not an ISO country code"),
+    ("/add INV-9 100 EUR 2026-12-01 Acme country=IC", "'IC' is not a country I have public holidays for"),
+    ("/add INV-9 100 EUR 2026-12-01 Acme country=EU", "'EU' is not a country I have public holidays for"),
     ("/add INV-9 10.5555 EUR 2026-12-01 Acme", "EUR has 2 decimal places"),
 ])
 def test_bad_add_commands_are_explained_with_an_example_and_store_nothing(team: ChatDriver, command: str, problem: str) -> None:
@@ -166,3 +169,16 @@ def test_the_invoice_list_is_kept_out_of_group_chats(team: ChatDriver) -> None:
     team.say("bob", "/add INV-1 100 EUR 2026-12-10 Acme")
     team.say("alice", "/list")
     assert team.last is not None and team.last.private
+
+
+def test_add_team_and_import_accept_the_same_countries_the_holiday_calendar_knows(team: ChatDriver) -> None:
+    """A country Babel knows but the business calendar does not (the Canary Islands, IC) would give
+    a ladder without public holidays: /add, /team set holidays= and an import refuse it alike."""
+    refused(team, "bob", "/add INV-9 100 EUR 2026-12-01 Canary Co country=IC", "'IC' is not a country I have public holidays for",
+            "such as NO, SE, DE", example="Example: /add ")
+    refused(team, "bob", "/team set holidays=IC", "'IC' is not a country I have public holidays for", example="Example: /team")
+    imported = send(team, "alice", "/import", "number,customer,amount,currency,due date,customer country\n"
+                                               "INV-9,Canary Co,100,EUR,2026-12-01,IC\n")
+    assert "line 2: 'IC' is not a country I have public holidays for" in imported, imported
+    assert "Added invoice INV-9" in team.say("bob", "/add INV-9 100 EUR 2026-12-01 Fjord AS country=se")
+    assert "Updated @bob" in team.say("bob", "/team set holidays=se")

@@ -2,8 +2,13 @@
 tables, on SQLite and PostgreSQL (finding 17)."""
 from __future__ import annotations
 
+from datetime import datetime
+
+import pytest
+import sqlalchemy as sa
 from alembic import command
 from sqlalchemy import Engine, inspect
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from bot.store.database import alembic_config
@@ -36,3 +41,27 @@ def test_a_database_with_invoices_and_added_steps_downgrades_to_nothing_and_upgr
         tables = set(inspect(connection).get_table_names())
     assert {"invoice", "ladder_step", "interaction_state", "lease"} <= tables
     team.say("alice", "/start")
+
+
+def test_an_old_database_with_two_teams_of_one_name_upgrades_and_the_oldest_team_keeps_its_name(engine: Engine) -> None:
+    config = alembic_config(engine)
+    command.upgrade(config, "0006")
+    team = sa.table("team", *(sa.column(name) for name in (
+        "id", "name", "default_currency", "default_timezone", "default_country", "default_language", "default_ladder",
+        "created_at")))
+    defaults = {"default_currency": "EUR", "default_timezone": "Europe/Oslo", "default_country": "NO",
+                "default_language": "en", "default_ladder": "standard", "created_at": datetime(2026, 11, 1, 9, 0)}
+    with engine.begin() as connection:  # two first messages at once, before names were unique; and a team already called "Acme (2)"
+        connection.execute(sa.insert(team), [{"id": 1, "name": "Acme", **defaults}, {"id": 2, "name": "Acme (2)", **defaults},
+                                             {"id": 3, "name": "Acme", **defaults}, {"id": 4, "name": "Acme", **defaults}])
+
+    command.upgrade(config, "head")
+
+    with engine.connect() as connection:
+        names = dict(connection.execute(sa.select(team.c.id, team.c.name).order_by(team.c.id)).all())
+    assert names == {1: "Acme", 2: "Acme (2)", 3: "Acme (3)", 4: "Acme (4)"}, "renamed in order of creation, no name taken twice"
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        connection.execute(sa.insert(team), [{"id": 5, "name": "Acme", **defaults}])
+    command.downgrade(config, "0006")
+    with engine.connect() as connection:
+        assert connection.execute(sa.select(sa.func.count()).select_from(team)).scalar_one() == 4, "no team was lost"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from bot.app.metrics import MetricsServer
 from bot.app.bootstrap import build_core, build_scheduler, build_services
 from bot.floor.clock import MovableClock
 from bot.floor.config import Settings
@@ -25,10 +26,11 @@ from bot.platforms.slack import SlackPlatform
 from bot.platforms.slack import build_platform as build_slack
 from bot.platforms.telegram import TelegramPlatform
 from bot.platforms.telegram import build_platform as build_telegram
-from bot.platforms.telegram.platform import QUESTION
+from bot.platforms.telegram.platform import POLLING_LOOP, QUESTION
 from handlers.core import Core
 from scheduling.notifier import SLACK_LIMITS, TELEGRAM_LIMITS
 from tests.conftest import OSLO
+from tests.outages import Outage
 from tests.slack_standin import SlackStandIn
 from tests.support import ChatDriver
 from tests.telegram_standin import TelegramStandIn, User
@@ -195,6 +197,52 @@ async def test_only_one_instance_polls_telegram_and_the_other_takes_over_when_it
         for platform in (first, second):
             await platform.stop()
         await standin.stop()
+
+
+async def test_the_telegram_polling_lease_shows_in_healthz_and_metrics_and_a_lost_database_makes_it_unhealthy(
+    team: ChatDriver, core: Core, core_b: Core, settings: Settings, clock: MovableClock, engine: Engine, outage: Outage,
+) -> None:
+    standin = TelegramStandIn()
+    await standin.start()
+    polling = telegram_settings(settings, standin, telegram_polling_lease_seconds=3)
+    polls, waits = build_telegram(core, polling), build_telegram(core_b, polling)
+    server = MetricsServer(engine, core.services.health, min_interval=0)  # liveness is judged on wall time
+    await server.start("127.0.0.1", 0)
+    try:
+        await polls.start()
+        await waits.start()
+        for instance in (polls, waits):
+            state = instance.core.services.health.snapshot()[POLLING_LOOP]
+            assert state.running and state.failures_in_a_row == 0, state
+        status, body = await fetch(server, "/healthz")
+        assert status == 200 and POLLING_LOOP in body, body
+        status, body = await fetch(server, "/metrics")
+        assert f'collectbot_loop_healthy{{loop="{POLLING_LOOP}"}} 1.0' in body, body
+
+        polls.polling_lease = replace(polls.polling_lease, engine=outage.engine)  # the lease's database goes away
+        await outage.begin()
+        try:
+            await standin.wait_for(lambda: core.services.health.snapshot()[POLLING_LOOP].failures_in_a_row > 0, timeout=10)
+            status, body = await fetch(server, "/healthz")
+            assert status == 503 and "could not keep the Telegram polling lease" in body, body
+        finally:
+            await outage.end()
+        await standin.wait_for(lambda: core.services.health.snapshot()[POLLING_LOOP].failures_in_a_row == 0, timeout=10)
+        status, _ = await fetch(server, "/healthz")
+        assert status == 200
+
+        await polls.stop()
+        assert not core.services.health.snapshot()[POLLING_LOOP].running, "a stopped platform says so"
+    finally:
+        for platform in (polls, waits):
+            await platform.stop()
+        await server.stop()
+        await standin.stop()
+
+
+async def fetch(server: MetricsServer, path: str) -> tuple[int, str]:
+    async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{server.port}{path}") as response:
+        return response.status, await response.text()
 
 
 # -- Slack through two HTTP endpoints -------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import asyncio
 import copy
 import socket
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timezone
 
 import aiohttp
 import pytest
@@ -149,6 +149,31 @@ async def test_promised_asks_for_the_date_with_a_forced_reply(
     await standin.say(BOB, "2026-12-15", reply_to=again["message_id"])
     await last_text(standin, BOB.id, "Promise recorded on INV-8")
     assert "Promise recorded" in standin.messages[(BOB.id, ping["message_id"])]["text"]
+
+
+async def test_a_date_answer_is_read_on_the_persons_own_day_not_the_servers(
+    team: ChatDriver, standin: TelegramStandIn, telegram: TelegramPlatform, tg_scheduler: Scheduler, clock: MovableClock,
+    engine: Engine,
+) -> None:
+    """In Auckland it is already New Year's Day 2027 while the server's UTC date is still 2026: a
+    promise ten years from Bob's today is his to make, as it would be typed as a command."""
+    await link_bob(team, standin)
+    assert "Updated @bob" in team.say("bob", "/team set tz=Pacific/Auckland")
+    await standin.say(BOB, "/add INV-8 900 EUR 2026-12-28 Acme")
+    await last_text(standin, BOB.id, "Added invoice INV-8")
+    with Session(engine) as session:
+        first = session.exec(select(LadderStep).where(LadderStep.position == 1)).one()
+    clock.set(first.due_at)
+    await tg_scheduler.fire_due()
+    await tg_scheduler.flush()
+    ping = await last_text(standin, BOB.id, "Step 1 for INV-8")
+    clock.set(datetime(2026, 12, 31, 23, 30, tzinfo=timezone.utc))  # 12:30 on 1 January 2027 in Auckland
+    await standin.press(BOB, ping, "Promised")
+    prompt = await last_text(standin, BOB.id, "Which date did they promise")
+    await standin.say(BOB, "2037-01-04", reply_to=prompt["message_id"])
+    answer = await standin.wait_for(lambda: next((m["text"] for m in standin.sent_to(BOB.id)[::-1]
+                                                  if "Promise recorded" in m["text"] or "years away" in m["text"]), None))
+    assert "Promise recorded on INV-8: pay by Jan 4, 2037" in answer, answer
 
 
 async def test_guided_add_asks_step_by_step_and_can_be_cancelled(team: ChatDriver, standin: TelegramStandIn,

@@ -30,6 +30,7 @@ def build_core(services: Services) -> Core:
 def build_scheduler(services: Services) -> Scheduler:
     """The scheduler for these services; every committed command re-arms its timer."""
     round_the_clock = frozenset(name for name, policy in services.ladders.items() if policy.ignores_working_hours)
-    scheduler = Scheduler(services.engine, services.clock, round_the_clock=round_the_clock, draft_for=ping_draft(services))
+    scheduler = Scheduler(services.engine, services.clock, round_the_clock=round_the_clock, draft_for=ping_draft(services),
+                          health=services.health)
     services.after_commit.append(scheduler.poke)
     return scheduler

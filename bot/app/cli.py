@@ -116,7 +116,10 @@ def import_file(
     as_: str = typer.Option(None, "--as", help="Who imports (default: your login name); the default owner."),
     commit: bool = typer.Option(False, "--commit", help="Store the good rows (without it: a dry run only)."),
 ) -> None:
-    """Import invoices from a CSV file: checks every row, then (with --commit) stores all good rows at once."""
+    """Import invoices from a CSV file: checks every row, then (with --commit) stores all good rows at once.
+
+    Runs as the team member named by --as, with the same permissions as /import in the chat
+    (a lawyer, for one, is refused)."""
     from rich.progress import Progress
 
     from bot.platforms.console.chat import console_sender
@@ -136,7 +139,7 @@ def import_file(
 
         try:
             checked, stored = runtime.core.within(console_sender(as_ or default_identity()),
-                                                  lambda ctx: import_at(ctx, upload, commit, report))
+                                                  lambda ctx: import_at(ctx, upload, commit, report), as_command="/import")
         except (UsageError, NotAllowed) as error:
             err.print(f"[red]{getattr(error, 'problem', error)}[/red]")
             raise typer.Exit(1) from None

@@ -202,6 +202,8 @@ class LadderStep(SQLModel, table=True):
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    first_sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime,
+                                           description="its first delivery; re-arming clears sent_at, never this")
     acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     attempts: int = 0
     kind: StepKind = Field(default=StepKind.LADDER, sa_type=text_enum(StepKind))

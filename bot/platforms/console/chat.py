@@ -112,7 +112,7 @@ class ConsoleChat:
     async def answer(self, button: Button, text: str) -> Reply:
         """The answer to a button's question. A refused answer leaves the question open, with the
         last reply's numbered buttons, until it is answered or cancelled."""
-        reply = self.check_date(text) if button.input == "date" else None
+        reply = await asyncio.to_thread(self.check_date, text) if button.input == "date" else None
         if reply is None:
             reply = await asyncio.to_thread(self.core.press, self.sender, button.with_input(text))
         if reply.is_error:
@@ -125,7 +125,7 @@ class ConsoleChat:
 
     def check_date(self, text: str) -> Reply | None:
         """A date answer is read whole before it goes in ("next friday" is refused, not cut to "next")."""
-        today = self.core.services.clock.now().date()
+        today = self.core.today_of(self.sender)  # the person's own day, as typed commands read it
         try:
             parse_date(text, today)
         except UsageError as error:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -19,7 +19,6 @@ from telegram.constants import ChatType
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.i18n import _, speaking
-from bot.floor.clock import Clock
 from bot.store.stored_state import InteractionStore
 from bot.platforms.telegram.updates import NEW, refused_as_not_addressee, sender_of, without_bot_name
 from bot.floor.dates import DATE_FORMS, parse_date
@@ -33,6 +32,8 @@ NUMBER, AMOUNT, DUE, CUSTOMER, CONFIRM = "number", "amount", "due", "customer", 
 RunText = Callable[[Update, str], Awaitable[None]]
 Accepts = Callable[[Update], Awaitable[bool]]
 Speaks = Callable[[Update], Awaitable[str]]
+TodayOf = Callable[[Update], Awaitable[date]]
+"""The writer's own today (their time zone), by the core's rule for typed dates."""
 CONFIRM_PATTERN = r"^add:(yes|no)$"
 
 
@@ -43,12 +44,12 @@ def dialogue_key(update: Update) -> str:
 
 
 class GuidedAdd:
-    def __init__(self, store: InteractionStore, clock: Clock, run_text: RunText, accepts: Accepts,
+    def __init__(self, store: InteractionStore, today_of: TodayOf, run_text: RunText, accepts: Accepts,
                  speaks: Speaks | None = None) -> None:
         self.speaks = speaks or hinted_language
         """The language the dialogue asks in: the person's (the core's choice), else their app's."""
         self.store = store
-        self.clock = clock
+        self.today_of = today_of
         self.run_text = run_text
         self.accepts = accepts
 
@@ -104,7 +105,7 @@ class GuidedAdd:
             question = _("The due date? ({forms})", forms=_(DATE_FORMS))
         elif step == DUE:
             try:
-                parse_date(text, self.clock.now().date(), "2026-12-01")
+                parse_date(text, await self.today_of(update), "2026-12-01")
             except UsageError as error:
                 await ask(update, _("{problem} Try again.", problem=error.problem))
                 return True

@@ -14,7 +14,7 @@ import os
 import secrets
 import socket
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from html import escape
 from urllib.parse import urlparse
 
@@ -56,6 +56,8 @@ QUESTION_HINT = N_("(reply to this message; /cancel to stop)")
 QUESTION = "tg-question"
 QUESTION_OPEN_FOR = timedelta(days=1)
 POLLING_LEASE = "telegram-polling"
+POLLING_LOOP = "telegram polling lease"
+"""The lease loop's name in the liveness register (/healthz, /metrics)."""
 
 
 class TelegramPlatform:
@@ -70,7 +72,7 @@ class TelegramPlatform:
         self.store = InteractionStore(core.services.engine, core.services.clock)
         """Questions asked with a forced reply and guided dialogues, in the database: any instance
         takes the answer."""
-        self.guided_add = GuidedAdd(self.store, core.services.clock, self.run_text, self.accepts, self.speaks)
+        self.guided_add = GuidedAdd(self.store, self.today_of, self.run_text, self.accepts, self.speaks)
         self.instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.polling_lease = LeaseKeeper(core.services.engine, core.services.clock, POLLING_LEASE, self.instance,
                                          timedelta(seconds=settings.telegram_polling_lease_seconds))
@@ -135,11 +137,14 @@ class TelegramPlatform:
     async def poll_if_leased(self) -> None:
         updater = self.application.updater
         assert updater is not None
+        health = self.core.services.health
         try:
             leased = await asyncio.to_thread(self.polling_lease.acquire)
             why = "the Telegram polling lease went to another instance; polling stops here"
-        except Exception:  # noqa: BLE001 - the database is away: pause polling (the lease may lapse), try again
+            health.beat(POLLING_LOOP)  # holding or waiting, the loop is alive (wall time, like every loop)
+        except Exception as error:  # noqa: BLE001 - the database is away: pause polling (the lease may lapse), try again
             log.warning("could not renew the Telegram polling lease", exc_info=True)
+            health.failed(POLLING_LOOP, RuntimeError(f"could not keep the Telegram polling lease ({type(error).__name__})"))
             leased, why = False, "without the database the polling lease cannot be kept; polling pauses"
         if leased and not updater.running:
             log.info("polling Telegram (this instance holds the lease)")
@@ -150,13 +155,19 @@ class TelegramPlatform:
             await updater.stop()
 
     async def keep_polling_lease(self) -> None:
-        """Renew the lease every third of its length; take it when it lapses; never give up."""
-        while True:
-            await asyncio.sleep(self.settings.telegram_polling_lease_seconds / 3)
-            try:
-                await self.poll_if_leased()
-            except Exception:  # noqa: BLE001 - a failed start or stop of polling is tried again next round
-                log.exception("Telegram polling could not be started or stopped; trying again")
+        """Renew the lease every third of its length; take it when it lapses; never give up. Each
+        round reports to the liveness register (POLLING_LOOP), like the scheduler's loops."""
+        health = self.core.services.health
+        try:
+            while True:
+                await asyncio.sleep(self.settings.telegram_polling_lease_seconds / 3)
+                try:
+                    await self.poll_if_leased()
+                except Exception as error:  # noqa: BLE001 - a failed start or stop of polling is tried again next round
+                    log.exception("Telegram polling could not be started or stopped; trying again")
+                    health.failed(POLLING_LOOP, error)
+        finally:
+            health.stopped(POLLING_LOOP)
 
     async def stop(self) -> None:
         if self._polling is not None:
@@ -385,11 +396,15 @@ class TelegramPlatform:
         answer = (message.text or "").strip()
         if button.input == "date":
             try:
-                parse_date(answer, self.core.services.clock.now().date(), "2026-12-15")
+                parse_date(answer, await self.today_of(update), "2026-12-15")
             except UsageError as error:
                 await self.ask_for(update, button, original, f"{error.problem}\n")
                 return
         await self.press(update, None, button.with_input(answer), original)
+
+    async def today_of(self, update: Update) -> date:
+        """The writer's today in their own time zone (the core's rule), for checking a date answer."""
+        return await asyncio.to_thread(self.core.today_of, sender_of(update))
 
     async def press(self, update: Update, query: CallbackQuery | None, action: str, original: Message | None) -> None:
         reply = await asyncio.to_thread(self.core.press, sender_of(update), action)
