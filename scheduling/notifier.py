@@ -12,6 +12,7 @@ from typing import Any, Protocol, runtime_checkable
 __all__ = ["REPEAT_NOTE", "NotDelivered", "Notifier", "Part", "PartsNotifier", "RateLimits", "Undeliverable", "WholeReplies",
            "parts_notifier", "CONSOLE_LIMITS", "SLACK_LIMITS", "TELEGRAM_LIMITS"]
 
+from bot.i18n import translated
 from handlers.pings import REPEAT_NOTE
 from bot.floor.reply import Paragraph, Reply
 from bot.floor.reply_codec import reply_from_json, reply_to_json
@@ -73,8 +74,9 @@ class WholeReplies:
 
     def mark_repeat(self, part: Part) -> Part:
         reply = reply_from_json(part)
-        if not any(isinstance(block, Paragraph) and block.text == REPEAT_NOTE for block in reply.blocks):
-            reply.blocks.insert(0, Paragraph(REPEAT_NOTE))
+        note = translated(reply.language, REPEAT_NOTE)
+        if not any(isinstance(block, Paragraph) and block.text == note for block in reply.blocks):
+            reply.blocks.insert(0, Paragraph(note))
         return reply_to_json(reply)
 
     async def send_part(self, chat_id: str, part: Part) -> None:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import textwrap
 
+from bot.i18n import translated
+from bot.i18n.labels import EXAMPLE, NONE, SUBJECT
 from bot.floor.reply import BulletList, Button, DraftText, Facts, Paragraph, Reply, Table
 
 WIDTH = 100
@@ -26,15 +28,15 @@ def render_text(reply: Reply, files: bool = True) -> str:
         elif isinstance(block, BulletList):
             if block.title:
                 parts.append(f"{block.title}:")
-            parts.extend(f"  • {item}" for item in block.items) if block.items else parts.append("  (none)")
+            parts.extend(f"  • {item}" for item in block.items) if block.items else parts.append(f"  {translated(reply.language, NONE)}")
         elif isinstance(block, DraftText):
             parts.append(f"┌─ {block.label}")
             if block.subject:
-                parts.append(f"│ Subject: {block.subject}")
+                parts.append(f"│ {translated(reply.language, SUBJECT)}: {block.subject}")
             parts.extend(f"│ {line}" if line else "│" for line in block.text.splitlines())
             parts.append("└─")
     if reply.example:
-        parts.append(f"  Example: {reply.example}")
+        parts.append(f"  {translated(reply.language, EXAMPLE)}: {reply.example}")
     for attachment in reply.files if files else ():
         parts.append(f"  [file: {attachment.filename}, {len(attachment.content)} bytes]")
     if reply.buttons:
