@@ -8,8 +8,11 @@ COPY bot ./bot
 COPY handlers ./handlers
 COPY scheduling ./scheduling
 COPY phrasebook ./phrasebook
+# The gettext catalogs are compiled (.po → .mo) before the package is built, so the image ships them.
 RUN python -m venv /opt/collectbot \
  && /opt/collectbot/bin/pip install --no-cache-dir --upgrade pip \
+ && /opt/collectbot/bin/pip install --no-cache-dir "babel>=2.14,<3" \
+ && /opt/collectbot/bin/pybabel compile -D collectbot -d bot/i18n/locale --statistics \
  && /opt/collectbot/bin/pip install --no-cache-dir .
 
 FROM python:3.11-slim

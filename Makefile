@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run check test test-fast bench clean
+.PHONY: install run check test test-fast bench clean messages catalogs
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("collectbot needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -12,7 +12,23 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-install: $(BIN)/.installed
+I18N := bot/i18n
+CATALOGS := $(wildcard $(I18N)/locale/*/LC_MESSAGES/collectbot.po)
+
+# The compiled catalogs (.mo) the bot reads; without them it compiles the .po in memory and warns.
+$(I18N)/locale/%/LC_MESSAGES/collectbot.mo: $(I18N)/locale/%/LC_MESSAGES/collectbot.po $(BIN)/.installed
+	$(BIN)/pybabel compile -D collectbot -d $(I18N)/locale -l $* --statistics
+
+catalogs: $(CATALOGS:.po=.mo)
+
+# After changing the bot's texts: extract the template and update every language's .po from it
+# (see README "Adding a language").
+messages: install
+	$(BIN)/pybabel extract -F $(I18N)/babel.cfg --project=collectbot --copyright-holder=collectbot --no-wrap \
+		--sort-by-file -c "TRANSLATORS:" -o $(I18N)/locale/collectbot.pot .
+	$(BIN)/pybabel update -D collectbot -i $(I18N)/locale/collectbot.pot -d $(I18N)/locale --no-wrap --ignore-obsolete --no-fuzzy-matching
+
+install: $(BIN)/.installed catalogs
 
 run: install
 	$(BIN)/collectbot run

@@ -7,11 +7,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, or_
 from sqlmodel import col, select
 
+from bot.i18n import _, ngettext
 from bot.store.models import Customer, Invoice, LadderStep, StepState
 from handlers.context import Context
 from bot.floor.dates import show_moment
 from bot.floor.errors import UsageError
 from handlers.grammar import Command
+from handlers.state_names import state_name
 from bot.floor.money import format_money
 from bot.floor.reply import Reply, Table
 
@@ -24,9 +26,9 @@ ROW_LIMIT = 40
 def today(command: Command, ctx: Context) -> Reply:
     start, end = local_day_bounds(ctx, ctx.now, days=1)
     steps = my_steps(ctx, start, end, waiting_too=True)
-    reply = Reply(title=f"Your ladder steps today ({len(steps)})", private=True)
+    reply = Reply(title=_("Your ladder steps today ({count})", count=len(steps)), private=True)
     if not steps:
-        return reply.say("Nothing on your ladder today. /upcoming shows what comes next.")
+        return reply.say(_("Nothing on your ladder today. /upcoming shows what comes next."))
     return reply.add(steps_table(ctx, steps))
 
 
@@ -35,13 +37,14 @@ def upcoming(command: Command, ctx: Context) -> Reply:
     if command.words:
         word = command.words[0].rstrip("d")
         if not word.isdigit() or not 1 <= int(word) <= MAX_DAYS:
-            raise UsageError(f"Give a number of days from 1 to {MAX_DAYS}.", UPCOMING_EXAMPLE)
+            raise UsageError(_("Give a number of days from 1 to {most}.", most=MAX_DAYS), UPCOMING_EXAMPLE)
         days = int(word)
     start, end = ctx.now, local_day_bounds(ctx, ctx.now, days=days + 1)[1]
     steps = my_steps(ctx, start, end, waiting_too=False)
-    reply = Reply(title=f"Your ladder steps in the next {days} day{'s' if days != 1 else ''} ({len(steps)})", private=True)
+    reply = Reply(title=ngettext("Your ladder steps in the next {n} day ({count})", "Your ladder steps in the next {n} days ({count})",
+                                 days, count=len(steps)), private=True)
     if not steps:
-        return reply.say("Nothing scheduled for you in that period.")
+        return reply.say(_("Nothing scheduled for you in that period."))
     return reply.add(steps_table(ctx, steps))
 
 
@@ -73,15 +76,16 @@ def my_steps(ctx: Context, start: datetime, end: datetime, *, waiting_too: bool)
 
 def steps_table(ctx: Context, rows: list[tuple[LadderStep, Invoice, Customer]]) -> Table:
     return Table(
-        ("When", "Invoice", "Customer", "Balance", "Step", "State"),
+        (_("When"), _("Invoice"), _("Customer"), _("Balance"), _("Step"), _("State")),
         tuple(
             (
                 show_moment(step.due_at, ctx.timezone, ctx.locale),
                 invoice.number,
                 customer.name,
                 format_money(invoice.balance, invoice.currency, ctx.locale),
-                step.name,
-                "waiting for your answer" if step.state == StepState.SENT else step.state.value,
+                _(step.name),
+                _("waiting for your answer") if step.state == StepState.SENT
+                else state_name(step.state),
             )
             for step, invoice, customer in rows
         ),

@@ -7,12 +7,14 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlmodel import select
 
+from bot.i18n import _, ngettext
 from bot.store.models import Event, Instalment, Person
 from handlers.context import Context
 from bot.floor.dates import show_date, show_moment
 from bot.floor.errors import UsageError
 from handlers.grammar import Command
 from handlers.invoice_lookup import customer_of, days_label, find_invoice
+from handlers.state_names import status_name
 from bot.floor.money import format_money
 from bot.floor.reply import Attachment, BulletList, Reply
 from handlers.timeline import timeline
@@ -22,24 +24,27 @@ CASEFILE_EXAMPLE = "/casefile INV-1042"
 HISTORY_LIMIT = 60
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                         autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
+TEMPLATES.globals["_"] = _
 
 
 def history(command: Command, ctx: Context) -> Reply:
     if not command.words:
-        raise UsageError("Which invoice? Give its number.", HISTORY_EXAMPLE)
+        raise UsageError(_("Which invoice? Give its number."), HISTORY_EXAMPLE)
     invoice = find_invoice(ctx, command.words[0], HISTORY_EXAMPLE)
     entries = timeline(ctx, invoice)
     shown = entries[-HISTORY_LIMIT:]
     lines = tuple(f"{show_moment(e.at, ctx.timezone, ctx.locale)} · {e.who} · {e.text}" for e in shown)
-    reply = Reply(title=f"History of {invoice.number} ({len(entries)} entries)", private=True)
+    reply = Reply(title=ngettext("History of {invoice} ({n} entry)", "History of {invoice} ({n} entries)", len(entries),
+                                 invoice=invoice.number), private=True)
     if len(entries) > len(shown):
-        reply.say(f"The latest {len(shown)} of {len(entries)}; /casefile {invoice.number} has them all.")
+        reply.say(_("The latest {shown} of {total}; /casefile {invoice} has them all.", shown=len(shown), total=len(entries),
+                    invoice=invoice.number))
     return reply.add(BulletList(lines))
 
 
 def casefile(command: Command, ctx: Context) -> Reply:
     if not command.words:
-        raise UsageError("Which invoice? Give its number.", CASEFILE_EXAMPLE)
+        raise UsageError(_("Which invoice? Give its number."), CASEFILE_EXAMPLE)
     invoice = find_invoice(ctx, command.words[0], CASEFILE_EXAMPLE)
     customer = customer_of(ctx.session, invoice)
     people = {p.id: p for p in ctx.session.exec(select(Person).where(Person.team_id == ctx.team.id))}
@@ -60,9 +65,13 @@ def casefile(command: Command, ctx: Context) -> Reply:
         drafts=[(show_moment(d.at, ctx.timezone, ctx.locale), d.summary, d.details) for d in drafts],
         instalments=[(i.sequence, show_date(i.due_date, ctx.locale), money(i.amount)) for i in instalments],
         generated=show_moment(ctx.now, ctx.timezone, ctx.locale), author=ctx.person.display_name,
+        language=ctx.language, status=status_name(invoice.status),
     )
     return Reply(
-        title=f"Case file for {invoice.number}", private=True,
+        title=_("Case file for {invoice}", invoice=invoice.number), private=True,
         files=[Attachment(f"casefile-{invoice.number}.html", html.encode("utf-8"), "text/html")],
-    ).say(f"Everything on {invoice.number} for the lawyers: the invoice, {customer.name}, the amounts and "
-          f"{len(entries)} dated entries. Open it in a browser; print it to PDF if a paper copy is needed.")
+    ).say(ngettext("Everything on {invoice} for the lawyers: the invoice, {customer}, the amounts and {n} dated entry. "
+                   "Open it in a browser; print it to PDF if a paper copy is needed.",
+                   "Everything on {invoice} for the lawyers: the invoice, {customer}, the amounts and {n} dated entries. "
+                   "Open it in a browser; print it to PDF if a paper copy is needed.",
+                   len(entries), invoice=invoice.number, customer=customer.name))

@@ -3,6 +3,8 @@ planned again from now (steps already delivered stay in the history); see `cours
 customer's draft language, locale and tone can be set here too (`handlers/customer_profile.py`)."""
 from __future__ import annotations
 
+from bot.i18n import N_, _
+from handlers.state_names import status_name
 from bot.store.models import Customer, InvoiceStatus
 from handlers.context import Context
 from handlers.customer_profile import DRAFT_OPTIONS, apply_customer_changes, draft_settings_facts, languages_of, read_customer_changes
@@ -21,13 +23,14 @@ CHANGE_OPTIONS = (*LADDER_OPTIONS, *DRAFT_OPTIONS)
 
 def change_invoice(command: Command, ctx: Context) -> Reply:
     if not command.words:
-        raise UsageError("Which invoice? Give its number, then what changes.", CHANGE_EXAMPLE)
+        raise UsageError(_("Which invoice? Give its number, then what changes."), CHANGE_EXAMPLE)
     invoice = find_invoice(ctx, command.words[0], CHANGE_EXAMPLE)
     unknown = sorted(set(command.options) - set(CHANGE_OPTIONS))
     if unknown or not command.options or len(command.words) > 1:
-        raise UsageError(f"Say what changes with {', '.join(o + '=' for o in CHANGE_OPTIONS)}.", CHANGE_EXAMPLE)
+        raise UsageError(_("Say what changes with {options}.", options=", ".join(o + "=" for o in CHANGE_OPTIONS)), CHANGE_EXAMPLE)
     if invoice.status != InvoiceStatus.OPEN:
-        raise UsageError(f"Invoice {invoice.number} is {invoice.status.value}; only open invoices can change.", f"/show {invoice.number}")
+        raise UsageError(_("Invoice {invoice} is {status}; only open invoices can change.", invoice=invoice.number,
+                           status=status_name(invoice.status)), f"/show {invoice.number}")
     customer = ctx.session.get(Customer, invoice.customer_id)
     assert customer is not None
     customer_changes = read_customer_changes({key: value for key, value in command.options.items() if key in DRAFT_OPTIONS},
@@ -53,6 +56,15 @@ def change_invoice(command: Command, ctx: Context) -> Reply:
         return Reply(title=f"Customer {customer.name}'s drafts changed", blocks=[Facts(tuple(changes))])
     result = course.change(ctx, invoice, due=new_due, owner=owner, collector=collector, ladder=ladder, facts=changes)
     if result.replanned:
-        return Reply(title=f"Invoice {invoice.number} changed; its next steps are planned again", blocks=[Facts(tuple(changes))])
-    return Reply(title=f"Invoice {invoice.number} changed; the steps after its formal claim still count from the claim",
-                 blocks=[Facts(tuple(changes))])
+        return Reply(title=_("Invoice {invoice} changed; its next steps are planned again", invoice=invoice.number),
+                     blocks=[Facts(shown(changes))])
+    return Reply(title=_("Invoice {invoice} changed; the steps after its formal claim still count from the claim",
+                         invoice=invoice.number), blocks=[Facts(shown(changes))])
+
+
+CHANGE_LABELS = {"Due date": N_("Due date"), "Owner": N_("Owner"), "Collector": N_("Collector"), "Ladder": N_("Ladder")}
+
+
+def shown(changes: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """The changes as the reader sees them (the history keeps the English labels)."""
+    return tuple((_(CHANGE_LABELS.get(label, label)), value) for label, value in changes)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot.i18n import language_of, locale_for, supported_language
 from bot.floor.clock import Clock
 from bot.floor.config import Settings
 from bot.floor.health import LoopHealth
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
     from scheduling.ladder_keeper import LadderKeeper
     from scheduling.policies import LadderPolicy
 
-LOCALES = {"en": "en", "ru": "ru", "nb": "nb", "bg": "bg"}
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,9 @@ class Sender:
     in_group: bool = False
     verified_handle: str | None = None
     """A team handle the platform vouches for (the local console does); others link by invite."""
+    language_hint: str | None = None
+    """The language the person's app is set to (Telegram's `language_code`, Slack's locale): a
+    newcomer is answered in it, and a person created from this account starts with it."""
     files_by_path: bool = False
     """Files are given by their path, not attached (the console): help and examples say so."""
 
@@ -110,9 +113,21 @@ class Context:
         return self.actor
 
     @property
+    def speaks(self) -> str:
+        """The stored language or locale code the reader chose (a newcomer: the app's, then the team's)."""
+        if self.actor is not None:
+            return self.actor.language
+        return supported_language(self.sender.language_hint) or self.team.default_language
+
+    @property
+    def language(self) -> str:
+        """The reader's language: en, ru, nb or bg."""
+        return language_of(self.speaks)
+
+    @property
     def locale(self) -> str:
-        language = self.actor.language if self.actor else self.team.default_language
-        return LOCALES.get(language, "en")
+        """The Babel locale money, numbers and dates are written in for the reader (en_GB, nb_NO…)."""
+        return locale_for(self.speaks, self.team.locale)
 
     @property
     def timezone(self) -> str:

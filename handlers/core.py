@@ -15,6 +15,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
+from bot.i18n import _, speaking, supported_language
 from bot.store.models import Person, Team
 from bot.store.stored_state import claim_once
 from handlers.catalogue import CommandSpec, build_catalogue
@@ -69,16 +70,38 @@ class Core:
     def catalogue(self) -> dict[str, CommandSpec]:
         return self.services.catalogue
 
+    def language_of(self, sender: Sender) -> str:
+        """The language to answer `sender` in: the linked person's, else the app's (when the bot
+        speaks it), else the team's default."""
+        with Session(self.services.engine) as session:
+            person = find_sender(session, sender)
+            if person is not None:
+                return person.language
+            team = session.exec(select(Team).order_by(col(Team.id))).first()
+            if team is not None and sender.verified_handle:  # the console: linked on its first command
+                person = find_by_handle(session, team, sender.verified_handle)
+                if person is not None and person.active:
+                    return person.language
+        default = team.default_language if team is not None else self.services.settings.default_language
+        return supported_language(sender.language_hint) or default
+
     def handle_text(self, sender: Sender, text: str, files: tuple[IncomingFile, ...] = (), once: Once | None = None) -> Reply:
-        """The answer to `text`. With `once`, the command runs only if `once.key` was not run
-        within `once.ttl` (else `Repeated` is raised), noted in the command's own transaction."""
+        """The answer to `text`, in the sender's language. With `once`, the command runs only if
+        `once.key` was not run within `once.ttl` (else `Repeated` is raised), noted in the command's
+        own transaction."""
+        with speaking(self.language_of(sender)) as language:
+            reply = self._handle_text(sender, text, files, once)
+        reply.language = language
+        return reply
+
+    def _handle_text(self, sender: Sender, text: str, files: tuple[IncomingFile, ...], once: Once | None) -> Reply:
         try:
             command = parse_command(text)
         except InputError as error:
             return self._unreadable(sender, text.strip()[1:].split(" ", 1)[0].split("@", 1)[0].lower(), error)
         if command is None:
-            return error_reply("I understand commands that start with /.", "/help")
-        return self.handle(sender, replace(command, files=files) if files else command, once)
+            return error_reply(_("I understand commands that start with /."), "/help")
+        return self._handle_command(sender, replace(command, files=files) if files else command, once)
 
     def handle_text_once(self, sender: Sender, text: str, once: Once) -> Reply | None:
         """`handle_text` for a request that may arrive again: None (nothing done) for a repeat."""
@@ -89,12 +112,14 @@ class Core:
 
     def press(self, sender: Sender, action: str) -> Reply:
         """A pressed button: its action id is a command without the slash (`paid INV-1042`)."""
-        verb, _, rest = action.partition(" ")
-        try:
-            command = parse_arguments(verb, rest)
-        except InputError as error:
-            return self._unreadable(sender, verb, error)
-        return self.handle(sender, command)
+        with speaking(self.language_of(sender)) as language:
+            verb, _space, rest = action.partition(" ")
+            try:
+                reply = self._handle_command(sender, parse_arguments(verb, rest))
+            except InputError as error:
+                reply = self._unreadable(sender, verb, error)
+        reply.language = language
+        return reply
 
     def _unreadable(self, sender: Sender, verb: str, error: InputError) -> Reply:
         spec = self.catalogue.get(verb)
@@ -107,6 +132,12 @@ class Core:
             return find_sender(session, sender) is not None
 
     def handle(self, sender: Sender, command: Command, once: Once | None = None) -> Reply:
+        with speaking(self.language_of(sender)) as language:
+            reply = self._handle_command(sender, command, once)
+        reply.language = language
+        return reply
+
+    def _handle_command(self, sender: Sender, command: Command, once: Once | None = None) -> Reply:
         spec = self.catalogue.get(command.verb)
         if spec is None:
             return unknown_command(command.verb, self.catalogue)
@@ -128,16 +159,16 @@ class Core:
         except Conflict as conflict:
             log.warning("conflicting writes for /%s, %d attempts", command.verb, ATTEMPTS, exc_info=conflict.error)
             return error_reply(
-                "Someone changed the same thing at the same moment, and it kept happening, so nothing was saved. "
-                "Please try again in a moment.",
+                _("Someone changed the same thing at the same moment, and it kept happening, so nothing was saved. "
+                  "Please try again in a moment."),
                 spec.example_for(sender.files_by_path),
             )
         except Exception:
             incident = uuid.uuid4().hex[:8]
             log.exception("/%s failed (incident %s)", command.verb, incident)
             return error_reply(
-                f"Something went wrong on my side and nothing was saved (incident {incident}). "
-                "Please try again; if it keeps happening, tell your admin the incident number."
+                _("Something went wrong on my side and nothing was saved (incident {incident}). "
+                  "Please try again; if it keeps happening, tell your admin the incident number.", incident=incident)
             )
         self._after_commit(frozenset(written))
         return reply
@@ -181,7 +212,7 @@ class Core:
         with Session(self.services.engine, expire_on_commit=False) as session:
             ctx = self._context(session, sender)
             if ctx.actor is None:
-                raise NotAllowed(f"{sender.display_name} is not on team {ctx.team.name}.")
+                raise NotAllowed(_("{name} is not on team {team}.", name=sender.display_name, team=ctx.team.name))
             if as_command is not None:
                 command = parse_command(as_command)
                 assert command is not None, f"not a command: {as_command!r}"
@@ -215,11 +246,11 @@ class Core:
         team = ctx.team
         if ctx.actor is None:
             if spec.access[0].cells["stranger"] is Scope.NONE:
-                raise NotAllowed(
-                    f"Sorry, you are not on team {team.name} yet, so I can't help with /{spec.verb}. "
-                    f"Ask an admin to add you (/team add @yourname salesperson) and, on Telegram or Slack, to send you "
-                    "an invite (/team invite @yourname); then /start <code> links this account."
-                )
+                raise NotAllowed(_(
+                    "Sorry, you are not on team {team} yet, so I can't help with /{verb}. "
+                    "Ask an admin to add you (/team add @yourname salesperson) and, on Telegram or Slack, to send you "
+                    "an invite (/team invite @yourname); then /start <code> links this account.",
+                    team=team.name, verb=spec.verb))
         else:
             authorize(session, team.id, ctx.actor, command, spec.permission)  # type: ignore[arg-type]
         return spec.run(command, ctx)
@@ -269,6 +300,9 @@ def ensure_team(session: Session, services: Services) -> Team:
 
 def unknown_command(verb: str, catalogue: dict[str, CommandSpec]) -> Reply:
     close = difflib.get_close_matches(verb, list(catalogue), n=1)
-    hint = f" Did you mean /{close[0]}?" if close else ""
-    return error_reply(f"I don't know the command /{verb}.{hint} /help lists what I can do.",
+    if close:
+        text = _("I don't know the command /{verb}. Did you mean /{close}? /help lists what I can do.", verb=verb, close=close[0])
+    else:
+        text = _("I don't know the command /{verb}. /help lists what I can do.", verb=verb)
+    return error_reply(text,
                        catalogue[close[0]].example if close else "/help")

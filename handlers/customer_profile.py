@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+from bot.i18n import N_
 from bot.store.models import Customer
 from handlers.context import Context
 from bot.floor.errors import UsageError
@@ -96,5 +97,5 @@ def customer_facts(customer: Customer) -> tuple[tuple[str, str], ...]:
 
 def draft_settings_facts(customer: Customer) -> list[tuple[str, str]]:
     """The draft settings a reply to /add or /change shows, when the customer has any."""
-    return [(label, value) for label, value in (("Drafts in", customer.language), ("Locale", customer.locale),
-                                                ("Tone", customer.tone)) if value]
+    return [(label, value) for label, value in ((N_("Drafts in"), customer.language), (N_("Locale"), customer.locale),
+                                                (N_("Tone"), customer.tone)) if value]

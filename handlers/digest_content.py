@@ -5,6 +5,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from bot.i18n import _, speaking
 from bot.store.models import Person, Team
 from handlers.agenda import today
 from handlers.context import Context, Sender, Services
@@ -21,15 +22,17 @@ def compose_digest(services: Services) -> ComposeDigest:
         assert team is not None
         ctx = Context(session=session, services=services, team=team, now=now, actor=person,
                       sender=Sender(platform="digest", external_id=str(person.id), display_name=person.handle))
-        if kind == "morning":
-            reply = today(Command("today"), ctx)
-            reply.title = f"Good morning — {reply.title}"
-        else:
-            reply = overdue_summary(Command("overdue"), ctx)
-            reply.title = f"Digest · {reply.title}"
-        if late_since is not None:
-            reply.blocks.insert(0, Paragraph(
-                f"Late: this was due {show_moment(late_since, person.timezone, ctx.locale)}, while I was not running."))
+        with speaking(person.language) as language:
+            if kind == "morning":
+                reply = today(Command("today"), ctx)
+                reply.title = _("Good morning — {title}", title=reply.title)
+            else:
+                reply = overdue_summary(Command("overdue"), ctx)
+                reply.title = _("Digest · {title}", title=reply.title)
+            if late_since is not None:
+                reply.blocks.insert(0, Paragraph(_("Late: this was due {when}, while I was not running.",
+                                                   when=show_moment(late_since, person.timezone, ctx.locale))))
+        reply.language = language
         return reply
 
     return compose

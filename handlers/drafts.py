@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from bot.i18n import N_, _
 from bot.store.models import Customer, Event, Invoice, InvoiceStatus, LadderStep, Person, StepKind, StepState, Team
 from handlers.context import Context, Services
 from handlers.customers import SIGNATURE_EXAMPLE
@@ -47,13 +48,16 @@ HISTORY_WINDOW = 200
 
 def phrasebook_of(services: Services) -> Phrasebook:
     if services.phrasebook is None:
-        raise UsageError("The phrasebook is not loaded; an admin can fix its files and run /phrasebook reload.", PHRASEBOOK_EXAMPLE)
+        raise UsageError(_("The phrasebook is not loaded; an admin can fix its files and run /phrasebook reload."), PHRASEBOOK_EXAMPLE)
     return services.phrasebook
+
+
+TONE_BUTTONS = {"warm": N_("🎚 Warm"), "neutral": N_("🎚 Neutral"), "firm": N_("🎚 Firm"), "formal": N_("🎚 Formal")}
 
 
 def draft_command(command: Command, ctx: Context) -> Reply:
     if not command.words:
-        raise UsageError("Which invoice? Give its number, then optionally a stage, tone, channel and language.", DRAFT_EXAMPLE)
+        raise UsageError(_("Which invoice? Give its number, then optionally a stage, tone, channel and language."), DRAFT_EXAMPLE)
     book = phrasebook_of(ctx.services)
     invoice = find_invoice(ctx, command.words[0], DRAFT_EXAMPLE)
     customer = customer_of(ctx.session, invoice)
@@ -63,7 +67,7 @@ def draft_command(command: Command, ctx: Context) -> Reply:
     tone = chosen.get("tone") or (step.tone if step and not chosen.get("stage") else None) or customer.tone or "neutral"
     channel = chosen.get("channel") or (CHANNEL_OF_ACTION.get(step.action, "message") if step and not chosen.get("stage") else "message")
     tone, channel = fitted(stage, tone, channel)
-    language = chosen.get("language") or (customer.language if customer.language in book.languages else None) or ctx.locale
+    language = chosen.get("language") or (customer.language if customer.language in book.languages else None) or ctx.language
     if language not in book.languages:
         language = "en"
     step_deadline = step.deadline if step and (not chosen.get("stage") or chosen["stage"] == step.stage) else None
@@ -72,15 +76,16 @@ def draft_command(command: Command, ctx: Context) -> Reply:
                           deadline=step_deadline, payment_details=ctx.services.settings.payment_details,
                           ladder_deadline_days=final_step_deadline_days(ctx.services, invoice))
     rendered = written.rendered
-    reply = Reply(title=f"Draft for {invoice.number}: {stage.replace('_', ' ')} · {tone} · {channel} · {language}", private=True)
+    reply = Reply(title=_("Draft for {invoice}: {stage} · {tone} · {channel} · {language}", invoice=invoice.number,
+                          stage=stage.replace("_", " "), tone=tone, channel=channel, language=language), private=True)
     reply.add(DraftText(label=f"{channel.capitalize()} ({rendered.variant})", text=rendered.text, subject=rendered.subject))
     if written.deadline_note:
         reply.say(written.deadline_note)
     if question := signature_question(ctx, invoice):
         reply.say(question)
     base = f"draft {invoice.number} {stage}"
-    reply.buttons.append(Button("🔁 Other wording", f"{base} {tone} {channel} {language}"))
-    reply.buttons.extend(Button(f"🎚 {other.capitalize()}", f"{base} {other} {channel} {language}")
+    reply.buttons.append(Button(_("🔁 Other wording"), f"{base} {tone} {channel} {language}"))
+    reply.buttons.extend(Button(_(TONE_BUTTONS.get(other, other)), f"{base} {other} {channel} {language}")
                          for other in shape_of(stage)[0] if other != tone)
     return reply
 

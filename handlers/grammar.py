@@ -11,6 +11,9 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from babel.numbers import format_decimal
+
+from bot.i18n import _
 from bot.floor.dates import join_day_words
 from bot.floor.errors import UsageError
 
@@ -67,15 +70,14 @@ def split_words(text: str) -> list[str]:
         if match.group("word") is not None:
             word = match.group("word")
             if any(quote in word for quote in QUOTES):
-                raise InputError(
-                    f"I can't tell where the quoted text in {shorten(word)} starts and ends. Put a name with spaces "
-                    'in a pair of double quotes, like "Acme, Inc." or contact="Anna Weber".'
-                )
+                raise InputError(_(
+                    "I can't tell where the quoted text in {word} starts and ends. Put a name with spaces "
+                    'in a pair of double quotes, like "Acme, Inc." or contact="Anna Weber".', word=shorten(word)))
             words.append(word)
             continue
         quoted = match.group("quoted")
         if not quoted.strip():
-            raise InputError('Empty quotes ("") hold nothing; write the value between them, or leave them out.')
+            raise InputError(_('Empty quotes ("") hold nothing; write the value between them, or leave them out.'))
         words.append((match.group("key") or "") + quoted)
     return words
 
@@ -84,17 +86,16 @@ def check_text(text: str) -> None:
     """Refuse text no command can hold: too long, or with control characters (a NUL byte cannot
     even be stored in PostgreSQL)."""
     if len(text) > MAX_COMMAND_LENGTH:
-        raise InputError(
-            f"That message is {len(text):,} characters long; a command can be at most {MAX_COMMAND_LENGTH:,}. "
-            "Shorten it (a long note or reason belongs in a file or the invoice's history)."
-        )
+        raise InputError(_(
+            "That message is {length} characters long; a command can be at most {most}. "
+            "Shorten it (a long note or reason belongs in a file or the invoice's history).",
+            length=format_decimal(len(text), locale="en_US"), most=format_decimal(MAX_COMMAND_LENGTH, locale="en_US")))
     for character in text:
         category = unicodedata.category(character)
         if (category == "Cc" and character not in _ALLOWED_CONTROLS) or category == "Cs":
-            raise InputError(
-                f"Your message contains an invisible control character (U+{ord(character):04X}) that I can't store. "
-                "Remove it (it often comes with copy and paste) and send the command again."
-            )
+            raise InputError(_(
+                "Your message contains an invisible control character ({code}) that I can't store. "
+                "Remove it (it often comes with copy and paste) and send the command again.", code=f"U+{ord(character):04X}"))
 
 
 def shorten(text: str, limit: int = 40) -> str:
@@ -107,7 +108,7 @@ def parse_command(text: str) -> Command | None:
     stripped = text.strip()
     if not stripped.startswith("/") or len(stripped) < 2:
         return None
-    head, _, rest = stripped[1:].partition(" ")
+    head, _space, rest = stripped[1:].partition(" ")
     verb = head.split("@", 1)[0].lower()
     return parse_arguments(verb, rest.strip())
 
@@ -121,9 +122,11 @@ def parse_arguments(verb: str, rest: str) -> Command:
         if option := _OPTION.match(token):
             key, value = option.group(1).lower(), option.group(2)
             if len(value) > MAX_VALUE_LENGTH:
-                raise InputError(f"The value of {key}= is {len(value):,} characters long; at most {MAX_VALUE_LENGTH} fit.")
+                raise InputError(_("The value of {key}= is {length} characters long; at most {most} fit.", key=key,
+                                   length=format_decimal(len(value), locale="en_US"), most=MAX_VALUE_LENGTH))
             if key in options and options[key] != value:
-                raise InputError(f"{key}= is given twice ({shorten(options[key])} and {shorten(value)}); give it once.")
+                raise InputError(_("{key}= is given twice ({first} and {second}); give it once.", key=key,
+                                   first=shorten(options[key]), second=shorten(value)))
             options[key] = value
         elif mention := _MENTION.match(token):
             mentions.append(mention.group(1))

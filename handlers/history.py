@@ -9,8 +9,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from bot.i18n import locale_for
 from bot.store.models import Event, Invoice, Person
-from handlers.context import LOCALES, Context
+from handlers.context import Context
 from bot.floor.dates import show_date, show_moment
 from bot.floor.money import format_money
 from scheduling.course_events import CourseEvent, take_events
@@ -109,7 +110,7 @@ def dispatch(session: Session) -> int:
                                       at=transitions[-1].at, transitions=transitions))
     for event in events:
         actor = session.get(Person, event.actor_id) if event.actor_id else None
-        locale = LOCALES.get(actor.language, "en") if actor else "en"
+        locale = locale_for(actor.language if actor else None)
         zone = actor.timezone if actor else "UTC"
         details = {key: value for key, value in event.facts.items() if value is not None}
         if event.transitions:

@@ -24,6 +24,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import col, select
 
+from bot.i18n import _, ngettext
 from bot.store.models import Customer, Event, Invoice, Person
 from bot.store.stored_state import drop_state, forget_expired, get_state, put_state, states_of
 from handlers.context import Context
@@ -96,19 +97,20 @@ def import_command(command: Command, ctx: Context) -> Reply:
         raise UsageError("Give the path of a CSV file after /import (columns: " + ", ".join(COLUMNS) + ").",
                          IMPORT_PATH_EXAMPLE)
     else:
-        raise UsageError("Attach a CSV file to /import (columns: " + ", ".join(COLUMNS) + ").", IMPORT_EXAMPLE)
+        raise UsageError(_("Attach a CSV file to /import (columns: {columns}).", columns=", ".join(COLUMNS)), IMPORT_EXAMPLE)
     check_size(upload)
     checked = check_file(ctx, upload)
     if not confirm:
         keep_waiting(ctx, checked.digest, upload)
         return dry_run_reply(checked)
     if confirm != checked.digest:
-        raise UsageError("That confirmation is for another file; send the file again.")
+        raise UsageError(_("That confirmation is for another file; send the file again."))
     stored = store(ctx, checked)
     drop_state(ctx.session, WAITING_KIND, waiting_key(ctx, confirm))
-    return Reply(title=f"Imported {stored} invoice{'s' if stored != 1 else ''} from {upload.filename}", blocks=[Facts((
-        ("New", str(stored)), ("Unchanged", str(checked.unchanged)), ("Skipped (bad rows)", str(len(checked.errors))),
-    ))]).say("Their ladders are planned; /list shows them.")
+    return Reply(title=ngettext("Imported {n} invoice from {file}", "Imported {n} invoices from {file}", stored,
+                                file=upload.filename), blocks=[Facts((
+        (_("New"), str(stored)), (_("Unchanged"), str(checked.unchanged)), (_("Skipped (bad rows)"), str(len(checked.errors))),
+    ))]).say(_("Their ladders are planned; /list shows them."))
 
 
 def check_size(upload: IncomingFile) -> None:
@@ -140,30 +142,33 @@ def keep_waiting(ctx: Context, digest: str, upload: IncomingFile) -> None:
 def waiting_upload(ctx: Context, digest: str) -> IncomingFile:
     entry = get_state(ctx.session, WAITING_KIND, waiting_key(ctx, digest), now=ctx.now)
     if entry is None or entry.content is None:
-        raise UsageError("I no longer have that file (a checked file waits an hour, and only for the one who sent it); "
-                         "please send it again with /import.")
+        raise UsageError(_("I no longer have that file (a checked file waits an hour, and only for the one who sent it); "
+                           "please send it again with /import."))
     return IncomingFile(str(entry.data.get("filename") or "upload.csv"), entry.content,
                         str(entry.data.get("mime_type") or "text/csv"))
 
 
 def dry_run_reply(checked: Checked) -> Reply:
-    reply = Reply(title=f"Checked {checked.filename}: {checked.total} rows (nothing imported yet)", blocks=[Facts((
-        ("Ready to import", str(len(checked.new))),
-        ("Already here, unchanged", str(checked.unchanged)),
-        ("Rows with problems", str(len(checked.errors))),
+    reply = Reply(title=ngettext("Checked {file}: {n} row (nothing imported yet)", "Checked {file}: {n} rows (nothing imported yet)",
+                                 checked.total, file=checked.filename), blocks=[Facts((
+        (_("Ready to import"), str(len(checked.new))),
+        (_("Already here, unchanged"), str(checked.unchanged)),
+        (_("Rows with problems"), str(len(checked.errors))),
     ))])
     if checked.errors:
-        shown = [f"line {line}: {reason}" for line, reason in checked.errors[:SHOWN_ERRORS]]
+        shown = [_("line {line}: {reason}", line=line, reason=reason) for line, reason in checked.errors[:SHOWN_ERRORS]]
         if len(checked.errors) > SHOWN_ERRORS:
-            shown.append(f"… and {len(checked.errors) - SHOWN_ERRORS} more")
-        reply.add(BulletList(tuple(shown), title="Problems"))
+            shown.append(_("… and {count} more", count=len(checked.errors) - SHOWN_ERRORS))
+        reply.add(BulletList(tuple(shown), title=_("Problems")))
     if checked.new:
-        skip = f", skipping {len(checked.errors)} bad" if checked.errors else ""
-        reply.buttons.append(Button(f"Import {len(checked.new)} invoices{skip}", f"import confirm={checked.digest}"))
-        reply.say("Press the button (or send /import confirm=… as shown) to store the good rows in one go; "
-                  "fix the bad rows and send the file again to add them later — rows already imported stay unchanged.")
+        label = (ngettext("Import {n} invoice, skipping {bad} bad", "Import {n} invoices, skipping {bad} bad", len(checked.new),
+                          bad=len(checked.errors)) if checked.errors
+                 else ngettext("Import {n} invoice", "Import {n} invoices", len(checked.new)))
+        reply.buttons.append(Button(label, f"import confirm={checked.digest}"))
+        reply.say(_("Press the button (or send /import confirm=… as shown) to store the good rows in one go; "
+                    "fix the bad rows and send the file again to add them later — rows already imported stay unchanged."))
     else:
-        reply.say("There is nothing new to import.")
+        reply.say(_("There is nothing new to import."))
     return reply
 
 

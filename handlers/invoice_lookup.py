@@ -7,6 +7,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from bot.i18n import _, ngettext
 from bot.store.models import Customer, Invoice, Person, Role
 from handlers.context import Context
 from handlers.permissions import find_named_invoice, not_visible
@@ -47,7 +48,7 @@ def customer_of(session: Session, invoice: Invoice) -> Customer:
 def days_label(due: date, today: date) -> str:
     delta = (due - today).days
     if delta == 0:
-        return "due today"
+        return _("due today")
     if delta > 0:
-        return f"due in {delta} day{'s' if delta != 1 else ''}"
-    return f"{-delta} day{'s' if delta != -1 else ''} overdue"
+        return ngettext("due in {n} day", "due in {n} days", delta)
+    return ngettext("{n} day overdue", "{n} days overdue", -delta)

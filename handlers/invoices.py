@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlmodel import col, func, select
 
+from bot.i18n import _
 from bot.store.models import Customer, Invoice, InvoiceStatus, LadderStep, Person, StepState
 from handlers.context import Context
 from handlers.countries import calendar_country, country_problem
@@ -19,6 +20,7 @@ from handlers.history import history_lines
 from handlers.invoice_lookup import customer_of, days_label, find_invoice, visible_invoices
 from bot.floor.money import check_amount, format_money, parse_amount, parse_currency
 from handlers.people import resolve_mention
+from handlers.state_names import action_name, state_name, status_name
 from bot.floor.reply import Block, BulletList, Button, Facts, Reply, Table
 from scheduling import course
 
@@ -63,19 +65,20 @@ def parse_new_invoice(command: Command, ctx: Context) -> NewInvoice:
     unknown = sorted(set(command.options) - set(ADD_OPTIONS))
     if unknown:
         raise UsageError(
-            f"/add does not take {', '.join(o + '=' for o in unknown)}; it takes {', '.join(o + '=' for o in ADD_OPTIONS)}.",
+            _("/add does not take {options}; it takes {allowed}.", options=", ".join(o + "=" for o in unknown),
+              allowed=", ".join(o + "=" for o in ADD_OPTIONS)),
             ADD_EXAMPLE,
         )
     if len(words) < 4:
         raise UsageError(
-            f"/add needs the invoice number, the amount, the due date and the customer's name: {ADD_USAGE}",
+            _("/add needs the invoice number, the amount, the due date and the customer's name: {usage}", usage=ADD_USAGE),
             ADD_EXAMPLE,
         )
     number = words.pop(0)
     if not INVOICE_NUMBER.match(number):
         raise UsageError(
-            f"{number!r} is not a usable invoice number: use up to 64 letters, digits and . / # - _", ADD_EXAMPLE
-        )
+            _("{number!r} is not a usable invoice number: use up to 64 letters, digits and . / # - _", number=number),
+            ADD_EXAMPLE)
     amount_text = words.pop(0)
     while _FIRST_GROUP.match(amount_text.split(" ")[0]) and words and _SPACE_GROUP.match(words[0]) and not re.search(r"[.,]", amount_text):
         amount_text += " " + words.pop(0)
@@ -85,16 +88,16 @@ def parse_new_invoice(command: Command, ctx: Context) -> NewInvoice:
         currency = parse_currency(words.pop(0))
     check_amount(amount, currency, ctx.services.settings.max_invoice_amount)
     if not words:
-        raise UsageError("The due date is missing after the amount.", ADD_EXAMPLE)
+        raise UsageError(_("The due date is missing after the amount."), ADD_EXAMPLE)
     due_date = parse_date(words.pop(0), ctx.today, ADD_EXAMPLE)
     customer_name = " ".join(words).strip()
     if not customer_name:
-        raise UsageError("The customer's name is missing after the due date.", ADD_EXAMPLE)
+        raise UsageError(_("The customer's name is missing after the due date."), ADD_EXAMPLE)
     if len(customer_name) > 200:
-        raise UsageError("The customer's name is longer than 200 characters; shorten it.", ADD_EXAMPLE)
+        raise UsageError(_("The customer's name is longer than 200 characters; shorten it."), ADD_EXAMPLE)
     if len(command.mentions) > 1:
         raise UsageError(
-            "Mention one owner at most; name a collector with collector=@person.",
+            _("Mention one owner at most; name a collector with collector=@person."),
             ADD_EXAMPLE + " @bob collector=@carol",
         )
     owner = resolve_mention(ctx.session, ctx.team, command.mentions[0], ADD_EXAMPLE) if command.mentions else ctx.person
@@ -149,7 +152,8 @@ def add_invoice(command: Command, ctx: Context) -> Reply:
     ).first()
     if duplicate is not None:
         raise UsageError(
-            f"Invoice {duplicate.number} is already on the list. Use another number, or see it with /show {duplicate.number}.",
+            _("Invoice {invoice} is already on the list. Use another number, or see it with /show {invoice}.",
+              invoice=duplicate.number),
             ADD_EXAMPLE,
         )
     customer = find_or_create_customer(ctx, new.customer_name, new.country)
@@ -173,15 +177,15 @@ def add_invoice(command: Command, ctx: Context) -> Reply:
     course.start(ctx, invoice, number=invoice.number, amount=str(new.amount), currency=new.currency,
                  due_date=new.due_date.isoformat(), owner=new.owner.handle)
     facts = [
-        ("Customer", customer.name),
-        ("Amount", shown_amount),
-        ("Due", f"{show_date(new.due_date, ctx.locale)} ({days_label(new.due_date, ctx.today)})"),
-        ("Owner", f"@{new.owner.handle}"),
+        (_("Customer"), customer.name),
+        (_("Amount"), shown_amount),
+        (_("Due"), _("{date} ({days})", date=show_date(new.due_date, ctx.locale), days=days_label(new.due_date, ctx.today))),
+        (_("Owner"), f"@{new.owner.handle}"),
     ]
     if new.collector:
-        facts.append(("Collector", f"@{new.collector.handle}"))
-    facts.append(("Ladder", invoice.ladder))
-    facts.extend(draft_settings_facts(customer))
+        facts.append((_("Collector"), f"@{new.collector.handle}"))
+    facts.append((_("Ladder"), invoice.ladder))
+    facts.extend((_(label), value) for label, value in draft_settings_facts(customer))
     ctx.session.flush()
     first = ctx.session.exec(
         select(LadderStep).where(LadderStep.invoice_id == invoice.id, LadderStep.state == StepState.PENDING)
@@ -189,9 +193,10 @@ def add_invoice(command: Command, ctx: Context) -> Reply:
     ).first()
     if first is not None:
         person = ctx.session.get(Person, first.responsible_id) if first.responsible_id else new.owner
-        who = f" (@{person.handle})" if person else ""
-        facts.append(("First step", f"{first.name}{who}, {show_moment(first.due_at, ctx.timezone, ctx.locale)}"))
-    return Reply(title=f"Added invoice {invoice.number}", blocks=[Facts(tuple(facts))])
+        when = show_moment(first.due_at, ctx.timezone, ctx.locale)
+        facts.append((_("First step"), _("{step} (@{handle}), {when}", step=_(first.name), handle=person.handle, when=when)
+                       if person else _("{step}, {when}", step=_(first.name), when=when)))
+    return Reply(title=_("Added invoice {invoice}", invoice=invoice.number), blocks=[Facts(tuple(facts))])
 
 
 def list_invoices(command: Command, ctx: Context) -> Reply:
@@ -202,24 +207,28 @@ def list_invoices(command: Command, ctx: Context) -> Reply:
     filters = []
     if overdue_only:
         query = query.where(Invoice.due_date < ctx.today)
-        filters.append("overdue")
+        filters.append(_("overdue"))
     for mention in command.mentions:
         person = resolve_mention(ctx.session, ctx.team, mention, LIST_EXAMPLE)
         if person.id != ctx.person.id and not ctx.person.is_manager:
-            raise NotAllowed("Only managers can list another person's invoices; /list shows yours.")
+            raise NotAllowed(_("Only managers can list another person's invoices; /list shows yours."))
         query = query.where((Invoice.owner_id == person.id) | (Invoice.collector_id == person.id))
         filters.append(f"@{person.handle}")
     if words:
         text = name_key(" ".join(words))
         query = (query.join(Customer, col(Customer.id) == col(Invoice.customer_id))
                  .where(col(Customer.name_key).contains(text, autoescape=True)))
-        filters.append(f"customer contains “{' '.join(words)}”")
+        filters.append(_("customer contains “{text}”", text=" ".join(words)))
     invoices = list(ctx.session.exec(query.order_by(col(Invoice.due_date), col(Invoice.number)).limit(LIST_LIMIT + 1)))
-    scope = "all open invoices" if ctx.person.is_manager else "your open invoices"
-    title = scope[0].upper() + scope[1:] + (f" ({', '.join(filters)})" if filters else "")
+    if filters:
+        title = (_("All open invoices ({filters})", filters=", ".join(filters)) if ctx.person.is_manager
+                 else _("Your open invoices ({filters})", filters=", ".join(filters)))
+    else:
+        title = _("All open invoices") if ctx.person.is_manager else _("Your open invoices")
     if not invoices:
         return Reply(title=title).say(
-            "Nothing here. Add an invoice with " + ADD_EXAMPLE if not filters else "No open invoices match."
+            _("Nothing here. Add an invoice with {example}", example=ADD_EXAMPLE) if not filters
+            else _("No open invoices match.")
         )
     people = {p.id: p for p in ctx.session.exec(select(Person).where(Person.team_id == ctx.team.id))}
     customers = {c.id: c for c in ctx.session.exec(select(Customer).where(col(Customer.id).in_({i.customer_id for i in invoices})))}
@@ -229,44 +238,49 @@ def list_invoices(command: Command, ctx: Context) -> Reply:
             customers[invoice.customer_id].name,
             money(ctx, invoice.balance, invoice.currency),
             show_date(invoice.due_date, ctx.locale),
-            days_label(invoice.due_date, ctx.today) + (" · disputed" if invoice.status == InvoiceStatus.DISPUTED else ""),
+            _("{days} · disputed", days=days_label(invoice.due_date, ctx.today)) if invoice.status == InvoiceStatus.DISPUTED
+            else days_label(invoice.due_date, ctx.today),
             f"@{people[invoice.owner_id].handle}",
         )
         for invoice in invoices[:LIST_LIMIT]
     )
-    reply = Reply(title=title, private=True, blocks=[Table(("Invoice", "Customer", "Balance", "Due", "When", "Owner"), rows)])
+    reply = Reply(title=title, private=True, blocks=[Table(
+        (_("Invoice"), _("Customer"), _("Balance"), _("Due"), _("When"), _("Owner")), rows)])
     if len(invoices) > LIST_LIMIT:
-        reply.say(f"Showing the first {LIST_LIMIT}; narrow the list with overdue, @person or part of a customer's name.")
+        reply.say(_("Showing the first {count}; narrow the list with overdue, @person or part of a customer's name.",
+                    count=LIST_LIMIT))
     return reply
 
 
 def show_invoice(command: Command, ctx: Context) -> Reply:
     """An invoice's details, its ladder steps and its history."""
     if not command.words:
-        raise UsageError("Which invoice? Give its number.", SHOW_EXAMPLE)
+        raise UsageError(_("Which invoice? Give its number."), SHOW_EXAMPLE)
     invoice = find_invoice(ctx, command.words[0], SHOW_EXAMPLE)
     customer = customer_of(ctx.session, invoice)
     owner = ctx.session.get(Person, invoice.owner_id)
     collector = ctx.session.get(Person, invoice.collector_id) if invoice.collector_id else None
     facts = [
-        ("Customer", customer.name + (f" ({customer.contact_name})" if customer.contact_name else "")),
-        ("Amount", money(ctx, invoice.amount, invoice.currency)),
-        ("Balance", money(ctx, invoice.balance, invoice.currency)),
-        ("Due", show_date(invoice.due_date, ctx.locale)
-         + ("" if invoice.status == InvoiceStatus.PAID else f" ({days_label(invoice.due_date, ctx.today)})")),
-        ("Status", invoice.status.value),
-        ("Owner", f"@{owner.handle}" if owner else "?"),
-        ("Collector", f"@{collector.handle}" if collector else "the owner"),
-        ("Ladder", invoice.ladder),
+        (_("Customer"), _("{customer} ({contact})", customer=customer.name, contact=customer.contact_name)
+         if customer.contact_name else customer.name),
+        (_("Amount"), money(ctx, invoice.amount, invoice.currency)),
+        (_("Balance"), money(ctx, invoice.balance, invoice.currency)),
+        (_("Due"), show_date(invoice.due_date, ctx.locale) if invoice.status == InvoiceStatus.PAID
+         else _("{date} ({days})", date=show_date(invoice.due_date, ctx.locale), days=days_label(invoice.due_date, ctx.today))),
+        (_("Status"), status_name(invoice.status)),
+        (_("Owner"), f"@{owner.handle}" if owner else "?"),
+        (_("Collector"), f"@{collector.handle}" if collector else _("the owner")),
+        (_("Ladder"), invoice.ladder),
     ]
-    reply = Reply(title=f"Invoice {invoice.number}", blocks=[Facts(tuple(facts))], private=True)
+    reply = Reply(title=_("Invoice {invoice}", invoice=invoice.number), blocks=[Facts(tuple(facts))], private=True)
     steps = list(ctx.session.exec(select(LadderStep).where(LadderStep.invoice_id == invoice.id).order_by(col(LadderStep.position))))
     if steps:
         reply.add(BulletList(tuple(
-            f"{step.position}. {step.name} · {step.action} · {show_moment(step.due_at, ctx.timezone, ctx.locale)} · {step.state.value}"
+            f"{step.position}. {_(step.name)} · {action_name(step.action)} · {show_moment(step.due_at, ctx.timezone, ctx.locale)} · "
+            f"{state_name(step.state)}"
             for step in steps
-        ), title="Ladder steps"))
-    reply.add(BulletList(tuple(history_lines(ctx, invoice, limit=20)), title="History"))
+        ), title=_("Ladder steps")))
+    reply.add(BulletList(tuple(history_lines(ctx, invoice, limit=20)), title=_("History")))
     return reply
 
 
@@ -274,12 +288,13 @@ def record_payment(command: Command, ctx: Context) -> Reply:
     """Record a full payment, or a partial one when an amount is given; an identical payment the
     same day is refused unless confirmed."""
     if not command.words:
-        raise UsageError("Which invoice was paid? Give its number, and an amount for a partial payment.", PAID_EXAMPLE)
+        raise UsageError(_("Which invoice was paid? Give its number, and an amount for a partial payment."), PAID_EXAMPLE)
     invoice = find_invoice(ctx, command.words[0], PAID_EXAMPLE)
     if invoice.status == InvoiceStatus.PAID:
-        raise UsageError(f"Invoice {invoice.number} is already paid in full.", f"/show {invoice.number}")
+        raise UsageError(_("Invoice {invoice} is already paid in full.", invoice=invoice.number), f"/show {invoice.number}")
     if invoice.status == InvoiceStatus.CANCELLED:
-        raise UsageError(f"Invoice {invoice.number} is cancelled; /reopen it before recording a payment.", f"/reopen {invoice.number}")
+        raise UsageError(_("Invoice {invoice} is cancelled; /reopen it before recording a payment.", invoice=invoice.number),
+                         f"/reopen {invoice.number}")
     rest = list(command.words[1:])
     confirmed = bool(rest) and rest[-1].lower() in CONFIRM_WORDS
     if confirmed:
@@ -290,7 +305,8 @@ def record_payment(command: Command, ctx: Context) -> Reply:
         currency = parse_currency(rest.pop(), PAID_EXAMPLE)
         if currency != invoice.currency:
             raise UsageError(
-                f"Invoice {invoice.number} is in {invoice.currency}, not {currency}; record the payment in {invoice.currency}.",
+                _("Invoice {invoice} is in {currency}, not {other}; record the payment in {currency}.",
+                  invoice=invoice.number, currency=invoice.currency, other=currency),
                 f"/paid {invoice.number} 500 {invoice.currency}",
             )
     if rest:
@@ -298,8 +314,9 @@ def record_payment(command: Command, ctx: Context) -> Reply:
                             PAID_EXAMPLE)
         if paid > invoice.balance:
             raise UsageError(
-                f"{money(ctx, paid, invoice.currency)} is more than the balance of {money(ctx, invoice.balance, invoice.currency)}. "
-                f"For a full payment just write /paid {invoice.number}.",
+                _("{amount} is more than the balance of {balance}. For a full payment just write /paid {invoice}.",
+                  amount=money(ctx, paid, invoice.currency), balance=money(ctx, invoice.balance, invoice.currency),
+                  invoice=invoice.number),
                 f"/paid {invoice.number}",
             )
     else:
@@ -308,74 +325,85 @@ def record_payment(command: Command, ctx: Context) -> Reply:
     if twin is not None and not confirmed:
         by = ctx.session.get(Person, twin.recorded_by) if twin.recorded_by else None
         raise UsageError(
-            f"A payment of {money(ctx, paid, invoice.currency)} on {invoice.number} was already recorded today at "
-            f"{show_moment(twin.recorded_at, ctx.timezone, ctx.locale)}{' by @' + by.handle if by else ''}. Nothing was stored. "
-            "If the customer really paid twice, repeat the command with “confirm” at the end.",
+            (_("A payment of {amount} on {invoice} was already recorded today at {when} by @{handle}. Nothing was stored. "
+               "If the customer really paid twice, repeat the command with “confirm” at the end.",
+               amount=money(ctx, paid, invoice.currency), invoice=invoice.number,
+               when=show_moment(twin.recorded_at, ctx.timezone, ctx.locale), handle=by.handle) if by else
+             _("A payment of {amount} on {invoice} was already recorded today at {when}. Nothing was stored. "
+               "If the customer really paid twice, repeat the command with “confirm” at the end.",
+               amount=money(ctx, paid, invoice.currency), invoice=invoice.number,
+               when=show_moment(twin.recorded_at, ctx.timezone, ctx.locale))),
             f"/paid {invoice.number} {paid} confirm",
         )
     result = course.pay(ctx, invoice, paid)
     shown_paid = money(ctx, paid, invoice.currency)
-    title = f"Invoice {invoice.number} is paid in full" if result.full else f"Partial payment recorded on {invoice.number}"
+    title = (_("Invoice {invoice} is paid in full", invoice=invoice.number) if result.full
+             else _("Partial payment recorded on {invoice}", invoice=invoice.number))
     customer = customer_of(ctx.session, invoice)
-    buttons = [Button("🙏 Thank-you draft", f"draft {invoice.number} thank_you")] if result.full else []
-    buttons.append(Button("↩ Undo this payment", f"undo {invoice.number}"))
+    buttons = [Button(_("🙏 Thank-you draft"), f"draft {invoice.number} thank_you")] if result.full else []
+    buttons.append(Button(_("↩ Undo this payment"), f"undo {invoice.number}"))
     return Reply(title=title, buttons=buttons, blocks=[Facts((
-        ("Customer", customer.name),
-        ("Paid now", shown_paid),
-        ("Balance", money(ctx, invoice.balance, invoice.currency)),
+        (_("Customer"), customer.name),
+        (_("Paid now"), shown_paid),
+        (_("Balance"), money(ctx, invoice.balance, invoice.currency)),
     ))])
 
 
 def cancel_invoice(command: Command, ctx: Context) -> Reply:
     """Void an invoice (a mistake, a credit note): nothing more goes out; its history stays."""
     if not command.words:
-        raise UsageError("Which invoice, and why? Give its number and the reason.", CANCEL_EXAMPLE)
+        raise UsageError(_("Which invoice, and why? Give its number and the reason."), CANCEL_EXAMPLE)
     invoice = find_invoice(ctx, command.words[0], CANCEL_EXAMPLE)
     reason = " ".join(command.words[1:]).strip()
     if not reason:
-        raise UsageError(f"Why is {invoice.number} cancelled? The reason goes into its history.", CANCEL_EXAMPLE)
-    if invoice.status in (InvoiceStatus.CANCELLED, InvoiceStatus.PAID):
-        raise UsageError(f"Invoice {invoice.number} is already {invoice.status.value}.", f"/show {invoice.number}")
+        raise UsageError(_("Why is {invoice} cancelled? The reason goes into its history.", invoice=invoice.number), CANCEL_EXAMPLE)
+    if invoice.status == InvoiceStatus.CANCELLED:
+        raise UsageError(_("Invoice {invoice} is already cancelled.", invoice=invoice.number), f"/show {invoice.number}")
+    if invoice.status == InvoiceStatus.PAID:
+        raise UsageError(_("Invoice {invoice} is already paid.", invoice=invoice.number), f"/show {invoice.number}")
     stopped = course.cancel(ctx, invoice, reason)
-    return Reply(title=f"Invoice {invoice.number} is cancelled", blocks=[Facts((
-        ("Reason", reason), ("Steps stopped", str(stopped)), ("History", "kept"), ("To undo", f"/reopen {invoice.number}"),
+    return Reply(title=_("Invoice {invoice} is cancelled", invoice=invoice.number), blocks=[Facts((
+        (_("Reason"), reason), (_("Steps stopped"), str(stopped)), (_("History"), _("kept")),
+        (_("To undo"), f"/reopen {invoice.number}"),
     ))])
 
 
 def reopen_invoice(command: Command, ctx: Context) -> Reply:
     """Bring back a cancelled invoice, or one recorded as paid by mistake (its last payment is undone)."""
     if not command.words:
-        raise UsageError("Which invoice? Give its number.", REOPEN_EXAMPLE)
+        raise UsageError(_("Which invoice? Give its number."), REOPEN_EXAMPLE)
     invoice = find_invoice(ctx, command.words[0], REOPEN_EXAMPLE)
     if invoice.status == InvoiceStatus.PAID:
         return undo_payment(command, ctx)
     if invoice.status != InvoiceStatus.CANCELLED:
-        raise UsageError(f"Invoice {invoice.number} is {invoice.status.value}, not cancelled or paid; there is nothing to reopen.",
-                         f"/show {invoice.number}")
+        raise UsageError(_("Invoice {invoice} is {status}, not cancelled or paid; there is nothing to reopen.",
+                           invoice=invoice.number, status=status_name(invoice.status)), f"/show {invoice.number}")
     course.reopen(ctx, invoice)
-    return Reply(title=f"Invoice {invoice.number} is open again", blocks=next_step(ctx, invoice))
+    return Reply(title=_("Invoice {invoice} is open again", invoice=invoice.number), blocks=next_step(ctx, invoice))
 
 
 def undo_payment(command: Command, ctx: Context) -> Reply:
     """Undo the last payment recorded on an invoice: by whoever recorded it, or a manager (the
     permission table admits the invoice's people; which payment is theirs is the course's fact)."""
     if not command.words:
-        raise UsageError("Which invoice? Give its number.", UNDO_EXAMPLE)
+        raise UsageError(_("Which invoice? Give its number."), UNDO_EXAMPLE)
     invoice = find_invoice(ctx, command.words[0], UNDO_EXAMPLE)
     payment = course.last_payment(ctx, invoice)
     if payment is None:
-        raise UsageError(f"No payment is recorded on {invoice.number}; there is nothing to undo.", f"/show {invoice.number}")
+        raise UsageError(_("No payment is recorded on {invoice}; there is nothing to undo.", invoice=invoice.number),
+                         f"/show {invoice.number}")
     if payment.recorded_by != ctx.person.id and not ctx.person.is_manager:
-        raise NotAllowed(f"Only the person who recorded the last payment on {invoice.number}, or a manager, can undo it.")
+        raise NotAllowed(_("Only the person who recorded the last payment on {invoice}, or a manager, can undo it.",
+                           invoice=invoice.number))
     result = course.undo_payment(ctx, invoice, payment)
-    facts = [("Undone", money(ctx, payment.amount, invoice.currency)), ("Balance", money(ctx, invoice.balance, invoice.currency))]
+    facts = [(_("Undone"), money(ctx, payment.amount, invoice.currency)), (_("Balance"), money(ctx, invoice.balance, invoice.currency))]
     if result.reopened:
-        facts.append(("Status", "open again; the ladder resumes"))
-    return Reply(title=f"Payment undone on {invoice.number}", blocks=[Facts(tuple(facts)), *next_step(ctx, invoice)])
+        facts.append((_("Status"), _("open again; the ladder resumes")))
+    return Reply(title=_("Payment undone on {invoice}", invoice=invoice.number), blocks=[Facts(tuple(facts)), *next_step(ctx, invoice)])
 
 
 def next_step(ctx: Context, invoice: Invoice) -> list[Block]:
     upcoming = course.steps_of(ctx.session, invoice, [StepState.PENDING])
     if not upcoming:
         return []
-    return [Facts((("Next step", f"{upcoming[0].name} · {show_moment(upcoming[0].due_at, ctx.timezone, ctx.locale)}"),))]
+    return [Facts(((_("Next step"), f"{_(upcoming[0].name)} · {show_moment(upcoming[0].due_at, ctx.timezone, ctx.locale)}"),))]

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
+from bot.i18n import supported_language
 from bot.store.models import ChatIdentity, Person, Role, Team
 from handlers.context import Sender
 from bot.floor.errors import UsageError
@@ -94,7 +95,7 @@ def create_first_admin(session: Session, team: Team, sender: Sender, at: datetim
         role=Role.MANAGER,
         is_admin=True,
         timezone=team.default_timezone,
-        language=team.default_language,
+        language=supported_language(sender.language_hint) or team.default_language,
         created_at=at,
     )
     session.add(person)

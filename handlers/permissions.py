@@ -24,6 +24,7 @@ from typing import Protocol
 
 from sqlmodel import func, select
 
+from bot.i18n import _
 from bot.store.models import Invoice, Person
 from bot.floor.errors import NotAllowed, UsageError
 from handlers.grammar import Command
@@ -164,8 +165,8 @@ def not_visible(number: str, example: str | None = None) -> UsageError:
     """The same words whether the invoice does not exist or belongs to someone else: a refusal
     reveals nothing about it. The example is the command's own (the core adds it when not given)."""
     return UsageError(
-        f"There is no invoice {number} for you: only its owner, its collector, managers and lawyers can see it. "
-        "/list shows yours.",
+        _("There is no invoice {invoice} for you: only its owner, its collector, managers and lawyers can see it. "
+          "/list shows yours.", invoice=number),
         example,
     )
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlmodel import Session, col, select
 
-from bot.store.models import Customer, Invoice, LadderStep, Person, StepKind
-from handlers.context import LOCALES
+from babel.dates import format_timedelta
+from bot.i18n import N_, _, locale_for, ngettext, speaking
+from bot.store.models import Customer, Invoice, LadderStep, Person, StepKind, Team
 from bot.floor.dates import local_today, show_date, show_moment
 from handlers.invoice_lookup import days_label
 from bot.floor.money import format_money
 from handlers.outcomes import ping_buttons
+from handlers.state_names import action_name
 from bot.floor.reply import Block, BulletList, DraftText, Facts, Paragraph, Reply
 from scheduling.notifier import REPEAT_NOTE
 from scheduling.ping_port import DraftFor
@@ -20,20 +23,26 @@ from scheduling.ping_port import DraftFor
 LATE_AFTER = timedelta(minutes=1)
 
 
-def describe_delay(delay: timedelta) -> str:
+def describe_delay(delay: timedelta, locale: str = "en_GB") -> str:
+    """How late, to the minute, in the reader's locale's short units (Babel): "4 hrs 30 mins",
+    "4 ч 30 мин", "4 t 30 min"."""
     minutes = int(delay.total_seconds() // 60)
     days, minutes = divmod(minutes, 24 * 60)
     hours, minutes = divmod(minutes, 60)
-    parts = [f"{days} d"] * bool(days) + [f"{hours} h"] * bool(hours) + [f"{minutes} min"] * bool(minutes or not (days or hours))
-    return " ".join(parts)
+    parts: list[tuple[int, Literal["day", "hour", "minute"]]] = [(days, "day"), (hours, "hour"), (minutes, "minute")]
+    shown = [format_timedelta(timedelta(**{unit + "s": value}), granularity=unit, threshold=100000, format="short",
+                              locale=locale)
+             for value, unit in parts if value] or [format_timedelta(timedelta(0), granularity="minute", format="short",
+                                                                     locale=locale)]
+    return " ".join(shown)
 
 
 def step_label(step: LadderStep) -> str:
     """`step 3` for the ladder's own steps; what an added step is for the others (a promise
     follow-up, a reminder of an unanswered ping, an escalation…), which have no place on the ladder."""
     if step.kind == StepKind.LADDER:
-        return f"step {step.position}"
-    return step.kind.value.replace("_", " ")
+        return _("step {position}", position=step.position)
+    return _(STEP_KINDS.get(step.kind.value, step.kind.value.replace("_", " ")))
 
 
 def compose_ping(
@@ -55,36 +64,45 @@ def compose_ping(
     customers = {c.id: c for c in session.exec(select(Customer).where(col(Customer.id).in_({i.customer_id for i in invoices.values()})))}
     person = session.get(Person, steps[0].responsible_id or invoices[steps[0].invoice_id].owner_id)
     assert person is not None
-    locale = LOCALES.get(person.language, "en")
-    title = (
-        f"{step_label(steps[0]).capitalize()} for {invoices[steps[0].invoice_id].number}: {steps[0].instruction or steps[0].name}"
-        if len(steps) == 1 else f"{len(steps)} ladder steps to do"
-    )
-    reply = Reply(title=title, private=True, step_ids=tuple(step.id for step in steps if step.id is not None))
-    latest_delay = now - steps[0].due_at
-    if latest_delay > LATE_AFTER:
-        reason = "delivery kept failing" if failed_attempts else "I was not running when it fell due"
-        reply.say(f"Late by {describe_delay(latest_delay)}: {reason}.")
-    if any(step.attempts > 1 for step in steps):
-        reply.say(REPEAT_NOTE)
-    sections: dict[int, list[LadderStep]] = {}
-    for step in steps:
-        sections.setdefault(step.invoice_id, []).append(step)
-    several_invoices = len(sections) > 1
-    for invoice_id, invoice_steps in sections.items():
-        invoice = invoices[invoice_id]
-        customer = customers[invoice.customer_id]
-        reply.blocks.extend(invoice_section(invoice_steps, invoice, customer, person, locale, now))
-        for step in invoice_steps:  # a call script and a letter are different drafts: each step keeps its own
-            draft = draft_for(session, step, invoice, customer, person, now) if draft_for else None
-            reply.add(draft or DraftText(label="Draft", text="(Drafts for this step arrive with the phrasebook.)"))
-        latest = invoice_steps[-1]
-        buttons = ping_buttons(invoice, latest)
-        if several_invoices:
-            buttons = buttons[:MERGED_BUTTONS]
-        if len(steps) > 1:
-            buttons = [replace(button, label=f"{button.label} · {invoice.number}") for button in buttons]
-        reply.buttons.extend(buttons)
+    with speaking(person.language) as language:
+        team = session.get(Team, person.team_id)
+        locale = locale_for(person.language, team.locale if team is not None else None)
+        if len(steps) == 1:
+            label = step_label(steps[0])
+            title = _("{step} for {invoice}: {instruction}", step=label[:1].upper() + label[1:],
+                      invoice=invoices[steps[0].invoice_id].number, instruction=_(steps[0].instruction or steps[0].name))
+        else:
+            title = ngettext("{n} ladder step to do", "{n} ladder steps to do", len(steps))
+        reply = Reply(title=title, private=True, step_ids=tuple(step.id for step in steps if step.id is not None))
+        latest_delay = now - steps[0].due_at
+        if latest_delay > LATE_AFTER:
+            late_by = describe_delay(latest_delay, locale)
+            if failed_attempts:
+                reply.say(_("Late by {delay}: delivery kept failing.", delay=late_by))
+            else:
+                reply.say(_("Late by {delay}: I was not running when it fell due.", delay=late_by))
+        if any(step.attempts > 1 for step in steps):
+            reply.say(_(REPEAT_NOTE))
+        sections: dict[int, list[LadderStep]] = {}
+        for step in steps:
+            sections.setdefault(step.invoice_id, []).append(step)
+        several_invoices = len(sections) > 1
+        for invoice_id, invoice_steps in sections.items():
+            invoice = invoices[invoice_id]
+            customer = customers[invoice.customer_id]
+            reply.blocks.extend(invoice_section(invoice_steps, invoice, customer, person, locale, now))
+            for step in invoice_steps:  # a call script and a letter are different drafts: each step keeps its own
+                draft = draft_for(session, step, invoice, customer, person, now) if draft_for else None
+                reply.add(draft or DraftText(label=_("Draft"), text=_("(Drafts for this step arrive with the phrasebook.)")))
+            latest = invoice_steps[-1]
+            buttons = ping_buttons(invoice, latest)
+            if several_invoices:
+                buttons = buttons[:MERGED_BUTTONS]
+            if len(steps) > 1:
+                buttons = [replace(button, label=_("{label} · {invoice}", label=button.label, invoice=invoice.number))
+                           for button in buttons]
+            reply.buttons.extend(buttons)
+    reply.language = language
     return reply
 
 
@@ -98,12 +116,14 @@ def invoice_section(steps: Sequence[LadderStep], invoice: Invoice, customer: Cus
     """One invoice's part of a ping: a line per due step, then the invoice's numbers once."""
     if len(steps) == 1:
         return step_blocks(steps[0], invoice, customer, person, locale, now)
-    heading = f"{invoice.number} · {customer.name} — {len(steps)} steps due"
-    lines = [f"{step_label(step)}: {step.name} ({step.action}) — {step.instruction or step.name}" for step in steps]
+    heading = ngettext("{invoice} · {customer} — {n} step due", "{invoice} · {customer} — {n} steps due", len(steps),
+                       invoice=invoice.number, customer=customer.name)
+    lines = [_("{step}: {name} ({action}) — {instruction}", step=step_label(step), name=_(step.name),
+               action=action_name(step.action), instruction=_(step.instruction or step.name)) for step in steps]
     blocks = step_blocks(steps[-1], invoice, customer, person, locale, now)
     facts = blocks[1]
     assert isinstance(facts, Facts)
-    kept = tuple(item for item in facts.items if item[0] != "What to do")
+    kept = facts.items[1:]  # the step's "What to do" is in the list above
     return [BulletList(tuple(lines), title=heading), Facts(kept)]
 
 
@@ -111,15 +131,34 @@ def step_blocks(step: LadderStep, invoice: Invoice, customer: Customer, person: 
     today = local_today(now, person.timezone)
     answer_by = max(step.due_at, now) + timedelta(seconds=step.ack_within_seconds)
     return [
-        Paragraph(f"{invoice.number} · {customer.name} — {step_label(step)}: {step.name} ({step.action})"),
+        Paragraph(_("{invoice} · {customer} — {step}: {name} ({action})", invoice=invoice.number, customer=customer.name,
+                    step=step_label(step), name=_(step.name), action=action_name(step.action))),
         Facts((
-            ("What to do", step.instruction or step.name),
-            ("Customer", customer.name + (f" ({customer.contact_name})" if customer.contact_name else "")),
-            ("Invoice", invoice.number),
-            ("Balance", format_money(invoice.balance, invoice.currency, locale)
-             + (f" of {format_money(invoice.amount, invoice.currency, locale)}" if invoice.balance != invoice.amount else "")),
-            ("Due date", f"{show_date(invoice.due_date, locale)} ({days_label(invoice.due_date, today)})"),
-            ("Scheduled", show_moment(step.due_at, person.timezone, locale)),
-            ("Answer by", show_moment(answer_by, person.timezone, locale)),
+            (_("What to do"), _(step.instruction or step.name)),
+            (_("Customer"), _("{customer} ({contact})", customer=customer.name, contact=customer.contact_name)
+             if customer.contact_name else customer.name),
+            (_("Invoice"), invoice.number),
+            (_("Balance"), balance_text(invoice, locale)),
+            (_("Due date"), _("{date} ({days})", date=show_date(invoice.due_date, locale),
+                              days=days_label(invoice.due_date, today))),
+            (_("Scheduled"), show_moment(step.due_at, person.timezone, locale)),
+            (_("Answer by"), show_moment(answer_by, person.timezone, locale)),
         )),
     ]
+
+
+STEP_KINDS = {
+    "nudge": N_("nudge"),
+    "escalation": N_("escalation"),
+    "broken_promise": N_("broken promise"),
+    "instalment": N_("instalment"),
+    "dispute": N_("dispute"),
+}
+"""What an added step is for, as a ping names it (the ladder's own steps are numbered)."""
+
+
+def balance_text(invoice: Invoice, locale: str) -> str:
+    balance = format_money(invoice.balance, invoice.currency, locale)
+    if invoice.balance == invoice.amount:
+        return balance
+    return _("{balance} of {amount}", balance=balance, amount=format_money(invoice.amount, invoice.currency, locale))

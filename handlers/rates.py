@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from babel.numbers import get_currency_precision
 from sqlmodel import col, select
 
+from bot.i18n import _, ngettext
 from bot.store.models import ExchangeRate
 from handlers.context import Context
 from bot.floor.errors import UsageError
@@ -27,7 +28,7 @@ def rates_command(command: Command, ctx: Context) -> Reply:
     if words == ["clear"]:
         for stored_rate in ctx.session.exec(select(ExchangeRate).where(ExchangeRate.team_id == ctx.team.id)):
             ctx.session.delete(stored_rate)
-        return Reply(title="Exchange rates cleared").say("Summaries show one total per currency only.")
+        return Reply(title=_("Exchange rates cleared")).say(_("Summaries show one total per currency only."))
     triples = parse_triples(words, ctx) + [t for f in command.files for t in parse_rates_file(f.content, ctx)]
     for currency, rate in triples:
         stored = ctx.session.get(ExchangeRate, (ctx.team.id, currency))
@@ -39,15 +40,17 @@ def rates_command(command: Command, ctx: Context) -> Reply:
         ctx.session.add(stored)
     ctx.session.flush()
     reply = show_rates(ctx)
-    reply.title = f"{len(triples)} rate{'s' if len(triples) != 1 else ''} saved"
+    reply.title = ngettext("{n} rate saved", "{n} rates saved", len(triples))
     return reply
 
 
 def parse_triples(words: list[str], ctx: Context) -> list[tuple[str, Decimal]]:
     if len(words) % 3:
-        raise UsageError(
-            f"Give rates as threes: currency, the team's currency ({ctx.team.default_currency}) and the rate; "
-            f"{' '.join(words)!r} has {len(words)} words.", RATES_EXAMPLE.replace("NOK", ctx.team.default_currency))
+        raise UsageError(ngettext(
+            "Give rates as threes: currency, the team's currency ({currency}) and the rate; {text!r} has {n} word.",
+            "Give rates as threes: currency, the team's currency ({currency}) and the rate; {text!r} has {n} words.",
+            len(words), currency=ctx.team.default_currency, text=" ".join(words)),
+            RATES_EXAMPLE.replace("NOK", ctx.team.default_currency))
     return [parse_rate(words[i], words[i + 1], words[i + 2], ctx) for i in range(0, len(words), 3)]
 
 
@@ -55,15 +58,16 @@ def parse_rate(currency_text: str, quote_text: str, rate_text: str, ctx: Context
     example = f"/rates USD {ctx.team.default_currency} 0.92"
     currency, quote = parse_currency(currency_text, example), parse_currency(quote_text, example)
     if quote != ctx.team.default_currency:
-        raise UsageError(f"Rates convert into the team's currency, {ctx.team.default_currency}, not {quote}.", example)
+        raise UsageError(_("Rates convert into the team's currency, {currency}, not {other}.", currency=ctx.team.default_currency,
+                           other=quote), example)
     if currency == quote:
-        raise UsageError(f"{currency} needs no rate: it is the team's currency.", example)
+        raise UsageError(_("{currency} needs no rate: it is the team's currency.", currency=currency), example)
     try:
         rate = Decimal(rate_text.replace(",", "."))
     except InvalidOperation as error:
-        raise UsageError(f"{rate_text!r} is not a rate; write it like 11.50.", example) from error
+        raise UsageError(_("{text!r} is not a rate; write it like 11.50.", text=rate_text), example) from error
     if not rate.is_finite() or rate <= 0 or rate.as_tuple().exponent < -8:  # type: ignore[operator]
-        raise UsageError(f"A rate must be above zero with at most 8 decimals, not {rate_text!r}.", example)
+        raise UsageError(_("A rate must be above zero with at most 8 decimals, not {text!r}.", text=rate_text), example)
     return currency, rate
 
 
@@ -74,7 +78,9 @@ def parse_rates_file(content: bytes, ctx: Context) -> list[tuple[str, Decimal]]:
     result = []
     for line, row in enumerate(rows, start=1):
         if len(row) != 3:
-            raise UsageError(f"Line {line} of the rates file has {len(row)} columns; it needs currency,quote,rate.",
+            raise UsageError(ngettext("Line {line} of the rates file has {n} column; it needs currency,quote,rate.",
+                                      "Line {line} of the rates file has {n} columns; it needs currency,quote,rate.",
+                                      len(row), line=line),
                              f"EUR,{ctx.team.default_currency},11.50")
         currency_text, quote_text, rate_text = (cell.strip() for cell in row)
         result.append(parse_rate(currency_text, quote_text, rate_text, ctx=ctx))
@@ -97,9 +103,10 @@ def converted_total(totals: dict[str, Decimal], rates: dict[str, Decimal], into:
 
 def show_rates(ctx: Context) -> Reply:
     rates = list(ctx.session.exec(select(ExchangeRate).where(ExchangeRate.team_id == ctx.team.id).order_by(col(ExchangeRate.currency))))
-    reply = Reply(title=f"Exchange rates into {ctx.team.default_currency}")
+    reply = Reply(title=_("Exchange rates into {currency}", currency=ctx.team.default_currency))
     if not rates:
-        return reply.say(f"None yet. Managers set them with {RATES_EXAMPLE.replace('NOK', ctx.team.default_currency)}.")
-    return reply.add(Table(("Currency", "Rate", "Set"), tuple(
+        return reply.say(_("None yet. Managers set them with {example}.",
+                           example=RATES_EXAMPLE.replace("NOK", ctx.team.default_currency)))
+    return reply.add(Table((_("Currency"), _("Rate"), _("Set")), tuple(
         (f"1 {rate.currency}", f"{rate.rate} {rate.quote_currency}",
          rate.set_at.date().isoformat()) for rate in rates)))

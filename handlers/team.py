@@ -6,6 +6,7 @@ from datetime import time
 
 from sqlmodel import select
 
+from bot.i18n import LOCALES, N_, _, language_of, ngettext
 from bot.store.models import ChatIdentity, Person, Role
 from handlers.context import Context
 from handlers.countries import calendar_country, country_problem
@@ -22,12 +23,12 @@ from scheduling.working_hours import known_zone
 TEAM_EXAMPLE = "/team add @bob salesperson tz=Europe/Oslo lang=en"
 TEAM_SET_EXAMPLE = "/team set @bob tz=Europe/Oslo hours=08:00-16:00"
 TEAM_REMOVE_EXAMPLE = "/team remove @bob to=@carol"
-LANGUAGES = {"en": "English", "ru": "Russian", "nb": "Norwegian Bokmål", "bg": "Bulgarian"}
+LANGUAGES = {"en": N_("English"), "ru": N_("Russian"), "nb": N_("Norwegian Bokmål"), "bg": N_("Bulgarian")}
 """Languages a person may choose, as far as the phrasebook has drafts in them (see `speakable`)."""
 MAX_NAME = 100
 MAX_ZONE = 64
-SETTABLE = ("role", "tz", "lang", "hours", "days", "manager", "admin", "name", "holidays")
-SELF_SETTABLE = ("tz", "lang", "hours", "days", "name", "holidays")
+SETTABLE = ("role", "tz", "lang", "locale", "hours", "days", "manager", "admin", "name", "holidays")
+SELF_SETTABLE = ("tz", "lang", "locale", "hours", "days", "name", "holidays")
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HOURS = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
 
@@ -45,8 +46,8 @@ def team_command(command: Command, ctx: Context) -> Reply:
         return remove_member(command, ctx)
     if action == "invite":
         return invite(command, ctx)
-    raise UsageError(f"/team {action} is not something I can do; use /team, /team add, /team set, /team remove or /team invite.",
-                     TEAM_EXAMPLE)
+    raise UsageError(_("/team {action} is not something I can do; use /team, /team add, /team set, /team remove or /team invite.",
+                       action=action), TEAM_EXAMPLE)
 
 
 def list_team(ctx: Context) -> Reply:
@@ -55,33 +56,34 @@ def list_team(ctx: Context) -> Reply:
     managers = {member.id: member.handle for member in members}
     rows = tuple(
         (
-            f"@{member.handle}" + (" (admin)" if member.is_admin else ""),
+            _("@{handle} (admin)", handle=member.handle) if member.is_admin else f"@{member.handle}",
             member.display_name,
             member.role.value,
             member.timezone,
             f"{member.work_start:%H:%M}-{member.work_end:%H:%M} {describe_days(member.workday_numbers)}",
             member.language,
-            member.holiday_country or f"{ctx.team.default_country} (team)",
+            member.holiday_country or _("{country} (team)", country=ctx.team.default_country),
             f"@{managers[member.manager_id]}" if member.manager_id in managers else "",
         )
         for member in members
     )
     return Reply(
-        title=f"Team {ctx.team.name}: {len(members)} member{'s' if len(members) != 1 else ''}",
-        blocks=[Table(("Handle", "Name", "Role", "Time zone", "Working hours", "Language", "Holidays", "Manager"), rows)],
+        title=ngettext("Team {team}: {n} member", "Team {team}: {n} members", len(members), team=ctx.team.name),
+        blocks=[Table((_("Handle"), _("Name"), _("Role"), _("Time zone"), _("Working hours"), _("Language"), _("Holidays"),
+                       _("Manager")), rows)],
     )
 
 
 def require_admin(ctx: Context) -> None:
     if not ctx.person.is_admin:
-        raise NotAllowed("Only an admin can change the team. Ask an admin, or see the team with /team.")
+        raise NotAllowed(_("Only an admin can change the team. Ask an admin, or see the team with /team."))
 
 
 def target_handle(command: Command, example: str) -> str:
     """The one person mentioned: a handle (case-folded), or a chat account such as Slack's
     `slack:T1:U2` (kept as sent: platform ids are case-sensitive)."""
     if len(command.mentions) != 1:
-        raise UsageError("Mention exactly one person, like @bob.", example)
+        raise UsageError(_("Mention exactly one person, like @bob."), example)
     mention = command.mentions[0]
     return mention if is_account_reference(mention) else normalise_handle(mention)
 
@@ -96,7 +98,8 @@ def add_member(command: Command, ctx: Context) -> Reply:
     refuse_stray_words(command.words[2:], TEAM_EXAMPLE)
     existing = find_by_handle(ctx.session, ctx.team, handle)
     if existing is not None and existing.active:
-        raise UsageError(f"@{handle} is already on the team; change them with /team set.", f"/team set @{handle} tz=Europe/Oslo")
+        raise UsageError(_("@{handle} is already on the team; change them with /team set.", handle=handle),
+                         f"/team set @{handle} tz=Europe/Oslo")
     person = existing or Person(
         team_id=ctx.team.id,  # type: ignore[arg-type]
         handle=handle,
@@ -112,11 +115,11 @@ def add_member(command: Command, ctx: Context) -> Reply:
     ctx.session.add(person)
     ctx.session.flush()
     record_event(ctx, "team_add", f"added @{handle} as {person.role.value}")
-    return Reply(title=f"@{handle} joined the team as {person.role.value}").say(
-        f"Time zone {person.timezone}, working hours {person.work_start:%H:%M}-{person.work_end:%H:%M} "
-        f"{describe_days(person.workday_numbers)}, language {LANGUAGES.get(person.language, person.language)}, "
-        f"public holidays of {person.holiday_country or ctx.team.default_country}."
-    )
+    return Reply(title=_("@{handle} joined the team as {role}", handle=handle, role=person.role.value)).say(_(
+        "Time zone {zone}, working hours {hours} {days}, language {language}, public holidays of {country}.",
+        zone=person.timezone, hours=f"{person.work_start:%H:%M}-{person.work_end:%H:%M}",
+        days=describe_days(person.workday_numbers), language=language_name(person.language),
+        country=person.holiday_country or ctx.team.default_country))
 
 
 def set_member(command: Command, ctx: Context) -> Reply:
@@ -125,18 +128,18 @@ def set_member(command: Command, ctx: Context) -> Reply:
     person = resolve_mention(ctx.session, ctx.team, handle, example)
     refuse_stray_words(command.words[1:], example)
     if not command.options:
-        raise UsageError(f"Say what to change: {', '.join(key + '=' for key in SETTABLE)}.", example)
+        raise UsageError(_("Say what to change: {settable}.", settable=", ".join(key + "=" for key in SETTABLE)), example)
     if person.id != ctx.person.id or set(command.options) - set(SELF_SETTABLE):
         require_admin(ctx)
     if "admin" in command.options and person.id == ctx.person.id and not parse_yes_no(command.options["admin"], example):
-        raise UsageError("You cannot take away your own admin rights; another admin can.", example)
+        raise UsageError(_("You cannot take away your own admin rights; another admin can."), example)
     if "role" in command.options:
         person.role = parse_role(command.options["role"])
     apply_settings(ctx, person, command.options, example)
     ctx.session.add(person)
     changed = ", ".join(f"{key}={value}" for key, value in command.options.items())
     record_event(ctx, "team_set", f"changed @{person.handle}: {changed}")
-    return Reply(title=f"Updated @{person.handle}").say(changed)
+    return Reply(title=_("Updated @{handle}", handle=person.handle)).say(changed)
 
 
 def remove_member(command: Command, ctx: Context) -> Reply:
@@ -144,15 +147,15 @@ def remove_member(command: Command, ctx: Context) -> Reply:
     example = TEAM_REMOVE_EXAMPLE
     person = resolve_mention(ctx.session, ctx.team, target_handle(command, example), example)
     if person.id == ctx.person.id:
-        raise UsageError("You cannot remove yourself; another admin can.", example)
+        raise UsageError(_("You cannot remove yourself; another admin can."), example)
     hand_over_work(command, ctx, person)
     person.active = False
     for identity in ctx.session.exec(select(ChatIdentity).where(ChatIdentity.person_id == person.id)):
         ctx.session.delete(identity)
     ctx.session.add(person)
     record_event(ctx, "team_remove", f"removed @{person.handle} from the team")
-    return Reply(title=f"@{person.handle} left the team").say(
-        "Their invoices keep their history; give them a new owner with /team or reassign them."
+    return Reply(title=_("@{handle} left the team", handle=person.handle)).say(
+        _("Their invoices keep their history; give them a new owner with /team or reassign them.")
     )
 
 
@@ -177,12 +180,17 @@ def apply_settings(ctx: Context, person: Person, options: dict[str, str], exampl
     """Check every value first, then change the person: a bad value stores nothing."""
     unknown = sorted(set(options) - set(SETTABLE) - {"role"})
     if unknown:
-        raise UsageError(f"I can't set {', '.join(unknown)}; settable: {', '.join(key + '=' for key in SETTABLE)}.", example)
+        raise UsageError(_("I can't set {unknown}; settable: {settable}.", unknown=", ".join(unknown),
+                           settable=", ".join(key + "=" for key in SETTABLE)), example)
     changes: dict[str, object] = {}
     if "tz" in options:
         changes["timezone"] = parse_timezone(options["tz"], example)
     if "lang" in options:
-        changes["language"] = parse_language(ctx, options["lang"], example)
+        language = parse_language(ctx, options["lang"], example)
+        kept = person.language if language_of(person.language) == language and "_" in person.language else language
+        changes["language"] = kept  # lang=en keeps a chosen en_GB
+    if "locale" in options:
+        changes["language"] = parse_locale(options["locale"], example)
     if "hours" in options:
         changes["work_start"], changes["work_end"] = parse_hours(options["hours"], example)
     if "days" in options:
@@ -194,7 +202,7 @@ def apply_settings(ctx: Context, person: Person, options: dict[str, str], exampl
     if "manager" in options:
         manager = resolve_mention(ctx.session, ctx.team, options["manager"].lstrip("@"), example)
         if manager.id == person.id:
-            raise UsageError("Nobody can be their own manager.", example)
+            raise UsageError(_("Nobody can be their own manager."), example)
         changes["manager_id"] = manager.id
     if "admin" in options:
         changes["is_admin"] = parse_yes_no(options["admin"], example)
@@ -211,7 +219,7 @@ def refuse_stray_words(words: tuple[str, ...], example: str) -> None:
 
 
 def is_account_reference(mention: str) -> bool:
-    platform, _, external_id = mention.partition(":")
+    platform, _colon, external_id = mention.partition(":")
     return bool(external_id) and platform in ("telegram", "slack", "console")
 
 
@@ -225,19 +233,34 @@ def parse_name(text: str, example: str) -> str:
 
 
 def speakable(ctx: Context) -> dict[str, str]:
-    """The languages a person can choose: those the phrasebook has drafts in."""
-    book = ctx.services.phrasebook
-    available = set(book.languages) if book is not None else {"en", "ru", "nb"}
-    return {code: name for code, name in LANGUAGES.items() if code in available}
+    """The languages a person can choose: those the bot speaks (bot/i18n); a draft in a language the
+    phrasebook lacks is written in English."""
+    return dict(LANGUAGES)
 
 
 def parse_language(ctx: Context, text: str, example: str) -> str:
     language = text.strip().lower()
     choices = speakable(ctx)
     if language not in choices:
-        listed = ", ".join(f"{code} ({name})" for code, name in choices.items())
-        raise UsageError(f"{shorten(text)} is not a language I speak; choose {listed}.", example)
+        listed = ", ".join(f"{code} ({_(name)})" for code, name in choices.items())
+        raise UsageError(_("{text} is not a language I speak; choose {choices}.", text=shorten(text), choices=listed), example)
     return language
+
+
+def parse_locale(text: str, example: str) -> str:
+    """A locale from LOCALES (`en_GB`, `nb-NO`): how money and dates are written; it sets the language too.
+    Stored in the person's language field, which holds a language (`ru`) or a locale (`en_GB`)."""
+    fitted = next((choice for choice in LOCALES if choice.lower() == text.strip().replace("-", "_").lower()), None)
+    if fitted is None:
+        raise UsageError(_("{text} is not a locale I write; choose {choices}.", text=shorten(text), choices=", ".join(LOCALES)),
+                         example)
+    return fitted
+
+
+def language_name(code: str) -> str:
+    """`ru` → "Russian" in the reader's language; a locale shows its language and itself: "English (en_GB)"."""
+    name = _(LANGUAGES.get(language_of(code), code))
+    return _("{language} ({locale})", language=name, locale=code) if "_" in code else name
 
 
 def parse_holiday_country(text: str, example: str) -> str | None:
@@ -286,7 +309,7 @@ def parse_hours(text: str, example: str) -> tuple[time, time]:
 def parse_days(text: str, example: str) -> set[int]:
     days: set[int] = set()
     for part in text.lower().split(","):
-        first, _, last = part.strip().partition("-")
+        first, _dash, last = part.strip().partition("-")
         start, end = weekday_number(first), weekday_number(last or first)
         if start is None or end is None:
             raise UsageError(f"{text!r} is not a list of weekdays; write mon-fri or mon,wed,fri.", example)

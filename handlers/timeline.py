@@ -7,9 +7,11 @@ from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
+from bot.i18n import N_, _
 from bot.store.models import Event, Invoice, LadderStep, Person, StepState
 from handlers.context import Context
 from handlers.pings import describe_delay, step_label
+from handlers.state_names import action_name
 
 ON_TIME = timedelta(minutes=1)
 ORDER_AT_SAME_MOMENT = {"step": 0, "ping": 1, "answer": 2}
@@ -36,18 +38,25 @@ def timeline(ctx: Context, invoice: Invoice) -> list[Entry]:
         entries.append(Entry(step.due_at, who, f"step_{step.state.value}", step_summary(step)))
         if step.sent_at is not None:
             delay = step.sent_at - step.due_at
-            timing = "on time" if delay <= ON_TIME else f"late by {describe_delay(delay)}"
-            entries.append(Entry(step.sent_at, "collectbot", "ping", f"pinged {who} for “{step.name}” ({timing})"))
+            text = (_("pinged {who} for “{step}” (on time)", who=who, step=_(step.name)) if delay <= ON_TIME
+                    else _("pinged {who} for “{step}” (late by {delay})", who=who, step=_(step.name),
+                           delay=describe_delay(delay, ctx.locale)))
+            entries.append(Entry(step.sent_at, "collectbot", "ping", text))
         if step.acknowledged_at is not None:
-            entries.append(Entry(step.acknowledged_at, "collectbot", "answer", f"“{step.name}” closed: {step.outcome or 'answered'}"))
+            entries.append(Entry(step.acknowledged_at, "collectbot", "answer",
+                                 _("“{step}” closed: {outcome}", step=_(step.name), outcome=step.outcome or _("answered"))))
     return sorted(entries, key=lambda entry: (entry.at, ORDER_AT_SAME_MOMENT.get(entry.kind.split("_")[0], 3)))
 
 
 def step_summary(step: LadderStep) -> str:
-    label = {
-        StepState.PENDING: "planned", StepState.SENDING: "being sent", StepState.SENT: "sent, awaiting an answer",
-        StepState.ACKNOWLEDGED: "done", StepState.CANCELLED: "cancelled", StepState.SKIPPED: "skipped (already past when added)",
-        StepState.PAUSED: "paused (dispute)", StepState.WAITING: "planned, waiting until the formal claim is confirmed sent",
-        StepState.UNDELIVERABLE: "not delivered (refused by the platform); the manager was told",
-    }[step.state]
-    return f"{step_label(step)}: {step.name} — {step.action} — {label}"
+    return _("{step}: {name} — {action} — {state}", step=step_label(step), name=_(step.name), action=action_name(step.action),
+             state=_(STEP_SUMMARIES[step.state]))
+
+
+STEP_SUMMARIES = {
+    StepState.PENDING: N_("planned"), StepState.SENDING: N_("being sent"), StepState.SENT: N_("sent, awaiting an answer"),
+    StepState.ACKNOWLEDGED: N_("done"), StepState.CANCELLED: N_("cancelled"),
+    StepState.SKIPPED: N_("skipped (already past when added)"), StepState.PAUSED: N_("paused (dispute)"),
+    StepState.WAITING: N_("planned, waiting until the formal claim is confirmed sent"),
+    StepState.UNDELIVERABLE: N_("not delivered (refused by the platform); the manager was told"),
+}

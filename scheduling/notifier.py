@@ -12,10 +12,11 @@ from typing import Any, Protocol, runtime_checkable
 __all__ = ["REPEAT_NOTE", "NotDelivered", "Notifier", "Part", "PartsNotifier", "RateLimits", "Undeliverable", "WholeReplies",
            "parts_notifier"]
 
+from bot.i18n import N_, translated
 from bot.floor.reply import Paragraph, Reply
 from bot.floor.reply_codec import reply_from_json, reply_to_json
 
-REPEAT_NOTE = "Repeat: delivery of this reminder was not confirmed before, so you may have seen it already."
+REPEAT_NOTE = N_("Repeat: delivery of this reminder was not confirmed before, so you may have seen it already.")
 """Put above a ping sent again because its delivery was not confirmed."""
 
 Part = Any
@@ -75,8 +76,9 @@ class WholeReplies:
 
     def mark_repeat(self, part: Part) -> Part:
         reply = reply_from_json(part)
-        if not any(isinstance(block, Paragraph) and block.text == REPEAT_NOTE for block in reply.blocks):
-            reply.blocks.insert(0, Paragraph(REPEAT_NOTE))
+        note = translated(reply.language, REPEAT_NOTE)
+        if not any(isinstance(block, Paragraph) and block.text == note for block in reply.blocks):
+            reply.blocks.insert(0, Paragraph(note))
         return reply_to_json(reply)
 
     async def send_part(self, chat_id: str, part: Part) -> None:

@@ -58,11 +58,14 @@ class SlackStandIn(LocalServer):
         """Like Slack, a message with more blocks is refused (invalid_blocks)."""
         self.sockets: list[web.WebSocketResponse] = []
         self.acks: dict[str, dict[str, Any]] = {}
+        self.locales: dict[str, str] = {}
+        """Each user's Slack locale (users.info with include_locale); en-US unless set."""
         self._ts = itertools.count(1)
 
     async def start(self) -> None:
         app = web.Application(client_max_size=20 * 1024 * 1024)
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # the SDK reads some methods (users.info) with GET
         app.router.add_post("/response/{id}", self._response)
         app.router.add_post("/upload/{id}", self._upload)
         app.router.add_get("/files/{id}", self._file)
@@ -116,6 +119,12 @@ class SlackStandIn(LocalServer):
     def _m_auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"url": "https://test.slack.com/", "team": "Test", "user": "collectbot", "team_id": TEAM_ID,
                 "user_id": BOT_USER, "bot_id": "B0BOT", "is_enterprise_install": False}
+
+    def _m_users_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        user: dict[str, Any] = {"id": str(params["user"]), "team_id": TEAM_ID, "name": str(params["user"]).lower()}
+        if str(params.get("include_locale", "")).lower() in ("1", "true"):
+            user["locale"] = self.locales.get(user["id"], "en-US")
+        return {"user": user}
 
     def _post(self, params: dict[str, Any], ephemeral: bool = False) -> dict[str, Any]:
         channel = str(params["channel"])

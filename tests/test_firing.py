@@ -84,7 +84,7 @@ async def test_steps_due_while_the_bot_was_down_arrive_on_start_late_and_merged(
     assert len(notifier.sent) == 1, "one merged message, not a burst"
     text = notifier.texts()[0]
     assert "3 ladder steps to do" in text
-    assert "Late by 4 h 30 min" in text
+    assert "Late by 4 hr 30 min" in text  # Babel's short units in the reader's locale (en_US)
     assert (text.index("INV-3 · Acme — 2 steps due") < text.index("step 1: step-1") < text.index("step 2: step-2")
             < text.index("INV-4 · Borealis — step 1")), "one section per invoice; invoices and steps in due order"
     assert states(engine, steps) == ["sent"] * 3

@@ -286,7 +286,8 @@ async def test_add_modal_shows_field_errors_then_adds(team: ChatDriver, standin:
     values["owner"] = {"type": "users_select", "selected_user": BOB}
     assert not (await slack_sends.interaction(submission("collect_add", values))).get("errors")
     added = await message_with(standin, BOB_DM, "Added invoice INV-2")
-    assert "*Ladder*\nsoft" in block_text(added["blocks"]) and "NOK1,500.00" in block_text(added["blocks"])
+    # the currency code spaced from the number (issue 14), not glued
+    assert "*Ladder*\nsoft" in block_text(added["blocks"]) and "NOK\u00a01,500.00" in block_text(added["blocks"])
     again = await slack_sends.interaction(submission("collect_add", values))
     assert "already on the list" in again["errors"]["number"], "the core's own refusal lands on its field"
 
@@ -408,7 +409,7 @@ async def test_a_csv_shared_with_the_bot_is_checked_then_imported(team: ChatDriv
     await slack_sends.event(event, "Ev2")
     checked = await message_with(standin, BOB_DM, "Checked invoices.csv")
     assert "line 3" in block_text(checked["blocks"])
-    await slack_sends.interaction(press(checked, "Import 1 invoices"))
+    await slack_sends.interaction(press(checked, "Import 1 invoice"))
     await message_with(standin, BOB_DM, "Imported 1 invoice from invoices.csv", besides=checked["ts"])
     assert "Imported" in block_text(standin.messages[(BOB_DM, checked["ts"])]["blocks"]), "the dry run says it was done"
 
@@ -500,3 +501,15 @@ async def test_overdue_in_a_channel_answers_the_manager_alone_and_uploads_the_ch
     assert complete.params["channel_id"] == ALICE_DM
     assert [file["title"] for file in complete.params["files"]] == ["overdue-aging.png"]
     assert next(iter(standin.uploads.values())).startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize(("locale", "words"), [("ru-RU", "Вы пока не в команде"), ("nb-NO", "Du er ikke med i teamet"),
+                                               ("bg-BG", "Все още не сте в екип")])
+async def test_a_newcomer_whose_slack_speaks_their_language_is_answered_in_it(
+        team: ChatDriver, standin: SlackStandIn, slack_sends: Transport, locale: str, words: str) -> None:
+    standin.locales["U0NEW"] = locale
+    await slack_sends.command("U0NEW", "start")
+    answer = await response_with(standin, words)
+    assert "/team add @yourname salesperson" in block_text(answer["blocks"]), "commands stay the same words"
+    asked = [call for call in standin.calls_of("users.info") if call.params.get("user") == "U0NEW"]
+    assert asked and str(asked[0].params.get("include_locale")).lower() in ("1", "true")

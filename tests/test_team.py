@@ -2,6 +2,7 @@
 import pytest
 from sqlmodel import Session, select
 
+from bot.i18n import _, speaking
 from bot.store.models import Person, Role
 from tests.support import ChatDriver, count_rows, refused
 from handlers.context import Sender
@@ -40,8 +41,10 @@ def test_admin_adds_a_colleague_with_time_zone_language_and_hours(chat: ChatDriv
     assert f"{bob.work_start:%H:%M}-{bob.work_end:%H:%M}" == "08:00-16:00"
     assert bob.workday_numbers == {1, 2, 3, 4, 5}
     assert bob.manager_id == person(chat, "alice").id
-    listing = chat.say("bob", "/team")
-    assert "@bob" in listing and "America/New_York" in listing and "tue-sat" in listing and "@alice (admin)" in listing
+    listing = chat.say("bob", "/team")  # bob reads Norwegian now
+    with speaking("nb"):
+        admin = _("@{handle} (admin)", handle="alice")
+    assert "@bob" in listing and "America/New_York" in listing and "tue-sat" in listing and admin in listing
 
 
 @pytest.mark.parametrize("command,problem", [

@@ -46,7 +46,7 @@ def test_a_member_sets_their_own_holidays_and_team_shows_every_setting(team: Cha
     carol_row = next(line for line in listing.splitlines() if line.strip().startswith("@carol"))
     assert "NO (team)" in carol_row, "without a setting, the team's country's holidays apply"
     assert "Holidays" in listing and "Manager" in listing
-    assert "Updated @bob" in team.say("bob", "/team set holidays=team")
+    assert "@bob er oppdatert" in team.say("bob", "/team set holidays=team"), "bob chose Norwegian above"
     assert "NO (team)" in next(line for line in team.say("alice", "/team").splitlines() if line.strip().startswith("@bob"))
 
 

@@ -87,7 +87,7 @@ async def test_bob_links_his_account_with_an_invite_and_adds_an_invoice(team: Ch
     added = await last_text(standin, BOB.id, "Added invoice INV-1042")
     assert "Customer: Acme Trading Ltd" in added["text"] and "€1,200.50" in added["text"]
     menus = standin.calls_of("setMyCommands")
-    assert {call.params.get("language_code") for call in menus} == {None, "en", "ru", "nb"}
+    assert {call.params.get("language_code") for call in menus} == {None, "en", "ru", "nb", "bg"}
     assert any(command["command"] == "add" for command in menus[0].params["commands"])
 
 
@@ -310,7 +310,7 @@ async def test_a_csv_sent_with_import_as_caption_is_checked_then_imported(
     await standin.send_document(BOB, "invoices.csv", csv, caption="/import")
     checked = await last_text(standin, BOB.id, "Checked invoices.csv")
     assert "line 3:" in checked["text"]
-    await standin.press(BOB, checked, "Import 1 invoices")
+    await standin.press(BOB, checked, "Import 1 invoice")
     await last_text(standin, BOB.id, "Imported 1 invoice from invoices.csv")
 
 
@@ -363,7 +363,7 @@ async def test_the_command_menu_speaks_english_russian_and_norwegian(standin: Te
                                                                      core: Core) -> None:
     menus = {call.params.get("language_code"): {c["command"]: c["description"] for c in call.params["commands"]}
              for call in standin.calls_of("setMyCommands")}
-    assert set(menus) == {None, "en", "ru", "nb"}
+    assert set(menus) == {None, "en", "ru", "nb", "bg"}
     assert all(set(menu) == set(core.catalogue) for menu in menus.values()), "every command, in every menu"
     assert menus[None]["add"] == menus["en"]["add"] == core.catalogue["add"].summary
     assert menus["ru"]["add"] == "Добавить счёт для взыскания"
@@ -546,3 +546,32 @@ async def test_a_long_button_action_fits_telegrams_64_bytes_and_survives_a_resta
     pressed = await after_restart.button_for(long)
     assert pressed is not None and pressed.action == long_action
     assert await after_restart.button_for("k:unknown") is None
+
+
+@pytest.mark.parametrize(("code", "hello", "help_title"), [
+    ("ru", "Здравствуйте, я collectbot", "Что я умею"),
+    ("nb", "Hei, jeg er collectbot", "Dette kan jeg"),
+    ("bg", "Здравейте, аз съм collectbot", "Какво мога"),
+])
+async def test_a_newcomer_from_a_telegram_app_in_their_language_is_answered_in_it_from_the_first_reply(
+        standin: TelegramStandIn, team: ChatDriver, telegram: TelegramPlatform, code: str, hello: str, help_title: str) -> None:
+    stranger = User(4242, "Newcomer", "newcomer", language_code=code)
+    await standin.say(stranger, "/start")
+    first = await last_text(standin, stranger.id, hello)
+    assert "/team add @yourname salesperson" in first["text"], "commands stay the same words"
+    bob = User(BOB.id, BOB.first_name, BOB.username, language_code=code)
+    team.say("alice", "/team invite @bob")
+    invite = dict(team.last.blocks[0].items)  # type: ignore[union-attr,arg-type]
+    await standin.say(bob, f"/start {next(iter(invite.values()))}")
+    await last_text(standin, BOB.id, "@bob")
+    assert team.say("alice", "/team").count(code) >= 1, "the person keeps their app's language"
+    await standin.say(bob, "/help")
+    await last_text(standin, BOB.id, help_title)
+
+
+async def test_a_person_who_chose_english_keeps_it_whatever_their_phone_says(
+        standin: TelegramStandIn, team: ChatDriver, telegram: TelegramPlatform) -> None:
+    await link_bob(team, standin)
+    russian_phone = User(BOB.id, BOB.first_name, BOB.username, language_code="ru")
+    await standin.say(russian_phone, "/help")
+    await last_text(standin, BOB.id, "What I can do")

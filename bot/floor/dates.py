@@ -18,8 +18,9 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime, get_day_names
 
 from bot.floor.errors import UsageError
+from bot.i18n import DEFAULT_LOCALES, N_, _, current_language
 
-DATE_FORMS = "2026-12-01, 01.12.2026, +30d for 30 days from today, today or tomorrow"
+DATE_FORMS = N_("2026-12-01, 01.12.2026, +30d for 30 days from today, today or tomorrow")
 """How a date may be typed, for help texts and errors (the words work in every language, see DAY_WORDS)."""
 LANGUAGES = ("en", "nb", "ru", "bg")
 """The languages whose date and weekday words are understood, whoever types them."""
@@ -75,18 +76,18 @@ def parse_date(text: str, today: date, example: str | None = None) -> date:
     elif match := _DOTTED.match(token):
         day, month, year = (int(part) for part in match.groups())
     else:
-        raise UsageError(f"{token!r} is not a date I can read. Write it as {DATE_FORMS}.", example)
+        raise UsageError(_("{token!r} is not a date I can read. Write it as {forms}.", token=token, forms=_(DATE_FORMS)), example)
     if not 1 <= month <= 12:
-        raise UsageError(f"{token!r} is not a real date: there is no month {month}.", example)
+        raise UsageError(_("{token!r} is not a real date: there is no month {month}.", token=token, month=month), example)
     days_in_month = calendar.monthrange(year, month)[1]
     if not 1 <= day <= days_in_month:
-        month_name = calendar.month_name[month]
+        month_name = format_date(date(year, month, 1), "LLLL y", locale=current_locale())
         raise UsageError(
-            f"{token!r} is not a real date: {month_name} {year} has {days_in_month} days.", example
-        )
+            _("{token!r} is not a real date: {month} has {days} days.", token=token, month=month_name, days=days_in_month),
+            example)
     parsed = date(year, month, day)
     if abs(parsed.year - today.year) > _FURTHEST_YEARS:
-        raise UsageError(f"{token!r} is more than {_FURTHEST_YEARS} years away; check the year.", example)
+        raise UsageError(_("{token!r} is more than {most} years away; check the year.", token=token, most=_FURTHEST_YEARS), example)
     return parsed
 
 
@@ -122,3 +123,8 @@ def show_date(day: date, locale: str = "en") -> str:
 
 def show_moment(moment: datetime, timezone: str, locale: str = "en") -> str:
     return format_datetime(moment, format="EEE d MMM y, HH:mm", tzinfo=ZoneInfo(timezone), locale=locale)
+
+
+def current_locale() -> str:
+    """The Babel locale of the language being spoken (for month names in messages)."""
+    return DEFAULT_LOCALES[current_language()]

@@ -15,10 +15,11 @@ from babel.numbers import (
     parse_decimal,
 )
 
+from bot.i18n import N_, _, ngettext
 from bot.floor.errors import UsageError
 
 AMOUNT_EXAMPLE = "/add INV-1042 1200.50 EUR 2026-12-01 Acme Trading Ltd"
-AMOUNT_FORMS = "1200.50, 1,200.50, 1 200,50 or 1.200,50"
+AMOUNT_FORMS = N_("1200.50, 1,200.50, 1 200,50 or 1.200,50")
 """How an amount may be typed, for help texts."""
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009']+")
 _ALLOWED = re.compile(r"^[0-9.,]+$")
@@ -38,9 +39,10 @@ def parse_amount(text: str, example: str = AMOUNT_EXAMPLE) -> Decimal:
     has_space_groups = bool(_SPACES.search(raw))
     compact = _SPACES.sub("", raw)
     if compact.startswith("-"):
-        raise UsageError(f"The amount {raw!r} is negative; an invoice amount must be above zero.", example)
+        raise UsageError(_("The amount {amount!r} is negative; an invoice amount must be above zero.", amount=raw), example)
     if not compact or not _ALLOWED.match(compact) or not compact[0].isdigit() or not compact[-1].isdigit():
-        raise UsageError(f"{raw!r} is not an amount. Write digits with an optional decimal part, like 1200.50 or 1 200,50.", example)
+        raise UsageError(_("{amount!r} is not an amount. Write digits with an optional decimal part, like 1200.50 or 1 200,50.",
+                           amount=raw), example)
     decimal_mark, group_mark = _separators(raw, compact, has_space_groups, example)
     if group_mark == " ":
         group_mark = "," if decimal_mark == "." else _NBSP
@@ -52,7 +54,7 @@ def parse_amount(text: str, example: str = AMOUNT_EXAMPLE) -> Decimal:
         return parse_decimal(babel_text, locale=locale, strict=True)
     except (NumberFormatError, InvalidOperation) as error:
         raise UsageError(
-            f"{raw!r} is not a well-formed amount: digit groups must have three digits (1,200,000.50).",
+            _("{amount!r} is not a well-formed amount: digit groups must have three digits (1,200,000.50).", amount=raw),
             example,
         ) from error
 
@@ -65,7 +67,7 @@ def _separators(raw: str, compact: str, has_space_groups: bool, example: str) ->
         return decimal_mark, "." if decimal_mark == "," else ","
     if has_space_groups:
         if dots > 1 or commas > 1:
-            raise UsageError(f"{raw!r} mixes space and dot/comma grouping.", example)
+            raise UsageError(_("{amount!r} mixes space and dot/comma grouping.", amount=raw), example)
         return ("." if dots else ","), " "
     mark = "," if commas else "." if dots else None
     if mark is None:
@@ -78,8 +80,9 @@ def _separators(raw: str, compact: str, has_space_groups: bool, example: str) ->
         as_whole = compact.replace(mark, "")
         as_fraction = Decimal(compact.replace(mark, ".")).normalize()
         raise UsageError(
-            f"The amount {raw!r} is ambiguous: it could mean {as_whole} or {as_fraction}. "
-            f"Write {as_whole} without a separator (or {as_whole}.00) if you mean {as_whole}.",
+            _("The amount {amount!r} is ambiguous: it could mean {whole} or {fraction}. "
+              "Write {whole} without a separator (or {whole}.00) if you mean {whole}.",
+              amount=raw, whole=as_whole, fraction=as_fraction),
             example,
         )
     return mark, ("." if mark == "," else ",")
@@ -88,17 +91,18 @@ def _separators(raw: str, compact: str, has_space_groups: bool, example: str) ->
 def check_amount(amount: Decimal, currency: str, maximum: Decimal, example: str = AMOUNT_EXAMPLE) -> Decimal:
     """An invoice amount must be positive, within the limit and in the currency's minor units."""
     if amount <= 0:
-        raise UsageError(f"The amount must be above zero, not {amount}.", example)
+        raise UsageError(_("The amount must be above zero, not {amount}.", amount=amount), example)
     if amount > maximum:
         raise UsageError(
-            f"{format_money(amount, currency)} is above the limit of {format_money(maximum, currency)} per invoice. "
-            "Check for an extra digit.",
+            _("{amount} is above the limit of {limit} per invoice. Check for an extra digit.",
+              amount=format_money(amount, currency, "en_US"), limit=format_money(maximum, currency, "en_US")),
             example,
         )
     precision = get_currency_precision(currency)
     if amount != amount.quantize(Decimal(1).scaleb(-precision)):
         raise UsageError(
-            f"{currency} has {precision} decimal place{'s' if precision != 1 else ''}; {amount} has more.",
+            ngettext("{currency} has {n} decimal place; {amount} has more.", "{currency} has {n} decimal places; {amount} has more.",
+                     precision, currency=currency, amount=amount),
             example,
         )
     return amount
@@ -113,11 +117,18 @@ def parse_currency(text: str, example: str = AMOUNT_EXAMPLE) -> str:
     code = _CURRENCY_SYMBOLS.get(text.strip(), text.strip().upper())
     if code not in list_currencies():
         raise UsageError(
-            f"{text!r} is not a currency code I know. Use the three-letter ISO 4217 code, such as EUR, USD, NOK or GBP.",
+            _("{text!r} is not a currency code I know. Use the three-letter ISO 4217 code, such as EUR, USD, NOK or GBP.", text=text),
             example,
         )
     return code
 
 
-def format_money(amount: Decimal, currency: str, locale: str = "en") -> str:
-    return format_currency(amount, currency, locale=locale)
+_CODE_AGAINST_DIGIT = re.compile(r"^(-?)([A-Z]{3})(?=\d)")
+
+
+def format_money(amount: Decimal, currency: str, locale: str = "en_US") -> str:
+    """The amount as the reader's locale writes it (Babel): "€1,200.50", "NOK 1,500.00" (en_GB),
+    "1 500,00 kr" (nb_NO). A currency code is a word and takes a no-break space before the number,
+    as CLDR's currency spacing says (Babel's English patterns glue it: "NOK1,500.00")."""
+    shown = format_currency(amount, currency, locale=locale)
+    return _CODE_AGAINST_DIGIT.sub(lambda m: f"{m.group(1)}{m.group(2)}\u00a0", shown)

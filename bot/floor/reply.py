@@ -86,6 +86,8 @@ class Reply:
     """True when the reply holds facts only its reader may see (kept out of group chats)."""
     step_ids: tuple[int, ...] = ()
     """For pings: the ladder steps this message delivers (adapters keep it to edit the message later)."""
+    language: str = "en"
+    """The reader's language (en, ru, nb, bg): the core sets it; renderers write their own labels in it."""
 
     def add(self, block: Block) -> "Reply":
         self.blocks.append(block)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import textwrap
 from typing import assert_never
 
+from bot.i18n import translated
+from bot.i18n.labels import EXAMPLE, NONE, SUBJECT
 from bot.floor.reply import BulletList, Button, DraftText, Facts, Paragraph, Reply, Table
 
 WIDTH = 100
@@ -28,17 +30,18 @@ def render_text(reply: Reply, files: bool = True) -> str:
             case BulletList():
                 if block.title:
                     parts.append(f"{block.title}:")
-                parts.extend(f"  • {item}" for item in block.items) if block.items else parts.append("  (none)")
+                none = f"  {translated(reply.language, NONE)}"
+                parts.extend(f"  • {item}" for item in block.items) if block.items else parts.append(none)
             case DraftText():
                 parts.append(f"┌─ {block.label}")
                 if block.subject:
-                    parts.append(f"│ Subject: {block.subject}")
+                    parts.append(f"│ {translated(reply.language, SUBJECT)}: {block.subject}")
                 parts.extend(f"│ {line}" if line else "│" for line in block.text.splitlines())
                 parts.append("└─")
             case _:
                 assert_never(block)
     if reply.example:
-        parts.append(f"  Example: {reply.example}")
+        parts.append(f"  {translated(reply.language, EXAMPLE)}: {reply.example}")
     for attachment in reply.files if files else ():
         parts.append(f"  [file: {attachment.filename}, {len(attachment.content)} bytes]")
     if reply.buttons:

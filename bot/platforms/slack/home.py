@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.i18n import N_, translated
 from bot.platforms.slack.render import render_blocks, section
 from handlers.context import Sender
 from handlers.core import Core
@@ -11,15 +12,17 @@ from handlers.core import Core
 MAX_HOME_BLOCKS = 100
 EVERYONE_SEES = ("today", "upcoming")
 MANAGERS_SEE = ("overdue",)
-NOT_LINKED = ("You are not linked to the team yet. Ask an admin for an invite (`/collect team invite @you`), "
-              "then send `/collect start <code>` here.")
+NOT_LINKED = N_("You are not linked to the team yet. Ask an admin for an invite (`/collect team invite @you`), "
+                "then send `/collect start <code>` here.")
+TOO_MUCH = N_("… more than fits here; ask `/collect today` for the rest.")
 
 
 def home_view(core: Core, sender: Sender) -> dict[str, Any]:
     """Blocking (it runs the core's commands): call it in a worker thread."""
     blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": "collectbot"}}]
+    language = core.language_of(sender)
     if not core.is_member(sender):
-        blocks.append(section(NOT_LINKED))
+        blocks.append(section(translated(language, NOT_LINKED)))
         return {"type": "home", "blocks": blocks}
     manager = core.within(sender, lambda ctx: ctx.person.is_manager)
     verbs = [verb for verb in EVERYONE_SEES + (MANAGERS_SEE if manager else ()) if verb in core.catalogue]
@@ -29,5 +32,5 @@ def home_view(core: Core, sender: Sender) -> dict[str, Any]:
         blocks.extend(render_blocks(reply))
         blocks.append({"type": "divider"})
     if len(blocks) > MAX_HOME_BLOCKS:
-        blocks = blocks[:MAX_HOME_BLOCKS - 1] + [section("… more than fits here; ask `/collect today` for the rest.")]
+        blocks = blocks[:MAX_HOME_BLOCKS - 1] + [section(translated(language, TOO_MUCH))]
     return {"type": "home", "blocks": blocks}

@@ -1,11 +1,13 @@
-"""The modals: `/collect add` without arguments (a form whose answers become the `/add …` the core
-reads), and the one-question modal of a button that asks (a date picker or a text input)."""
+"""The modals (in the reader's language: call them inside `bot.i18n.speaking`): `/collect add`
+without arguments (a form whose answers become the `/add …` the core reads), and the one-question
+modal of a button that asks (a date picker or a text input)."""
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 from typing import Any
 
+from bot.i18n import _
 from bot.platforms.slack.identity import external_id
 from bot.floor.errors import UsageError
 from handlers.invoices import INVOICE_NUMBER
@@ -35,21 +37,21 @@ def input_block(block_id: str, label: str, element: dict[str, Any], optional: bo
 
 def modal(callback_id: str, title: str, submit: str, blocks: list[dict[str, Any]], metadata: dict[str, Any]) -> dict[str, Any]:
     return {"type": "modal", "callback_id": callback_id, "private_metadata": json.dumps(metadata),
-            "title": plain(title[:24]), "submit": plain(submit), "close": plain("Cancel"), "blocks": blocks}
+            "title": plain(title[:24]), "submit": plain(submit), "close": plain(_("Cancel")), "blocks": blocks}
 
 
 def add_modal(ladders: list[str], default_ladder: str, default_currency: str, channel: str | None) -> dict[str, Any]:
     currencies = sorted({default_currency, *CURRENCIES})
     ladder = default_ladder if default_ladder in ladders else ladders[0]
-    return modal(ADD_CALLBACK, "Add an invoice", "Add", [
-        input_block("number", "Invoice number", {"type": "plain_text_input", "placeholder": plain("INV-1042")}),
-        input_block("customer", "Customer", {"type": "plain_text_input", "placeholder": plain("Acme Trading Ltd")}),
-        input_block("amount", "Amount", {"type": "plain_text_input", "placeholder": plain("1200.50")}),
-        input_block("currency", "Currency", {"type": "static_select", "options": [option(c) for c in currencies],
+    return modal(ADD_CALLBACK, _("Add an invoice"), _("Add"), [
+        input_block("number", _("Invoice number"), {"type": "plain_text_input", "placeholder": plain("INV-1042")}),
+        input_block("customer", _("Customer"), {"type": "plain_text_input", "placeholder": plain("Acme Trading Ltd")}),
+        input_block("amount", _("Amount"), {"type": "plain_text_input", "placeholder": plain("1200.50")}),
+        input_block("currency", _("Currency"), {"type": "static_select", "options": [option(c) for c in currencies],
                                              "initial_option": option(default_currency)}),
-        input_block("due", "Due date", {"type": "datepicker"}),
-        input_block("owner", "Owner (you if empty)", {"type": "users_select"}, optional=True),
-        input_block("ladder", "Ladder", {"type": "static_select", "options": [option(name) for name in ladders],
+        input_block("due", _("Due date"), {"type": "datepicker"}),
+        input_block("owner", _("Owner (you if empty)"), {"type": "users_select"}, optional=True),
+        input_block("ladder", _("Ladder"), {"type": "static_select", "options": [option(name) for name in ladders],
                                          "initial_option": option(ladder)}),
     ], {"channel": channel})
 
@@ -68,18 +70,18 @@ def add_form_errors(form: dict[str, str]) -> dict[str, str]:
     """What the core cannot be told at all (it checks the rest and says so)."""
     errors: dict[str, str] = {}
     if not INVOICE_NUMBER.match(form.get("number", "")):
-        errors["number"] = "One word of letters, digits and . / # - _, like INV-1042."
+        errors["number"] = _("One word of letters, digits and . / # - _, like INV-1042.")
     customer = form.get("customer", "")
     if not customer:
-        errors["customer"] = "The customer's name is needed, like Acme Trading Ltd."
+        errors["customer"] = _("The customer's name is needed, like Acme Trading Ltd.")
     elif any(quote in customer for quote in QUOTES):
-        errors["customer"] = "Leave out the double quotes, like Acme Trading Ltd."
+        errors["customer"] = _("Leave out the double quotes, like Acme Trading Ltd.")
     try:
         parse_amount(form.get("amount", ""))
     except UsageError as error:
         errors["amount"] = error.problem[:MAX_ERROR]
     if not form.get("due"):
-        errors["due"] = "Pick the due date."
+        errors["due"] = _("Pick the due date.")
     return errors
 
 
@@ -120,5 +122,5 @@ class AskContext:
 def ask_modal(asked: AskContext) -> dict[str, Any]:
     element: dict[str, Any] = ({"type": "datepicker"} if asked.button.input == "date"
                                else {"type": "plain_text_input", "multiline": True})
-    return modal(ASK_CALLBACK, asked.button.label.strip() or "collectbot", "Save",
+    return modal(ASK_CALLBACK, asked.button.label.strip() or "collectbot", _("Save"),
                  [input_block(ANSWER_BLOCK, (asked.button.asks or asked.button.label)[:2000], element)], asked.to_json())

@@ -14,6 +14,7 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -30,6 +31,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.i18n import _, speaking
 from bot.floor.config import Settings, reveal
 from bot.platforms.slack.home import home_view
 from bot.platforms.slack.identity import PLATFORM, command_text, plain_text, sender_from, team_and_user
@@ -99,6 +101,8 @@ class SlackPlatform:
         """One HTTP session (kept-alive connections) for every answer posted to a response URL;
         Bolt's `respond` opens a new session and connection per answer."""
         self.port = settings.slack_http_port
+        self._locales: dict[str, str | None] = {}
+        """Each user's Slack locale (`ru-RU`), asked once: a newcomer is answered in it."""
         self._register()
 
     def _register(self) -> None:
@@ -160,6 +164,17 @@ class SlackPlatform:
         return False
 
     # -- talking to the core --------------------------------------------------------------------
+    async def sender(self, team: str, user: str, name: str | None = None, channel: str | None = None) -> Sender:
+        """Who wrote, with the language their Slack is set to (users.info with its locale)."""
+        if user not in self._locales:
+            try:
+                info = await self.client.users_info(user=user, include_locale=True)
+                self._locales[user] = (info.get("user") or {}).get("locale")
+            except Exception:  # the hint is a nicety: without it the team's language is used
+                log.info("no locale for Slack user %s", user, exc_info=True)
+                self._locales[user] = None
+        return replace(sender_from(team, user, name, channel), language_hint=self._locales[user])
+
     async def run(self, sender: Sender, text: str, files: tuple[IncomingFile, ...] = ()) -> Reply:
         return await asyncio.to_thread(self.core.handle_text, sender, text, files)
 
@@ -195,13 +210,14 @@ class SlackPlatform:
         await ack()
         team, user, name = team_and_user(command)
         channel = command.get("channel_id")
-        sender = sender_from(team, user, name, channel)
+        sender = await self.sender(team, user, name, channel)
         text = command_text(command.get("text", ""), team)
         if plain_text(command.get("text", ""), team).lower() == "add" and await asyncio.to_thread(self.core.is_member, sender):
             if not await self.first_time(request, command):
                 return
             ladders = sorted(self.core.services.ladders) or [self.settings.default_ladder]
-            view = add_modal(ladders, self.settings.default_ladder, self.settings.default_currency, channel)
+            with speaking(await asyncio.to_thread(self.core.language_of, sender)):
+                view = add_modal(ladders, self.settings.default_ladder, self.settings.default_currency, channel)
             await client.views_open(trigger_id=command["trigger_id"], view=view)
             return
         once = once_for(first_header(request.headers, "x-slack-signature"))
@@ -219,10 +235,13 @@ class SlackPlatform:
     async def on_add_submitted(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         team, user, name = team_and_user(body)
         form = submitted_values(view)
-        if errors := add_form_errors(form):
+        sender = await self.sender(team, user, name)
+        with speaking(await asyncio.to_thread(self.core.language_of, sender)):
+            errors = add_form_errors(form)
+        if errors:
             await ack(response_action="errors", errors=errors)
             return
-        reply = await self.run(sender_from(team, user, name), add_command(form, team, self.settings.default_ladder))
+        reply = await self.run(sender, add_command(form, team, self.settings.default_ladder))
         if reply.is_error:
             problem = first_problem(reply)
             await ack(response_action="errors", errors={field_for(problem): problem})
@@ -245,9 +264,11 @@ class SlackPlatform:
             if channel and ts and not ephemeral:
                 await self.remember(channel, ts, blocks)
             asked = AskContext(button, channel, None if ephemeral else ts)
-            await client.views_open(trigger_id=body["trigger_id"], view=ask_modal(asked))
+            with speaking(await asyncio.to_thread(self.core.language_of, await self.sender(team, user, name))):
+                view = ask_modal(asked)
+            await client.views_open(trigger_id=body["trigger_id"], view=view)
             return
-        reply = await self.press(sender_from(team, user, name, channel), button.action)
+        reply = await self.press(await self.sender(team, user, name, channel), button.action)
         if not reply.is_error and channel and ts and not ephemeral:
             await self.outbox.mark_done(channel, ts, blocks, reply, user)
         await self.answer(reply, channel, user, respond if body.get("response_url") else None,
@@ -260,7 +281,7 @@ class SlackPlatform:
         team, user, name = team_and_user(body)
         asked = AskContext.from_json(json.loads(view.get("private_metadata") or "{}"))
         answer = submitted_values(view).get(ANSWER_BLOCK, "")
-        reply = await self.press(sender_from(team, user, name, asked.channel), asked.button.with_input(answer))
+        reply = await self.press(await self.sender(team, user, name, asked.channel), asked.button.with_input(answer))
         if reply.is_error:
             await ack(response_action="errors", errors={ANSWER_BLOCK: first_problem(reply)})
             return
@@ -275,8 +296,8 @@ class SlackPlatform:
     async def on_home_opened(self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
         if event.get("tab", "home") != "home":
             return
-        team, user, _ = team_and_user(body)
-        view = await asyncio.to_thread(home_view, self.core, sender_from(team, user))
+        team, user, _name = team_and_user(body)
+        view = await asyncio.to_thread(home_view, self.core, await self.sender(team, user))
         await client.views_publish(user_id=user, view=view)
 
     async def on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
@@ -284,15 +305,17 @@ class SlackPlatform:
         the core's answer has the button that stores it)."""
         if event.get("subtype") != "file_share" or event.get("channel_type") != "im":
             return
-        team, user, _ = team_and_user(body)
+        team, user, _name = team_and_user(body)
         shared = event.get("files", [])
         too_large = [f.get("name", "file") for f in shared if int(f.get("size") or 0) > MAX_UPLOAD]
         if too_large:
-            reply = error_reply(f"{', '.join(too_large)} is larger than {MAX_UPLOAD // (1024 * 1024)} MB; "
-                                "split it into smaller CSV files and share them one by one.", "/import")
+            with speaking(await asyncio.to_thread(self.core.language_of, await self.sender(team, user))) as language:
+                reply = error_reply(_("{files} is larger than {size} MB; split it into smaller CSV files and share them one by one.",
+                                      files=", ".join(too_large), size=MAX_UPLOAD // (1024 * 1024)), "/import")
+            reply.language = language
         else:
             files = tuple([await self.download(file) for file in shared])
-            reply = await self.run(sender_from(team, user, channel=event.get("channel")), "/import", files)
+            reply = await self.run(await self.sender(team, user, channel=event.get("channel")), "/import", files)
         await self.outbox.post(event.get("channel") or user, reply)
 
     async def download(self, shared: dict[str, Any]) -> IncomingFile:

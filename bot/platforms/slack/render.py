@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any, assert_never
 
+from bot.i18n import translated
+from bot.i18n.labels import EXAMPLE, NONE, SHORTENED, SUBJECT
 from bot.platforms.text import render_table
 from bot.floor.reply import BulletList, Button, DraftText, Facts, Paragraph, Reply, Table
 
@@ -92,15 +94,17 @@ def content_blocks(reply: Reply) -> list[dict[str, Any]]:
             case BulletList():
                 if block.title:
                     blocks.append(section(f"*{escape(block.title)}*"[:MAX_TEXT]))
-                blocks.extend(sections("\n".join(f"• {item}" for item in block.items) or "(none)"))
+                blocks.extend(sections("\n".join(f"• {item}" for item in block.items) or translated(reply.language, NONE)))
             case DraftText():
-                heading = f"*{escape(block.label)}*" + (f"\n*Subject:* {escape(block.subject)}" if block.subject else "")
+                subject = escape(translated(reply.language, SUBJECT))
+                heading = f"*{escape(block.label)}*" + (f"\n*{subject}:* {escape(block.subject)}" if block.subject else "")
                 blocks.append(section(heading))
                 blocks.extend(preformatted(block.text))
             case _:
                 assert_never(block)
     if reply.example:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Example: `{escape(reply.example)}`"}]})
+        example = f"{escape(translated(reply.language, EXAMPLE))}: `{escape(reply.example)}`"
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": example}]})
     return blocks
 
 
@@ -122,7 +126,7 @@ def render_blocks(reply: Reply) -> list[dict[str, Any]]:
     actions = action_blocks(reply)
     room = MAX_BLOCKS - len(blocks) - len(actions)
     if room < 0:
-        blocks = blocks[:room - 1] + [section("… (shortened; ask for less at a time)")]
+        blocks = blocks[:room - 1] + [section(escape(translated(reply.language, SHORTENED)))]
     return blocks + actions
 
 

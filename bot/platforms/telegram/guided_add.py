@@ -18,8 +18,9 @@ from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Upd
 from telegram.constants import ChatType
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
+from bot.i18n import _, speaking
 from bot.store.stored_state import InteractionStore
-from bot.platforms.telegram.updates import NEW, refused_as_not_addressee, without_bot_name
+from bot.platforms.telegram.updates import NEW, refused_as_not_addressee, sender_of, without_bot_name
 from bot.floor.dates import DATE_FORMS, parse_date
 from bot.floor.errors import UsageError
 from bot.floor.money import parse_amount
@@ -29,6 +30,7 @@ OPEN_FOR = timedelta(hours=1)
 """A dialogue left alone this long is forgotten (the next words are ordinary messages again)."""
 NUMBER, AMOUNT, DUE, CUSTOMER, CONFIRM = "number", "amount", "due", "customer", "confirm"
 RunText = Callable[[Update, str], Awaitable[None]]
+Speaks = Callable[[Update], Awaitable[str]]
 TodayOf = Callable[[Update], Awaitable[date]]
 """The writer's own today (their time zone), by the core's rule for typed dates."""
 CONFIRM_PATTERN = r"^add:(yes|no)$"
@@ -41,7 +43,9 @@ def dialogue_key(update: Update) -> str:
 
 
 class GuidedAdd:
-    def __init__(self, store: InteractionStore, today_of: TodayOf, run_text: RunText) -> None:
+    def __init__(self, store: InteractionStore, today_of: TodayOf, run_text: RunText, speaks: Speaks | None = None) -> None:
+        self.speaks = speaks or hinted_language
+        """The language the dialogue asks in: the person's (the core's choice), else their app's."""
         self.store = store
         self.today_of = today_of
         self.run_text = run_text
@@ -64,7 +68,8 @@ class GuidedAdd:
             await self.run_text(update, without_bot_name(message.text or ""))
             return
         await self._save(update, {"step": NUMBER})
-        await ask(update, "Let's add an invoice. What is its number? (/cancel to stop)")
+        with speaking(await self.speaks(update)):
+            await ask(update, _("Let's add an invoice. What is its number? (/cancel to stop)"))
 
     async def answer(self, update: Update) -> bool:
         """Words typed while a question of the dialogue is open: True when they were its answer."""
@@ -73,40 +78,46 @@ class GuidedAdd:
         draft = await self._load(update)
         if draft is None or draft.get("step") == CONFIRM:
             return False
+        with speaking(await self.speaks(update)):
+            return await self._answer(update, draft)
+
+    async def _answer(self, update: Update, draft: dict[str, str]) -> bool:
         step = draft["step"]
         text = answer_text(update)
         if step == NUMBER:
             if not text or " " in text:
-                await ask(update, "An invoice number is one word, like INV-1042. What is it?")
+                await ask(update, _("An invoice number is one word, like INV-1042. What is it?"))
                 return True
             draft.update(number=text, step=AMOUNT)
-            question = "The amount, with the currency if not the team's (e.g. 1200.50 EUR)?"
+            question = _("The amount, with the currency if not the team's (e.g. 1200.50 EUR)?")
         elif step == AMOUNT:
             try:
                 parse_amount(" ".join(word for word in text.split() if not (len(word) == 3 and word.isalpha())))
             except UsageError as error:
-                await ask(update, f"{error.problem} Try again, e.g. 1200.50 EUR.")
+                await ask(update, _("{problem} Try again, e.g. 1200.50 EUR.", problem=error.problem))
                 return True
             draft.update(amount=text, step=DUE)
-            question = f"The due date? ({DATE_FORMS})"
+            question = _("The due date? ({forms})", forms=_(DATE_FORMS))
         elif step == DUE:
             try:
                 parse_date(text, await self.today_of(update), "2026-12-01")
             except UsageError as error:
-                await ask(update, f"{error.problem} Try again.")
+                await ask(update, _("{problem} Try again.", problem=error.problem))
                 return True
             draft.update(due=text, step=CUSTOMER)
-            question = "The customer's name?"
+            question = _("The customer's name?")
         else:
             name = text.replace('"', "").strip()
             if not name:
-                await ask(update, "The customer's name, please?")
+                await ask(update, _("The customer's name, please?"))
                 return True
             draft.update(customer=name, step=CONFIRM)
             await self._save(update, draft)
-            summary = f"Add invoice {draft['number']}: {draft['amount']}, due {draft['due']}, customer {name}?"
+            summary = _("Add invoice {invoice}: {amount}, due {due}, customer {customer}?", invoice=draft["number"],
+                        amount=draft["amount"], due=draft["due"], customer=name)
             await ask(update, summary, InlineKeyboardMarkup([[
-                InlineKeyboardButton("✅ Add it", callback_data="add:yes"), InlineKeyboardButton("✖ Cancel", callback_data="add:no")]]))
+                InlineKeyboardButton(_("✅ Add it"), callback_data="add:yes"),
+                InlineKeyboardButton(_("✖ Cancel"), callback_data="add:no")]]))
             return True
         await self._save(update, draft)
         await ask(update, question)
@@ -118,13 +129,14 @@ class GuidedAdd:
         if await refused_as_not_addressee(query):
             return
         draft = await asyncio.to_thread(self.store.take, KIND, dialogue_key(update))
-        if draft is None:  # ended, expired, or someone else's confirmation
-            await query.answer("That dialogue is not open for you; send /add to start one.", show_alert=True)
-            return
-        await query.answer()
-        if query.data == "add:no" or draft.get("step") != CONFIRM:
-            await query.edit_message_text("Cancelled; nothing was added.")
-            return
+        with speaking(await self.speaks(update)):
+            if draft is None:  # ended, expired, or someone else's confirmation
+                await query.answer(_("That dialogue is not open for you; send /add to start one."), show_alert=True)
+                return
+            await query.answer()
+            if query.data == "add:no" or draft.get("step") != CONFIRM:
+                await query.edit_message_text(_("Cancelled; nothing was added."))
+                return
         await query.edit_message_reply_markup(None)
         await self.run_text(update, f"/add {draft['number']} {draft['amount']} {draft['due']} \"{draft['customer']}\"")
 
@@ -145,3 +157,8 @@ async def ask(update: Update, text: str, buttons: InlineKeyboardMarkup | None = 
     in_group = chat.type != ChatType.PRIVATE
     markup = buttons or (ForceReply(selective=True) if question and in_group else None)
     await message.reply_text(text, reply_markup=markup, do_quote=in_group)
+
+
+async def hinted_language(update: Update) -> str:
+    """The language the person's Telegram app is set to."""
+    return sender_of(update).language_hint or "en"

@@ -34,6 +34,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.i18n import N_, _, speaking, translated
 from bot.floor.config import Settings, reveal
 from bot.floor.logs import keep_secret
 from bot.store.stored_state import InteractionStore, LeaseKeeper
@@ -54,7 +55,7 @@ from scheduling.notifier import RateLimits
 from bot.platforms.telegram.limits import TELEGRAM_LIMITS
 
 log = logging.getLogger(__name__)
-QUESTION_HINT = "(reply to this message; /cancel to stop)"
+QUESTION_HINT = N_("(reply to this message; /cancel to stop)")
 QUESTION = "tg-question"
 QUESTION_OPEN_FOR = timedelta(days=1)
 GATE = -1
@@ -77,7 +78,7 @@ class TelegramPlatform:
         self.store = InteractionStore(core.services.engine, core.services.clock)
         """Questions asked with a forced reply and guided dialogues, in the database: any instance
         takes the answer."""
-        self.guided_add = GuidedAdd(self.store, self.today_of, self.run_text)
+        self.guided_add = GuidedAdd(self.store, self.today_of, self.run_text, self.speaks)
         self.instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.polling_lease = LeaseKeeper(core.services.engine, core.services.clock, POLLING_LEASE, self.instance,
                                          timedelta(seconds=settings.telegram_polling_lease_seconds))
@@ -115,7 +116,7 @@ class TelegramPlatform:
         await self.application.initialize()
         me = self.application.bot
         self.core.services.bot_usernames[PLATFORM] = me.username
-        self.core.services.invite_links["Telegram link"] = lambda code: f"https://t.me/{me.username}?start={code}"
+        self.core.services.invite_links[N_("Telegram link")] = lambda code: f"https://t.me/{me.username}?start={code}"
         await self.publish_commands()
         await self.application.start()
         updater = self.application.updater
@@ -241,14 +242,17 @@ class TelegramPlatform:
                 if user is None:
                     raise TelegramError("no user to write to")
                 await self.send_reply(user.id, reply)
-                what = reply.title if reply.title and not reply.is_error else "My answer"
-                reply = Reply(title=what).say(
-                    f"I sent you the details in our private chat (https://t.me/{username}), so they stay out of the group.")
+                with speaking(reply.language) as language:
+                    what = reply.title if reply.title and not reply.is_error else _("My answer")
+                    reply = Reply(title=what, language=language).say(_(
+                        "I sent you the details in our private chat (https://t.me/{username}), so they stay out of the group.",
+                        username=username))
             except TelegramError:  # they never opened a private chat with the bot
                 log.info("could not answer user %s privately", user.id if user else None, exc_info=True)
-                reply = Reply(title="Let's take this to a private chat").say(
-                    f"That answer holds details meant for you only, so I don't show it in a group. "
-                    f"Ask me in a private chat: https://t.me/{username}")
+                with speaking(reply.language) as language:
+                    reply = Reply(title=_("Let's take this to a private chat"), language=language).say(_(
+                        "That answer holds details meant for you only, so I don't show it in a group. "
+                        "Ask me in a private chat: https://t.me/{username}", username=username))
         await self.send_reply(chat.id, reply, reply_to=message.message_id if chat.type != ChatType.PRIVATE else None)
 
     # -- receiving --------------------------------------------------------------------------
@@ -258,6 +262,10 @@ class TelegramPlatform:
         pressing another person's button so, then asks the same question."""
         if update.callback_query is None and not await self.accepts(update):
             raise ApplicationHandlerStop
+
+    async def speaks(self, update: Update) -> str:
+        """The language to answer this person in, for the adapter's own words (the core's choice)."""
+        return await asyncio.to_thread(self.core.language_of, sender_of(update))
 
     async def accepts(self, update: Update) -> bool:
         """In group chats the bot answers team members only; strangers are ignored."""
@@ -287,7 +295,8 @@ class TelegramPlatform:
         message = update.effective_message
         if not message or not message.text or not addressed_to_me(message.text, context.bot.username):
             return
-        await message.reply_text("I don't run edited commands again; send the corrected command as a new message.")
+        with speaking(await self.speaks(update)):
+            await message.reply_text(_("I don't run edited commands again; send the corrected command as a new message."))
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Plain words in a private chat: the core says how commands look (and guesses one)."""
@@ -303,11 +312,12 @@ class TelegramPlatform:
             return
         chat, user, message = update.effective_chat, update.effective_user, update.effective_message
         assert chat is not None and user is not None and message is not None
-        if await self.guided_add.cancel(update):
-            await message.reply_text("Cancelled; nothing was added.", do_quote=chat.type != ChatType.PRIVATE)
-            return
-        dropped = await asyncio.to_thread(self.store.drop_where, QUESTION, f"{chat.id}:{user.id}")
-        await message.reply_text("Cancelled; nothing was recorded." if dropped else "There is nothing to cancel.")
+        with speaking(await self.speaks(update)):
+            if await self.guided_add.cancel(update):
+                await message.reply_text(_("Cancelled; nothing was added."), do_quote=chat.type != ChatType.PRIVATE)
+                return
+            dropped = await asyncio.to_thread(self.store.drop_where, QUESTION, f"{chat.id}:{user.id}")
+            await message.reply_text(_("Cancelled; nothing was recorded.") if dropped else _("There is nothing to cancel."))
 
     async def on_words(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Words that are not a command: an answer in the guided /add, an answer to a question,
@@ -345,7 +355,8 @@ class TelegramPlatform:
             return
         button = await self.buttons.button_for(query.data or "")
         if button is None:
-            await query.answer("This button has expired; please use the command instead.", show_alert=True)
+            with speaking(await self.speaks(update)):
+                await query.answer(_("This button has expired; please use the command instead."), show_alert=True)
             return
         if not await self.accepts(update):
             await query.answer()
@@ -364,9 +375,11 @@ class TelegramPlatform:
         assert chat is not None and user is not None
         # In a group the forced reply opens only for the person named in the question.
         whom = "" if chat.type == ChatType.PRIVATE else f"{user.mention_html()}, "
-        forms = f" ({DATE_FORMS})" if button.input == "date" else ""
+        with speaking(await self.speaks(update)):
+            forms = _(" ({forms})", forms=_(DATE_FORMS)) if button.input == "date" else ""
+            hint = escape(_(QUESTION_HINT))
         prompt = await self.application.bot.send_message(
-            chat.id, f"{escape(problem)}{whom}{escape(button.asks or '')}{escape(forms)}\n{QUESTION_HINT}",
+            chat.id, f"{escape(problem)}{whom}{escape(button.asks or '')}{escape(forms)}\n{hint}",
             parse_mode=ParseMode.HTML, reply_markup=ForceReply(selective=True))
         asked = {"button": {"label": button.label, "action": button.action, "asks": button.asks, "input": button.input},
                  "original": original.to_dict() if original is not None else None, "user": user.id}
@@ -380,8 +393,9 @@ class TelegramPlatform:
         asked = await asyncio.to_thread(self.store.get, QUESTION, key)
         if asked is None:
             if is_question(message.reply_to_message, context.bot.id):
-                await message.reply_text("That question is no longer open (it was answered or cancelled, or it expired). "
-                                         "Press the button again to answer it.")
+                with speaking(await self.speaks(update)):
+                    await message.reply_text(_("That question is no longer open (it was answered or cancelled, or it expired). "
+                                               "Press the button again to answer it."))
             elif message.chat.type == ChatType.PRIVATE:
                 await self.on_text(update, context)
             return
@@ -414,15 +428,17 @@ class TelegramPlatform:
 
     async def mark_done(self, original: Message, reply: Reply, update: Update) -> None:
         """Keep the chat truthful: the ping now says what was done, by whom, and loses its buttons."""
-        what = reply.title or "Done"
-        who = update.effective_user.full_name if update.effective_user else "someone"
+        with speaking(reply.language):
+            what = reply.title or _("Done")
+            who = update.effective_user.full_name if update.effective_user else _("someone")
+            plain = _("✔ {what} — by {who}", what=what, who=who)
+            note = _("✔ {what} — by {who}", what=f"<i>{escape(what)}</i>", who=escape(who))
         try:
-            if utf16_len(original.text or "") + utf16_len(f"\n\n✔ {what} — by {who}") <= LIMIT:
-                note = f"\n\n✔ <i>{escape(what)}</i> — by {escape(who)}"
-                await original.edit_text((original.text_html or "") + note, parse_mode=ParseMode.HTML, reply_markup=None)
+            if utf16_len(original.text or "") + utf16_len(f"\n\n{plain}") <= LIMIT:
+                await original.edit_text((original.text_html or "") + f"\n\n{note}", parse_mode=ParseMode.HTML, reply_markup=None)
             else:  # no room for the note: drop the buttons and say it underneath
                 await original.edit_reply_markup(None)
-                await original.reply_text(f"✔ {what} — by {who}")
+                await original.reply_text(plain)
         except TelegramError:  # an old or deleted message: the answer itself is still sent
             log.info("could not mark message %s as answered", original.message_id, exc_info=True)
 
@@ -439,7 +455,8 @@ def toast(reply: Reply) -> str | None:
 
 def is_question(message: Message, bot_id: int) -> bool:
     """Whether `message` is one of this bot's forced-reply questions."""
-    return message.from_user is not None and message.from_user.id == bot_id and (message.text or "").endswith(QUESTION_HINT)
+    return message.from_user is not None and message.from_user.id == bot_id and (message.text or "").endswith(
+        tuple(translated(language, QUESTION_HINT) for language in LANGUAGES))
 
 
 def build_platform(core: Core, settings: Settings) -> TelegramPlatform:

@@ -12,6 +12,8 @@ from typing import assert_never
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.i18n import translated
+from bot.i18n.labels import EXAMPLE, NONE, SUBJECT
 from bot.platforms.text import render_table
 from bot.floor.reply import BulletList, DraftText, Facts, Paragraph, Reply, Table
 
@@ -84,14 +86,15 @@ def render_blocks(reply: Reply) -> list[str]:
                 for item in block.items:
                     first, *rest = wrap(item)
                     lines.extend([f"• {first}", *rest])
-                parts.append("\n".join(lines if block.items else [*lines, "(none)"]))
+                parts.append("\n".join(lines if block.items else [*lines, translated(reply.language, NONE)]))
             case DraftText():
-                parts.append(tagged("b", block.label) + (f"\n{fact('Subject', block.subject)}" if block.subject else ""))
+                subject = translated(reply.language, SUBJECT)
+                parts.append(tagged("b", block.label) + (f"\n{fact(subject, block.subject)}" if block.subject else ""))
                 parts.extend(preformatted(block.text))
             case _:
                 assert_never(block)
     if reply.example:
-        parts.append(f"Example: <code>{escape(reply.example)}</code>")
+        parts.append(f"{escape(translated(reply.language, EXAMPLE))}: <code>{escape(reply.example)}</code>")
     return [part for part in parts if part]
 
 

@@ -25,6 +25,7 @@ def sender_of(update: Update) -> Sender:
         display_name=user.full_name,
         chat_id=str(user.id),
         in_group=chat.type != ChatType.PRIVATE,
+        language_hint=user.language_code,
     )
 
 
