@@ -7,6 +7,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel, col, func, select
 
@@ -129,3 +130,10 @@ async def fire_at(scheduler: "Scheduler", clock: MovableClock, moment: datetime)
 def states(engine: Engine, ids: list[int]) -> list[str]:
     with Session(engine) as session:
         return [session.get(LadderStep, step_id).state.value for step_id in ids]  # type: ignore[union-attr]
+
+
+on_sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+"""For a test of something only SQLite has (a file to copy); it is not run, and not skipped, on PostgreSQL."""
+
+on_postgresql_only = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+"""For a test of something only PostgreSQL has (row locks); it is not run, and not skipped, on SQLite."""

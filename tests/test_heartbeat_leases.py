@@ -19,7 +19,7 @@ from handlers.core import Core
 from scheduling import due_table
 from scheduling.ladder_keeper import LadderKeeper
 from scheduling.scheduler import HEARTBEAT
-from tests.support import ChatDriver, RecordingNotifier, add_steps, states
+from tests.support import ChatDriver, RecordingNotifier, add_steps, on_postgresql_only, states
 from tests.test_delivery_faults import until
 from tests.test_firing import NOON, scheduler_for
 
@@ -138,14 +138,13 @@ async def test_two_running_instances_never_resend_a_step_that_takes_several_leas
     assert quick.sent == [], "B never took over a claim of the live instance A"
 
 
+@on_postgresql_only  # SQLite has one writer at a time: no row locks to order
 def test_a_bulk_confirmation_locks_its_steps_in_id_order_so_two_instances_cannot_deadlock(
     team: ChatDriver, engine: Engine, clock: MovableClock,
 ) -> None:
     """Instance A confirms steps 1 and 2 while instance B holds step 1: A waits at step 1 and has
     not locked step 2, whatever order the rows lie in. (An UPDATE that locked 2 first and then
     waited for 1, beside one that holds 1 and wants 2, is a deadlock.)"""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has one writer at a time: no row locks to order")
     team.say("bob", "/add INV-74 100 EUR 2026-12-01 Acme")
     first, second = add_steps(engine, "INV-74", "bob", NOON, NOON)
     clock.set(NOON)

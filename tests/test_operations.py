@@ -19,7 +19,7 @@ from bot.floor.config import Settings
 from bot.store.database import alembic_config, create_database_engine, upgrade_schema
 from bot.app.doctor import Finding, Verdict, examine, healthy
 from tests.slack_standin import SlackStandIn
-from tests.support import ChatDriver
+from tests.support import ChatDriver, on_sqlite_only
 from tests.telegram_standin import TelegramStandIn
 
 
@@ -194,15 +194,15 @@ def test_doctor_exits_non_zero_on_a_problem(tmp_path: Path, monkeypatch: pytest.
 
 # -- backup ----------------------------------------------------------------------------------------
 
-def sqlite_only(database_url: tuple[str, str | None]) -> Path:
-    if not database_url[0].startswith("sqlite"):
-        pytest.skip("collectbot backup copies SQLite; PostgreSQL uses pg_dump (tested below)")
+def sqlite_file(database_url: tuple[str, str | None]) -> Path:
+    """collectbot backup copies SQLite; PostgreSQL uses pg_dump (tested below)."""
     return Path(database_url[0].removeprefix("sqlite:///"))
 
 
+@on_sqlite_only
 def test_backup_copies_a_running_database_with_everything_in_it(team: ChatDriver, database_url: tuple[str, str | None],
                                                                tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    source = sqlite_only(database_url)
+    source = sqlite_file(database_url)
     team.say("bob", "/add INV-1 100 EUR 2026-12-01 Acme")
     monkeypatch.setenv("DATABASE_URL", database_url[0])
     result = CliRunner().invoke(app, ["backup", "--to", str(tmp_path / "copy.db")])
@@ -213,9 +213,10 @@ def test_backup_copies_a_running_database_with_everything_in_it(team: ChatDriver
         assert copy.execute("SELECT count(*) FROM ladder_step").fetchone()[0] > 0
 
 
+@on_sqlite_only
 def test_backup_is_consistent_while_the_bot_keeps_writing(team: ChatDriver, database_url: tuple[str, str | None],
                                                          tmp_path: Path) -> None:
-    source = sqlite_only(database_url)
+    source = sqlite_file(database_url)
     stop = threading.Event()
     added: list[int] = []
 
