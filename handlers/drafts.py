@@ -268,12 +268,25 @@ def ping_draft(services: Services) -> DraftFor:
                                    ladder_deadline_days=final_step_deadline_days(services, invoice)).rendered
         except Exception:
             log.exception("draft %s/%s/%s/%s failed to render", language, stage, tone, channel)
-            return DraftText(label="Draft", text="(The draft for this step could not be written; see /draft or ask your admin "
-                                                  "to run collectbot phrasebook check.)")
-        if stage == "dispute":
-            return DraftText(label="Draft message (dispute: ask why, propose a call)", text=rendered.text, subject=rendered.subject)
-        return DraftText(label=f"Draft {channel} ({stage.replace('_', ' ')}, {tone})", text=rendered.text, subject=rendered.subject)
+            return DraftText(label=_("Draft"), text=_("(The draft for this step could not be written; see /draft or ask your "
+                                                      "admin to run collectbot phrasebook check.)"))
+        return DraftText(label=draft_label(stage, tone, channel), text=rendered.text, subject=rendered.subject)
     return draft_for
+
+
+DRAFT_LABELS = {"call": N_("Draft call ({stage}, {tone})"), "message": N_("Draft message ({stage}, {tone})"),
+                "letter": N_("Draft letter ({stage}, {tone})")}
+STAGE_NAMES = {"pre_due": N_("pre due"), "due_today": N_("due today"), "first_reminder": N_("first reminder"),
+               "repeat_reminder": N_("repeat reminder"), "broken_promise": N_("broken promise"),
+               "final_warning": N_("final warning"), "legal_handover": N_("legal handover"), "thank_you": N_("thank you")}
+TONE_NAMES = {"warm": N_("warm"), "neutral": N_("neutral"), "firm": N_("firm"), "formal": N_("formal")}
+
+
+def draft_label(stage: str, tone: str, channel: str) -> str:
+    """The heading over a ping's draft, in the reader's language (the draft itself is in the customer's)."""
+    if stage == "dispute":
+        return _("Draft message (dispute: ask why, propose a call)")
+    return _(DRAFT_LABELS[channel], stage=_(STAGE_NAMES[stage]), tone=_(TONE_NAMES[tone]))
 
 
 def stage_still_true(stage: str, invoice: Invoice, today: date) -> str:

@@ -18,6 +18,14 @@ from bot.floor.money import parse_currency
 from bot.floor.reply import Reply, Table
 
 RATES_EXAMPLE = "/rates EUR NOK 11.50 USD NOK 10.80"
+
+
+def rates_example(team_currency: str) -> str:
+    """The example in the team's own currency, quoting two currencies that are not it."""
+    if team_currency == "NOK":
+        return RATES_EXAMPLE
+    first, second = [code for code in ("EUR", "USD", "GBP") if code != team_currency][:2]
+    return f"/rates {first} {team_currency} 11.50 {second} {team_currency} 10.80"
 RATES_USAGE = "/rates | /rates <currency> <team currency> <rate>… | /rates clear | /rates with a CSV file (currency,quote,rate)"
 
 
@@ -50,7 +58,7 @@ def parse_triples(words: list[str], ctx: Context) -> list[tuple[str, Decimal]]:
             "Give rates as threes: currency, the team's currency ({currency}) and the rate; {text!r} has {n} word.",
             "Give rates as threes: currency, the team's currency ({currency}) and the rate; {text!r} has {n} words.",
             len(words), currency=ctx.team.default_currency, text=" ".join(words)),
-            RATES_EXAMPLE.replace("NOK", ctx.team.default_currency))
+            rates_example(ctx.team.default_currency))
     return [parse_rate(words[i], words[i + 1], words[i + 2], ctx) for i in range(0, len(words), 3)]
 
 
@@ -106,7 +114,7 @@ def show_rates(ctx: Context) -> Reply:
     reply = Reply(title=_("Exchange rates into {currency}", currency=ctx.team.default_currency))
     if not rates:
         return reply.say(_("None yet. Managers set them with {example}.",
-                           example=RATES_EXAMPLE.replace("NOK", ctx.team.default_currency)))
+                           example=rates_example(ctx.team.default_currency)))
     return reply.add(Table((_("Currency"), _("Rate"), _("Set")), tuple(
         (f"1 {rate.currency}", f"{rate.rate} {rate.quote_currency}",
          rate.set_at.date().isoformat()) for rate in rates)))

@@ -16,6 +16,7 @@ from bot.i18n import LANGUAGES
 from bot.store.models import LadderStep, StepState
 from bot.platforms.slack.render import MAX_BLOCKS, render_messages as slack_messages
 from bot.platforms.telegram.render import LIMIT, render_messages as telegram_messages, utf16_len
+from handlers.drafts import ping_draft
 from handlers.pings import compose_ping
 from bot.floor.reply import Reply
 from tests.support import ChatDriver
@@ -43,7 +44,7 @@ def replies_in(team: ChatDriver, engine: Engine, clock: MovableClock, language: 
     with Session(engine) as session:
         step_ids = [s.id for s in session.exec(select(LadderStep).where(LadderStep.state == StepState.PENDING)
                                                .order_by(col(LadderStep.due_at))).all()[:3]]
-        ping = compose_ping(session, step_ids, clock.now() + timedelta(days=40))
+        ping = compose_ping(session, step_ids, clock.now() + timedelta(days=40), draft_for=ping_draft(team.core.services))
     assert ping is not None
     replies.append(ping)
     return replies
@@ -76,6 +77,6 @@ def test_a_reader_gets_no_english_labels_in_their_language(team: ChatDriver, eng
     replies = replies_in(team, engine, clock, language)
     text = "\n".join(render_text(reply) for reply in replies)
     for english in ("What I can do", "Example:", "Balance", "Overdue for", "Added invoice", "What to do", "Answer by",
-                    "due in", "days overdue", "I don't know the command"):
+                    "due in", "days overdue", "I don't know the command", "Draft letter", "Draft message", "Draft call"):
         assert english not in text, f"{english!r} left in English for {language}"
     assert WORDS[language] in text

@@ -354,3 +354,10 @@ def test_rates_come_from_a_file_too_and_bad_lines_are_named(team: ChatDriver, co
     assert refused.is_error and "Line 2 of the rates file has 2 columns" in refused.blocks[0].text  # type: ignore[union-attr]
     shown = team.say("bob", "/rates")
     assert "1 USD     0.90 EUR" in shown and "1 NOK     0.085 EUR" in shown, "nothing of the bad file was stored"
+
+
+def test_a_rates_example_quotes_other_currencies_in_the_teams_own(team: ChatDriver) -> None:
+    """An EUR team was shown `/rates EUR EUR 11.50 …`: an example it could not follow."""
+    for reply in (team.say("alice", "/rates"), team.say("alice", "/rates USD EUR")):
+        assert "/rates USD EUR 11.50 GBP EUR 10.80" in reply, reply
+        assert "EUR EUR" not in reply, reply
