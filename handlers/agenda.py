@@ -8,6 +8,7 @@ from sqlalchemy import and_, or_
 from sqlmodel import col, select
 
 from bot.i18n import _, ngettext
+from scheduling.step_texts import shown_step_text
 from bot.store.models import Customer, Invoice, LadderStep, StepState
 from handlers.context import Context
 from bot.floor.dates import show_moment
@@ -83,7 +84,7 @@ def steps_table(ctx: Context, rows: list[tuple[LadderStep, Invoice, Customer]]) 
                 invoice.number,
                 customer.name,
                 format_money(invoice.balance, invoice.currency, ctx.locale),
-                _(step.name),
+                shown_step_text(step.name),
                 _("waiting for your answer") if step.state == StepState.SENT
                 else state_name(step.state),
             )

@@ -8,6 +8,7 @@ import functools
 
 from babel import Locale
 
+from bot.i18n import _
 from scheduling.working_hours import holiday_countries, known_country
 
 SAME_CALENDAR = {"UK": "GB"}
@@ -31,7 +32,17 @@ def country_problem(text: str) -> str:
     """Why `text` is refused, and what would do (a code starting with the same letter)."""
     code = text.strip().upper()
     shown = repr(text if len(text) <= 40 else text[:39] + "…")
-    iso = "" if code in iso_countries() else " (not an ISO country code)"
+    iso = code in iso_countries()
     near = sorted(c for c in holiday_countries() if code and c[0] == code[0] and c not in SAME_CALENDAR)[:8]
-    hint = f" (starting with {code[0]}: {', '.join(near)})" if near else ""
-    return f"{shown} is not a country I have public holidays for{iso}; use a two-letter ISO code such as NO, SE, DE, US{hint}"
+    codes = "NO, SE, DE, US"
+    if near and iso:
+        return _("{text} is not a country I have public holidays for; use a two-letter ISO code such as {codes} "
+                 "(starting with {letter}: {near})", text=shown, codes=codes, letter=code[0], near=", ".join(near))
+    if near:
+        return _("{text} is not a country I have public holidays for (not an ISO country code); use a two-letter ISO code "
+                 "such as {codes} (starting with {letter}: {near})", text=shown, codes=codes, letter=code[0], near=", ".join(near))
+    if iso:
+        return _("{text} is not a country I have public holidays for; use a two-letter ISO code such as {codes}",
+                 text=shown, codes=codes)
+    return _("{text} is not a country I have public holidays for (not an ISO country code); use a two-letter ISO code "
+             "such as {codes}", text=shown, codes=codes)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from bot.i18n import N_
+from bot.i18n import N_, _
 from bot.store.models import Customer
 from handlers.context import Context
 from bot.floor.errors import UsageError
@@ -34,22 +34,25 @@ def read_customer_changes(options: Mapping[str, str], languages: Sequence[str], 
     options = {key: value.strip() for key, value in options.items() if key in CUSTOMER_OPTIONS}
     if (language := options.get("lang")) is not None:
         if language.lower() not in languages:
-            raise UsageError(f"{language!r} is not a language of the phrasebook; choose {', '.join(languages)}.",
+            raise UsageError(_("{language} is not a language of the phrasebook; choose {languages}.",
+                               language=repr(language), languages=", ".join(languages)),
                              example("lang=nb"))
         changes["language"] = language.lower()
     if (locale := options.get("locale")) is not None:
         fitted = next((choice for choice in LOCALES if choice.lower() == locale.replace("-", "_").lower()), None)
         if fitted is None:
-            raise UsageError(f"{locale!r} is not a locale I write; choose {', '.join(LOCALES)}.", example("locale=nb_NO"))
+            raise UsageError(_("{locale} is not a locale I write; choose {locales}.", locale=repr(locale),
+                               locales=", ".join(LOCALES)), example("locale=nb_NO"))
         changes["locale"] = fitted
     if (tone := options.get("tone")) is not None:
         if tone.lower() not in TONES:
-            raise UsageError(f"{tone!r} is not a tone; choose {', '.join(TONES)}.", example("tone=warm"))
+            raise UsageError(_("{tone} is not a tone; choose {tones}.", tone=repr(tone), tones=", ".join(TONES)),
+                             example("tone=warm"))
         changes["tone"] = tone.lower()
     if (gender := options.get("gender")) is not None:
         if gender.lower() not in GENDERS and gender.lower() not in CLEAR:
-            raise UsageError(f"{gender!r}: gender is female or male (or - to forget it); it picks Уважаемая/Уважаемый, "
-                             "г-жо/г-н and Ms/Mr.", example("gender=female"))
+            raise UsageError(_("{gender}: gender is female or male (or - to forget it); it picks Уважаемая/Уважаемый, "
+                               "г-жо/г-н and Ms/Mr.", gender=repr(gender)), example("gender=female"))
         changes["contact_gender"] = GENDERS.get(gender.lower())
     if "contact" in options:
         changes["contact_name"] = cleared(options["contact"])
@@ -60,7 +63,8 @@ def read_customer_changes(options: Mapping[str, str], languages: Sequence[str], 
         if option in options:
             value = cleared(options[option])
             if value is not None and ('"' in value or len(value) > 120):
-                raise UsageError(f"{option}={value!r} looks mangled; quote values with spaces.",
+                raise UsageError(_("{option}={value} looks mangled; quote values with spaces.", option=option,
+                                   value=repr(value)),
                                  example('contact="Marte Haugland"'))
             changes[field] = value.rstrip(".") if option == "title" and value else value
     return changes
@@ -85,13 +89,14 @@ def customer_facts(customer: Customer) -> tuple[tuple[str, str], ...]:
     contact_parts = " · ".join(f"{label} {value}" for label, value in (
         ("title", customer.contact_title), ("given", customer.contact_given), ("patronymic", customer.contact_patronymic),
         ("family", customer.contact_family), ("gender", customer.contact_gender)) if value)
+    contact = customer.contact_name or _("not set")
     return (
-        ("Language", customer.language or "the writer's"),
-        ("Locale", customer.locale or "the team's"),
-        ("Tone", customer.tone or "the step's"),
-        ("Contact", (customer.contact_name or "not set") + (f" ({contact_parts})" if contact_parts else "")),
-        ("Contract", customer.contract or "not set"),
-        ("Country", customer.country),
+        (_("Language"), customer.language or _("the writer's")),
+        (_("Locale"), customer.locale or _("the team's")),
+        (_("Tone"), customer.tone or _("the step's")),
+        (_("Contact"), _("{contact} ({parts})", contact=contact, parts=contact_parts) if contact_parts else contact),
+        (_("Contract"), customer.contract or _("not set")),
+        (_("Country"), customer.country),
     )
 
 

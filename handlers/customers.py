@@ -15,6 +15,7 @@ from handlers.grammar import Command
 from handlers.history import record_event
 from handlers.invoices import name_key
 from bot.floor.reply import Facts, Reply
+from bot.i18n import _
 from phrasebook.facts import LOCALES, company_name, signer_name
 
 CUSTOMER_EXAMPLE = '/customer "Fjord AS" lang=nb locale=nb_NO tone=warm contact="Marte Haugland" given=Marte family=Haugland'
@@ -27,20 +28,21 @@ SIGNATURE_OPTIONS = ("name", "title", "company", "locale")
 def customer_command(command: Command, ctx: Context) -> Reply:
     """Show a customer's draft settings, or change them with key=value options."""
     if not command.words:
-        raise UsageError(f"Which customer? {CUSTOMER_USAGE}", CUSTOMER_EXAMPLE)
+        raise UsageError(_("Which customer? {usage}", usage=CUSTOMER_USAGE), CUSTOMER_EXAMPLE)
     unknown = sorted(set(command.options) - set(CUSTOMER_OPTIONS))
     if unknown:
-        raise UsageError(f"I don't know {', '.join(o + '=' for o in unknown)}; a customer has "
-                         f"{', '.join(o + '=' for o in CUSTOMER_OPTIONS)}.", CUSTOMER_EXAMPLE)
+        raise UsageError(_("I don't know {unknown}; a customer has {options}.", unknown=", ".join(o + "=" for o in unknown),
+                           options=", ".join(o + "=" for o in CUSTOMER_OPTIONS)), CUSTOMER_EXAMPLE)
     name = " ".join(command.words)
     customer = ctx.session.exec(select(Customer).where(Customer.team_id == ctx.team.id,
                                                        Customer.name_key == name_key(name))).first()
     if customer is None:
-        raise UsageError(f"There is no customer {name!r} on this team; customers come with their invoices (/add). "
-                         "Quote a name with spaces.", CUSTOMER_EXAMPLE)
+        raise UsageError(_("There is no customer {name} on this team; customers come with their invoices (/add). "
+                           "Quote a name with spaces.", name=repr(name)), CUSTOMER_EXAMPLE)
     changes = read_customer_changes(command.options, languages_of(ctx), lambda option: f'/customer "Fjord AS" {option}')
     apply_customer_changes(ctx, customer, changes)
-    return Reply(title=f"Customer {customer.name}" + (" updated" if changes else ""), private=True).add(
+    title = _("Customer {name} updated", name=customer.name) if changes else _("Customer {name}", name=customer.name)
+    return Reply(title=title, private=True).add(
         Facts(customer_facts(customer)))
 
 
@@ -48,14 +50,15 @@ def signature_command(command: Command, ctx: Context) -> Reply:
     """Show or set how your drafts are signed; admins also set the team's locale."""
     unknown = sorted(set(command.options) - set(SIGNATURE_OPTIONS))
     if unknown or command.words:
-        raise UsageError(f"/signature takes {', '.join(o + '=' for o in SIGNATURE_OPTIONS)} (quote values with spaces).",
-                         SIGNATURE_EXAMPLE)
+        raise UsageError(_("/signature takes {options} (quote values with spaces).",
+                           options=", ".join(o + "=" for o in SIGNATURE_OPTIONS)), SIGNATURE_EXAMPLE)
     person = ctx.person
     options = {key: value.strip() for key, value in command.options.items()}
     if "locale" in options:  # admins only: handlers/permissions.py
         fitted = next((choice for choice in LOCALES if choice.lower() == options["locale"].replace("-", "_").lower()), None)
         if fitted is None:
-            raise UsageError(f"{options['locale']!r} is not a locale I write; choose {', '.join(LOCALES)}.",
+            raise UsageError(_("{locale} is not a locale I write; choose {locales}.", locale=repr(options["locale"]),
+                               locales=", ".join(LOCALES)),
                              "/signature locale=en_GB")
         ctx.team.locale = fitted
         ctx.session.add(ctx.team)
@@ -65,6 +68,9 @@ def signature_command(command: Command, ctx: Context) -> Reply:
     if options:
         ctx.session.add(person)
         record_event(ctx, "signature", f"@{person.handle} set {', '.join(sorted(options))}")
-    lines = (("Name", signer_name(person) or "not set"), ("Title", person.job_title or "not set"),
-             ("Company", company_name(person, ctx.team) or "not set"), ("Team locale", ctx.team.locale or "by language"))
-    return Reply(title="Your signature on drafts" + (" updated" if options else ""), private=True).add(Facts(lines))
+    not_set = _("not set")
+    lines = ((_("Name"), signer_name(person) or not_set), (_("Title"), person.job_title or not_set),
+             (_("Company"), company_name(person, ctx.team) or not_set),
+             (_("Team locale"), ctx.team.locale or _("by language")))
+    title = _("Your signature on drafts updated") if options else _("Your signature on drafts")
+    return Reply(title=title, private=True).add(Facts(lines))

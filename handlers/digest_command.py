@@ -55,8 +55,9 @@ def describe(subscription: DigestSubscription, ctx: Context) -> str:
     following = plan.next_after(ctx.now)
     next_text = show_moment(following, ctx.person.timezone, ctx.locale) if following else "?"
     when = _(EVERY_WEEKDAY[subscription.weekday]) if weekly and subscription.weekday is not None else _("every day")
+    at = subscription.at.strftime("%H:%M")
     return _("The overdue summary {when} at {time} ({zone}); next: {next}. /digest off stops it.", when=when,
-             time=f"{subscription.at:%H:%M}", zone=ctx.person.timezone, next=next_text)
+             time=at, zone=ctx.person.timezone, next=next_text)
 
 
 EVERY_WEEKDAY = (N_("every Mon"), N_("every Tue"), N_("every Wed"), N_("every Thu"), N_("every Fri"), N_("every Sat"),

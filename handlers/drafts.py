@@ -31,8 +31,10 @@ from scheduling.business_calendar import add_business_days
 from scheduling.notice import earliest_deadline
 
 log = logging.getLogger(__name__)
-DRAFT_EXAMPLE = "/draft INV-1042 or /draft INV-1042 final formal letter ru"
-PHRASEBOOK_EXAMPLE = "/phrasebook or /phrasebook reload"
+# TRANSLATORS: two example commands: translate only the word between them ("final formal letter ru" are options).
+DRAFT_EXAMPLE = N_("/draft INV-1042 or /draft INV-1042 final formal letter ru")
+# TRANSLATORS: two example commands: translate only the word between them.
+PHRASEBOOK_EXAMPLE = N_("/phrasebook or /phrasebook reload")
 STAGE_ALIASES = {
     "pre": "pre_due", "predue": "pre_due", "courtesy": "pre_due", "due": "due_today", "today": "due_today",
     "first": "first_reminder", "reminder": "first_reminder", "repeat": "repeat_reminder", "again": "repeat_reminder",

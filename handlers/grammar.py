@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from babel.numbers import format_decimal
 
-from bot.i18n import _
+from bot.i18n import _, current_language, locale_for
 from bot.floor.dates import join_day_words
 from bot.floor.errors import UsageError
 
@@ -82,6 +82,11 @@ def split_words(text: str) -> list[str]:
     return words
 
 
+def shown_count(count: int) -> str:
+    """A count as the reader's locale writes it ("4,000", "4 000", "4.000")."""
+    return format_decimal(count, locale=locale_for(current_language()))
+
+
 def check_text(text: str) -> None:
     """Refuse text no command can hold: too long, or with control characters (a NUL byte cannot
     even be stored in PostgreSQL)."""
@@ -89,13 +94,14 @@ def check_text(text: str) -> None:
         raise InputError(_(
             "That message is {length} characters long; a command can be at most {most}. "
             "Shorten it (a long note or reason belongs in a file or the invoice's history).",
-            length=format_decimal(len(text), locale="en_US"), most=format_decimal(MAX_COMMAND_LENGTH, locale="en_US")))
+            length=shown_count(len(text)), most=shown_count(MAX_COMMAND_LENGTH)))
     for character in text:
         category = unicodedata.category(character)
         if (category == "Cc" and character not in _ALLOWED_CONTROLS) or category == "Cs":
+            code = f"U+{ord(character):04X}"
             raise InputError(_(
                 "Your message contains an invisible control character ({code}) that I can't store. "
-                "Remove it (it often comes with copy and paste) and send the command again.", code=f"U+{ord(character):04X}"))
+                "Remove it (it often comes with copy and paste) and send the command again.", code=code))
 
 
 def shorten(text: str, limit: int = 40) -> str:
@@ -123,7 +129,7 @@ def parse_arguments(verb: str, rest: str) -> Command:
             key, value = option.group(1).lower(), option.group(2)
             if len(value) > MAX_VALUE_LENGTH:
                 raise InputError(_("The value of {key}= is {length} characters long; at most {most} fit.", key=key,
-                                   length=format_decimal(len(value), locale="en_US"), most=MAX_VALUE_LENGTH))
+                                   length=shown_count(len(value)), most=shown_count(MAX_VALUE_LENGTH)))
             if key in options and options[key] != value:
                 raise InputError(_("{key}= is given twice ({first} and {second}); give it once.", key=key,
                                    first=shorten(options[key]), second=shorten(value)))

@@ -24,7 +24,9 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from bot.i18n import _, ngettext
+from babel.numbers import format_decimal
+
+from bot.i18n import N_, _, current_language, locale_for, ngettext
 from bot.store.models import Customer, Event, Invoice, Person
 from bot.store.stored_state import drop_state, forget_expired, get_state, put_state, states_of
 from handlers.context import Context
@@ -36,7 +38,8 @@ from handlers.invoices import INVOICE_NUMBER, name_key
 from bot.floor.money import check_amount, format_money, parse_amount, parse_currency
 from bot.floor.reply import BulletList, Button, Facts, Reply
 
-IMPORT_EXAMPLE = "/import (with a CSV file attached)"
+# TRANSLATORS: keep "/import", translate the words in brackets.
+IMPORT_EXAMPLE = N_("/import (with a CSV file attached)")
 IMPORT_PATH_EXAMPLE = "/import invoices.csv"
 """Where a file is given by its path (the console), relative to the folder the bot runs in or absolute."""
 REQUIRED = ("number", "customer", "amount", "due_date")
@@ -94,7 +97,7 @@ def import_command(command: Command, ctx: Context) -> Reply:
     elif confirm:
         upload = waiting_upload(ctx, confirm)
     elif ctx.sender.files_by_path:
-        raise UsageError("Give the path of a CSV file after /import (columns: " + ", ".join(COLUMNS) + ").",
+        raise UsageError(_("Give the path of a CSV file after /import (columns: {columns}).", columns=", ".join(COLUMNS)),
                          IMPORT_PATH_EXAMPLE)
     else:
         raise UsageError(_("Attach a CSV file to /import (columns: {columns}).", columns=", ".join(COLUMNS)), IMPORT_EXAMPLE)
@@ -119,8 +122,10 @@ def check_size(upload: IncomingFile) -> None:
 
 
 def too_big(filename: str, size: int) -> str:
-    return (f"{filename} is {size / 1024 / 1024:.1f} MB; one file may be at most {MAX_UPLOAD_BYTES // 1024 // 1024} MB. "
-            "Split it and send the parts one by one.")
+    locale = locale_for(current_language())
+    return _("{file} is {size} MB; one file may be at most {most} MB. Split it and send the parts one by one.",
+             file=filename, size=format_decimal(round(size / 1024 / 1024, 1), "0.0", locale=locale),
+             most=format_decimal(MAX_UPLOAD_BYTES // 1024 // 1024, locale=locale))
 
 
 def waiting_key(ctx: Context, digest: str) -> str:
@@ -176,14 +181,16 @@ def decode(upload: IncomingFile) -> str:
     """The file as text: UTF-8, with or without a byte-order mark."""
     content = upload.content
     if content.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise UsageError(f"{upload.filename}, line 1: the file is UTF-16 text (or binary), not UTF-8; "
-                         "save it as CSV UTF-8 (Excel: Save As → CSV UTF-8).")
+        raise UsageError(_("{file}, line 1: the file is UTF-16 text (or binary), not UTF-8; "
+                           "save it as CSV UTF-8 (Excel: Save As → CSV UTF-8).", file=upload.filename))
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = content.count(b"\n", 0, error.start) + 1
-        raise UsageError(f"{upload.filename}, line {line}: byte 0x{content[error.start]:02x} is not UTF-8 text; "
-                         "save the file as CSV UTF-8 (Excel: Save As → CSV UTF-8).") from None
+        byte = f"0x{content[error.start]:02x}"
+        raise UsageError(_("{file}, line {line}: byte {byte} is not UTF-8 text; "
+                           "save the file as CSV UTF-8 (Excel: Save As → CSV UTF-8).", file=upload.filename, line=line,
+                           byte=byte)) from None
 
 
 RowOrProblem = tuple[int, dict[str, str] | str]
@@ -193,11 +200,11 @@ def read_rows(upload: IncomingFile) -> Iterator[RowOrProblem]:
     """Each data row by its line number, or the problem that line has."""
     text = decode(upload)
     if not text.strip():
-        raise UsageError(f"{upload.filename} is empty.")
+        raise UsageError(_("{file} is empty.", file=upload.filename))
     first_line = text.splitlines()[0] if text.splitlines() else text
     if "\x00" in first_line:
-        raise UsageError(f"{upload.filename}, line 1: the header holds a NUL byte (\\x00), so this is not a CSV text "
-                         "file; save it as CSV UTF-8.")
+        raise UsageError(_("{file}, line 1: the header holds a NUL byte (\\x00), so this is not a CSV text "
+                           "file; save it as CSV UTF-8.", file=upload.filename))
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
@@ -206,13 +213,16 @@ def read_rows(upload: IncomingFile) -> Iterator[RowOrProblem]:
     try:
         header = next(reader, None)
     except csv.Error as error:
-        raise UsageError(f"{upload.filename}, line {reader.line_num or 1}: the header cannot be read ({error}).") from None
+        raise UsageError(_("{file}, line {line}: the header cannot be read ({error}).", file=upload.filename,
+                           line=reader.line_num or 1, error=error)) from None
     if not header or not any(name.strip() for name in header):
-        raise UsageError(f"{upload.filename}, line 1: the header is empty; the columns are: {', '.join(COLUMNS)}.")
+        raise UsageError(_("{file}, line 1: the header is empty; the columns are: {columns}.", file=upload.filename,
+                           columns=", ".join(COLUMNS)))
     columns = [canonical(name) for name in header]
     missing = [name for name in REQUIRED if name not in columns]
     if missing:
-        raise UsageError(f"{upload.filename} has no column {', '.join(missing)}; the columns are: {', '.join(COLUMNS)}.")
+        raise UsageError(_("{file} has no column {missing}; the columns are: {columns}.", file=upload.filename,
+                           missing=", ".join(missing), columns=", ".join(COLUMNS)))
     rows = 0
     while True:
         try:
@@ -221,14 +231,15 @@ def read_rows(upload: IncomingFile) -> Iterator[RowOrProblem]:
             break
         except csv.Error as error:
             rows += 1
-            yield reader.line_num, f"this line cannot be read as CSV ({error})"
+            yield reader.line_num, _("this line cannot be read as CSV ({error})", error=error)
             continue
         if not any(value.strip() for value in values):
             continue
         rows += 1
         yield reader.line_num, {column: value.strip() for column, value in zip(columns, values, strict=False)}
     if not rows:
-        raise UsageError(f"{upload.filename} has only its header, no invoices: add one invoice per line under it.")
+        raise UsageError(_("{file} has only its header, no invoices: add one invoice per line under it.",
+                           file=upload.filename))
 
 
 def canonical(name: str) -> str:
@@ -260,15 +271,16 @@ def check_file(ctx: Context, upload: IncomingFile, progress: Callable[[int], Non
             continue
         key = row.number.lower()
         if key in seen:
-            checked.errors.append((line, f"invoice {row.number} appears twice in the file (first on line {seen[key]})"))
+            checked.errors.append((line, _("invoice {invoice} appears twice in the file (first on line {line})",
+                                           invoice=row.number, line=seen[key])))
             continue
         seen[key] = line
         if key in existing:
             if existing[key] == (row.amount, row.currency, row.due_date):
                 checked.unchanged += 1
             else:
-                checked.errors.append((line, f"invoice {row.number} is already here with other details; change it with /change "
-                                             "or /paid rather than by importing"))
+                checked.errors.append((line, _("invoice {invoice} is already here with other details; change it with "
+                                               "/change or /paid rather than by importing", invoice=row.number)))
             continue
         checked.new.append(row)
     return checked
@@ -276,33 +288,34 @@ def check_file(ctx: Context, upload: IncomingFile, progress: Callable[[int], Non
 
 def check_row(ctx: Context, line: int, values: dict[str, str], people: dict[str, int]) -> Row:
     if any("\x00" in value for value in values.values()):
-        raise UsageError("the line holds a NUL byte (\\x00), which no text column can store; remove it")
+        raise UsageError(_("the line holds a NUL byte (\\x00), which no text column can store; remove it"))
     number = values.get("number", "")
     if not INVOICE_NUMBER.match(number):
-        raise UsageError(f"{number!r} is not a usable invoice number (letters, digits and . / # - _)")
+        raise UsageError(_("{number} is not a usable invoice number (letters, digits and . / # - _)", number=repr(number)))
     customer = values.get("customer", "")
     if not customer or len(customer) > 200:
-        raise UsageError("the customer's name is missing or longer than 200 characters")
+        raise UsageError(_("the customer's name is missing or longer than {most} characters", most=200))
     currency = parse_currency(values.get("currency") or ctx.team.default_currency)
     amount = check_amount(parse_amount(values.get("amount", "")), currency, ctx.services.settings.max_invoice_amount)
     due_date = parse_date(values.get("due_date", ""), ctx.today, "2026-12-01")
     issue_date = parse_date(values["issue_date"], ctx.today, "2026-11-01") if values.get("issue_date") else None
     if issue_date and issue_date > due_date:
-        raise UsageError("the issue date is after the due date")
+        raise UsageError(_("the issue date is after the due date"))
     owner_handle = values.get("owner", "").lstrip("@").lower()
     if owner_handle and owner_handle not in people:
-        raise UsageError(f"@{owner_handle} is not on the team")
+        raise UsageError(_("@{handle} is not on the team", handle=owner_handle))
     collector_handle = values.get("collector", "").lstrip("@").lower()
     if collector_handle and collector_handle not in people:
-        raise UsageError(f"@{collector_handle} is not on the team")
+        raise UsageError(_("@{handle} is not on the team", handle=collector_handle))
     typed = values.get("customer_country") or ctx.team.default_country
     if (country := calendar_country(typed)) is None:
         raise UsageError(country_problem(typed))
     ladder = values.get("ladder") or ctx.team.default_ladder
     if len(ladder) > LADDER_NAME_LIMIT:
-        raise UsageError(f"a ladder name is at most {LADDER_NAME_LIMIT} characters")
+        raise UsageError(_("a ladder name is at most {most} characters", most=LADDER_NAME_LIMIT))
     if ctx.services.ladders and ladder not in ctx.services.ladders:
-        raise UsageError(f"there is no ladder {ladder!r} (ladders: {', '.join(sorted(ctx.services.ladders))})")
+        raise UsageError(_("there is no ladder {ladder} (ladders: {ladders})", ladder=repr(ladder),
+                           ladders=", ".join(sorted(ctx.services.ladders))))
     return Row(line, number, customer, amount, currency, issue_date, due_date,
                people[owner_handle] if owner_handle else ctx.person.id,  # type: ignore[arg-type]
                people[collector_handle] if collector_handle else None, country, ladder)

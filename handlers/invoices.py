@@ -8,7 +8,8 @@ from decimal import Decimal
 
 from sqlmodel import col, func, select
 
-from bot.i18n import _
+from bot.i18n import N_, _
+from scheduling.step_texts import shown_step_text
 from bot.store.models import Customer, Invoice, InvoiceStatus, LadderStep, Person, StepState
 from handlers.context import Context
 from handlers.countries import calendar_country, country_problem
@@ -29,8 +30,10 @@ ADD_USAGE = ("/add <invoice-no> <amount> [currency] <due-date> <customer name…
 ADD_EXAMPLE = "/add INV-1042 1200.50 EUR 2026-12-01 Acme Trading Ltd"
 LIST_EXAMPLE = "/list overdue"
 SHOW_EXAMPLE = "/show INV-1042"
-PAID_EXAMPLE = "/paid INV-1042 or /paid INV-1042 500"
-CANCEL_EXAMPLE = "/cancel INV-1042 credit note CN-7 issued"
+# TRANSLATORS: two example commands: translate only the word between them.
+PAID_EXAMPLE = N_("/paid INV-1042 or /paid INV-1042 500")
+# TRANSLATORS: an example command: keep "/cancel INV-1042", translate the reason after it (CN-7 is a credit note's number).
+CANCEL_EXAMPLE = N_("/cancel INV-1042 credit note CN-7 issued")
 REOPEN_EXAMPLE = "/reopen INV-1042"
 UNDO_EXAMPLE = "/undo INV-1042"
 CONFIRM_WORDS = ("confirm", "again")
@@ -276,8 +279,8 @@ def show_invoice(command: Command, ctx: Context) -> Reply:
     steps = list(ctx.session.exec(select(LadderStep).where(LadderStep.invoice_id == invoice.id).order_by(col(LadderStep.position))))
     if steps:
         reply.add(BulletList(tuple(
-            f"{step.position}. {_(step.name)} · {action_name(step.action)} · {show_moment(step.due_at, ctx.timezone, ctx.locale)} · "
-            f"{state_name(step.state)}"
+            f"{step.position}. {shown_step_text(step.name)} · {action_name(step.action)} · "
+            f"{show_moment(step.due_at, ctx.timezone, ctx.locale)} · {state_name(step.state)}"
             for step in steps
         ), title=_("Ladder steps")))
     reply.add(BulletList(tuple(history_lines(ctx, invoice, limit=20)), title=_("History")))

@@ -24,12 +24,16 @@ from handlers.invoice_lookup import find_invoice
 from bot.floor.money import check_amount, format_money, parse_amount
 from bot.floor.reply import Block, Button, Facts, Reply, Table
 from scheduling import course
+from scheduling.step_texts import INSTALMENT_LABEL, shown_step_text, stored_text
 
-DONE_EXAMPLE = "/done INV-1042 spoke to Anna, paying Friday"
+# TRANSLATORS: an example command: keep "/done INV-1042", translate the note after it.
+DONE_EXAMPLE = N_("/done INV-1042 spoke to Anna, paying Friday")
 PROMISE_EXAMPLE = "/promise INV-1042 2026-12-10"
 LETTER_EXAMPLE = "/letter INV-1042 2026-12-10"
-DISPUTE_EXAMPLE = "/dispute INV-1042 goods arrived damaged"
-RESOLVE_EXAMPLE = "/resolve INV-1042 or /resolve INV-1042 900"
+# TRANSLATORS: an example command: keep "/dispute INV-1042", translate the reason after it.
+DISPUTE_EXAMPLE = N_("/dispute INV-1042 goods arrived damaged")
+# TRANSLATORS: two example commands: translate only the word between them.
+RESOLVE_EXAMPLE = N_("/resolve INV-1042 or /resolve INV-1042 900")
 PLAN_EXAMPLE = "/plan INV-1042 3 instalments every month from 2026-12-15"
 SNOOZE_EXAMPLE = "/snooze INV-1042 2h"
 NOANSWER_EXAMPLE = "/noanswer INV-1042"
@@ -73,7 +77,7 @@ def done(command: Command, ctx: Context) -> Reply:
     if invoice.status == InvoiceStatus.DISPUTED and any(s.kind != StepKind.DISPUTE for s in steps):
         raise disputed_error(invoice)
     result = course.done(ctx, invoice, steps, note, early=early)
-    names = ", ".join(f"“{_(step.name)}”" for step in result.answered)
+    names = ", ".join(f"“{shown_step_text(step.name)}”" for step in result.answered)
     return Reply(title=_("Marked done on {invoice}: {steps}", invoice=invoice.number, steps=names),
                  blocks=next_step_facts(ctx, invoice))
 
@@ -177,8 +181,8 @@ def plan(command: Command, ctx: Context) -> Reply:
     rows, labels = [], []
     for sequence, (due, amount) in enumerate(zip(dates, amounts, strict=True), start=1):
         shown = format_money(amount, invoice.currency, ctx.locale)
-        labels.append(_("instalment {number} of {count} ({amount}, due {date})", number=sequence, count=len(dates),
-                        amount=shown, date=show_date(due, ctx.locale)))
+        labels.append(stored_text(INSTALMENT_LABEL, number=sequence, count=len(dates), amount=shown,  # English in the database
+                                  date=show_date(due, ctx.locale)))
         rows.append((str(sequence), show_date(due, ctx.locale), shown))
     course.payment_plan(ctx, invoice, dates, amounts, labels)
     return Reply(title=ngettext("Payment plan for {invoice}: {n} instalment", "Payment plan for {invoice}: {n} instalments",
@@ -196,7 +200,8 @@ def parse_plan(command: Command, ctx: Context, invoice: Invoice) -> tuple[list[d
         text = " ".join(words)
         match = re.match(r"^(\d{1,2})\s+instalments?\s+every\s+(.+?)\s+from\s+(\S+)$", text)
         if not match:
-            raise UsageError(_("I could not read that plan."), f"{PLAN_EXAMPLE} or /plan INV-1042 2026-12-15 2027-01-15")
+            raise UsageError(_("I could not read that plan."),
+                             _("{example} or {other}", example=PLAN_EXAMPLE, other="/plan INV-1042 2026-12-15 2027-01-15"))
         count = int(match.group(1))
         if not 2 <= count <= MAX_INSTALMENTS:
             raise UsageError(_("A plan has from 2 to {most} instalments.", most=MAX_INSTALMENTS), PLAN_EXAMPLE)
@@ -245,14 +250,14 @@ def snooze(command: Command, ctx: Context) -> Reply:
     base = max(ctx.now, step.due_at) if step.state == StepState.PENDING else ctx.now
     until = course.within_hours(ctx, step, snooze_until(ctx, command.words[1], base))
     if until <= step.due_at and step.state == StepState.PENDING:
-        raise UsageError(_("“{step}” is already planned for {when}; a snooze only moves a step later.", step=_(step.name),
+        raise UsageError(_("“{step}” is already planned for {when}; a snooze only moves a step later.", step=shown_step_text(step.name),
                            when=show_moment(step.due_at, ctx.timezone, ctx.locale)), SNOOZE_EXAMPLE)
     later = course.next_after(ctx, invoice, step)
     if later is not None and until >= later.due_at:
         raise UsageError(_("That is past the next step, “{step}” on {when}; a snooze can only move a step up to the next one.",
                            step=_(later.name), when=show_moment(later.due_at, ctx.timezone, ctx.locale)), SNOOZE_EXAMPLE)
     course.snooze(ctx, invoice, step, until)
-    return Reply(title=_("Snoozed “{step}” of {invoice}", step=_(step.name), invoice=invoice.number),
+    return Reply(title=_("Snoozed “{step}” of {invoice}", step=shown_step_text(step.name), invoice=invoice.number),
                  blocks=[Facts(((_("New time"), show_moment(until, ctx.timezone, ctx.locale)),))])
 
 
@@ -281,7 +286,8 @@ def no_answer(command: Command, ctx: Context) -> Reply:
     result = course.no_answer(ctx, invoice, waiting[-1])
     step = result.step
     if result.gave_up or result.retry_at is None:
-        return Reply(title=_("“{step}” of {invoice} counted as done without contact", step=_(step.name), invoice=invoice.number),
+        return Reply(title=_("“{step}” of {invoice} counted as done without contact", step=shown_step_text(step.name),
+                             invoice=invoice.number),
                      blocks=next_step_facts(ctx, invoice))
     return Reply(title=_("No answer on {invoice}: I'll remind you again", invoice=invoice.number),
                  blocks=[Facts(((_("Retry"), _("{number} of {most}", number=step.retries, most=MAX_RETRIES)),
@@ -293,7 +299,7 @@ def next_step_facts(ctx: Context, invoice: Invoice) -> list[Block]:
     if not upcoming:
         return []
     step = upcoming[0]
-    return [Facts(((_("Next step"), f"{_(step.name)} · {show_moment(step.due_at, ctx.timezone, ctx.locale)}"),))]
+    return [Facts(((_("Next step"), f"{shown_step_text(step.name)} · {show_moment(step.due_at, ctx.timezone, ctx.locale)}"),))]
 
 
 def ping_buttons(invoice: Invoice, step: LadderStep) -> list[Button]:

@@ -24,7 +24,9 @@ from typing import Protocol
 
 from sqlmodel import func, select
 
-from bot.i18n import _
+from babel.lists import format_list
+
+from bot.i18n import N_, _, current_language, locale_for
 from bot.store.models import Invoice, Person
 from bot.floor.errors import NotAllowed, UsageError
 from handlers.grammar import Command
@@ -41,8 +43,8 @@ class Scope(StrEnum):
 
 
 COLUMNS = ("stranger", "salesperson", "collector", "lawyer", "manager", "admin")
-PLURALS = {"stranger": "People not on the team", "salesperson": "Salespeople", "collector": "Collectors",
-           "lawyer": "Lawyers", "manager": "Managers", "admin": "Admins"}
+PLURALS = {"stranger": N_("People not on the team"), "salesperson": N_("Salespeople"), "collector": N_("Collectors"),
+           "lawyer": N_("Lawyers"), "manager": N_("Managers"), "admin": N_("Admins")}
 SELF_SETTABLE = frozenset(("tz", "lang", "hours", "days", "name", "holidays"))
 
 
@@ -59,13 +61,13 @@ class Grant:
     """One row of the table: who may do `doing`, when `applies` says this row is the one."""
 
     doing: str
-    """What the row allows, as a verb phrase ("record a payment"); refusals quote it."""
+    """What the row allows, as a verb phrase ("record a payment", marked with `N_`); refusals quote it translated."""
     cells: dict[str, Scope]
     variant: str = ""
     """Empty for a command's default row; otherwise which use of the command needs these rights."""
     applies: Callable[[Command, Person], bool] = _always
     refusal: str | None = None
-    """A refusal to give instead of the generated one (an existing, well-known wording)."""
+    """A refusal to give instead of the generated one (an existing, well-known wording, marked with `N_`)."""
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,7 @@ def sets_team_locale(command: Command, actor: Person) -> bool:
     return "locale" in command.options
 
 
-ADMIN_ONLY_TEAM = "Only an admin can change the team. Ask an admin, or see the team with /team."
+ADMIN_ONLY_TEAM = N_("Only an admin can change the team. Ask an admin, or see the team with /team.")
 
 #                             stranger sales  collector lawyer manager admin
 EVERYONE = scopes("yes", "yes", "yes", "yes", "yes", "yes")
@@ -149,7 +151,7 @@ LAWYER_TOO = scopes("—", "own", "own", "all", "all", "all")
 MANAGERS = scopes("—", "—", "—", "—", "all", "all")
 ADMINS = scopes("—", "—", "—", "—", "—", "yes")
 
-DEFAULT_ACCESS = (Grant("use this command", MEMBERS),)
+DEFAULT_ACCESS = (Grant(N_("use this command"), MEMBERS),)
 """For a command whose catalogue entry declares no access of its own."""
 
 
@@ -182,7 +184,7 @@ def authorize(session: object, team_id: int, actor: Person, command: Command, pe
     column = column_of(actor)
     scope = grant.cells[column]
     if scope is Scope.NONE:
-        raise NotAllowed(grant.refusal or refusal(column, grant))
+        raise NotAllowed(_(grant.refusal) if grant.refusal else refusal(column, grant))
     if scope is Scope.OWN and permission.about_invoice and command.words:
         invoice = find_named_invoice(session, team_id, command.words[0])
         if invoice is not None and not involved(actor, invoice):
@@ -190,10 +192,14 @@ def authorize(session: object, team_id: int, actor: Person, command: Command, pe
 
 
 def refusal(column: str, grant: Grant) -> str:
-    allowed = [PLURALS[c].lower() for c in COLUMNS if grant.cells[c] is not Scope.NONE and c != "stranger"]
-    who = allowed[0] if len(allowed) == 1 else ", ".join(allowed[:-1]) + " and " + allowed[-1]
-    ask = "an admin" if allowed == ["admins"] else "a manager"
-    return f"{PLURALS[column]} can't {grant.doing}; only {who} can. Ask {ask} to do it."
+    """"Salespeople can't …; only managers and admins can.": the roles and the doing in the reader's
+    language, the list joined the way their locale joins one (Babel)."""
+    allowed = [c for c in COLUMNS if grant.cells[c] is not Scope.NONE and c != "stranger"]
+    who = format_list([_(PLURALS[c]).lower() for c in allowed], locale=locale_for(current_language()))
+    people, doing = _(PLURALS[column]), _(grant.doing)
+    if allowed == ["admin"]:
+        return _("{people} can't {doing}; only {who} can. Ask an admin to do it.", people=people, doing=doing, who=who)
+    return _("{people} can't {doing}; only {who} can. Ask a manager to do it.", people=people, doing=doing, who=who)
 
 
 class Declared(Protocol):

@@ -10,6 +10,14 @@ STATE_NAMES = {"pending": N_("pending"), "sending": N_("sending"), "sent": N_("s
                "undeliverable": N_("undeliverable")}
 
 
+RESPONSIBLE_NAMES = {"owner": N_("owner"), "collector": N_("collector"), "manager": N_("manager"), "lawyer": N_("lawyer")}
+"""Who a ladder step goes to, as /ladders <name> shows it (the YAML's `responsible`)."""
+
+
+def responsible_name(responsible: str) -> str:
+    return _(RESPONSIBLE_NAMES.get(responsible, responsible))
+
+
 def status_name(status: InvoiceStatus) -> str:
     return _(STATUS_NAMES.get(status.value, status.value))
 

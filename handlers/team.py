@@ -115,9 +115,10 @@ def add_member(command: Command, ctx: Context) -> Reply:
     ctx.session.add(person)
     ctx.session.flush()
     record_event(ctx, "team_add", f"added @{handle} as {person.role.value}")
+    hours = person.work_start.strftime("%H:%M") + "-" + person.work_end.strftime("%H:%M")
     return Reply(title=_("@{handle} joined the team as {role}", handle=handle, role=person.role.value)).say(_(
         "Time zone {zone}, working hours {hours} {days}, language {language}, public holidays of {country}.",
-        zone=person.timezone, hours=f"{person.work_start:%H:%M}-{person.work_end:%H:%M}",
+        zone=person.timezone, hours=hours,
         days=describe_days(person.workday_numbers), language=language_name(person.language),
         country=person.holiday_country or ctx.team.default_country))
 
@@ -269,7 +270,8 @@ def parse_holiday_country(text: str, example: str) -> str | None:
     if text.strip().upper() in ("TEAM", "DEFAULT"):
         return None
     if (code := calendar_country(text)) is None:
-        raise UsageError(f"{country_problem(text)}, or holidays=team for the team's country.", "/team set holidays=NO")
+        raise UsageError(_("{problem}, or holidays=team for the team's country.", problem=country_problem(text)),
+                         "/team set holidays=NO")
     return code
 
 

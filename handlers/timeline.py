@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlmodel import col, select
 
 from bot.i18n import N_, _
+from scheduling.step_texts import shown_step_text
 from bot.store.models import Event, Invoice, LadderStep, Person, StepState
 from handlers.context import Context
 from handlers.pings import describe_delay, step_label
@@ -38,18 +39,18 @@ def timeline(ctx: Context, invoice: Invoice) -> list[Entry]:
         entries.append(Entry(step.due_at, who, f"step_{step.state.value}", step_summary(step)))
         if step.sent_at is not None:
             delay = step.sent_at - step.due_at
-            text = (_("pinged {who} for “{step}” (on time)", who=who, step=_(step.name)) if delay <= ON_TIME
-                    else _("pinged {who} for “{step}” (late by {delay})", who=who, step=_(step.name),
+            text = (_("pinged {who} for “{step}” (on time)", who=who, step=shown_step_text(step.name)) if delay <= ON_TIME
+                    else _("pinged {who} for “{step}” (late by {delay})", who=who, step=shown_step_text(step.name),
                            delay=describe_delay(delay, ctx.locale)))
             entries.append(Entry(step.sent_at, "collectbot", "ping", text))
         if step.acknowledged_at is not None:
             entries.append(Entry(step.acknowledged_at, "collectbot", "answer",
-                                 _("“{step}” closed: {outcome}", step=_(step.name), outcome=step.outcome or _("answered"))))
+                                 _("“{step}” closed: {outcome}", step=shown_step_text(step.name), outcome=step.outcome or _("answered"))))
     return sorted(entries, key=lambda entry: (entry.at, ORDER_AT_SAME_MOMENT.get(entry.kind.split("_")[0], 3)))
 
 
 def step_summary(step: LadderStep) -> str:
-    return _("{step}: {name} — {action} — {state}", step=step_label(step), name=_(step.name), action=action_name(step.action),
+    return _("{step}: {name} — {action} — {state}", step=step_label(step), name=shown_step_text(step.name), action=action_name(step.action),
              state=_(STEP_SUMMARIES[step.state]))
 
 

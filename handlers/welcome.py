@@ -63,7 +63,7 @@ def help_command(command: Command, ctx: Context) -> Reply:
     ordered = sorted(catalogue.values(), key=lambda spec: spec.group)
     for group, specs in groupby(ordered, key=lambda spec: spec.group):
         reply.add(BulletList(tuple(_("/{verb} — {summary}. Example: {example}", verb=spec.verb, summary=_(spec.summary),
-                                     example=spec.example_for(by_path)) for spec in specs), title=_(group)))
+                                     example=_(spec.example_for(by_path))) for spec in specs), title=_(group)))
     reply.say(_("Dates: {dates}. Amounts: {amounts}.", dates=_(DATE_FORMS), amounts=_(AMOUNT_FORMS)))
     return reply
 
@@ -73,8 +73,8 @@ def command_help(spec: CommandSpec, by_path: bool) -> Reply:
     reply = Reply(title=f"/{spec.verb}").say(_("{summary}.", summary=_(spec.summary)))
     if spec.details:
         reply.say(_(spec.details).replace("`", ""))
-    reply.add(Facts(((_("Usage"), spec.usage_for(by_path)), (_("Example"), spec.example_for(by_path)))))
+    reply.add(Facts(((_("Usage"), spec.usage_for(by_path)), (_("Example"), _(spec.example_for(by_path))))))
     if spec.forms:
         reply.add(BulletList(tuple(_("{usage} — {summary}. Example: {example}", usage=form.usage, summary=_(form.summary),
-                                     example=form.example) for form in spec.forms), title=_("Also")))
+                                     example=_(form.example)) for form in spec.forms), title=_("Also")))
     return reply

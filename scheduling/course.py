@@ -26,6 +26,8 @@ from bot.store.models import Customer, Instalment, Invoice, InvoiceStatus, Ladde
 from scheduling.business_calendar import add_business_days, local_moment, next_working_slot
 from scheduling.course_events import CourseEvent, record
 from scheduling.step_machine import OPEN_STATES, move
+from scheduling import step_texts
+from scheduling.step_texts import stored_text
 from scheduling.working_hours import hours_of
 
 if TYPE_CHECKING:
@@ -412,11 +414,11 @@ def promise(ctx: "Context", invoice: Invoice, promised: date, *, written: bool, 
     person = responsible_person(session, invoice, Role.COLLECTOR)
     grace = promise_grace_days(ctx, invoice)
     check_at = morning_after(session, invoice, person, promised, grace)
-    kind_text = "official letter" if written else "promise"
+    not_kept = step_texts.LETTER_NOT_KEPT if written else step_texts.PROMISE_NOT_KEPT
     add_step(
         session, invoice, kind=StepKind.BROKEN_PROMISE, person=person, due_at=check_at,
-        name="Promise follow-up", stage="broken_promise", tone="firm",
-        instruction=f"The {kind_text} to pay by {promised.isoformat()} was not kept: call and ask for payment or a new firm date.",
+        name=step_texts.PROMISE_FOLLOW_UP, stage="broken_promise", tone="firm",
+        instruction=stored_text(not_kept, date=promised.isoformat()),
     )
     push_ladder_after(session, invoice, check_at)
     invoice.promised_date = promised
@@ -453,9 +455,8 @@ def dispute(ctx: "Context", invoice: Invoice, reason: str) -> DisputeResult:
 def add_dispute_step(session: Session, invoice: Invoice, holder: Person, due_at: datetime, reason: str, *, first: bool) -> LadderStep:
     return add_step(
         session, invoice, kind=StepKind.DISPUTE, person=holder, due_at=due_at,
-        name="Dispute to resolve" if first else "Dispute still open", stage="dispute", tone="neutral", action="check-in",
-        instruction=f"The customer disputes {invoice.number}: “{reason}”. First learn why: call them, ask what is wrong "
-                    f"and what would settle it; then /resolve {invoice.number} (with a new amount if it changes).",
+        name=step_texts.DISPUTE_TO_RESOLVE if first else step_texts.DISPUTE_STILL_OPEN, stage="dispute", tone="neutral",
+        action="check-in", instruction=stored_text(step_texts.DISPUTE_INSTRUCTION, invoice=invoice.number, reason=reason),
     )
 
 
@@ -516,11 +517,12 @@ def payment_plan(ctx: "Context", invoice: Invoice, dates: Sequence[date], amount
         session.add(Instalment(invoice_id=invoice.id, sequence=sequence, amount=amount, due_date=due, created_at=now))  # type: ignore[arg-type]
         add_step(session, invoice, kind=StepKind.INSTALMENT, person=person,
                  due_at=max(morning_after(session, invoice, person, due, -1), working_slot(session, person, now)),
-                 name=f"Instalment {sequence} reminder", stage="pre_due", tone="warm", instruction=f"Friendly reminder of {label}.")
+                 name=stored_text(step_texts.INSTALMENT_REMINDER, sequence=sequence), stage="pre_due", tone="warm",
+                 instruction=stored_text(step_texts.INSTALMENT_REMINDER_INSTRUCTION, label=label))
         add_step(session, invoice, kind=StepKind.INSTALMENT, person=person,
                  due_at=morning_after(session, invoice, person, due, 1),
-                 name=f"Instalment {sequence} check", stage="first_reminder", tone="neutral",
-                 instruction=f"Check that {label} arrived. If it did not, the main ladder resumes after this step.")
+                 name=stored_text(step_texts.INSTALMENT_CHECK, sequence=sequence), stage="first_reminder", tone="neutral",
+                 instruction=stored_text(step_texts.INSTALMENT_CHECK_INSTRUCTION, label=label))
     session.flush()
     first_check = [s for s in steps_of(session, invoice, [StepState.PENDING], [StepKind.INSTALMENT]) if s.name.endswith("check")][0]
     push_ladder_after(session, invoice, first_check.due_at)

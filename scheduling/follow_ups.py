@@ -16,6 +16,7 @@ from bot.store.models import Event, Invoice, LadderStep, Person, StepKind, StepS
 from scheduling import course
 from scheduling.business_calendar import add_working_time
 from scheduling.policies import ESCALATION_NAME_PREFIX, NUDGE_NAME_PREFIX
+from scheduling.step_texts import ESCALATION_INSTRUCTION, NUDGE_INSTRUCTION, stored_text
 from scheduling.working_hours import hours_of
 
 ANSWERED_BY_FOLLOW_UP = (StepKind.NUDGE, StepKind.ESCALATION)
@@ -86,8 +87,7 @@ def claim_follow_up(session: Session, step: LadderStep) -> bool:
 def nudge(session: Session, invoice: Invoice, step: LadderStep, person: Person, now: datetime) -> None:
     course.add_step(
         session, invoice, kind=follow_up_kind(step, StepKind.NUDGE), person=person, due_at=now, name=NUDGE_NAME_PREFIX + step.name,
-        instruction=f"You were reminded of “{step.name}” for {invoice.number} and have not answered. "
-                    "Press what happened (done, paid, promised…) so the ladder can go on.",
+        instruction=stored_text(NUDGE_INSTRUCTION, step=step.name, invoice=invoice.number),
         stage=step.stage, tone=step.tone, action=step.action, ack_within_seconds=step.ack_within_seconds, follows=step,
     )
 
@@ -107,8 +107,7 @@ def escalate(session: Session, invoice: Invoice, step: LadderStep, person: Perso
     course.add_step(
         session, invoice, kind=follow_up_kind(step, StepKind.ESCALATION), person=manager, due_at=now,
         name=ESCALATION_NAME_PREFIX + step.name,
-        instruction=f"@{person.handle} has not answered “{step.name}” for {invoice.number} after a reminder. "
-                    "Check with them, or take the step yourself.",
+        instruction=stored_text(ESCALATION_INSTRUCTION, handle=person.handle, step=step.name, invoice=invoice.number),
         stage=step.stage, tone=step.tone, action=step.action, ack_within_seconds=step.ack_within_seconds, follows=step,
     )
     session.add(Event(team_id=invoice.team_id, invoice_id=invoice.id, kind="escalated", at=now,

@@ -181,3 +181,30 @@ async def test_a_date_answer_on_the_console_is_read_on_the_persons_own_day(core:
     mark = len(output.getvalue())
     await chat.say("2037-01-04")
     assert "Promise recorded on INV-7" in output.getvalue()[mark:], output.getvalue()[mark:]
+
+
+async def test_the_console_speaks_its_own_lines_in_the_persons_language(core: Core, clock: MovableClock, tmp_path: Path) -> None:
+    """A Norwegian at the terminal: the ping's heading, the question's prompt, the button numbers,
+    /cancel, /as and a path that is not there are all in Norwegian, like the replies."""
+    output = io.StringIO()
+    chat = ConsoleChat(core, "alice", output)
+    scheduler = build_scheduler(core.services)
+    scheduler.attach(ConsolePlatform(chat).notifier, CONSOLE_LIMITS)
+    await chat.say("/start")
+    await chat.say("/team set lang=nb")
+    await chat.say("/add INV-7 900 EUR 2026-12-01 Acme Trading Ltd")
+    clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=OSLO))
+    assert await scheduler.fire_due() == 1
+    await scheduler.flush()
+    await chat.say("3")
+    await chat.say("99")
+    await chat.say("/cancel")
+    await chat.say("/as")
+    await chat.say(f"/import {tmp_path / 'nowhere.csv'}")
+    shown = output.getvalue()
+    for english in ("Ping for", "type the answer", "type another button's number", "Choose a number", "Cancelled.",
+                    "You are @", "There is no file at"):
+        assert english not in shown, f"{english!r} left in English:\n{shown}"
+    for norwegian in ("Påminnelse til @alice", "skriv svaret, eller /cancel", "Velg et tall fra 1 til", "Avbrutt.",
+                      "Du er @alice", "Det finnes ingen fil på"):
+        assert norwegian in shown, f"{norwegian!r} missing:\n{shown}"

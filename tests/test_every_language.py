@@ -19,6 +19,8 @@ from bot.platforms.telegram.render import LIMIT, render_messages as telegram_mes
 from handlers.drafts import ping_draft
 from handlers.pings import compose_ping
 from bot.floor.reply import Reply
+from bot.platforms.console.chat import console_sender
+from handlers.grammar import IncomingFile
 from tests.support import ChatDriver
 from tests.telegram_standin import parse_html
 
@@ -26,7 +28,19 @@ COMMANDS = (
     "/start", "/help", "/help add", "/add INV-77 1500 NOK 2026-12-20 Fjord AS", "/list", "/list overdue", "/show INV-77",
     "/paid INV-77 500", "/overdue", "/today", "/upcoming 30", "/ladders", "/ladders standard", "/team", "/history INV-77",
     "/casefile INV-77", "/promise INV-77 +10d", "/digest", "/nosuch", "/add INV-78 abc", "/show INV-404", "/paid",
+    '/customer "Fjord AS"', '/customer "Fjord AS" tone=grumpy', "/customer Nobody", "/signature", "/signature colour=blue",
+    "/cancel INV-77 written off", "/done", "/dispute INV-77", "/resolve", "/draft", "/add INV-79 100 NOK 2026-12-20 Fjord AS country=XX",
+    f"/done INV-77 {'x' * 4000}", "/import", "/show INV-77", "/dispute INV-77 goods arrived damaged", "/show INV-77",
 )
+"""Besides every kind of reply: the ones issue 16 found still in English — /customer and /signature, a
+role's refusal, the examples with words in them, a country nobody keeps holidays for, a count
+written the reader's way, the steps a promise and a dispute add (shown by /show and the ping)."""
+IMPORTED = ("number,customer,amount,currency,due_date\n"
+            "INV-90,Fjord AS,100,NOK,2026-12-20\n"
+            "INV-90,Fjord AS,100,NOK,2026-12-20\n"
+            "bad number!,Fjord AS,100,NOK,2026-12-20\n"
+            "INV-91,Fjord AS,100,NOK,2027-13-45\n")
+"""A CSV whose dry run lists row problems: a number twice, an unusable number."""
 INTERNAL_ERROR = re.compile(r"[0-9a-f]{8}\)")
 """The incident number every language's "something went wrong on my side" ends its sentence with."""
 WORDS = {"ru": "Пример", "nb": "Eksempel", "bg": "Пример"}
@@ -41,6 +55,8 @@ def replies_in(team: ChatDriver, engine: Engine, clock: MovableClock, language: 
         team.say("bob", command)
         assert team.last is not None
         replies.append(team.last)
+    replies.append(team.core.handle_text(console_sender("bob"), "/import",
+                                         (IncomingFile("invoices.csv", IMPORTED.encode(), "text/csv"),)))
     with Session(engine) as session:
         step_ids = [s.id for s in session.exec(select(LadderStep).where(LadderStep.state == StepState.PENDING)
                                                .order_by(col(LadderStep.due_at))).all()[:3]]
@@ -77,6 +93,11 @@ def test_a_reader_gets_no_english_labels_in_their_language(team: ChatDriver, eng
     replies = replies_in(team, engine, clock, language)
     text = "\n".join(render_text(reply) for reply in replies)
     for english in ("What I can do", "Example:", "Balance", "Overdue for", "Added invoice", "What to do", "Answer by",
-                    "due in", "days overdue", "I don't know the command", "Draft letter", "Draft message", "Draft call"):
+                    "due in", "days overdue", "I don't know the command", "Draft letter", "Draft message", "Draft call",
+                    "Your signature on drafts", "Team locale", "not set", "Contract", "is not a tone", "There is no customer",
+                    "/signature takes", "Salespeople can't", "only managers", "spoke to Anna", "goods arrived damaged",
+                    " or /resolve", " or /draft", "is not a country I have public holidays for", "4,000", "characters long",
+                    "Promise follow-up", "Dispute to resolve", "The customer disputes", "was not kept", "business days before due",
+                    "pre_due", "/ warm", "Give the path of a CSV file", "appears twice in the file", "not a usable invoice number"):
         assert english not in text, f"{english!r} left in English for {language}"
     assert WORDS[language] in text

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from bot.i18n import _
+
 
 @dataclass(frozen=True)
 class Paragraph:
@@ -98,4 +100,6 @@ class Reply:
 
 
 def error_reply(problem: str, example: str | None = None) -> Reply:
-    return Reply(blocks=[Paragraph(problem)], is_error=True, example=example)
+    """A refusal with its correct example; an example marked with `N_` (one with words around the
+    command: "/done INV-1042 spoke to Anna, paying Friday") comes out in the speaker's language."""
+    return Reply(blocks=[Paragraph(problem)], is_error=True, example=_(example) if example else example)

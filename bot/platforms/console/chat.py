@@ -24,6 +24,7 @@ from handlers.core import Core
 from bot.floor.dates import DATE_FORMS, parse_date
 from bot.floor.errors import UsageError
 from bot.floor.reply import Attachment, Button, Reply, error_reply
+from bot.i18n import N_, _, speaking
 
 PLATFORM = "console"
 
@@ -71,23 +72,23 @@ class ConsoleChat:
         if text.startswith("/as"):
             name = text[3:].strip()
             if not name:
-                self.write(f"You are @{self.sender.external_id}. Switch with /as bob.")
+                self.write(self.said(N_("You are @{handle}. Switch with /as bob."), handle=self.sender.external_id))
                 return None
             self.sender = console_sender(name, files_by_path=True)
             self.waiting_for = None  # a question is answered by whoever pressed its button
-            self.write(f"You are now @{self.sender.external_id}.")
+            self.write(self.said(N_("You are now @{handle}."), handle=self.sender.external_id))
             return None
         if self.waiting_for is not None:
             if text == "/cancel":
                 self.waiting_for = None
-                self.write("Cancelled.")
+                self.write(self.said(N_("Cancelled.")))
                 return None
             if not text.startswith("/") and not (text.isdigit() and self.waiting_for.input == "date"):
                 return await self.answer(self.waiting_for, text)
         if text.isdigit() and self.last_buttons:
             index = int(text) - 1
             if not 0 <= index < len(self.last_buttons):
-                self.write(f"Choose a number from 1 to {len(self.last_buttons)}.")
+                self.write(self.said(N_("Choose a number from 1 to {last}."), last=len(self.last_buttons)))
                 return None
             self.waiting_for = None  # another button's number (never a date) leaves the question
             button = self.last_buttons[index]
@@ -99,7 +100,11 @@ class ConsoleChat:
             self.show(reply)
             return reply
         self.waiting_for = None  # a command leaves the question
-        if (path_import := import_with_path(text, Path.cwd())) is not None:
+        with speaking(self.core.language_of(self.sender)) as language:
+            path_import = import_with_path(text, Path.cwd())
+        if isinstance(path_import, Reply):
+            path_import.language = language
+        if path_import is not None:
             if isinstance(path_import, Reply):
                 reply = path_import
             else:
@@ -126,22 +131,37 @@ class ConsoleChat:
     def check_date(self, text: str) -> Reply | None:
         """A date answer is read whole before it goes in ("next friday" is refused, not cut to "next")."""
         today = self.core.today_of(self.sender)  # the person's own day, as typed commands read it
-        try:
-            parse_date(text, today)
-        except UsageError as error:
-            return error_reply(error.problem, (today + timedelta(days=7)).isoformat())
+        with speaking(self.core.language_of(self.sender)) as language:
+            try:
+                parse_date(text, today)
+            except UsageError as error:
+                refused = error_reply(error.problem, (today + timedelta(days=7)).isoformat())
+                refused.language = language
+                return refused
         return None
 
     def ask(self, button: Button) -> None:
-        forms = f" ({DATE_FORMS})" if button.input == "date" else ""
-        others = ("\n" + render_buttons(self.last_buttons) + "  — or type another button's number") \
-            if button.input == "date" and self.last_buttons else ""
-        self.write(f"{button.asks}{forms} — type the answer, or /cancel.{others}")
+        with speaking(self.core.language_of(self.sender)):
+            if button.input == "date":
+                question = _("{question} ({forms}) — type the answer, or /cancel.", question=button.asks or "",
+                             forms=_(DATE_FORMS))
+            else:
+                question = _("{question} — type the answer, or /cancel.", question=button.asks or "")
+            if button.input == "date" and self.last_buttons:
+                question += "\n" + _("{buttons}  — or type another button's number", buttons=render_buttons(self.last_buttons))
+        self.write(question)
 
     def show(self, reply: Reply) -> None:
         self.last_buttons = list(reply.buttons)
-        saved = [f"  Saved {attachment.filename} to {save_file(self.files_dir, attachment)}" for attachment in reply.files]
+        with speaking(reply.language):
+            saved = [_("  Saved {file} to {path}", file=attachment.filename, path=save_file(self.files_dir, attachment))
+                     for attachment in reply.files]
         self.write("\n".join([render_text(reply, files=False), *saved]))
+
+    def said(self, message: str, /, **values: object) -> str:
+        """`message` (a console-only line) in the language of the person at the terminal."""
+        with speaking(self.core.language_of(self.sender)):
+            return _(message, **values)
 
     def prompt(self) -> str:
         return f"{self.sender.external_id}> "
@@ -149,7 +169,7 @@ class ConsoleChat:
 
 async def run_console(chat: ConsoleChat, read_line: Callable[[], str], interactive: bool) -> None:
     if interactive:
-        chat.write("collectbot console — type /help for commands, /as <name> to switch person, /quit to leave.")
+        chat.write(chat.said(N_("collectbot console — type /help for commands, /as <name> to switch person, /quit to leave.")))
     while True:
         if interactive:
             chat.output.write(chat.prompt())

@@ -6,6 +6,7 @@ from pathlib import Path
 from handlers.grammar import IncomingFile, InputError, parse_command
 from handlers.importing import IMPORT_PATH_EXAMPLE, MAX_UPLOAD_BYTES, too_big
 from bot.floor.reply import Reply, error_reply
+from bot.i18n import _
 
 
 def import_with_path(text: str, folder: Path) -> tuple[str, IncomingFile] | Reply | None:
@@ -20,17 +21,18 @@ def import_with_path(text: str, folder: Path) -> tuple[str, IncomingFile] | Repl
         return None
     typed = " ".join(command.words)
     path = (folder / Path(typed).expanduser()) if not Path(typed).expanduser().is_absolute() else Path(typed).expanduser()
-    where = f"(relative paths start in {folder})"
     if not path.exists():
-        return error_reply(f"There is no file at {typed} {where}. Give the path of a CSV file after /import.", IMPORT_PATH_EXAMPLE)
+        return error_reply(_("There is no file at {path} (relative paths start in {folder}). Give the path of a CSV file "
+                             "after /import.", path=typed, folder=folder), IMPORT_PATH_EXAMPLE)
     if not path.is_file():
-        return error_reply(f"{typed} is a folder, not a file. Give the path of a CSV file after /import.", IMPORT_PATH_EXAMPLE)
+        return error_reply(_("{path} is a folder, not a file. Give the path of a CSV file after /import.", path=typed),
+                           IMPORT_PATH_EXAMPLE)
     size = path.stat().st_size
     if size > MAX_UPLOAD_BYTES:
         return error_reply(too_big(path.name, size), IMPORT_PATH_EXAMPLE)
     try:
         content = path.read_bytes()
     except OSError as error:
-        return error_reply(f"I can't read {typed}: {error.strerror or error}.", IMPORT_PATH_EXAMPLE)
+        return error_reply(_("I can't read {path}: {error}.", path=typed, error=error.strerror or error), IMPORT_PATH_EXAMPLE)
     options = " ".join(f'{key}="{value}"' if " " in value else f"{key}={value}" for key, value in command.options.items())
     return f"/import {options}".strip(), IncomingFile(path.name, content, "text/csv")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from bot.platforms.console.chat import PLATFORM, ConsoleChat
 from bot.floor.reply import Reply
+from bot.i18n import _, speaking
 from scheduling.notifier import RateLimits
 from bot.platforms.console.limits import CONSOLE_LIMITS
 
@@ -15,8 +16,11 @@ class ConsoleNotifier:
 
     async def send(self, chat_id: str, reply: Reply) -> None:
         handle = chat_id.lstrip("@")
-        note = "" if handle == self.chat.sender.external_id else f" (answer as them with /as {handle})"
-        self.chat.write(f"🔔 Ping for @{handle}{note}")
+        with speaking(reply.language):
+            if handle == self.chat.sender.external_id:
+                self.chat.write(_("🔔 Ping for @{handle}", handle=handle))
+            else:
+                self.chat.write(_("🔔 Ping for @{handle} (answer as them with /as {handle})", handle=handle))
         self.chat.show(reply)
 
 

@@ -432,7 +432,8 @@ class TelegramPlatform:
             what = reply.title or _("Done")
             who = update.effective_user.full_name if update.effective_user else _("someone")
             plain = _("✔ {what} — by {who}", what=what, who=who)
-            note = _("✔ {what} — by {who}", what=f"<i>{escape(what)}</i>", who=escape(who))
+            emphasized = "<i>" + escape(what) + "</i>"
+            note = _("✔ {what} — by {who}", what=emphasized, who=escape(who))
         try:
             if utf16_len(original.text or "") + utf16_len(f"\n\n{plain}") <= LIMIT:
                 await original.edit_text((original.text_html or "") + f"\n\n{note}", parse_mode=ParseMode.HTML, reply_markup=None)
