@@ -49,22 +49,31 @@ def change_invoice(command: Command, ctx: Context) -> Reply:
     ladder = command.option("ladder")
     if ladder:
         changes.append(("Ladder", f"{invoice.ladder} → {ladder}"))
+    settings: list[tuple[str, str]] = []
     if customer_changes:
         apply_customer_changes(ctx, customer, customer_changes)
-        changes.extend((f"{customer.name}: {label.lower()}", value) for label, value in draft_settings_facts(customer))
+        settings = draft_settings_facts(customer)
+        changes.extend((f"{customer.name}: {label.lower()}", value) for label, value in settings)  # English in the history
     if not any(key in command.options for key in LADDER_OPTIONS):
-        return Reply(title=f"Customer {customer.name}'s drafts changed", blocks=[Facts(tuple(changes))])
+        return Reply(title=_("Customer {customer}'s drafts changed", customer=customer.name),
+                     blocks=[Facts(shown_settings(customer.name, settings))])
     result = course.change(ctx, invoice, due=new_due, owner=owner, collector=collector, ladder=ladder, facts=changes)
     if result.replanned:
         return Reply(title=_("Invoice {invoice} changed; its next steps are planned again", invoice=invoice.number),
-                     blocks=[Facts(shown(changes))])
+                     blocks=[Facts(shown(changes, customer.name, settings))])
     return Reply(title=_("Invoice {invoice} changed; the steps after its formal claim still count from the claim",
-                         invoice=invoice.number), blocks=[Facts(shown(changes))])
+                         invoice=invoice.number), blocks=[Facts(shown(changes, customer.name, settings))])
 
 
 CHANGE_LABELS = {"Due date": N_("Due date"), "Owner": N_("Owner"), "Collector": N_("Collector"), "Ladder": N_("Ladder")}
 
 
-def shown(changes: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
-    """The changes as the reader sees them (the history keeps the English labels)."""
-    return tuple((_(CHANGE_LABELS.get(label, label)), value) for label, value in changes)
+def shown(changes: list[tuple[str, str]], customer: str, settings: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """The changes as the reader sees them (the history keeps the English labels); the customer's
+    draft settings come last."""
+    invoice_changes = changes[:len(changes) - len(settings)]
+    return tuple((_(CHANGE_LABELS.get(label, label)), value) for label, value in invoice_changes) + shown_settings(customer, settings)
+
+
+def shown_settings(customer: str, settings: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    return tuple((_("{customer}: {setting}", customer=customer, setting=_(label).lower()), value) for label, value in settings)

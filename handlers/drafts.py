@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from bot.i18n import N_, _
+from bot.i18n import N_, _, ngettext
 from bot.store.models import Customer, Event, Invoice, InvoiceStatus, LadderStep, Person, StepKind, StepState, Team
 from handlers.context import Context, Services
 from handlers.customers import SIGNATURE_EXAMPLE
@@ -98,11 +98,12 @@ def read_choices(words: tuple[str, ...] | list[str], book: Phrasebook) -> dict[s
         key = word.lower().replace("-", "_")
         kind, value = classify(key, book)
         if kind is None:
-            raise UsageError(
-                f"I don't know {word!r}. Stages: {', '.join(STAGES)}; tones: {', '.join(TONES)}; "
-                f"channels: {', '.join(CHANNELS)}; languages: {', '.join(book.languages)}.", DRAFT_EXAMPLE)
+            raise UsageError(_(
+                "I don't know {word}. Stages: {stages}; tones: {tones}; channels: {channels}; languages: {languages}.",
+                word=repr(word), stages=", ".join(STAGES), tones=", ".join(TONES), channels=", ".join(CHANNELS),
+                languages=", ".join(book.languages)), DRAFT_EXAMPLE)
         if kind in chosen:
-            raise UsageError(f"Give one {kind} only (got {chosen[kind]} and {value}).", DRAFT_EXAMPLE)
+            raise UsageError(_(ONE_ONLY[kind], first=chosen[kind], second=value), DRAFT_EXAMPLE)
         chosen[kind] = value
     return chosen
 
@@ -163,7 +164,8 @@ def write_draft(
     tone, channel = fitted(stage, tone, channel)
     variants = book.variants(language, stage, tone, channel)
     if not variants:
-        raise UsageError(f"The phrasebook has no {language} {stage}/{tone}/{channel} draft.", DRAFT_EXAMPLE)
+        raise UsageError(_("The phrasebook has no {language} {stage}/{tone}/{channel} draft.", language=language, stage=stage,
+                           tone=tone, channel=channel), DRAFT_EXAMPLE)
     last = last_variant(session, customer, stage, tone, channel, language)
     ids = [variant.id for variant in variants]
     variant = variants[(ids.index(last) + 1) % len(variants)] if last in ids else variants[0]
@@ -276,6 +278,10 @@ def ping_draft(services: Services) -> DraftFor:
     return draft_for
 
 
+ONE_ONLY = {"stage": N_("Give one stage only (got {first} and {second})."),
+            "tone": N_("Give one tone only (got {first} and {second})."),
+            "channel": N_("Give one channel only (got {first} and {second})."),
+            "language": N_("Give one language only (got {first} and {second}).")}
 DRAFT_LABELS = {"call": N_("Draft call ({stage}, {tone})"), "message": N_("Draft message ({stage}, {tone})"),
                 "letter": N_("Draft letter ({stage}, {tone})")}
 STAGE_NAMES = {"pre_due": N_("pre due"), "due_today": N_("due today"), "first_reminder": N_("first reminder"),
@@ -304,23 +310,25 @@ def phrasebook_command(command: Command, ctx: Context) -> Reply:
     if command.words and command.words[0].lower() == "reload":
         return reload(ctx)
     if command.words:
-        raise UsageError(f"/phrasebook takes nothing, or reload; not {command.words[0]!r}.", PHRASEBOOK_EXAMPLE)
+        raise UsageError(_("/phrasebook takes nothing, or reload; not {word}.", word=repr(command.words[0])), PHRASEBOOK_EXAMPLE)
     book = phrasebook_of(ctx.services)
     rows = []
     for language, counts in sorted(book.counts().items()):
         rows.append((language, str(counts["stages"]), str(counts["tones"]), str(counts["channels"]), str(counts["variants"])))
-    return Reply(title="Phrasebook").add(Table(("Language", "Stages", "Tones", "Channels", "Variants"), tuple(rows))).say(
-        f"Stages: {', '.join(STAGES)}. Tones: {', '.join(TONES)}. Channels: {', '.join(CHANNELS)}. "
-        "Ask for one with /draft <invoice> [stage] [tone] [channel] [language].")
+    headers = (_("Language"), _("Stages"), _("Tones"), _("Channels"), _("Variants"))
+    return Reply(title=_("Phrasebook")).add(Table(headers, tuple(rows))).say(_(
+        "Stages: {stages}. Tones: {tones}. Channels: {channels}. Ask for one with /draft <invoice> [stage] [tone] [channel] [language].",
+        stages=", ".join(STAGES), tones=", ".join(TONES), channels=", ".join(CHANNELS)))
 
 
 def reload(ctx: Context) -> Reply:
     try:
         book = load_phrasebook(ctx.services.settings.phrasebook_dir)
     except PhrasebookError as error:
-        shown = error.problems[:15] + ([f"… and {len(error.problems) - 15} more"] if len(error.problems) > 15 else [])
-        reply = Reply(title="The phrasebook files have problems; I kept the phrasebook in use", is_error=True)
+        shown = error.problems[:15] + ([_("… and {count} more", count=len(error.problems) - 15)] if len(error.problems) > 15 else [])
+        reply = Reply(title=_("The phrasebook files have problems; I kept the phrasebook in use"), is_error=True)
         return reply.add(BulletList(tuple(shown)))
     ctx.services.phrasebook_shelf.current = book
     total = sum(len(v) for v in book.entries.values())
-    return Reply(title="Phrasebook reloaded").say(f"{total} variants in {', '.join(book.languages)}.")
+    return Reply(title=_("Phrasebook reloaded")).say(ngettext("{n} variant in {languages}.", "{n} variants in {languages}.", total,
+                                                               languages=", ".join(book.languages)))

@@ -92,9 +92,11 @@ def add_member(command: Command, ctx: Context) -> Reply:
     require_admin(ctx)
     handle = target_handle(command, TEAM_EXAMPLE)
     if not HANDLE.match(handle):
-        raise UsageError(f"@{handle} is not a usable handle: use letters, digits, dot, dash or underscore.", TEAM_EXAMPLE)
+        raise UsageError(_("@{handle} is not a usable handle: use letters, digits, dot, dash or underscore.", handle=handle),
+                         TEAM_EXAMPLE)
     if len(command.words) < 2:
-        raise UsageError(f"Give @{handle}'s role: {', '.join(role.value for role in Role)}.", TEAM_EXAMPLE)
+        raise UsageError(_("Give @{handle}'s role: {roles}.", handle=handle, roles=", ".join(role.value for role in Role)),
+                         TEAM_EXAMPLE)
     refuse_stray_words(command.words[2:], TEAM_EXAMPLE)
     existing = find_by_handle(ctx.session, ctx.team, handle)
     if existing is not None and existing.active:
@@ -168,12 +170,16 @@ def hand_over_work(command: Command, ctx: Context, person: Person) -> None:
     if successor_ref is None:
         if work.invoices or work.steps:
             shown = ", ".join(work.numbers[:5]) + (" …" if len(work.numbers) > 5 else "")
-            raise UsageError(f"@{person.handle} still holds {work.invoices} open invoice(s){' (' + shown + ')' if shown else ''} "
-                             f"and {work.steps} step(s) to come. Say who takes them over with to=@person.", example)
+            invoices = ngettext("{n} open invoice", "{n} open invoices", work.invoices)
+            if shown:
+                invoices = _("{invoices} ({numbers})", invoices=invoices, numbers=shown)
+            raise UsageError(_("@{handle} still holds {invoices} and {steps} to come. Say who takes them over with to=@person.",
+                               handle=person.handle, invoices=invoices, steps=ngettext("{n} step", "{n} steps", work.steps)),
+                             example)
         return
     successor = resolve_mention(ctx.session, ctx.team, successor_ref.lstrip("@"), example)
     if successor.id == person.id or not successor.active:
-        raise UsageError(f"Hand @{person.handle}'s work to someone else who stays on the team.", example)
+        raise UsageError(_("Hand @{handle}'s work to someone else who stays on the team.", handle=person.handle), example)
     course.hand_over(ctx, person, successor)
 
 
@@ -227,9 +233,9 @@ def is_account_reference(mention: str) -> bool:
 def parse_name(text: str, example: str) -> str:
     name = " ".join(text.split())
     if not name:
-        raise UsageError("The name cannot be empty.", example)
+        raise UsageError(_("The name cannot be empty."), example)
     if len(name) > MAX_NAME:
-        raise UsageError(f"The name is {len(name)} characters long; at most {MAX_NAME} fit.", example)
+        raise UsageError(_("The name is {length} characters long; at most {most} fit.", length=len(name), most=MAX_NAME), example)
     return name
 
 
@@ -290,21 +296,21 @@ def parse_role(text: str) -> Role:
 
 def parse_timezone(text: str, example: str) -> str:
     if len(text) > MAX_ZONE or not known_zone(text):
-        raise UsageError(f"{shorten(text)} is not a time zone I know; use an IANA name like Europe/Oslo or America/New_York.",
-                         example)
+        raise UsageError(_("{zone} is not a time zone I know; use an IANA name like Europe/Oslo or America/New_York.",
+                           zone=shorten(text)), example)
     return text
 
 
 def parse_hours(text: str, example: str) -> tuple[time, time]:
     match = _HOURS.match(text.strip())
     if not match:
-        raise UsageError(f"{text!r} is not a span of working hours; write it like 09:00-17:00.", example)
+        raise UsageError(_("{text} is not a span of working hours; write it like 09:00-17:00.", text=repr(text)), example)
     start_h, start_m, end_h, end_m = (int(part) for part in match.groups())
     if start_h > 23 or end_h > 24 or start_m > 59 or end_m > 59 or (end_h == 24 and end_m):
-        raise UsageError(f"{text!r} has an impossible time of day.", example)
+        raise UsageError(_("{text} has an impossible time of day.", text=repr(text)), example)
     start, end = time(start_h, start_m), time(23, 59) if end_h == 24 else time(end_h, end_m)
     if end <= start:
-        raise UsageError(f"In {text!r} the working day ends before it starts.", example)
+        raise UsageError(_("In {text} the working day ends before it starts.", text=repr(text)), example)
     return start, end
 
 
@@ -314,7 +320,7 @@ def parse_days(text: str, example: str) -> set[int]:
         first, _dash, last = part.strip().partition("-")
         start, end = weekday_number(first), weekday_number(last or first)
         if start is None or end is None:
-            raise UsageError(f"{text!r} is not a list of weekdays; write mon-fri or mon,wed,fri.", example)
+            raise UsageError(_("{text} is not a list of weekdays; write mon-fri or mon,wed,fri.", text=repr(text)), example)
         days.update(range(start, end + 1) if start <= end else [*range(start, 7), *range(end + 1)])
     return days
 
@@ -332,4 +338,4 @@ def parse_yes_no(text: str, example: str) -> bool:
         return True
     if lowered in ("no", "false", "off", "0"):
         return False
-    raise UsageError(f"{text!r} is not yes or no.", example)
+    raise UsageError(_("{text} is not yes or no.", text=repr(text)), example)

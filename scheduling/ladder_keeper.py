@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from bot.store.models import Invoice, LadderStep, Role, StepKind, StepState, Team
 from bot.floor.errors import UsageError
+from bot.i18n import _
 from scheduling import course
 from scheduling.due_table import insert_steps
 from scheduling.planning import Assignee, PlannedStep, plan
@@ -30,7 +31,8 @@ class LadderKeeper:
             return self.policies[name]
         except KeyError:
             known = ", ".join(sorted(self.policies))
-            raise UsageError(f"There is no ladder called {name!r}. Ladders: {known}. /ladders describes them.",
+            raise UsageError(_("There is no ladder called {name}. Ladders: {known}. /ladders describes them.", name=repr(name),
+                               known=known),
                              f"/add INV-1042 1200 EUR 2026-12-01 Acme ladder={next(iter(sorted(self.policies)), 'standard')}") from None
 
     def planned(self, ctx: "Context", invoice: Invoice, resume_at: int | None = None) -> list[PlannedStep]:
