@@ -100,10 +100,12 @@ class ConsoleChat:
             self.show(reply)
             return reply
         self.waiting_for = None  # a command leaves the question
-        with speaking(self.core.language_of(self.sender)) as language:
-            path_import = import_with_path(text, Path.cwd())
-        if isinstance(path_import, Reply):
-            path_import.language = language
+        path_import = None
+        if text.lower().startswith("/import"):  # refused in the person's language, like a reply
+            with speaking(self.core.language_of(self.sender)) as language:
+                path_import = import_with_path(text, Path.cwd())
+            if isinstance(path_import, Reply):
+                path_import.language = language
         if path_import is not None:
             if isinstance(path_import, Reply):
                 reply = path_import
