@@ -20,6 +20,7 @@ from typing import TextIO
 from bot.platforms.console.import_path import import_with_path
 from bot.platforms.text import render_buttons, render_text
 from handlers.context import Sender
+from handlers.grammar import IncomingFile
 from handlers.core import Core
 from bot.floor.dates import DATE_FORMS, parse_date
 from bot.floor.errors import UsageError
@@ -100,7 +101,7 @@ class ConsoleChat:
             self.show(reply)
             return reply
         self.waiting_for = None  # a command leaves the question
-        path_import = None
+        path_import: tuple[str, IncomingFile] | Reply | None = None
         if text.lower().startswith("/import"):  # refused in the person's language, like a reply
             with speaking(self.core.language_of(self.sender)) as language:
                 path_import = import_with_path(text, Path.cwd())
