@@ -14,7 +14,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from bot.i18n import N_, _, ngettext
+from babel.lists import format_list
+
+from bot.i18n import N_, _, current_language, ngettext
+from bot.i18n import locale_for as locale_for_reader
 from bot.store.models import Customer, Event, Invoice, InvoiceStatus, LadderStep, Person, StepKind, StepState, Team
 from handlers.context import Context, Services
 from handlers.customers import SIGNATURE_EXAMPLE
@@ -222,8 +225,8 @@ def signature_question(ctx: Context, invoice: Invoice) -> str | None:
     """Asked once per person: drafts are signed with name, title and company, never a chat handle or a
     settings default. Until they answer, drafts leave the missing parts out."""
     person = ctx.person
-    missing = [label for label, value in (("your full name", signer_name(person)), ("your title", person.job_title),
-                                          ("your company's name", company_name(person, ctx.team))) if not value]
+    missing = [label for label, value in ((N_("your full name"), signer_name(person)), (N_("your title"), person.job_title),
+                                          (N_("your company's name"), company_name(person, ctx.team))) if not value]
     if not missing:
         return None
     asked = ctx.session.exec(select(Event).where(Event.team_id == ctx.team.id, Event.kind == "signature_asked",
@@ -232,8 +235,11 @@ def signature_question(ctx: Context, invoice: Invoice) -> str | None:
         return None
     ctx.session.add(Event(team_id=invoice.team_id, actor_id=person.id, kind="signature_asked", at=ctx.now,
                           summary=f"asked @{person.handle} for a signature", details={"missing": missing}))
-    return (f"Drafts are signed with a name, a title and a company; I don't know {', '.join(missing)} yet, so I left "
-            f"{'it' if len(missing) == 1 else 'them'} out. Tell me once: {SIGNATURE_EXAMPLE}")
+    unknown = format_list([_(label) for label in missing], locale=locale_for_reader(current_language()))
+    return ngettext("Drafts are signed with a name, a title and a company; I don't know {missing} yet, so I left it out. "
+                    "Tell me once: {example}",
+                    "Drafts are signed with a name, a title and a company; I don't know {missing} yet, so I left them out. "
+                    "Tell me once: {example}", len(missing), missing=unknown, example=SIGNATURE_EXAMPLE)
 
 
 def last_variant(session: Session, customer: Customer, stage: str, tone: str, channel: str, language: str) -> str | None:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
-from bot.i18n import supported_language
+from bot.i18n import _, supported_language
 from bot.store.models import ChatIdentity, Person, Role, Team
 from handlers.context import Sender
 from bot.floor.errors import UsageError
@@ -50,7 +50,7 @@ def active_members(session: Session, team: Team) -> list[Person]:
 
 def resolve_mention(session: Session, team: Team, mention: str, example: str) -> Person:
     """`@bob` by handle; `@telegram:123` / `@slack:T1:U2` by a linked chat account."""
-    platform, _, external_id = mention.partition(":")
+    platform, _colon, external_id = mention.partition(":")
     person: Person | None
     if external_id and platform in ("telegram", "slack", "console"):
         identity = session.exec(
@@ -60,10 +60,10 @@ def resolve_mention(session: Session, team: Team, mention: str, example: str) ->
     else:
         person = find_by_handle(session, team, mention)
     if person is None or not person.active:
-        known = ", ".join(f"@{member.handle}" for member in active_members(session, team)) or "nobody yet"
+        known = ", ".join(f"@{member.handle}" for member in active_members(session, team)) or _("nobody yet")
         raise UsageError(
-            f"I don't know @{mention} on this team (members: {known}). "
-            f"An admin can add them with /team add @{normalise_handle(mention)} salesperson.",
+            _("I don't know @{mention} on this team (members: {known}). An admin can add them with /team add @{handle} salesperson.",
+              mention=mention, known=known, handle=normalise_handle(mention)),
             example,
         )
     return person

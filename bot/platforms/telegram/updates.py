@@ -6,6 +6,7 @@ from telegram import CallbackQuery, Message, Update, User
 from telegram.constants import ChatType
 from telegram.ext import filters
 
+from bot.i18n import N_, supported_language, translated
 from handlers.context import Sender
 
 PLATFORM = "telegram"
@@ -54,6 +55,7 @@ async def refused_as_not_addressee(query: CallbackQuery) -> bool:
     addressee = addressee_of(query.message if isinstance(query.message, Message) else None)
     if addressee is None or query.from_user.id == addressee.id:
         return False
-    await query.answer(f"These buttons are {addressee.full_name}'s; send the command yourself to do the same.",
-                       show_alert=True)
+    await query.answer(translated(supported_language(query.from_user.language_code),
+                                  N_("These buttons are {name}'s; send the command yourself to do the same."),
+                                  name=addressee.full_name), show_alert=True)
     return True
