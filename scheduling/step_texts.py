@@ -49,7 +49,8 @@ def stored_text(template: str, /, **values: object) -> str:
 
 @functools.cache
 def _pattern(template: str) -> re.Pattern[str]:
-    pieces, seen = [], set()
+    pieces: list[str] = []
+    seen: set[str] = set()
     for index, piece in enumerate(re.split(r"\{(\w+)\}", template)):
         if index % 2 == 0:
             pieces.append(re.escape(piece))
