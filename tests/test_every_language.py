@@ -30,11 +30,12 @@ COMMANDS = (
     "/casefile INV-77", "/promise INV-77 +10d", "/digest", "/nosuch", "/add INV-78 abc", "/show INV-404", "/paid",
     '/customer "Fjord AS"', '/customer "Fjord AS" tone=grumpy', "/customer Nobody", "/signature", "/signature colour=blue",
     "/cancel INV-77 written off", "/done", "/dispute INV-77", "/resolve", "/draft", "/add INV-79 100 NOK 2026-12-20 Fjord AS country=XX",
-    f"/done INV-77 {'x' * 4000}", "/import", "/show INV-77", "/dispute INV-77 goods arrived damaged", "/show INV-77",
+    f"/done INV-77 {'x' * 4000}", "/import", "/show INV-77", "/add INV-80 900 NOK 2026-12-20 Fjord AS",
+    "/dispute INV-80 pallet 7", "/show INV-80",
 )
 """Besides every kind of reply: the ones issue 16 found still in English — /customer and /signature, a
 role's refusal, the examples with words in them, a country nobody keeps holidays for, a count
-written the reader's way, the steps a promise and a dispute add (shown by /show and the ping)."""
+written the reader's way, the steps a promise and a dispute add (shown by /show and the pings)."""
 IMPORTED = ("number,customer,amount,currency,due_date\n"
             "INV-90,Fjord AS,100,NOK,2026-12-20\n"
             "INV-90,Fjord AS,100,NOK,2026-12-20\n"
@@ -48,7 +49,8 @@ WORDS = {"ru": "Пример", "nb": "Eksempel", "bg": "Пример"}
 
 
 def replies_in(team: ChatDriver, engine: Engine, clock: MovableClock, language: str) -> list[Reply]:
-    team.say("alice", f"/team set @bob lang={language}")
+    for member in ("bob", "alice"):  # alice manages: the dispute's step is hers
+        team.say("alice", f"/team set @{member} lang={language}")
     team.say("alice", "/rates EUR NOK 11.50")
     replies = []
     for command in COMMANDS:
@@ -58,11 +60,13 @@ def replies_in(team: ChatDriver, engine: Engine, clock: MovableClock, language: 
     replies.append(team.core.handle_text(console_sender("bob"), "/import",
                                          (IncomingFile("invoices.csv", IMPORTED.encode(), "text/csv"),)))
     with Session(engine) as session:
-        step_ids = [s.id for s in session.exec(select(LadderStep).where(LadderStep.state == StepState.PENDING)
-                                               .order_by(col(LadderStep.due_at))).all()[:3]]
-        ping = compose_ping(session, step_ids, clock.now() + timedelta(days=40), draft_for=ping_draft(team.core.services))
-    assert ping is not None
-    replies.append(ping)
+        pending = session.exec(select(LadderStep).where(LadderStep.state == StepState.PENDING).order_by(col(LadderStep.due_at))).all()
+        for holder in sorted({step.responsible_id for step in pending if step.responsible_id is not None}):
+            step_ids = [step.id for step in pending if step.responsible_id == holder][:3]
+            ping = compose_ping(session, step_ids, clock.now() + timedelta(days=40), draft_for=ping_draft(team.core.services))
+            assert ping is not None
+            replies.append(ping)
+    assert len(replies) == len(COMMANDS) + 3, "bob's ping and alice's, for the dispute"
     return replies
 
 
