@@ -55,13 +55,16 @@ def _claimed(rows: Iterable[sa.Row[Any]]) -> list[ClaimedStep]:
     return sorted(steps, key=lambda step: (step.due_at, step.id))
 
 
-def _locked_in_id_order(*conditions: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+def _locked_in_id_order(connection: Connection, *conditions: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
     """`id IN (the steps matching conditions)`, those rows locked in id order first (on PostgreSQL
-    `WITH locked AS (SELECT id … ORDER BY id FOR UPDATE)`; SQLite has one writer at a time anyway).
+    `WITH locked AS (SELECT id … ORDER BY id FOR UPDATE)`). SQLite has one writer at a time anyway,
+    and a statement that starts with WITH gets no row count from its driver: the conditions alone.
 
     An UPDATE locks rows in whatever order its plan visits them; two instances updating overlapping
     steps in different orders would each wait for the other (a deadlock). In one global order,
     one of them simply waits."""
+    if connection.dialect.name != "postgresql":
+        return sa.and_(*conditions)
     locked = (
         sa.select(STEPS.c.id).where(*conditions).order_by(STEPS.c.id).with_for_update(of=STEPS)
         .cte("locked_steps")
@@ -104,7 +107,7 @@ def claim_due(engine: Engine, now: datetime, instance: str, limit: int = 1000) -
             closed = sa.select(INVOICES.c.id).where(INVOICES.c.id == STEPS.c.invoice_id, sa.not_(_deliverable_now()))
             connection.execute(
                 sa.update(STEPS)
-                .where(_locked_in_id_order(STEPS.c.state.in_(CANCEL_DUE.sources), STEPS.c.due_at <= now, closed.exists()))
+                .where(_locked_in_id_order(connection, STEPS.c.state.in_(CANCEL_DUE.sources), STEPS.c.due_at <= now, closed.exists()))
                 .values(state=CANCEL_DUE.target)
             )
         return claimed
@@ -128,7 +131,7 @@ def hand_back(engine: Engine, instance: str, due: dict[int, datetime]) -> None:
         for at, ids in by_moment.items():
             connection.execute(
                 sa.update(STEPS)
-                .where(_locked_in_id_order(STEPS.c.id.in_(ids), STEPS.c.state.in_(HAND_BACK.sources),
+                .where(_locked_in_id_order(connection, STEPS.c.id.in_(ids), STEPS.c.state.in_(HAND_BACK.sources),
                                            STEPS.c.claimed_by == instance))
                 .values(state=HAND_BACK.target, due_at=at, claimed_by=None, claimed_at=None,
                         attempts=STEPS.c.attempts - 1)
@@ -203,7 +206,7 @@ def still_deliverable(engine: Engine, step_ids: Sequence[int], instance: str) ->
         closed = [row.id for row in rows if not deliverable(row.status, row.kind)]
         if closed:
             connection.execute(
-                sa.update(STEPS).where(_locked_in_id_order(STEPS.c.id.in_(closed), STEPS.c.state.in_(CANCEL_CLAIMED.sources)))
+                sa.update(STEPS).where(_locked_in_id_order(connection, STEPS.c.id.in_(closed), STEPS.c.state.in_(CANCEL_CLAIMED.sources)))
                 .values(state=CANCEL_CLAIMED.target)
             )
     return {row.id for row in rows} - set(closed)
@@ -228,7 +231,7 @@ def mark_sent_in(connection: Connection, step_ids: Sequence[int], at: datetime, 
     mine = [STEPS.c.claimed_by == instance] if instance is not None else []
     connection.execute(
         sa.update(STEPS)
-        .where(_locked_in_id_order(STEPS.c.id.in_(step_ids), STEPS.c.state.in_(CONFIRM_SENT.sources), *mine))
+        .where(_locked_in_id_order(connection, STEPS.c.id.in_(step_ids), STEPS.c.state.in_(CONFIRM_SENT.sources), *mine))
         .values(state=CONFIRM_SENT.target, sent_at=at, first_sent_at=sa.func.coalesce(STEPS.c.first_sent_at, at))
     )
     course.steps_delivered(connection, step_ids)
@@ -238,7 +241,7 @@ def cancel_open_steps(connection: Connection, invoice_id: int) -> int:
     """Cancel every step not yet delivered (pending, paused, or claimed but not sent) of one invoice."""
     return connection.execute(
         sa.update(STEPS)
-        .where(_locked_in_id_order(STEPS.c.invoice_id == invoice_id, STEPS.c.state.in_(CANCEL_OPEN.sources)))
+        .where(_locked_in_id_order(connection, STEPS.c.invoice_id == invoice_id, STEPS.c.state.in_(CANCEL_OPEN.sources)))
         .values(state=CANCEL_OPEN.target)
     ).rowcount
 

@@ -179,3 +179,15 @@ def test_a_bulk_confirmation_locks_its_steps_in_id_order_so_two_instances_cannot
     thread.join(timeout=10)
     assert not thread.is_alive()
     assert states(engine, [first, second]) == ["sent", "sent"]
+
+
+def test_cancelling_an_invoices_steps_says_how_many_it_cancelled(team: ChatDriver, engine: Engine) -> None:
+    """The ordered locking must not cost the count: on SQLite a statement starting with WITH has none."""
+    team.say("bob", "/add INV-75 100 EUR 2026-12-01 Acme")
+    steps = add_steps(engine, "INV-75", "bob", NOON, NOON, NOON)
+    with engine.begin() as connection:
+        invoice_id = connection.execute(sa.text("SELECT invoice_id FROM ladder_step WHERE id = :s"), {"s": steps[0]}).scalar_one()
+        pending = connection.execute(sa.text("SELECT count(*) FROM ladder_step WHERE invoice_id = :i AND state = 'pending'"),
+                                     {"i": invoice_id}).scalar_one()
+        assert pending >= 3
+        assert due_table.cancel_open_steps(connection, invoice_id) == pending
