@@ -232,10 +232,7 @@ def add_status(reply: Reply, ctx: Context, status: CollectionStatus, manager: bo
             (_("Collected this month"), amounts_text(ctx, status.collected_month)),
         ]
         for currency, dso in status.dso.items():
-            days = format_decimal(dso.days, format="0.0", locale=ctx.locale)
-            facts.append((_("DSO {currency}", currency=currency),
-                          ngettext("{n} day", "{n} days", int(dso.days), n=days) if dso.complete
-                          else ngettext("over {n} day", "over {n} days", int(dso.days), n=days)))
+            facts.append((_("DSO {currency}", currency=currency), dso_days_text(dso.days, dso.complete, ctx.locale)))
         reply.add(Facts(tuple(facts)))
     if status.promises_this_week_count:
         reply.add(BulletList(tuple(
@@ -302,3 +299,15 @@ def export_reply(ctx: Context, scope: Scope, kind: str) -> Reply:
     reply.say(_("One row per overdue invoice you can see, oldest first."))
     reply.files.append(Attachment(filename, content, mime))
     return reply
+
+
+WRITTEN_WITH_DECIMALS = 2
+"""The count whose plural form a number written with decimals takes: "1.0 days", "21,0 дня",
+"1,0 dager", "1,0 дни" (CLDR gives a visible fraction the form of 2 in en, ru, nb and bg)."""
+
+
+def dso_days_text(days: Decimal, complete: bool, locale: str) -> str:
+    shown = format_decimal(days, format="0.0", locale=locale)
+    if complete:
+        return ngettext("{n} day", "{n} days", WRITTEN_WITH_DECIMALS, n=shown)
+    return ngettext("over {n} day", "over {n} days", WRITTEN_WITH_DECIMALS, n=shown)

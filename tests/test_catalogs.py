@@ -7,6 +7,7 @@ import io
 import string
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 
 from bot.i18n import LANGUAGES, _, ngettext, speaking
+from handlers.reports import dso_days_text
 from bot.i18n.catalogs import DOMAIN, LOCALE_DIR, compile_in_memory, po_path, translations
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,3 +108,14 @@ def test_a_catalog_not_compiled_yet_is_compiled_in_memory_from_its_po() -> None:
         assert _("What I can do") == "Что я умею"
     with speaking("xx"):
         assert _("What I can do") == "What I can do"
+
+
+@pytest.mark.parametrize(("language", "locale", "days", "expected"), [
+    ("ru", "ru_RU", "21.0", "21,0 дня"), ("ru", "ru_RU", "1.0", "1,0 дня"), ("ru", "ru_RU", "25.4", "25,4 дня"),
+    ("en", "en_GB", "1.0", "1.0 days"), ("nb", "nb_NO", "21.0", "21,0 dager"), ("bg", "bg_BG", "1.0", "1,0 дни"),
+])
+def test_a_dso_written_with_decimals_takes_the_plural_form_of_a_fraction(language: str, locale: str, days: str,
+                                                                          expected: str) -> None:
+    """"21,0 день" read as if 21 were a whole count; a number with a decimal is never singular."""
+    with speaking(language):
+        assert dso_days_text(Decimal(days), True, locale) == expected
