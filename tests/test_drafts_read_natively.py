@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -178,21 +179,26 @@ def test_the_independent_review_classes_are_caught_by_the_linter() -> None:
                for problem in text_problems(letter, letter, british, "en", "first_reminder", "letter"))
 
 
-def test_facts_say_what_was_received_without_repeating_the_balance_and_drop_a_doubled_number_sign() -> None:
-    team = Team(name="Nordlys AS", default_currency="RUB", default_timezone="Europe/Oslo", default_country="RU",
-                created_at=CREATED)
-    customer = Customer(team_id=1, name="ООО «Вектор»", name_key="x", country="RU", created_at=CREATED)
+def facts_of_one(invoice: Invoice, customer_name: str, country: str, language: str) -> dict[str, Any]:
+    """The facts a draft gets for `invoice`, written by Carol of Nordlys AS on 4 December 2026."""
+    team = Team(name="Nordlys AS", default_currency=invoice.currency, default_timezone="Europe/Oslo",
+                default_country=country, created_at=CREATED)
+    customer = Customer(team_id=1, name=customer_name, name_key=customer_name.lower(), country=country, created_at=CREATED)
     sender = Person(team_id=1, handle="carol", display_name="Carol Berg", role=Role.COLLECTOR, timezone="Europe/Oslo",
                     created_at=CREATED)
+    return draft_facts(invoice=invoice, customer=customer, sender=sender, team=team, language=language,
+                       today=date(2026, 12, 4))
+
+
+def test_facts_say_what_was_received_without_repeating_the_balance_and_drop_a_doubled_number_sign() -> None:
     invoice = Invoice(team_id=1, number="№ 318", customer_id=1, amount=Decimal("740"), balance=Decimal("518"),
                       currency="RUB", due_date=date(2026, 12, 1), owner_id=1, ladder="standard", created_at=CREATED)
-    facts = draft_facts(invoice=invoice, customer=customer, sender=sender, team=team, language="ru", today=date(2026, 12, 4))
+    facts = facts_of_one(invoice, "ООО «Вектор»", "RU", "ru")
     assert facts["invoice_number"] == "318"
     assert facts["paid_note"] == "По счёту выставлено 740,00\xa0₽, получено 222,00\xa0₽ — спасибо."
     assert facts["balance"] not in facts["paid_note"]
     invoice.balance = invoice.amount
-    assert draft_facts(invoice=invoice, customer=customer, sender=sender, team=team, language="ru",
-                       today=date(2026, 12, 4))["paid_note"] is None
+    assert facts_of_one(invoice, "ООО «Вектор»", "RU", "ru")["paid_note"] is None
 
 
 @pytest.mark.parametrize(("language", "tomorrow", "later"), [
@@ -506,17 +512,12 @@ def test_a_subscription_draft_warns_of_the_late_fee_and_the_suspension(language:
 
 
 def test_facts_name_the_subscription_dates_only_for_subscriptions() -> None:
-    team = Team(name="Nordlys AS", default_currency="EUR", default_timezone="Europe/Oslo", default_country="NO",
-                created_at=CREATED)
-    customer = Customer(team_id=1, name="Acme", name_key="acme", country="NO", created_at=CREATED)
-    sender = Person(team_id=1, handle="carol", display_name="Carol Berg", role=Role.COLLECTOR, timezone="Europe/Oslo",
-                    created_at=CREATED)
     invoice = Invoice(team_id=1, number="INV-1", customer_id=1, amount=Decimal("100"), balance=Decimal("100"),
                       currency="EUR", due_date=date(2026, 12, 1), owner_id=1, ladder="standard", created_at=CREATED)
-    plain = draft_facts(invoice=invoice, customer=customer, sender=sender, team=team, language="en", today=date(2026, 12, 4))
+    plain = facts_of_one(invoice, "Acme", "NO", "en")
     assert plain["late_fee_date"] is None and plain["signature"] == "Carol Berg\nNordlys AS"
     invoice.ladder = "subscription"
-    monthly = draft_facts(invoice=invoice, customer=customer, sender=sender, team=team, language="en", today=date(2026, 12, 4))
+    monthly = facts_of_one(invoice, "Acme", "NO", "en")
     assert monthly["late_fee_date"] == "December 11, 2026" and monthly["suspension_date"] == "December 21, 2026"
 
 
