@@ -48,11 +48,17 @@ def active_members(session: Session, team: Team) -> list[Person]:
     )
 
 
+def is_account_reference(mention: str) -> bool:
+    """`telegram:123` / `slack:T1:U2` / `console:bob`: a linked chat account, not a handle."""
+    platform, _colon, external_id = mention.partition(":")
+    return bool(external_id) and platform in ("telegram", "slack", "console")
+
+
 def resolve_mention(session: Session, team: Team, mention: str, example: str) -> Person:
     """`@bob` by handle; `@telegram:123` / `@slack:T1:U2` by a linked chat account."""
-    platform, _colon, external_id = mention.partition(":")
     person: Person | None
-    if external_id and platform in ("telegram", "slack", "console"):
+    if is_account_reference(mention):
+        platform, _colon, external_id = mention.partition(":")
         identity = session.exec(
             select(ChatIdentity).where(ChatIdentity.platform == platform, ChatIdentity.external_id == external_id)
         ).first()

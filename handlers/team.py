@@ -15,7 +15,7 @@ from bot.floor.errors import NotAllowed, UsageError
 from handlers.grammar import Command
 from handlers.history import record_event
 from handlers.invites import invite
-from handlers.people import HANDLE, active_members, find_by_handle, normalise_handle, resolve_mention
+from handlers.people import HANDLE, active_members, find_by_handle, is_account_reference, normalise_handle, resolve_mention
 from bot.floor.reply import Reply, Table
 from scheduling import course
 from scheduling.working_hours import known_zone
@@ -223,11 +223,6 @@ def refuse_stray_words(words: tuple[str, ...], example: str) -> None:
         raise UsageError(
             f"I don't know where {' '.join(words)!r} belongs. Every setting is key=value; put a value with spaces in "
             'double quotes, like name="Larry Law".', example)
-
-
-def is_account_reference(mention: str) -> bool:
-    platform, _colon, external_id = mention.partition(":")
-    return bool(external_id) and platform in ("telegram", "slack", "console")
 
 
 def parse_name(text: str, example: str) -> str:
