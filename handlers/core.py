@@ -153,7 +153,7 @@ class Core:
         except Repeated:
             raise
         except UsageError as error:
-            return error_reply(error.problem, error.example or spec.example_for(sender.files_by_path))
+            return error_reply(error.problem, error.example or spec.example_for(sender.files_by_path), error.field)
         except NotAllowed as error:
             return error_reply(str(error))
         except Conflict as conflict:
