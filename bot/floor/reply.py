@@ -88,8 +88,9 @@ class Reply:
     """True when the reply holds facts only its reader may see (kept out of group chats)."""
     step_ids: tuple[int, ...] = ()
     """For pings: the ladder steps this message delivers (adapters keep it to edit the message later)."""
-    language: str = "en"
-    """The reader's language (en, ru, nb, bg): the core sets it; renderers write their own labels in it."""
+    language: str | None = None
+    """The reader's language (en, ru, nb, bg): the core sets it, unless the handler answered in another
+    (someone who has just changed their own); renderers write their own labels in it (None: English)."""
     field: str | None = None
     """A refusal's argument (`UsageError.field`: "amount", "due", "owner"…): a form shows the problem beside it."""
 
