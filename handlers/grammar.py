@@ -59,6 +59,11 @@ class Command:
     def option(self, name: str) -> str | None:
         return self.options.get(name)
 
+    def free_text_after_first_word(self) -> str:
+        """A note or reason as typed after the invoice number, quotes and @mentions kept
+        ("«паллеты» битые, see @anna"); runs of spaces and line breaks become one space."""
+        return " ".join(self.text.split()[1:])
+
 
 def split_words(text: str) -> list[str]:
     """Whitespace splitting where `"Acme, Inc."` (straight, curly „…“ or «…» quotes) stays one word

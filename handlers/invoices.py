@@ -15,7 +15,7 @@ from handlers.context import Context
 from handlers.countries import calendar_country, country_problem
 from handlers.customer_profile import DRAFT_OPTIONS, apply_customer_changes, draft_settings_facts, languages_of, read_customer_changes
 from bot.floor.dates import looks_like_date, parse_date, show_date, show_moment
-from bot.floor.errors import NotAllowed, UsageError
+from bot.floor.errors import NotAllowed, UsageError, about
 from handlers.grammar import Command
 from handlers.history import history_lines
 from handlers.invoice_lookup import customer_of, days_label, find_invoice, visible_invoices
@@ -81,34 +81,40 @@ def parse_new_invoice(command: Command, ctx: Context) -> NewInvoice:
     if not INVOICE_NUMBER.match(number):
         raise UsageError(
             _("{number!r} is not a usable invoice number: use up to 64 letters, digits and . / # - _", number=number),
-            ADD_EXAMPLE)
+            ADD_EXAMPLE, "number")
     amount_text = words.pop(0)
     while _FIRST_GROUP.match(amount_text.split(" ")[0]) and words and _SPACE_GROUP.match(words[0]) and not re.search(r"[.,]", amount_text):
         amount_text += " " + words.pop(0)
-    amount = parse_amount(amount_text)
+    with about("amount"):
+        amount = parse_amount(amount_text)
     currency = ctx.team.default_currency
     if words and not looks_like_date(words[0]) and ((len(words[0]) == 3 and words[0].isalpha()) or words[0] in "€$£¥₽"):
-        currency = parse_currency(words.pop(0))
-    check_amount(amount, currency, ctx.services.settings.max_invoice_amount)
+        with about("currency"):
+            currency = parse_currency(words.pop(0))
+    with about("amount"):
+        check_amount(amount, currency, ctx.services.settings.max_invoice_amount)
     if not words:
-        raise UsageError(_("The due date is missing after the amount."), ADD_EXAMPLE)
-    due_date = parse_date(words.pop(0), ctx.today, ADD_EXAMPLE)
+        raise UsageError(_("The due date is missing after the amount."), ADD_EXAMPLE, "due")
+    with about("due"):
+        due_date = parse_date(words.pop(0), ctx.today, ADD_EXAMPLE)
     customer_name = " ".join(words).strip()
     if not customer_name:
-        raise UsageError(_("The customer's name is missing after the due date."), ADD_EXAMPLE)
+        raise UsageError(_("The customer's name is missing after the due date."), ADD_EXAMPLE, "customer")
     if len(customer_name) > 200:
-        raise UsageError(_("The customer's name is longer than 200 characters; shorten it."), ADD_EXAMPLE)
+        raise UsageError(_("The customer's name is longer than 200 characters; shorten it."), ADD_EXAMPLE, "customer")
     if len(command.mentions) > 1:
         raise UsageError(
             _("Mention one owner at most; name a collector with collector=@person."),
-            ADD_EXAMPLE + " @bob collector=@carol",
+            ADD_EXAMPLE + " @bob collector=@carol", "owner",
         )
-    owner = resolve_mention(ctx.session, ctx.team, command.mentions[0], ADD_EXAMPLE) if command.mentions else ctx.person
+    with about("owner"):
+        owner = resolve_mention(ctx.session, ctx.team, command.mentions[0], ADD_EXAMPLE) if command.mentions else ctx.person
     collector_ref = command.option("collector")
-    collector = resolve_mention(ctx.session, ctx.team, collector_ref.lstrip("@"), ADD_EXAMPLE) if collector_ref else None
+    with about("collector"):
+        collector = resolve_mention(ctx.session, ctx.team, collector_ref.lstrip("@"), ADD_EXAMPLE) if collector_ref else None
     typed = command.option("country") or ctx.team.default_country
     if (country := calendar_country(typed)) is None:
-        raise UsageError(f"{country_problem(typed)}.", ADD_EXAMPLE + " country=NO")
+        raise UsageError(f"{country_problem(typed)}.", ADD_EXAMPLE + " country=NO", "country")
     return NewInvoice(
         number=number,
         amount=amount,
@@ -157,7 +163,7 @@ def add_invoice(command: Command, ctx: Context) -> Reply:
         raise UsageError(
             _("Invoice {invoice} is already on the list. Use another number, or see it with /show {invoice}.",
               invoice=duplicate.number),
-            ADD_EXAMPLE,
+            ADD_EXAMPLE, "number",
         )
     customer = find_or_create_customer(ctx, new.customer_name, new.country)
     apply_customer_changes(ctx, customer, new.customer_changes)
@@ -357,7 +363,7 @@ def cancel_invoice(command: Command, ctx: Context) -> Reply:
     if not command.words:
         raise UsageError(_("Which invoice, and why? Give its number and the reason."), CANCEL_EXAMPLE)
     invoice = find_invoice(ctx, command.words[0], CANCEL_EXAMPLE)
-    reason = " ".join(command.words[1:]).strip()
+    reason = command.free_text_after_first_word()
     if not reason:
         raise UsageError(_("Why is {invoice} cancelled? The reason goes into its history.", invoice=invoice.number), CANCEL_EXAMPLE)
     if invoice.status == InvoiceStatus.CANCELLED:

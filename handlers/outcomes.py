@@ -60,7 +60,7 @@ def open_invoice(ctx: Context, command: Command, example: str, *, allow_disputed
 
 def done(command: Command, ctx: Context) -> Reply:
     invoice = open_invoice(ctx, command, DONE_EXAMPLE, allow_disputed=True)
-    note = " ".join(command.words[1:]) or None
+    note = command.free_text_after_first_word() or None
     steps, early = course.steps_to_mark_done(ctx, invoice)
     if not steps:
         upcoming = course.steps_of(ctx.session, invoice, [StepState.PENDING])
@@ -127,7 +127,7 @@ def _promise(command: Command, ctx: Context, *, written: bool) -> Reply:
 
 def dispute(command: Command, ctx: Context) -> Reply:
     invoice = open_invoice(ctx, command, DISPUTE_EXAMPLE)
-    reason = " ".join(command.words[1:]).strip()
+    reason = command.free_text_after_first_word()
     if not reason:
         raise UsageError(_("Why does the customer dispute {invoice}? Give the reason after the number.", invoice=invoice.number),
                          DISPUTE_EXAMPLE)
