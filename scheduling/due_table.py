@@ -8,7 +8,9 @@ overlapping steps wait for each other instead of deadlocking.
 
 A claim stays its holder's while the holder's heartbeat (one `instance_heartbeat` row, renewed by
 one small UPDATE per beat) is alive, however long the step takes to send; only a step whose
-claimant stopped beating is taken over, once it was claimed more than a lease ago.
+claimant stopped beating is taken over, once it was claimed more than a lease ago. An instance
+that stops cleanly does not leave the others waiting: it deletes its heartbeat and hands its
+unconfirmed claims back (`release`).
 """
 from __future__ import annotations
 
@@ -161,6 +163,22 @@ def alive_until(connection: Connection, instance: str) -> datetime | None:
     return connection.execute(
         sa.select(HEARTBEATS.c.alive_until).where(HEARTBEATS.c.instance == instance)
     ).scalar_one_or_none()
+
+
+def release(engine: Engine, instance: str) -> int:
+    """A clean stop: the instance's heartbeat row goes, and its claims still unconfirmed are
+    pending again at once (the claim still counts as an attempt, so they go out marked as a
+    repeat), for any other instance to send now instead of a lease later. Returns how many."""
+    with engine.begin() as connection:
+        released = connection.execute(
+            sa.update(STEPS)
+            .where(_locked_in_id_order(connection, STEPS.c.state.in_(HAND_BACK.sources), STEPS.c.claimed_by == instance))
+            .values(state=HAND_BACK.target, claimed_by=None, claimed_at=None)
+        ).rowcount
+        connection.execute(sa.delete(HEARTBEATS).where(HEARTBEATS.c.instance == instance))
+        if released and connection.dialect.name == "postgresql":
+            connection.execute(sa.text(f"NOTIFY {NOTIFY_CHANNEL}"))
+        return released
 
 
 def _claimant_alive(now: datetime) -> sa.ColumnElement[bool]:

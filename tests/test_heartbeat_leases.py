@@ -191,3 +191,27 @@ def test_cancelling_an_invoices_steps_says_how_many_it_cancelled(team: ChatDrive
                                      {"i": invoice_id}).scalar_one()
         assert pending >= 3
         assert due_table.cancel_open_steps(connection, invoice_id) == pending
+
+
+async def test_a_cleanly_stopped_instances_claims_are_sent_by_another_instance_at_once_marked_repeat(
+    team: ChatDriver, engine: Engine, clock: MovableClock,
+) -> None:
+    """A rolling restart: instance A claimed a step but its platform was down; A is stopped
+    cleanly. Instance B sends the step right away, not a lease later, and A's heartbeat is gone."""
+    team.say("bob", "/add INV-73 100 EUR 2026-12-01 Acme")
+    [step] = add_steps(engine, "INV-73", "bob", NOON)
+    down, up = RecordingNotifier(failures=100), RecordingNotifier()
+    a = scheduler_for(engine, clock, down, instance="instance-a", lease=LEASE)
+    b = scheduler_for(engine, clock, up, instance="instance-b", lease=LEASE)
+    clock.set(NOON)
+    await a.beat()
+    await b.beat()
+    assert await a.fire_due() == 1
+    await a.stop()
+    assert await b.recover() + await b.fire_due() == 1, "taken at once, no lease to wait for"
+    await b.flush()
+    assert len(up.texts()) == 1 and REPEAT in up.texts()[0], "A may have sent it: marked as a repeat"
+    assert states(engine, [step]) == ["sent"]
+    with engine.connect() as connection:
+        assert due_table.alive_until(connection, "instance-a") is None
+        assert due_table.alive_until(connection, "instance-b") is not None
