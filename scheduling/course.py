@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 from sqlmodel import Session, col, func, select
 
+from bot.store.row_locks import locked_in_id_order
 from bot.store.models import Customer, Instalment, Invoice, InvoiceStatus, LadderStep, Payment, Person, Role, StepKind, StepState, Team
 from scheduling.business_calendar import add_business_days, local_moment, next_working_slot
 from scheduling.course_events import CourseEvent, record
@@ -151,7 +152,7 @@ def steps_delivered(connection: Connection, step_ids: Sequence[int]) -> None:
         .scalar_subquery()
     )
     connection.execute(
-        sa.update(invoices).where(invoices.c.id.in_(touched)).values(
+        sa.update(invoices).where(locked_in_id_order(connection, invoices, invoices.c.id.in_(touched))).values(
             broken_promises=sa.case((gone_out > invoices.c.broken_promises, gone_out), else_=invoices.c.broken_promises))
     )
 

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bot.store.row_locks import locked_in_id_order
 from bot.store.models import InstanceHeartbeat, Invoice, InvoiceStatus, LadderStep, StepKind, StepState
 from scheduling import course
 from scheduling.step_machine import CANCEL_CLAIMED, CANCEL_DUE, CANCEL_OPEN, CLAIM, CONFIRM_SENT, HAND_BACK
@@ -58,20 +59,8 @@ def _claimed(rows: Iterable[sa.Row[Any]]) -> list[ClaimedStep]:
 
 
 def _locked_in_id_order(connection: Connection, *conditions: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
-    """`id IN (the steps matching conditions)`, those rows locked in id order first (on PostgreSQL
-    `WITH locked AS (SELECT id … ORDER BY id FOR UPDATE)`). SQLite has one writer at a time anyway,
-    and a statement that starts with WITH gets no row count from its driver: the conditions alone.
-
-    An UPDATE locks rows in whatever order its plan visits them; two instances updating overlapping
-    steps in different orders would each wait for the other (a deadlock). In one global order,
-    one of them simply waits."""
-    if connection.dialect.name != "postgresql":
-        return sa.and_(*conditions)
-    locked = (
-        sa.select(STEPS.c.id).where(*conditions).order_by(STEPS.c.id).with_for_update(of=STEPS)
-        .cte("locked_steps")
-    )
-    return sa.and_(STEPS.c.id.in_(sa.select(locked.c.id)), *conditions)
+    """The steps matching conditions, locked in id order first (bot.store.row_locks)."""
+    return locked_in_id_order(connection, STEPS, *conditions)
 
 
 def earliest_pending(connection: Connection) -> datetime | None:
