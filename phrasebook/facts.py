@@ -14,12 +14,13 @@ from babel.dates import format_date, format_timedelta
 from bot.store.models import Customer, Invoice, Person, Team
 from bot.floor.money import format_money
 from phrasebook.salutations import contact_from, salutation
+from scheduling.notice import MINIMUM_NOTICE_DAYS
 
 LOCALES = ("en_GB", "en_US", "en_IE", "nb_NO", "ru_RU", "bg_BG")
 """The locales a team or a customer can choose; a draft in another language uses that language's own."""
 DEFAULT_COMPANY_NAMES = frozenset({"our company", "my company", "company", "team"})
 """Names that are settings defaults, never a company's real name: drafts leave them out."""
-PRETRIAL_DAYS = 30
+PRETRIAL_DAYS = MINIMUM_NOTICE_DAYS["RU"]
 """Russian law: the pre-trial claim period before a court claim, unless the contract sets another."""
 SUBSCRIPTION_LADDER = "subscription"
 LATE_FEE_DAYS = 10

@@ -17,6 +17,7 @@ from phrasebook.facts import days_text, draft_facts, due_in, money
 from phrasebook.legal import final_deadline
 from phrasebook.linter import facts_for, lint, scenarios, text_problems
 from phrasebook.salutations import contact_from, salutation
+from scheduling.business_calendar import add_business_days
 from scheduling.policies import load_policies
 from scheduling.scheduler import Scheduler
 from tests.conftest import OSLO
@@ -337,6 +338,22 @@ def test_a_norwegian_inkassovarsel_gives_at_least_fourteen_days_and_warns_of_cos
     assert f"{deadline.day}. desember 2026" in letter or f"{deadline.day}. november 2026" in letter
     assert "inkassovarsel" in letter and "kostnader" in letter
     assert "at least 14 days from sending" in letter
+
+
+def test_a_russian_claim_gives_the_thirty_day_pre_trial_period_before_court_in_its_message_and_letter(team: ChatDriver) -> None:
+    """The claim letter says court comes only after 30 calendar days from sending (ч. 5 ст. 4 АПК
+    РФ); the message about it names its deadline as the day after which the case goes to court.
+    Both name the same date, 30 days and a margin away, not the ladder's 10 business days."""
+    team.say("bob", "/add INV-12 90000 RUB 2026-12-10 Вектор country=RU")
+    sent = date(2026, 11, 24)
+    deadline = final_deadline(sent, 10, "RU")
+    assert (deadline - sent).days >= 32 and deadline > add_business_days(sent, 10, "RU")
+    shown = f"{deadline.day} {('декабря', 'января')[deadline.month == 1]}"
+    letter = flat(team.say("bob", "/draft INV-12 final formal letter ru"))
+    message = flat(team.say("bob", "/draft INV-12 final firm message ru"))
+    assert "30 календарных дней" in letter and shown in letter, letter
+    assert shown in message and ("суд" in message or "юрист" in message), message
+    assert "a Russian pre-trial claim" in letter
 
 
 def test_the_norwegian_minimum_holds_whatever_the_ladder_says() -> None:
