@@ -4,8 +4,9 @@ Norway (inkassoloven § 9): an inkassovarsel gives at least 14 days from the day
 collection may start; we add a margin of days so that a letter posted late in the day, or read a
 day later, still holds. Russia (ч. 5 ст. 4 АПК РФ): a dispute goes to the arbitrazh court only
 30 calendar days after the pre-trial claim was sent (unless the contract sets another period), so
-the claim's deadline — after which the case goes to court — is no earlier. The ladder's stored claim deadline, the legal handover that waits for it,
-and the date a final-warning draft names all come from `claim_deadline`.
+the claim's deadline — after which the case goes to court — is no earlier. The ladder's stored
+claim deadline, the legal handover that waits for it, and the date a final-warning draft names all
+come from `claim_deadline`.
 """
 from __future__ import annotations
 
