@@ -12,7 +12,7 @@ from bot.floor.clock import MovableClock
 from bot.store.models import Customer, Invoice, Person, Role, Team
 from handlers.drafts import draft_deadline
 from handlers.grammar import parse_command
-from phrasebook.book import Phrasebook, Variant, load_phrasebook, tidy
+from phrasebook.book import SAMPLE_BARE_FACTS, Phrasebook, Variant, load_phrasebook, tidy
 from phrasebook.facts import days_text, draft_facts, due_in, money
 from phrasebook.legal import final_deadline
 from phrasebook.linter import facts_for, lint, scenarios, text_problems
@@ -354,6 +354,24 @@ def test_a_russian_claim_gives_the_thirty_day_pre_trial_period_before_court_in_i
     assert "30 календарных дней" in letter and shown in letter, letter
     assert shown in message and ("суд" in message or "юрист" in message), message
     assert "a Russian pre-trial claim" in letter
+
+
+def test_an_american_customer_is_promised_interest_as_permitted_by_law_a_british_one_statutory_interest(team: ChatDriver) -> None:
+    """The US has no single statute on late-payment interest (the contract and each state decide);
+    the UK's Late Payment Act sets one."""
+    team.say("bob", "/add INV-13 12000 USD 2026-11-10 Oakfield Supplies Inc country=US")
+    team.say("bob", '/customer "Oakfield Supplies Inc" locale=en_US')
+    for command in ("/draft INV-13 final formal letter en", "/draft INV-13 first firm letter en",
+                    "/draft INV-13 legal formal letter en"):
+        american = flat(team.say("bob", command))
+        assert "statutory" not in american.lower(), american
+    assert "interest as permitted by law" in flat(team.say("bob", "/draft INV-13 final formal letter en"))
+    team.say("bob", '/customer "Oakfield Supplies Inc" locale=en_GB')
+    assert "statutory interest" in flat(team.say("bob", "/draft INV-13 final formal letter en")).lower()
+    american = {**SAMPLE_BARE_FACTS, "late_interest": "interest as permitted by law"}
+    assert any("statutory" in problem for problem in
+               text_problems("Statutory interest will be added.", "Statutory interest will be added.", american, "en",
+                             "final_warning", "letter"))
 
 
 def test_the_norwegian_minimum_holds_whatever_the_ladder_says() -> None:
