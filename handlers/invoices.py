@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlmodel import col, func, select
 
 from bot.i18n import N_, _
-from scheduling.step_texts import shown_step_text
+from scheduling.step_texts import step_name
 from bot.store.models import Customer, Invoice, InvoiceStatus, LadderStep, Person, StepState
 from handlers.context import Context
 from handlers.countries import calendar_country, country_problem
@@ -197,8 +197,8 @@ def add_invoice(command: Command, ctx: Context) -> Reply:
     if first is not None:
         person = ctx.session.get(Person, first.responsible_id) if first.responsible_id else new.owner
         when = show_moment(first.due_at, ctx.timezone, ctx.locale)
-        facts.append((_("First step"), _("{step} (@{handle}), {when}", step=_(first.name), handle=person.handle, when=when)
-                       if person else _("{step}, {when}", step=_(first.name), when=when)))
+        facts.append((_("First step"), _("{step} (@{handle}), {when}", step=step_name(first, ctx.locale), handle=person.handle, when=when)
+                       if person else _("{step}, {when}", step=step_name(first, ctx.locale), when=when)))
     return Reply(title=_("Added invoice {invoice}", invoice=invoice.number), blocks=[Facts(tuple(facts))])
 
 
@@ -279,7 +279,7 @@ def show_invoice(command: Command, ctx: Context) -> Reply:
     steps = list(ctx.session.exec(select(LadderStep).where(LadderStep.invoice_id == invoice.id).order_by(col(LadderStep.position))))
     if steps:
         reply.add(BulletList(tuple(
-            f"{step.position}. {shown_step_text(step.name)} · {action_name(step.action)} · "
+            f"{step.position}. {step_name(step, ctx.locale)} · {action_name(step.action)} · "
             f"{show_moment(step.due_at, ctx.timezone, ctx.locale)} · {state_name(step.state)}"
             for step in steps
         ), title=_("Ladder steps")))
@@ -410,4 +410,5 @@ def next_step(ctx: Context, invoice: Invoice) -> list[Block]:
     upcoming = course.steps_of(ctx.session, invoice, [StepState.PENDING])
     if not upcoming:
         return []
-    return [Facts(((_("Next step"), f"{_(upcoming[0].name)} · {show_moment(upcoming[0].due_at, ctx.timezone, ctx.locale)}"),))]
+    step = upcoming[0]
+    return [Facts(((_("Next step"), f"{step_name(step, ctx.locale)} · {show_moment(step.due_at, ctx.timezone, ctx.locale)}"),))]

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from babel.dates import format_timedelta
 from bot.i18n import N_, _, locale_for, ngettext, speaking
-from scheduling.step_texts import shown_step_text
+from scheduling.step_texts import step_instruction, step_name
 from bot.store.models import Customer, Invoice, LadderStep, Person, StepKind, Team
 from bot.floor.dates import local_today, show_date, show_moment
 from handlers.invoice_lookup import days_label
@@ -71,7 +71,7 @@ def compose_ping(
         if len(steps) == 1:
             label = step_label(steps[0])
             title = _("{step} for {invoice}: {instruction}", step=label[:1].upper() + label[1:],
-                      invoice=invoices[steps[0].invoice_id].number, instruction=shown_step_text(steps[0].instruction or steps[0].name))
+                      invoice=invoices[steps[0].invoice_id].number, instruction=step_instruction(steps[0], locale))
         else:
             title = ngettext("{n} ladder step to do", "{n} ladder steps to do", len(steps))
         reply = Reply(title=title, private=True, step_ids=tuple(step.id for step in steps if step.id is not None))
@@ -129,8 +129,8 @@ def invoice_section(steps: Sequence[LadderStep], invoice: Invoice, customer: Cus
         return step_blocks(steps[0], invoice, customer, person, locale, now, repeated)
     heading = ngettext("{invoice} · {customer} — {n} step due", "{invoice} · {customer} — {n} steps due", len(steps),
                        invoice=invoice.number, customer=customer.name)
-    lines = [_("{step}: {name} ({action}) — {instruction}", step=repeat_label(step, repeated), name=shown_step_text(step.name),
-               action=action_name(step.action), instruction=shown_step_text(step.instruction or step.name)) for step in steps]
+    lines = [_("{step}: {name} ({action}) — {instruction}", step=repeat_label(step, repeated), name=step_name(step, locale),
+               action=action_name(step.action), instruction=step_instruction(step, locale)) for step in steps]
     blocks = step_blocks(steps[-1], invoice, customer, person, locale, now)
     facts = blocks[1]
     assert isinstance(facts, Facts)
@@ -144,9 +144,9 @@ def step_blocks(step: LadderStep, invoice: Invoice, customer: Customer, person: 
     answer_by = max(step.due_at, now) + timedelta(seconds=step.ack_within_seconds)
     return [
         Paragraph(_("{invoice} · {customer} — {step}: {name} ({action})", invoice=invoice.number, customer=customer.name,
-                    step=repeat_label(step, repeated), name=shown_step_text(step.name), action=action_name(step.action))),
+                    step=repeat_label(step, repeated), name=step_name(step, locale), action=action_name(step.action))),
         Facts((
-            (_("What to do"), shown_step_text(step.instruction or step.name)),
+            (_("What to do"), step_instruction(step, locale)),
             (_("Customer"), _("{customer} ({contact})", customer=customer.name, contact=customer.contact_name)
              if customer.contact_name else customer.name),
             (_("Invoice"), invoice.number),

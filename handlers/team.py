@@ -116,7 +116,7 @@ def add_member(command: Command, ctx: Context) -> Reply:
     apply_settings(ctx, person, command.options, TEAM_EXAMPLE)
     ctx.session.add(person)
     ctx.session.flush()
-    record_event(ctx, "team_add", f"added @{handle} as {person.role.value}")
+    record_event(ctx, "team_add", handle=handle, role=person.role.value)
     hours = person.work_start.strftime("%H:%M") + "-" + person.work_end.strftime("%H:%M")
     return Reply(title=_("@{handle} joined the team as {role}", handle=handle, role=person.role.value)).say(_(
         "Time zone {zone}, working hours {hours} {days}, language {language}, public holidays of {country}.",
@@ -141,7 +141,7 @@ def set_member(command: Command, ctx: Context) -> Reply:
     apply_settings(ctx, person, command.options, example)
     ctx.session.add(person)
     changed = ", ".join(f"{key}={value}" for key, value in command.options.items())
-    record_event(ctx, "team_set", f"changed @{person.handle}: {changed}")
+    record_event(ctx, "team_set", handle=person.handle, settings=dict(command.options))
     return Reply(title=_("Updated @{handle}", handle=person.handle)).say(changed)
 
 
@@ -156,7 +156,7 @@ def remove_member(command: Command, ctx: Context) -> Reply:
     for identity in ctx.session.exec(select(ChatIdentity).where(ChatIdentity.person_id == person.id)):
         ctx.session.delete(identity)
     ctx.session.add(person)
-    record_event(ctx, "team_remove", f"removed @{person.handle} from the team")
+    record_event(ctx, "team_remove", handle=person.handle)
     return Reply(title=_("@{handle} left the team", handle=person.handle)).say(
         _("Their invoices keep their history; give them a new owner with /team or reassign them.")
     )

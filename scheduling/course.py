@@ -27,8 +27,7 @@ from bot.store.models import Customer, Instalment, Invoice, InvoiceStatus, Ladde
 from scheduling.business_calendar import add_business_days, local_moment, next_working_slot
 from scheduling.course_events import CourseEvent, record
 from scheduling.step_machine import OPEN_STATES, move
-from scheduling import step_texts
-from scheduling.step_texts import stored_text
+from scheduling.step_texts import StoredText, day, english, money, name_of, text
 from scheduling.working_hours import hours_of
 
 if TYPE_CHECKING:
@@ -168,8 +167,8 @@ def add_step(
     kind: StepKind,
     person: Person,
     due_at: datetime,
-    name: str,
-    instruction: str,
+    name: StoredText,
+    instruction: StoredText,
     stage: str,
     tone: str,
     action: str = "call",
@@ -178,10 +177,10 @@ def add_step(
 ) -> LadderStep:
     position = max((s.position for s in steps_of(session, invoice, list(StepState))), default=0)
     step = LadderStep(
-        invoice_id=invoice.id, position=position, name=name, action=action, responsible_role=person.role.value,  # type: ignore[arg-type]
-        responsible_id=person.id, stage=stage, tone=tone, instruction=instruction,
+        invoice_id=invoice.id, position=position, name=english(name), action=action, responsible_role=person.role.value,  # type: ignore[arg-type]
+        responsible_id=person.id, stage=stage, tone=tone, instruction=english(instruction),
         ack_within_seconds=ack_within_seconds, due_at=due_at, kind=kind,
-        follows_step_id=follows.id if follows is not None else None,
+        follows_step_id=follows.id if follows is not None else None, texts={"name": name, "instruction": instruction},
     )
     session.add(step)
     return step
@@ -424,11 +423,10 @@ def promise(ctx: "Context", invoice: Invoice, promised: date, *, written: bool, 
     person = responsible_person(session, invoice, Role.COLLECTOR)
     grace = promise_grace_days(ctx, invoice)
     check_at = morning_after(session, invoice, person, promised, grace)
-    not_kept = step_texts.LETTER_NOT_KEPT if written else step_texts.PROMISE_NOT_KEPT
     add_step(
         session, invoice, kind=StepKind.BROKEN_PROMISE, person=person, due_at=check_at,
-        name=step_texts.PROMISE_FOLLOW_UP, stage="broken_promise", tone="firm",
-        instruction=stored_text(not_kept, date=promised.isoformat()),
+        name=text("promise_follow_up"), stage="broken_promise", tone="firm",
+        instruction=text("letter_not_kept" if written else "promise_not_kept", date=day(promised)),
     )
     push_ladder_after(session, invoice, check_at)
     invoice.promised_date = promised
@@ -465,8 +463,8 @@ def dispute(ctx: "Context", invoice: Invoice, reason: str) -> DisputeResult:
 def add_dispute_step(session: Session, invoice: Invoice, holder: Person, due_at: datetime, reason: str, *, first: bool) -> LadderStep:
     return add_step(
         session, invoice, kind=StepKind.DISPUTE, person=holder, due_at=due_at,
-        name=step_texts.DISPUTE_TO_RESOLVE if first else step_texts.DISPUTE_STILL_OPEN, stage="dispute", tone="neutral",
-        action="check-in", instruction=stored_text(step_texts.DISPUTE_INSTRUCTION, invoice=invoice.number, reason=reason),
+        name=text("dispute_to_resolve" if first else "dispute_still_open"), stage="dispute", tone="neutral",
+        action="check-in", instruction=text("dispute_instruction", invoice=invoice.number, reason=reason),
     )
 
 
@@ -516,23 +514,23 @@ def resolve(ctx: "Context", invoice: Invoice, new_amount: Decimal | None) -> Res
     return ResolveResult(reason, old_amount, new_amount, invoice.status == InvoiceStatus.PAID)
 
 
-def payment_plan(ctx: "Context", invoice: Invoice, dates: Sequence[date], amounts: Sequence[Decimal],
-                 labels: Sequence[str]) -> None:
+def payment_plan(ctx: "Context", invoice: Invoice, dates: Sequence[date], amounts: Sequence[Decimal]) -> None:
     """Each instalment gets a reminder the business day before and a check the business day after;
     the main ladder waits behind the first check (and, as instalments are paid, the next)."""
     session, now = ctx.session, ctx.now
     answer_all(session, invoice, "payment plan", now)
     person = responsible_person(session, invoice, Role.COLLECTOR)
-    for sequence, (due, amount, label) in enumerate(zip(dates, amounts, labels, strict=True), start=1):
+    for sequence, (due, amount) in enumerate(zip(dates, amounts, strict=True), start=1):
+        label = text("instalment_label", number=sequence, count=len(dates), amount=money(amount, invoice.currency), date=day(due))
         session.add(Instalment(invoice_id=invoice.id, sequence=sequence, amount=amount, due_date=due, created_at=now))  # type: ignore[arg-type]
         add_step(session, invoice, kind=StepKind.INSTALMENT, person=person,
                  due_at=max(morning_after(session, invoice, person, due, -1), working_slot(session, person, now)),
-                 name=stored_text(step_texts.INSTALMENT_REMINDER, sequence=sequence), stage="pre_due", tone="warm",
-                 instruction=stored_text(step_texts.INSTALMENT_REMINDER_INSTRUCTION, label=label))
+                 name=text("instalment_reminder", sequence=sequence), stage="pre_due", tone="warm",
+                 instruction=text("instalment_reminder_instruction", label=label))
         add_step(session, invoice, kind=StepKind.INSTALMENT, person=person,
                  due_at=morning_after(session, invoice, person, due, 1),
-                 name=stored_text(step_texts.INSTALMENT_CHECK, sequence=sequence), stage="first_reminder", tone="neutral",
-                 instruction=stored_text(step_texts.INSTALMENT_CHECK_INSTRUCTION, label=label))
+                 name=text("instalment_check", sequence=sequence), stage="first_reminder", tone="neutral",
+                 instruction=text("instalment_check_instruction", label=label))
     session.flush()
     first_check = [s for s in steps_of(session, invoice, [StepState.PENDING], [StepKind.INSTALMENT]) if s.name.endswith("check")][0]
     push_ladder_after(session, invoice, first_check.due_at)
@@ -568,7 +566,7 @@ def snooze(ctx: "Context", invoice: Invoice, step: LadderStep, until: datetime) 
         move(ctx.session, step, StepState.PENDING, ctx.now, "snoozed")
     step.due_at = until
     ctx.session.add(step)
-    event(ctx, "snooze", invoice, step=step.id, name=step.name, until=until.isoformat())
+    event(ctx, "snooze", invoice, step=step.id, name=name_of(step), until=until.isoformat())
 
 
 @dataclass(frozen=True)
@@ -584,7 +582,7 @@ def no_answer(ctx: "Context", invoice: Invoice, step: LadderStep) -> NoAnswerRes
     if step.retries >= MAX_RETRIES:
         answer(session, [step], "no contact", now)
         confirm_gate(ctx, invoice, step)
-        event(ctx, "no_contact", invoice, step=step.id, name=step.name, tries=MAX_RETRIES + 1)
+        event(ctx, "no_contact", invoice, step=step.id, name=name_of(step), tries=MAX_RETRIES + 1)
         return NoAnswerResult(step, True, None)
     person = (session.get(Person, step.responsible_id) if step.responsible_id else None) or ctx.person
     retry_at = working_slot(session, person, now + RETRY_AFTER)
@@ -592,7 +590,7 @@ def no_answer(ctx: "Context", invoice: Invoice, step: LadderStep) -> NoAnswerRes
     move(session, step, StepState.PENDING, now, "no answer")
     step.due_at = retry_at
     session.add(step)
-    event(ctx, "no_answer", invoice, step=step.id, name=step.name, retry=step.retries, of=MAX_RETRIES, at=retry_at.isoformat())
+    event(ctx, "no_answer", invoice, step=step.id, name=name_of(step), retry=step.retries, of=MAX_RETRIES, at=retry_at.isoformat())
     return NoAnswerResult(step, False, retry_at)
 
 
@@ -635,7 +633,7 @@ def done(ctx: "Context", invoice: Invoice, steps: Sequence[LadderStep], note: st
         again = morning_after(session, invoice, holder, now.astimezone(ZoneInfo(holder.timezone)).date(),
                               DISPUTE_REMINDER_BUSINESS_DAYS)
         add_dispute_step(session, invoice, holder, again, invoice.dispute_reason or "", first=False)
-    event(ctx, "done", invoice, steps=[s.id for s in answered], names=[s.name for s in answered], note=note)
+    event(ctx, "done", invoice, steps=[s.id for s in answered], names=[name_of(s) for s in answered], note=note)
     return DoneResult(answered, early)
 
 
@@ -671,7 +669,7 @@ def confirm_gate(ctx: "Context", invoice: Invoice, step: LadderStep) -> None:
         move(session, later, StepState.PENDING, now, "gate confirmed")
         if later.gate:
             break
-    event(ctx, "gate_confirmed", invoice, step=step.id, name=step.name,
+    event(ctx, "gate_confirmed", invoice, step=step.id, name=name_of(step),
           deadline=step.deadline.isoformat() if step.deadline else None)
 
 
@@ -773,7 +771,7 @@ class ChangeResult:
 
 
 def change(ctx: "Context", invoice: Invoice, *, due: date | None, owner: Person | None, collector: Person | None,
-           ladder: str | None, facts: list[tuple[str, str]]) -> ChangeResult:
+           ladder: str | None, history: dict[str, Any]) -> ChangeResult:
     """New facts: undelivered steps are planned again from now (delivered ones are not repeated).
     Once a gate (the claim) has gone out, the steps behind it keep counting from it: a new due
     date does not move them; a new person takes them over."""
@@ -806,7 +804,7 @@ def change(ctx: "Context", invoice: Invoice, *, due: date | None, owner: Person 
             if assignee is not None:
                 step.responsible_id = assignee.person_id
                 session.add(step)
-    event(ctx, "changed", invoice, changes=[[label, value] for label, value in facts], replanned=replanned)
+    event(ctx, "changed", invoice, replanned=replanned, **history)
     return ChangeResult(replanned)
 
 

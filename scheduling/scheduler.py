@@ -29,16 +29,18 @@ from sqlmodel import Session, col, select
 
 from bot.floor.clock import Clock
 from bot.floor.health import LoopHealth
-from bot.store.models import ChatIdentity, Event, Invoice, LadderStep, Person, PingMessage, StepState, Team
+from bot.store.models import ChatIdentity, Invoice, LadderStep, Person, PingMessage, StepState, Team
 from bot.floor.reply import Reply
 from scheduling import course, due_table
 from scheduling.business_calendar import next_working_slot
 from scheduling.due_table import ClaimedStep
+from scheduling.event_texts import invoice_event
 from scheduling.follow_ups import ANSWERED_BY_FOLLOW_UP, escalate, follow_up_unanswered
 from scheduling.notifier import Notifier, PartsNotifier, RateLimits
 from scheduling.ping_port import ComposePing, DraftFor
 from scheduling.send_queue import RETRY_PAUSES, Outgoing, PreparedPing, SendQueue
 from scheduling.step_machine import move
+from scheduling.step_texts import name_of
 from scheduling.supervision import Backoff, keep_running
 from scheduling.working_hours import hours_of
 
@@ -387,11 +389,7 @@ class Scheduler:
                 invoice = session.get(Invoice, step.invoice_id)
                 if invoice is None:
                     continue
-                session.add(Event(
-                    team_id=invoice.team_id, invoice_id=invoice.id, kind="ping_unreachable",
-                    summary="reminder not delivered: the responsible person has no linked chat", at=now,
-                    details={"step_id": step.id},
-                ))
+                session.add(invoice_event(invoice, "ping_unreachable", now, step_id=step.id))
             session.commit()
 
     # -- the ping book: what the send queues ask of the scheduler -------------------------------
@@ -502,11 +500,8 @@ class Scheduler:
                 assert invoice is not None
                 person = session.get(Person, step.responsible_id or invoice.owner_id)
                 assert person is not None
-                session.add(Event(
-                    team_id=invoice.team_id, invoice_id=invoice.id, kind="ping_undeliverable", at=now,
-                    summary=f"reminder “{step.name}” could not be delivered to @{person.handle} on {platform}: {reason}",
-                    details={"step_id": step.id, "platform": platform, "reason": reason},
-                ))
+                session.add(invoice_event(invoice, "ping_undeliverable", now, step_id=step.id, name=name_of(step),
+                                          person=person.handle, platform=platform, reason=reason))
                 move(session, step, StepState.UNDELIVERABLE, now, outcome="undeliverable")
                 if step.kind not in ANSWERED_BY_FOLLOW_UP and step.nudges < 2:
                     step.nudges = 2

@@ -290,6 +290,10 @@ async def test_add_modal_shows_field_errors_then_adds(team: ChatDriver, standin:
     assert "*Ladder*\nsoft" in block_text(added["blocks"]) and "NOK\u00a01,500.00" in block_text(added["blocks"])
     again = await slack_sends.interaction(submission("collect_add", values))
     assert "already on the list" in again["errors"]["number"], "the core's own refusal lands on its field"
+    values["number"] = {"type": "plain_text_input", "value": "INV-3"}
+    values["customer"] = {"type": "plain_text_input", "value": "ООО «Север» „Юг“"}
+    assert not (await slack_sends.interaction(submission("collect_add", values))).get("errors"), "quotes of ru and bg names are kept"
+    assert "ООО «Север» „Юг“" in block_text((await message_with(standin, BOB_DM, "Added invoice INV-3"))["blocks"])
 
 
 # -- pings and their buttons -----------------------------------------------------------------------------
