@@ -190,7 +190,7 @@ def write_draft(
 def draft_deadline(stage: str, deadline: date | None, today: date, customer: Customer, language: str, team: Team,
                    ladder_deadline_days: int | None) -> tuple[date | None, str | None]:
     """A final warning always names a date: the step's, else the ladder's own rule from today; never
-    shorter than the customer's country requires (Norway: 14 days from sending, plus a margin)."""
+    shorter than the customer's country requires (Norway: 14 days from sending, Russia: 30, plus a margin)."""
     if stage == "final_warning":
         ruled = final_deadline(today, ladder_deadline_days, customer.country)
         days = ladder_deadline_days or 10
@@ -209,8 +209,14 @@ def draft_deadline(stage: str, deadline: date | None, today: date, customer: Cus
 
 
 def minimum_clause(country: str) -> str:
-    return ("; a Norwegian inkassovarsel must give at least 14 days from sending, so it is 14 days plus a margin "
-            "at the least") if country == "NO" else ""
+    return MINIMUM_CLAUSES.get(country, "")
+
+
+MINIMUM_CLAUSES = {
+    "NO": "; a Norwegian inkassovarsel must give at least 14 days from sending, so it is 14 days plus a margin at the least",
+    "RU": "; a Russian pre-trial claim gives 30 calendar days from sending before court (ч. 5 ст. 4 АПК РФ), so it is "
+          "30 days plus a margin at the least",
+}
 
 
 def final_step_deadline_days(services: Services, invoice: Invoice) -> int | None:

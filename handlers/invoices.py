@@ -330,7 +330,8 @@ def record_payment(command: Command, ctx: Context) -> Reply:
             )
     else:
         paid = invoice.balance
-    twin = course.identical_payment_today(ctx, invoice, paid, ctx.timezone)
+    earlier = course.payments_of(ctx.session, invoice)
+    twin = course.identical_payment_today(ctx, earlier, paid, ctx.timezone)
     if twin is not None and not confirmed:
         by = ctx.session.get(Person, twin.recorded_by) if twin.recorded_by else None
         raise UsageError(
@@ -344,7 +345,7 @@ def record_payment(command: Command, ctx: Context) -> Reply:
                when=show_moment(twin.recorded_at, ctx.timezone, ctx.locale))),
             f"/paid {invoice.number} {paid} confirm",
         )
-    result = course.pay(ctx, invoice, paid)
+    result = course.pay(ctx, invoice, paid, earlier)
     shown_paid = money(ctx, paid, invoice.currency)
     title = (_("Invoice {invoice} is paid in full", invoice=invoice.number) if result.full
              else _("Partial payment recorded on {invoice}", invoice=invoice.number))

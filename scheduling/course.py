@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 from sqlmodel import Session, col, func, select
 
+from bot.store.row_locks import locked_in_id_order
 from bot.store.models import Customer, Instalment, Invoice, InvoiceStatus, LadderStep, Payment, Person, Role, StepKind, StepState, Team
 from scheduling.business_calendar import add_business_days, local_moment, next_working_slot
 from scheduling.course_events import CourseEvent, record
@@ -150,7 +151,7 @@ def steps_delivered(connection: Connection, step_ids: Sequence[int]) -> None:
         .scalar_subquery()
     )
     connection.execute(
-        sa.update(invoices).where(invoices.c.id.in_(touched)).values(
+        sa.update(invoices).where(locked_in_id_order(connection, invoices, invoices.c.id.in_(touched))).values(
             broken_promises=sa.case((gone_out > invoices.c.broken_promises, gone_out), else_=invoices.c.broken_promises))
     )
 
@@ -280,26 +281,34 @@ def answer(session: Session, steps: Sequence[LadderStep], outcome: str, now: dat
     return answered
 
 
-def answer_all(session: Session, invoice: Invoice, outcome: str, now: datetime, *, closing: bool = False) -> list[LadderStep]:
+def answer_all(session: Session, invoice: Invoice, outcome: str, now: datetime) -> list[LadderStep]:
     """An outcome that changes the whole course answers every delivered ping of the invoice. A
-    gate (the formal claim) answered so is not confirmed sent: unless the invoice is closing, it
-    goes out again after the pause."""
+    gate (the formal claim) answered so is not confirmed sent: it goes out again after the pause
+    (unless the invoice closes: `close_course`)."""
     waiting = awaiting_answer(session, invoice)
     answered = answer(session, waiting, outcome, now)
-    for gate in [s for s in answered if s.gate and not closing]:
+    for gate in [s for s in answered if s.gate]:
         again = LadderStep(**{k: v for k, v in gate.model_dump().items()
                               if k not in ("id", "state", "claimed_by", "claimed_at", "sent_at", "first_sent_at", "acknowledged_at",
                                            "attempts", "nudges", "retries", "outcome")})
         holder = session.get(Person, gate.responsible_id) if gate.responsible_id else None
         again.due_at = working_slot(session, holder, now) if holder else now
         session.add(again)
-    if any(s.gate for s in answered) and not closing:
+    if any(s.gate for s in answered):
         session.flush()
     return answered
 
 
 def close_open_steps(session: Session, invoice: Invoice, outcome: str, now: datetime) -> int:
     return cancel_steps(session, steps_of(session, invoice, OPEN_STATES), now, outcome)
+
+
+def close_course(session: Session, invoice: Invoice, outcome: str, now: datetime) -> int:
+    """The invoice closes (paid, cancelled): its delivered pings are answered and every step still
+    to come is cancelled, its steps loaded once. Returns how many were cancelled."""
+    steps = steps_of(session, invoice, [StepState.SENT, *OPEN_STATES])
+    answer(session, [step for step in steps if step.state == StepState.SENT and step.acknowledged_at is None], outcome, now)
+    return cancel_steps(session, [step for step in steps if step.state in OPEN_STATES], now, outcome)
 
 
 def event(ctx: "Context", kind: str, invoice: Invoice, **facts: Any) -> CourseEvent:
@@ -341,25 +350,26 @@ class PaymentResult:
     balance: Decimal
 
 
-def identical_payment_today(ctx: "Context", invoice: Invoice, amount: Decimal, zone: str) -> Payment | None:
+def identical_payment_today(ctx: "Context", earlier: Sequence[Payment], amount: Decimal, zone: str) -> Payment | None:
+    """Of an invoice's payments (`payments_of`), one of this amount recorded today."""
     today = ctx.now.astimezone(ZoneInfo(zone)).date()
-    return next((p for p in payments_of(ctx.session, invoice)
-                 if p.amount == amount and p.recorded_at.astimezone(ZoneInfo(zone)).date() == today), None)
+    return next((p for p in earlier if p.amount == amount and p.recorded_at.astimezone(ZoneInfo(zone)).date() == today), None)
 
 
-def pay(ctx: "Context", invoice: Invoice, amount: Decimal) -> PaymentResult:
+def pay(ctx: "Context", invoice: Invoice, amount: Decimal, earlier: Sequence[Payment] | None = None) -> PaymentResult:
     """Full payment: every step to come is cancelled at once and delivered pings are answered.
-    Partial: the balance shrinks, the ladder goes on; instalments it covers lose their checks."""
+    Partial: the balance shrinks, the ladder goes on; instalments it covers lose their checks.
+    `earlier`: the invoice's payments so far (`payments_of`), when the caller has them already."""
     session, now = ctx.session, ctx.now
+    before = paid_so_far(session, invoice) if earlier is None else sum((p.amount for p in earlier), Decimal(0))
     session.add(Payment(invoice_id=invoice.id, amount=amount, recorded_by=ctx.actor.id if ctx.actor else None,  # type: ignore[arg-type]
                         recorded_at=now))
     session.flush()
-    invoice.balance = invoice.amount - paid_so_far(session, invoice)
+    invoice.balance = invoice.amount - before - amount
     if invoice.balance <= 0:
         invoice.status, invoice.paid_at = InvoiceStatus.PAID, now
         session.add(invoice)
-        answer_all(session, invoice, "paid", now, closing=True)
-        close_open_steps(session, invoice, "paid", now)
+        close_course(session, invoice, "paid", now)
         event(ctx, "paid", invoice, amount=str(amount), currency=invoice.currency)
         return PaymentResult(amount, True, invoice.balance)
     session.add(invoice)
@@ -668,8 +678,7 @@ def cancel(ctx: "Context", invoice: Invoice, reason: str) -> int:
     session, now = ctx.session, ctx.now
     invoice.status = InvoiceStatus.CANCELLED
     session.add(invoice)
-    answer_all(session, invoice, "cancelled", now, closing=True)
-    count = close_open_steps(session, invoice, "cancelled", now)
+    count = close_course(session, invoice, "cancelled", now)
     event(ctx, "cancelled", invoice, reason=reason)
     return count
 

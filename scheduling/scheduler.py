@@ -10,6 +10,7 @@ is alive, however long sending takes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import os
@@ -159,6 +160,21 @@ class Scheduler:
     async def flush(self) -> None:
         for queue in self.queues.values():
             await queue.flush()
+
+    async def stop(self, flush_for: float = 5.0) -> None:
+        """A clean stop, once `run` has ended: send what may still go (for up to `flush_for`
+        seconds), then release this instance's heartbeat and unconfirmed claims so another
+        instance takes them over at once."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.flush(), timeout=flush_for)
+        try:
+            released = await asyncio.to_thread(due_table.release, self.engine, self.instance)
+        except Exception as error:
+            log.warning("could not release this instance's claims (%s: %s); they are taken over once its heartbeat "
+                        "runs out", type(error).__name__, error)
+            return
+        if released:
+            log.info("handed %d unconfirmed step(s) back for the other instances", released)
 
     async def run(self) -> None:
         """Fire steps at their minute until cancelled.

@@ -12,11 +12,12 @@ from bot.floor.clock import MovableClock
 from bot.store.models import Customer, Invoice, Person, Role, Team
 from handlers.drafts import draft_deadline
 from handlers.grammar import parse_command
-from phrasebook.book import Phrasebook, Variant, load_phrasebook, tidy
+from phrasebook.book import SAMPLE_BARE_FACTS, Phrasebook, Variant, load_phrasebook, tidy
 from phrasebook.facts import days_text, draft_facts, due_in, money
 from phrasebook.legal import final_deadline
 from phrasebook.linter import facts_for, lint, scenarios, text_problems
 from phrasebook.salutations import contact_from, salutation
+from scheduling.business_calendar import add_business_days
 from scheduling.policies import load_policies
 from scheduling.scheduler import Scheduler
 from tests.conftest import OSLO
@@ -337,6 +338,40 @@ def test_a_norwegian_inkassovarsel_gives_at_least_fourteen_days_and_warns_of_cos
     assert f"{deadline.day}. desember 2026" in letter or f"{deadline.day}. november 2026" in letter
     assert "inkassovarsel" in letter and "kostnader" in letter
     assert "at least 14 days from sending" in letter
+
+
+def test_a_russian_claim_gives_the_thirty_day_pre_trial_period_before_court_in_its_message_and_letter(team: ChatDriver) -> None:
+    """The claim letter says court comes only after 30 calendar days from sending (ч. 5 ст. 4 АПК
+    РФ); the message about it names its deadline as the day after which the case goes to court.
+    Both name the same date, 30 days and a margin away, not the ladder's 10 business days."""
+    team.say("bob", "/add INV-12 90000 RUB 2026-12-10 Вектор country=RU")
+    sent = date(2026, 11, 24)
+    deadline = final_deadline(sent, 10, "RU")
+    assert (deadline - sent).days >= 32 and deadline > add_business_days(sent, 10, "RU")
+    shown = f"{deadline.day} {('декабря', 'января')[deadline.month == 1]}"
+    letter = flat(team.say("bob", "/draft INV-12 final formal letter ru"))
+    message = flat(team.say("bob", "/draft INV-12 final firm message ru"))
+    assert "30 календарных дней" in letter and shown in letter, letter
+    assert shown in message and ("суд" in message or "юрист" in message), message
+    assert "a Russian pre-trial claim" in letter
+
+
+def test_an_american_customer_is_promised_interest_as_permitted_by_law_a_british_one_statutory_interest(team: ChatDriver) -> None:
+    """The US has no single statute on late-payment interest (the contract and each state decide);
+    the UK's Late Payment Act sets one."""
+    team.say("bob", "/add INV-13 12000 USD 2026-11-10 Oakfield Supplies Inc country=US")
+    team.say("bob", '/customer "Oakfield Supplies Inc" locale=en_US')
+    for command in ("/draft INV-13 final formal letter en", "/draft INV-13 first firm letter en",
+                    "/draft INV-13 legal formal letter en"):
+        american = flat(team.say("bob", command))
+        assert "statutory" not in american.lower(), american
+    assert "interest as permitted by law" in flat(team.say("bob", "/draft INV-13 final formal letter en"))
+    team.say("bob", '/customer "Oakfield Supplies Inc" locale=en_GB')
+    assert "statutory interest" in flat(team.say("bob", "/draft INV-13 final formal letter en")).lower()
+    american = {**SAMPLE_BARE_FACTS, "late_interest": "interest as permitted by law"}
+    assert any("statutory" in problem for problem in
+               text_problems("Statutory interest will be added.", "Statutory interest will be added.", american, "en",
+                             "final_warning", "letter"))
 
 
 def test_the_norwegian_minimum_holds_whatever_the_ladder_says() -> None:

@@ -1,12 +1,13 @@
 """Admins manage the team; newcomers are told politely how to join."""
 import re
+from datetime import datetime, timezone
 
 import pytest
 from sqlmodel import Session, select
 
 from bot.i18n import DEFAULT_LOCALES, LANGUAGES, _, speaking, translated
 from bot.floor.reply import Paragraph
-from bot.store.models import Person, Role
+from bot.store.models import ChatIdentity, Person, Role
 from tests.support import ChatDriver, count_rows, refused
 from handlers.context import Sender
 
@@ -160,3 +161,16 @@ def test_an_admin_invites_a_colleague_who_links_their_account_with_the_code(team
     again = team.core.handle_text(stranger, f"/start {code}")
     assert again.is_error and "unknown, used or expired" in again.blocks[0].text  # type: ignore[union-attr]
     assert "Only admins" in team.say("bob", "/team invite @carol")
+
+
+def test_a_colleague_is_mentioned_by_their_account_on_a_platform_the_commands_never_heard_of(team: ChatDriver) -> None:
+    """The commands do not list the platforms: carol linked on a platform added later (here
+    "matrix") is mentioned by that account like by a Telegram or Slack one."""
+    with Session(team.core.services.engine) as session:
+        carol = session.exec(select(Person).where(Person.handle == "carol")).one()
+        session.add(ChatIdentity(person_id=carol.id, platform="matrix", external_id="carol.42",  # type: ignore[arg-type]
+                                 chat_id="!room:example.org", created_at=datetime.now(timezone.utc)))
+        session.commit()
+    reply = team.say("alice", "/add INV-60 100 EUR 2026-12-01 Acme @matrix:carol.42")
+    assert "Added invoice INV-60" in reply and "Owner:      @carol" in reply, reply
+    assert "I don't know @matrix:dave.7" in team.say("alice", "/add INV-61 100 EUR 2026-12-01 Acme @matrix:dave.7")
