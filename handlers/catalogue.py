@@ -67,6 +67,10 @@ class CommandSpec:
     the default, a later one whose condition holds wins. The core enforces it; the README shows it."""
     about_invoice: bool = False
     """The first word names an invoice: `own` then means one the person owns or collects."""
+    changes_course: bool = False
+    """It may change the named invoice's course (its balance, status or steps): the core takes the
+    invoice's row lock before anything reads it (bot.store.row_locks), so two such commands on one
+    invoice run one after the other, each deciding from what the other stored."""
 
     @property
     def permission(self) -> Permission:
@@ -120,19 +124,19 @@ def invoice_commands() -> list[CommandSpec]:
         CommandSpec("paid", N_("Record a payment: full, or partial with an amount"), "/paid <invoice-no> [amount|all] [confirm]",
                     invoices.PAID_EXAMPLE, invoices.record_payment,
                     details=N_("The same amount twice on one day needs `confirm`."),
-                    access=(Grant(N_("record payments"), WORK_INVOICE),), about_invoice=True),
+                    access=(Grant(N_("record payments"), WORK_INVOICE),), about_invoice=True, changes_course=True),
         # Issue 12's corrections: voiding and reopening change what is owed, so they are managers' work.
         CommandSpec("cancel", N_("Void an invoice (kept in the history); nothing more goes out for it"),
                     "/cancel <invoice-no> <reason…>", invoices.CANCEL_EXAMPLE, invoices.cancel_invoice,
-                    access=(Grant(N_("cancel (write off) invoices"), MANAGERS),), about_invoice=True),
+                    access=(Grant(N_("cancel (write off) invoices"), MANAGERS),), about_invoice=True, changes_course=True),
         CommandSpec("reopen", N_("Bring back a cancelled invoice, or one recorded as paid by mistake"),
                     "/reopen <invoice-no>", invoices.REOPEN_EXAMPLE, invoices.reopen_invoice,
                     details=N_("For a paid one, its last payment is undone."),
-                    access=(Grant(N_("reopen invoices"), MANAGERS),), about_invoice=True),
+                    access=(Grant(N_("reopen invoices"), MANAGERS),), about_invoice=True, changes_course=True),
         CommandSpec("undo", N_("Undo the last payment on an invoice (whoever recorded it, or a manager)"),
                     "/undo <invoice-no>", invoices.UNDO_EXAMPLE, invoices.undo_payment,
                     details=N_("A paid invoice opens again."),
-                    access=(Grant(N_("undo a payment"), WORK_INVOICE),), about_invoice=True),
+                    access=(Grant(N_("undo a payment"), WORK_INVOICE),), about_invoice=True, changes_course=True),
         CommandSpec("change", N_("Correct an invoice's due date, owner, collector or ladder (its next steps are planned again), "
                     "or its customer's draft language, locale and tone"),
                     "/change <invoice-no> [due=<date>] [owner=@p] [collector=@p] [ladder=name] [lang=…] [locale=…] [tone=…]",
@@ -140,7 +144,7 @@ def invoice_commands() -> list[CommandSpec]:
                     access=(
                         Grant(N_("change an invoice's due date or ladder"), WORK_INVOICE),
                         Grant(N_("reassign invoices"), MANAGERS, "owner= or collector=", reassigns),
-                    ), about_invoice=True),
+                    ), about_invoice=True, changes_course=True),
         CommandSpec("ladders", N_("The ladder policies, their steps and timing"), "/ladders [name]", ladders.LADDERS_EXAMPLE,
                     ladders.list_ladders, group=N_("Answering pings"),
                     access=(Grant(N_("read the ladders"), MEMBERS),)),
@@ -202,36 +206,36 @@ def answer_commands() -> list[CommandSpec]:
     return [
         CommandSpec("done", N_("A ladder step was carried out (the note goes to the history)"), "/done <invoice-no> [note]",
                     outcomes.DONE_EXAMPLE, outcomes.done, group=N_("Answering pings"),
-                    access=(Grant(N_("mark steps done"), LAWYER_TOO),), about_invoice=True),
+                    access=(Grant(N_("mark steps done"), LAWYER_TOO),), about_invoice=True, changes_course=True),
         CommandSpec("promise", N_("The customer promised to pay by a date: the ladder waits, then checks"),
                     "/promise <invoice-no> <date> [amount]", outcomes.PROMISE_EXAMPLE, outcomes.promise, group=N_("Answering pings"),
                     details=N_("After the date (and a grace period) comes a “broken promise” step."),
-                    access=(Grant(N_("record promises"), WORK_INVOICE),), about_invoice=True),
+                    access=(Grant(N_("record promises"), WORK_INVOICE),), about_invoice=True, changes_course=True),
         CommandSpec("letter", N_("An official letter with a payment date arrived (kept as written evidence)"),
                     "/letter <invoice-no> <date> [amount]", outcomes.LETTER_EXAMPLE, outcomes.letter, group=N_("Answering pings"),
                     details=N_("It holds the ladder like a promise."),
-                    access=(Grant(N_("record an official letter"), LAWYER_TOO),), about_invoice=True),
+                    access=(Grant(N_("record an official letter"), LAWYER_TOO),), about_invoice=True, changes_course=True),
         CommandSpec("dispute", N_("The customer disputes the invoice: the ladder pauses and a manager is brought in"),
                     "/dispute <invoice-no> <reason…>", outcomes.DISPUTE_EXAMPLE, outcomes.dispute, group=N_("Answering pings"),
-                    access=(Grant(N_("record disputes"), WORK_INVOICE),), about_invoice=True),
+                    access=(Grant(N_("record disputes"), WORK_INVOICE),), about_invoice=True, changes_course=True),
         CommandSpec("resolve", N_("The dispute is settled (optionally with a new amount): the ladder resumes"),
                     "/resolve <invoice-no> [new amount]", outcomes.RESOLVE_EXAMPLE, outcomes.resolve, group=N_("Answering pings"),
                     access=(
                         Grant(N_("resolve disputes"), WORK_INVOICE),
                         Grant(N_("change an invoice's amount"), MANAGERS, "with a new amount", has_amount),
-                    ), about_invoice=True),
+                    ), about_invoice=True, changes_course=True),
         CommandSpec("plan", N_("Agree a payment plan: instalments, each with its own reminders"),
                     "/plan <invoice-no> <n> instalments every <month|2 weeks|10 days> from <date> | /plan <invoice-no> <date> <date>…",
                     outcomes.PLAN_EXAMPLE, outcomes.plan, group=N_("Answering pings"),
                     details=N_("Each instalment gets a reminder and a check; a missed one resumes the ladder."),
-                    access=(Grant(N_("agree payment plans"), WORK_INVOICE),), about_invoice=True),
+                    access=(Grant(N_("agree payment plans"), WORK_INVOICE),), about_invoice=True, changes_course=True),
         CommandSpec("snooze", N_("Move the current step a little later (never past the next one)"),
                     "/snooze <invoice-no> 30m|2h|tomorrow|<date>", outcomes.SNOOZE_EXAMPLE, outcomes.snooze, group=N_("Answering pings"),
-                    access=(Grant(N_("snooze steps"), LAWYER_TOO),), about_invoice=True),
+                    access=(Grant(N_("snooze steps"), LAWYER_TOO),), about_invoice=True, changes_course=True),
         CommandSpec("noanswer", N_("Nobody answered the call: I remind you again later (twice at most)"),
                     "/noanswer <invoice-no>", outcomes.NOANSWER_EXAMPLE, outcomes.no_answer, group=N_("Answering pings"),
                     details=N_("Two working hours later; after that the step counts as done without contact."),
-                    access=(Grant(N_("record that nobody answered"), LAWYER_TOO),), about_invoice=True),
+                    access=(Grant(N_("record that nobody answered"), LAWYER_TOO),), about_invoice=True, changes_course=True),
         CommandSpec("today", N_("Your ladder steps for today, and pings still waiting for your answer"), "/today", "/today",
                     agenda.today, group=N_("Answering pings"),
                     access=(Grant(N_("see their steps"), MEMBERS),)),

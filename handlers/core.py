@@ -24,7 +24,7 @@ from bot.floor.errors import NotAllowed, UsageError
 from handlers.grammar import Command, IncomingFile, InputError, parse_arguments, parse_command
 from handlers.history import dispatch
 from handlers.people import create_first_admin, find_by_handle, find_sender, link_identity, team_size
-from handlers.permissions import Scope, authorize
+from handlers.permissions import Scope, authorize, find_named_invoice
 from bot.floor.reply import Reply, error_reply
 from handlers.once import Once, Repeated
 from handlers.written_tables import written_tables
@@ -252,6 +252,8 @@ class Core:
                     "an invite (/team invite @yourname); then /start <code> links this account.",
                     team=team.name, verb=spec.verb))
         else:
+            if spec.changes_course and command.words:
+                find_named_invoice(session, team.id, command.words[0], lock=True)  # type: ignore[arg-type]
             authorize(session, team.id, ctx.actor, command, spec.permission)  # type: ignore[arg-type]
         return spec.run(command, ctx)
 

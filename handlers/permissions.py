@@ -28,6 +28,7 @@ from babel.lists import format_list
 
 from bot.i18n import N_, _, current_language, locale_for
 from bot.store.models import Invoice, Person
+from bot.store.row_locks import lock_invoices
 from bot.floor.errors import NotAllowed, UsageError
 from handlers.readme_sections import generate, replace_section
 from handlers.grammar import Command
@@ -156,12 +157,13 @@ DEFAULT_ACCESS = (Grant(N_("use this command"), MEMBERS),)
 """For a command whose catalogue entry declares no access of its own."""
 
 
-def find_named_invoice(session: object, team_id: int, number: str) -> Invoice | None:
+def find_named_invoice(session: object, team_id: int, number: str, *, lock: bool = False) -> Invoice | None:
     """The team's invoice of this number (exactly, else in any case). Found once per session: the
-    permission check and the command that follows it share the row."""
+    permission check and the command that follows it share the row. With `lock`, its row is held
+    until the transaction ends (bot.store.row_locks) and read again once held."""
     found: dict[tuple[int, str], Invoice] = session.info.setdefault(NAMED_INVOICES, {})  # type: ignore[attr-defined]
     invoice = found.get((team_id, number))
-    if invoice is not None and invoice in session and invoice.number.lower() == number.lower():  # type: ignore[operator]
+    if invoice is not None and invoice in session and invoice.number.lower() == number.lower() and not lock:  # type: ignore[operator]
         return invoice
     invoice = session.exec(  # type: ignore[attr-defined]
         select(Invoice).where(Invoice.team_id == team_id, Invoice.number == number)
@@ -169,6 +171,9 @@ def find_named_invoice(session: object, team_id: int, number: str) -> Invoice | 
         select(Invoice).where(Invoice.team_id == team_id, func.lower(Invoice.number) == number.lower())
     ).first()
     if invoice is not None:
+        if lock:
+            lock_invoices(session.connection(), [invoice.id])  # type: ignore[attr-defined]
+            session.refresh(invoice)  # type: ignore[attr-defined]
         found[(team_id, number)] = invoice
     return invoice
 

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 from sqlmodel import Session, col, func, select
 
-from bot.store.row_locks import locked_in_id_order
+from bot.store.row_locks import lock_invoices, locked_in_id_order
 from bot.store.models import Customer, Instalment, Invoice, InvoiceStatus, LadderStep, Payment, Person, Role, StepKind, StepState, Team
 from scheduling.business_calendar import add_business_days, local_moment, next_working_slot
 from scheduling.course_events import CourseEvent, record
@@ -224,14 +224,19 @@ def push_ladder_after(session: Session, invoice: Invoice, moment: datetime) -> N
 def held_by_promise(session: Session, step_ids: Iterable[int], now: datetime) -> set[int]:
     """Ladder steps about to go out that a promise recorded meanwhile puts on hold: each goes back
     to wait, with the rest of its ladder, behind the promise's follow-up (the course's promise
-    rule, asked by the scheduler just before sending). Returns the ids of the steps held back."""
+    rule, asked by the scheduler just before sending). Returns the ids of the steps held back.
+    Their invoices are locked before any of their steps (bot.store.row_locks), and read again."""
     ids = list(step_ids)
     if not ids:
         return set()
-    candidates = session.exec(
-        select(LadderStep, Invoice).join(Invoice, col(Invoice.id) == LadderStep.invoice_id).where(
-            col(LadderStep.id).in_(ids), LadderStep.kind == StepKind.LADDER, col(Invoice.promised_date).is_not(None))
-    ).all()
+    promised = select(LadderStep, Invoice).join(Invoice, col(Invoice.id) == LadderStep.invoice_id).where(
+        col(LadderStep.id).in_(ids), LadderStep.kind == StepKind.LADDER, LadderStep.state == StepState.SENDING,
+        col(Invoice.promised_date).is_not(None))
+    candidates = session.exec(promised).all()
+    if not candidates:
+        return set()
+    lock_invoices(session.connection(), {step.invoice_id for step, _invoice in candidates})
+    candidates = session.exec(promised.execution_options(populate_existing=True)).all()
     held: set[int] = set()
     for step, invoice in candidates:
         check = session.exec(select(LadderStep).where(
@@ -843,6 +848,9 @@ def hand_over(ctx: "Context", leaving: Person, successor: Person) -> Handover:
     """A person leaves: their open invoices and steps go to the successor; pings they had not
     answered go out again to the successor at their next working slot."""
     session, now = ctx.session, ctx.now
+    lock_invoices(session.connection(), sa.select(col(Invoice.id)).where(sa.or_(
+        col(Invoice.owner_id) == leaving.id, col(Invoice.collector_id) == leaving.id,
+        col(Invoice.id).in_(sa.select(col(LadderStep.invoice_id)).where(col(LadderStep.responsible_id) == leaving.id)))))
     work = open_work_of(session, leaving)
     invoices = list(session.exec(select(Invoice).where(
         (Invoice.owner_id == leaving.id) | (Invoice.collector_id == leaving.id),

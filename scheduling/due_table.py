@@ -3,8 +3,9 @@
 States: pending → sending (claimed_by, claimed_at) → sent → acknowledged, or cancelled / skipped.
 On PostgreSQL, claims take rows with `FOR UPDATE SKIP LOCKED`, so several instances share the
 table without waiting for or doubling each other; SQLite serialises writers by itself. Every other
-bulk UPDATE locks its rows in id order first (`_locked_in_id_order`), so two instances updating
-overlapping steps wait for each other instead of deadlocking.
+bulk UPDATE locks the steps' invoices and then the steps, each in id order (`_locked_in_id_order`,
+the order bot.store.row_locks sets), so two instances, or an instance and a command on one of the
+invoices, wait for each other instead of deadlocking.
 
 A claim stays its holder's while the holder's heartbeat (one `instance_heartbeat` row, renewed by
 one small UPDATE per beat) is alive, however long the step takes to send; only a step whose
@@ -23,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.store.row_locks import locked_in_id_order
+from bot.store.row_locks import lock_invoices_of_steps, locked_in_id_order
 from bot.store.models import InstanceHeartbeat, Invoice, InvoiceStatus, LadderStep, StepKind, StepState
 from scheduling import course
 from scheduling.step_machine import CANCEL_CLAIMED, CANCEL_DUE, CANCEL_OPEN, CLAIM, CONFIRM_SENT, HAND_BACK
@@ -59,7 +60,8 @@ def _claimed(rows: Iterable[sa.Row[Any]]) -> list[ClaimedStep]:
 
 
 def _locked_in_id_order(connection: Connection, *conditions: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
-    """The steps matching conditions, locked in id order first (bot.store.row_locks)."""
+    """The steps matching conditions, locked after their invoices, each in id order (bot.store.row_locks)."""
+    lock_invoices_of_steps(connection, *conditions)
     return locked_in_id_order(connection, STEPS, *conditions)
 
 
@@ -94,14 +96,15 @@ def claim_due(engine: Engine, now: datetime, instance: str, limit: int = 1000) -
     )
     with engine.begin() as connection:
         claimed = _claimed(connection.execute(claim))
-        if len(claimed) < limit:  # everything due is claimed: what is left belongs to closed invoices
-            closed = sa.select(INVOICES.c.id).where(INVOICES.c.id == STEPS.c.invoice_id, sa.not_(_deliverable_now()))
+    if len(claimed) < limit:  # everything due is claimed: what is left belongs to closed invoices
+        closed = sa.select(INVOICES.c.id).where(INVOICES.c.id == STEPS.c.invoice_id, sa.not_(_deliverable_now()))
+        with engine.begin() as connection:  # apart from the claims: it waits for invoices, which nobody holding steps may
             connection.execute(
                 sa.update(STEPS)
                 .where(_locked_in_id_order(connection, STEPS.c.state.in_(CANCEL_DUE.sources), STEPS.c.due_at <= now, closed.exists()))
                 .values(state=CANCEL_DUE.target)
             )
-        return claimed
+    return claimed
 
 
 def _deliverable_now() -> sa.ColumnElement[bool]:
@@ -119,6 +122,7 @@ def hand_back(engine: Engine, instance: str, due: dict[int, datetime]) -> None:
     for step_id, at in due.items():
         by_moment.setdefault(at, []).append(step_id)
     with engine.begin() as connection:
+        lock_invoices_of_steps(connection, STEPS.c.id.in_(list(due)))
         for at, ids in by_moment.items():
             connection.execute(
                 sa.update(STEPS)

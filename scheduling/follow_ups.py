@@ -13,6 +13,7 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from bot.store.models import Invoice, LadderStep, Person, StepKind, StepState, Team
+from bot.store.row_locks import lock_invoices
 from scheduling import course
 from scheduling.business_calendar import add_working_time
 from scheduling.event_texts import invoice_event
@@ -38,7 +39,7 @@ def follow_up_unanswered(engine: Engine, now: datetime, round_the_clock: frozens
                 col(LadderStep.kind).not_in(ANSWERED_BY_FOLLOW_UP),
                 col(LadderStep.follows_step_id).is_(None),
                 col(LadderStep.sent_at).is_not(None),
-            )
+            ).order_by(col(LadderStep.invoice_id), col(LadderStep.id))  # invoices locked in id order (bot.store.row_locks)
         ).all()
         for step in overdue:
             try:
@@ -63,7 +64,10 @@ def follow_up_one(session: Session, step: LadderStep, now: datetime, round_the_c
         answer_by = step.sent_at + window
     else:
         answer_by = add_working_time(step.sent_at, window, hours_of(person, session.get(Team, invoice.team_id)))
-    if answer_by > now or not claim_follow_up(session, step):
+    if answer_by > now:
+        return 0
+    lock_invoices(session.connection(), [step.invoice_id])
+    if not claim_follow_up(session, step):
         return 0
     if step.nudges == 1:
         nudge(session, invoice, step, person, now)
@@ -73,9 +77,10 @@ def follow_up_one(session: Session, step: LadderStep, now: datetime, round_the_c
 
 
 def claim_follow_up(session: Session, step: LadderStep) -> bool:
-    """Advance the step's follow-up counter unless another instance just did."""
+    """Advance the step's follow-up counter unless another instance just did, or it was answered meanwhile."""
     result = session.execute(
-        update(LadderStep).where(col(LadderStep.id) == step.id, col(LadderStep.nudges) == step.nudges)
+        update(LadderStep).where(col(LadderStep.id) == step.id, col(LadderStep.nudges) == step.nudges,
+                                 col(LadderStep.state) == StepState.SENT, col(LadderStep.acknowledged_at).is_(None))
         .values(nudges=step.nudges + 1)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]

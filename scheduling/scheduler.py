@@ -30,6 +30,7 @@ from sqlmodel import Session, col, select
 from bot.floor.clock import Clock
 from bot.floor.health import LoopHealth
 from bot.store.models import ChatIdentity, Invoice, LadderStep, Person, PingMessage, StepState, Team
+from bot.store.row_locks import lock_invoices
 from bot.floor.reply import Reply
 from scheduling import course, due_table
 from scheduling.business_calendar import next_working_slot
@@ -493,6 +494,7 @@ class Scheduler:
         someone we cannot reach would not arrive either), so somebody is told."""
         now = self.clock.now()
         with Session(self.engine) as session:
+            lock_invoices(session.connection(), sa.select(due_table.STEPS.c.invoice_id).where(due_table.STEPS.c.id.in_(ping.step_ids)))
             steps = session.exec(select(LadderStep).where(
                 col(LadderStep.id).in_(ping.step_ids), LadderStep.state == StepState.SENDING)).all()
             for step in steps:

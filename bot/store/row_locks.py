@@ -1,9 +1,34 @@
 """Rows locked in one global order, so two transactions updating overlapping rows wait for each
-other instead of deadlocking."""
+other instead of deadlocking.
+
+The order, everywhere (commands, the scheduler, every instance):
+
+1. invoice rows first, in id order (`lock_invoices`, `lock_invoices_of_steps`);
+2. then their ladder steps, in id order (`locked_in_id_order`).
+
+A transaction never waits for an invoice while it holds a step of another invoice: a command
+takes the row of the invoice it names before it reads anything about it (`handlers.core`), and
+every bulk change of steps locks their invoices first (`scheduling.due_table`). Claims take steps
+with `SKIP LOCKED`: they never wait, so they need no invoice lock.
+
+Invoice rows are taken `FOR NO KEY UPDATE`, the lock an UPDATE of the row takes itself: inserting
+a step, a payment or a history entry of the invoice (a foreign key's `KEY SHARE`) never waits for it.
+On SQLite there are no row locks: one writer at a time (bot.store.sqlite_writer). There the lock
+is the writer lock, taken at once by a write that changes nothing, so what the transaction reads
+next is already what no other writer can change before it commits.
+"""
 from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
+
+from bot.store.models import Invoice, LadderStep
+
+INVOICES = Invoice.__table__  # type: ignore[attr-defined]
+STEPS = LadderStep.__table__  # type: ignore[attr-defined]
 
 
 def locked_in_id_order(connection: Connection, table: sa.Table, *conditions: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
@@ -22,3 +47,22 @@ def locked_in_id_order(connection: Connection, table: sa.Table, *conditions: sa.
         .cte(f"locked_{table.name}")
     )
     return sa.and_(table.c.id.in_(sa.select(locked.c.id)), *conditions)
+
+
+def lock_invoices(connection: Connection, ids: Iterable[int] | sa.Select[Any]) -> None:
+    """Hold these invoice rows (ids, or a SELECT of ids) until the transaction ends, taken in id order."""
+    chosen = ids if isinstance(ids, sa.Select) else sorted(set(ids))
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            sa.select(INVOICES.c.id).where(INVOICES.c.id.in_(chosen)).order_by(INVOICES.c.id)
+            .with_for_update(key_share=True, of=INVOICES)
+        )
+    else:
+        connection.execute(sa.update(INVOICES).where(INVOICES.c.id.in_(chosen)).values(id=INVOICES.c.id))
+
+
+def lock_invoices_of_steps(connection: Connection, *conditions: sa.ColumnElement[bool]) -> None:
+    """Hold the invoices of the steps matching conditions, before the steps are locked. On SQLite
+    the writer lock the step change takes next is the same lock: nothing to do."""
+    if connection.dialect.name == "postgresql":
+        lock_invoices(connection, sa.select(STEPS.c.invoice_id).where(*conditions))
