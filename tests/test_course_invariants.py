@@ -1,5 +1,6 @@
 """The course's promises, checked after every step of random sequences of outcomes, commands and
-clock moves, against the real database (SQLite and PostgreSQL) and the real scheduler.
+clock moves, against the real database (SQLite and PostgreSQL) and the real scheduler; among the
+outcomes, payments on one invoice recorded at the same moment (threads, as two instances).
 
 Two bots run side by side on separate databases and receive the same commands at the same
 moments; one has its clock moved step by step (firing every few hours), the other jumps (firing
@@ -13,11 +14,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -185,6 +187,52 @@ class CourseMachine(RuleBasedStateMachine):
     @rule(index=st.integers(0, 1), part=st.sampled_from([None, "100", "250"]))
     def pay(self, index: int, part: str | None) -> None:
         self.say("carol", f"/paid {self.pick(index)}" + (f" {part} confirm" if part else ""))
+
+    @rule(index=st.integers(0, 1), double_tap=st.booleans())
+    def payments_at_the_same_moment(self, index: int, double_tap: bool) -> None:
+        """Two payments on one invoice at once, as two instances would take them: Bob and Carol
+        each record half the balance (together all of it: the invoice ends paid, whoever goes
+        first), or Carol's half arrives twice (one is stored, the other refused as a repeat)."""
+        number = self.pick(index)
+        with Session(self.bots[0].engine) as session:
+            invoice = session.exec(select(Invoice).where(Invoice.number == number)).one()
+            payable = invoice.status in (InvoiceStatus.OPEN, InvoiceStatus.DISPUTED)
+            half = (invoice.balance / 2).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+            paid_before = set(session.exec(select(Payment.amount).where(Payment.invoice_id == invoice.id)).all())
+        if not payable or half <= 0 or (double_tap and half in paid_before):  # an earlier one of that amount: both are repeats
+            return
+        if not double_tap and half * 2 != invoice.balance:  # equal halves: whichever is last, /undo takes back the same
+            return
+        lines = [("carol", f"/paid {number} {half}")] * 2 if double_tap else [
+            ("bob", f"/paid {number} {half} confirm"), ("carol", f"/paid {number} {half} confirm")]
+        start = threading.Barrier(len(lines) * len(self.bots))
+        replies: dict[tuple[int, int], str] = {}
+
+        def say(bot: int, line: int) -> None:
+            start.wait()
+            replies[bot, line] = self.bots[bot].chat.say(*lines[line])
+
+        before = [self.payments(bot, number) for bot in self.bots]
+        threads = [threading.Thread(target=say, args=(bot, line)) for bot in range(len(self.bots)) for line in range(len(lines))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for bot, earlier in zip(self.bots, before, strict=True):
+            answers = [replies[self.bots.index(bot), line] for line in range(len(lines))]
+            assert not any("Something went wrong" in answer or "changed the same thing" in answer for answer in answers), answers
+            stored = self.payments(bot, number) - earlier
+            assert stored == len(lines) - sum(answer.startswith("⚠") for answer in answers), answers
+            assert stored == (1 if double_tap else 2), ("a repeat today is refused, a confirmed payment never", answers)
+            with Session(bot.engine) as session:
+                status = session.exec(select(Invoice.status).where(Invoice.number == number)).one()
+            assert (status == InvoiceStatus.PAID) == (not double_tap), (status, answers)
+        self.observe()
+
+    def payments(self, bot: Bot, number: str) -> int:
+        with Session(bot.engine) as session:
+            return len(session.exec(select(Payment.id).join(Invoice, col(Invoice.id) == Payment.invoice_id)
+                                    .where(Invoice.number == number, col(Payment.undone_at).is_(None))).all())
 
     @rule(index=st.integers(0, 1), days=st.integers(0, 8), written=st.booleans())
     def promise(self, index: int, days: int, written: bool) -> None:

@@ -1,8 +1,9 @@
-"""Two instances on one PostgreSQL database, people answering on the same invoice at the same
-moment: each command that changes the invoice's course holds the invoice's row from its start,
-so the second one decides from what the first stored (two partial payments that together cover
-the invoice close it), and the scheduler confirming a delivery locks the invoice before its steps,
-as commands do, so the two wait for each other instead of deadlocking (bot.store.row_locks)."""
+"""People answering on the same invoice at the same moment, on two instances of one PostgreSQL
+database (or two threads on SQLite): each command that changes the invoice's course holds the
+invoice's row from its start, so the second one decides from what the first stored (two partial
+payments that together cover the invoice close it), and the scheduler confirming a delivery locks
+the invoice before its steps, as commands do, so the two wait for each other instead of
+deadlocking (bot.store.row_locks)."""
 from __future__ import annotations
 
 import logging
@@ -24,7 +25,7 @@ from bot.store.models import Invoice, InvoiceStatus, LadderStep, StepKind, StepS
 from scheduling import due_table
 from scheduling.ladder_keeper import LadderKeeper
 from scheduling.step_machine import OPEN_STATES
-from tests.support import ChatDriver, add_steps, on_postgresql_only, states
+from tests.support import ChatDriver, add_steps, on_postgresql_only, on_sqlite_only, states
 from tests.test_firing import NOON
 
 
@@ -110,6 +111,29 @@ def test_two_partial_payments_recorded_at_the_same_moment_on_two_instances_toget
         assert (invoice.status, invoice.balance) == (InvoiceStatus.PAID, Decimal("0"))
     assert open_steps(engine, "INV-80") == [], "the ladder is cancelled"
     assert conflicts() == [], "neither command met a conflict (nor a deadlock) and ran again"
+
+
+@on_sqlite_only
+def test_on_sqlite_two_partial_payments_at_the_same_moment_are_taken_one_after_the_other_and_pay_the_invoice(
+    team: ChatDriver, engine: Engine, conflicts: Callable[[], list[str]],
+) -> None:
+    """SQLite has no row locks: a command takes the one writer's turn before it reads the invoice,
+    so the second payment, waiting behind the first, reads the balance the first left."""
+    assert "Added invoice INV-82" in team.say("bob", "/add INV-82 1000 EUR 2026-12-01 Acme")
+    with engine.begin() as busy:  # another command is writing
+        busy.execute(sa.update(due_table.INVOICES).where(due_table.INVOICES.c.number == "INV-82").values(number="INV-82"))
+        bob, bob_says = in_background(lambda: team.say("bob", "/paid INV-82 600"))
+        alice, alice_says = in_background(lambda: team.say("alice", "/paid INV-82 400"))
+        time.sleep(0.5)  # both have reached the writer's queue (were they to read first, they would read 1000 both)
+    bob.join(timeout=20)
+    alice.join(timeout=20)
+    replies = [str(bob_says.get("result", bob_says)), str(alice_says.get("result", alice_says))]
+    assert sum("Invoice INV-82 is paid in full" in reply for reply in replies) == 1, replies
+    with Session(engine) as session:
+        invoice = session.exec(select(Invoice).where(Invoice.number == "INV-82")).one()
+        assert (invoice.status, invoice.balance) == (InvoiceStatus.PAID, Decimal("0"))
+    assert open_steps(engine, "INV-82") == []
+    assert conflicts() == []
 
 
 @on_postgresql_only  # SQLite has one writer at a time: no row locks to order
