@@ -19,15 +19,13 @@ def normalise_handle(text: str) -> str:
 
 
 def find_sender(session: Session, sender: Sender) -> Person | None:
-    identity = session.exec(
-        select(ChatIdentity).where(
-            ChatIdentity.platform == sender.platform, ChatIdentity.external_id == sender.external_id
+    """The active person the sender's account is linked to, in one query (every command asks)."""
+    return session.exec(
+        select(Person).join(ChatIdentity, col(ChatIdentity.person_id) == col(Person.id)).where(
+            ChatIdentity.platform == sender.platform, ChatIdentity.external_id == sender.external_id,
+            col(Person.active).is_(True),
         )
     ).first()
-    if identity is not None:
-        person = session.get(Person, identity.person_id)
-        return person if person is not None and person.active else None
-    return None
 
 
 def find_by_handle(session: Session, team: Team, handle: str) -> Person | None:
