@@ -177,7 +177,7 @@ class Scheduler:
         locked) is logged, shows in `health`, and is tried again after a growing pause; the send
         queues and housekeeping run supervised beside it.
         """
-        loop = self._loop = asyncio.get_running_loop()
+        self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL))
         gc.freeze()  # everything built at start-up lives for good: keep it out of collection pauses
