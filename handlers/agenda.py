@@ -8,7 +8,7 @@ from sqlalchemy import and_, or_
 from sqlmodel import col, select
 
 from bot.i18n import _, ngettext
-from scheduling.step_texts import shown_step_text
+from scheduling.step_texts import step_name
 from bot.store.models import Customer, Invoice, LadderStep, StepState
 from handlers.context import Context
 from bot.floor.dates import show_moment
@@ -84,7 +84,7 @@ def steps_table(ctx: Context, rows: list[tuple[LadderStep, Invoice, Customer]]) 
                 invoice.number,
                 customer.name,
                 format_money(invoice.balance, invoice.currency, ctx.locale),
-                shown_step_text(step.name),
+                step_name(step, ctx.locale),
                 _("waiting for your answer") if step.state == StepState.SENT
                 else state_name(step.state),
             )

@@ -18,6 +18,7 @@ from handlers.state_names import status_name
 from bot.floor.money import format_money
 from bot.floor.reply import Attachment, BulletList, Reply
 from handlers.timeline import timeline
+from scheduling.event_texts import event_text
 
 HISTORY_EXAMPLE = "/history INV-1042"
 CASEFILE_EXAMPLE = "/casefile INV-1042"
@@ -62,7 +63,7 @@ def casefile(command: Command, ctx: Context) -> Reply:
         promised=show_date(invoice.promised_date, ctx.locale) if invoice.promised_date else None,
         entries=[(show_moment(e.at, ctx.timezone, ctx.locale), e.who, e.kind, e.text) for e in entries],
         contacts=[e for e in entries if e.kind in ("ping", "answer", "done", "no_answer", "no_contact", "promise", "letter")],
-        drafts=[(show_moment(d.at, ctx.timezone, ctx.locale), d.summary, d.details) for d in drafts],
+        drafts=[(show_moment(d.at, ctx.timezone, ctx.locale), event_text(d, ctx.locale, ctx.timezone), d.details) for d in drafts],
         instalments=[(i.sequence, show_date(i.due_date, ctx.locale), money(i.amount)) for i in instalments],
         generated=show_moment(ctx.now, ctx.timezone, ctx.locale), author=ctx.person.display_name,
         language=ctx.language, status=status_name(invoice.status),

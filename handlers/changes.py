@@ -3,6 +3,8 @@ planned again from now (steps already delivered stay in the history); see `cours
 customer's draft language, locale and tone can be set here too (`handlers/customer_profile.py`)."""
 from __future__ import annotations
 
+from typing import Any
+
 from bot.i18n import N_, _
 from handlers.state_names import status_name
 from bot.store.models import Customer, InvoiceStatus
@@ -36,28 +38,33 @@ def change_invoice(command: Command, ctx: Context) -> Reply:
     customer_changes = read_customer_changes({key: value for key, value in command.options.items() if key in DRAFT_OPTIONS},
                                              languages_of(ctx), lambda option: f"/change {invoice.number} {option}")
     changes: list[tuple[str, str]] = []
+    history: dict[str, Any] = {}
     new_due = owner = collector = None
     if due := command.option("due"):
         new_due = parse_date(due, ctx.today, CHANGE_EXAMPLE)
         changes.append(("Due date", f"{show_date(invoice.due_date, ctx.locale)} → {show_date(new_due, ctx.locale)}"))
+        history["due"] = [invoice.due_date.isoformat(), new_due.isoformat()]
     if mention := command.option("owner"):
         owner = resolve_mention(ctx.session, ctx.team, mention.lstrip("@"), CHANGE_EXAMPLE)
         changes.append(("Owner", f"@{owner.handle}"))
+        history["owner"] = owner.handle
     if mention := command.option("collector"):
         collector = resolve_mention(ctx.session, ctx.team, mention.lstrip("@"), CHANGE_EXAMPLE)
         changes.append(("Collector", f"@{collector.handle}"))
+        history["collector"] = collector.handle
     ladder = command.option("ladder")
     if ladder:
         changes.append(("Ladder", f"{invoice.ladder} → {ladder}"))
+        history["ladder"] = [invoice.ladder, ladder]
     settings: list[tuple[str, str]] = []
     if customer_changes:
         apply_customer_changes(ctx, customer, customer_changes)
         settings = draft_settings_facts(customer)
-        changes.extend((f"{customer.name}: {label.lower()}", value) for label, value in settings)  # English in the history
+        history.update(customer=customer.name, settings=settings)
     if not any(key in command.options for key in LADDER_OPTIONS):
         return Reply(title=_("Customer {customer}'s drafts changed", customer=customer.name),
                      blocks=[Facts(shown_settings(customer.name, settings))])
-    result = course.change(ctx, invoice, due=new_due, owner=owner, collector=collector, ladder=ladder, facts=changes)
+    result = course.change(ctx, invoice, due=new_due, owner=owner, collector=collector, ladder=ladder, history=history)
     if result.replanned:
         return Reply(title=_("Invoice {invoice} changed; its next steps are planned again", invoice=invoice.number),
                      blocks=[Facts(shown(changes, customer.name, settings))])
@@ -69,10 +76,8 @@ CHANGE_LABELS = {"Due date": N_("Due date"), "Owner": N_("Owner"), "Collector": 
 
 
 def shown(changes: list[tuple[str, str]], customer: str, settings: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
-    """The changes as the reader sees them (the history keeps the English labels); the customer's
-    draft settings come last."""
-    invoice_changes = changes[:len(changes) - len(settings)]
-    return tuple((_(CHANGE_LABELS.get(label, label)), value) for label, value in invoice_changes) + shown_settings(customer, settings)
+    """The changes as the reader sees them; the customer's draft settings come last."""
+    return tuple((_(CHANGE_LABELS.get(label, label)), value) for label, value in changes) + shown_settings(customer, settings)
 
 
 def shown_settings(customer: str, settings: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:

@@ -91,7 +91,7 @@ class Core:
         own transaction."""
         with speaking(self.language_of(sender)) as language:
             reply = self._handle_text(sender, text, files, once)
-        reply.language = language
+        reply.language = reply.language or language
         return reply
 
     def _handle_text(self, sender: Sender, text: str, files: tuple[IncomingFile, ...], once: Once | None) -> Reply:
@@ -118,7 +118,7 @@ class Core:
                 reply = self._handle_command(sender, parse_arguments(verb, rest))
             except InputError as error:
                 reply = self._unreadable(sender, verb, error)
-        reply.language = language
+        reply.language = reply.language or language
         return reply
 
     def _unreadable(self, sender: Sender, verb: str, error: InputError) -> Reply:
@@ -134,7 +134,7 @@ class Core:
     def handle(self, sender: Sender, command: Command, once: Once | None = None) -> Reply:
         with speaking(self.language_of(sender)) as language:
             reply = self._handle_command(sender, command, once)
-        reply.language = language
+        reply.language = reply.language or language
         return reply
 
     def _handle_command(self, sender: Sender, command: Command, once: Once | None = None) -> Reply:
@@ -153,7 +153,7 @@ class Core:
         except Repeated:
             raise
         except UsageError as error:
-            return error_reply(error.problem, error.example or spec.example_for(sender.files_by_path))
+            return error_reply(error.problem, error.example or spec.example_for(sender.files_by_path), error.field)
         except NotAllowed as error:
             return error_reply(str(error))
         except Conflict as conflict:

@@ -77,7 +77,7 @@ def apply_customer_changes(ctx: Context, customer: Customer, changes: Mapping[st
         setattr(customer, field, value)
     if changed:
         ctx.session.add(customer)
-        record_event(ctx, "customer", f"customer {customer.name}: {', '.join(sorted(changed))} changed", None, **changed)
+        record_event(ctx, "customer", customer=customer.name, changes=changed)
     return changed
 
 

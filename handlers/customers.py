@@ -67,7 +67,7 @@ def signature_command(command: Command, ctx: Context) -> Reply:
             setattr(person, field, cleared(options[option]))
     if options:
         ctx.session.add(person)
-        record_event(ctx, "signature", f"@{person.handle} set {', '.join(sorted(options))}")
+        record_event(ctx, "signature", handle=person.handle, options=sorted(options))
     not_set = _("not set")
     lines = ((_("Name"), signer_name(person) or not_set), (_("Title"), person.job_title or not_set),
              (_("Company"), company_name(person, ctx.team) or not_set),

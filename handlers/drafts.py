@@ -32,6 +32,7 @@ from phrasebook.facts import company_name, draft_facts, long_date, locale_for, s
 from phrasebook.legal import final_deadline
 from scheduling.business_calendar import add_business_days
 from scheduling.notice import earliest_deadline
+from scheduling.event_texts import history_event
 
 log = logging.getLogger(__name__)
 # TRANSLATORS: two example commands: translate only the word between them ("final formal letter ru" are options).
@@ -177,12 +178,11 @@ def write_draft(
     facts = draft_facts(invoice=invoice, customer=customer, sender=sender, team=team, language=language, today=today,
                         deadline=deadline, payment_details=payment_details)
     rendered = book.render(variant, facts)
-    session.add(Event(
-        team_id=invoice.team_id, invoice_id=invoice.id, actor_id=sender.id, kind="draft", at=now,
-        summary=f"draft {stage.replace('_', ' ')} · {tone} · {channel} · {language} ({variant.id})",
-        details={"stage": stage, "tone": tone, "channel": channel, "language": language, "variant": variant.id,
-                 "customer_id": customer.id, "subject": rendered.subject, "text": rendered.text,
-                 "deadline": deadline.isoformat() if deadline else None},
+    session.add(history_event(
+        "draft", {"stage": stage, "tone": tone, "channel": channel, "language": language, "variant": variant.id,
+                  "customer_id": customer.id, "subject": rendered.subject, "text": rendered.text,
+                  "deadline": deadline.isoformat() if deadline else None},
+        team_id=invoice.team_id, invoice_id=invoice.id, actor_id=sender.id, at=now,
     ))
     return WrittenDraft(rendered, deadline, note)
 
@@ -190,7 +190,7 @@ def write_draft(
 def draft_deadline(stage: str, deadline: date | None, today: date, customer: Customer, language: str, team: Team,
                    ladder_deadline_days: int | None) -> tuple[date | None, str | None]:
     """A final warning always names a date: the step's, else the ladder's own rule from today; never
-    shorter than the customer's country requires (Norway: 14 days from sending, plus a margin)."""
+    shorter than the customer's country requires (Norway: 14 days from sending, Russia: 30, plus a margin)."""
     if stage == "final_warning":
         ruled = final_deadline(today, ladder_deadline_days, customer.country)
         days = ladder_deadline_days or 10
@@ -209,8 +209,14 @@ def draft_deadline(stage: str, deadline: date | None, today: date, customer: Cus
 
 
 def minimum_clause(country: str) -> str:
-    return ("; a Norwegian inkassovarsel must give at least 14 days from sending, so it is 14 days plus a margin "
-            "at the least") if country == "NO" else ""
+    return MINIMUM_CLAUSES.get(country, "")
+
+
+MINIMUM_CLAUSES = {
+    "NO": "; a Norwegian inkassovarsel must give at least 14 days from sending, so it is 14 days plus a margin at the least",
+    "RU": "; a Russian pre-trial claim gives 30 calendar days from sending before court (ч. 5 ст. 4 АПК РФ), so it is "
+          "30 days plus a margin at the least",
+}
 
 
 def final_step_deadline_days(services: Services, invoice: Invoice) -> int | None:
@@ -233,8 +239,8 @@ def signature_question(ctx: Context, invoice: Invoice) -> str | None:
                                                  Event.actor_id == person.id)).first()
     if asked is not None:
         return None
-    ctx.session.add(Event(team_id=invoice.team_id, actor_id=person.id, kind="signature_asked", at=ctx.now,
-                          summary=f"asked @{person.handle} for a signature", details={"missing": missing}))
+    ctx.session.add(history_event("signature_asked", {"missing": missing, "handle": person.handle}, team_id=invoice.team_id,
+                                  invoice_id=None, actor_id=person.id, at=ctx.now))
     unknown = format_list([_(label) for label in missing], locale=locale_for_reader(current_language()))
     return ngettext("Drafts are signed with a name, a title and a company; I don't know {missing} yet, so I left it out. "
                     "Tell me once: {example}",

@@ -21,11 +21,13 @@ MAX_COMMAND_LENGTH = 4000
 """Longer than any command a person types (Telegram's own message limit is 4096)."""
 MAX_VALUE_LENGTH = 200
 """A `key=value` option's value (names, contacts): the longest name the team table shows."""
-QUOTES = "\"\u201c\u201d"
+QUOTES = "\"\u201c\u201d\u201e"
+"""Double quotes as people type them: straight, English curly, and the Bulgarian/German low opener („…“)."""
 _OPTION = re.compile(r"^([a-z_]+)=(.*)$", re.IGNORECASE | re.DOTALL)
 _MENTION = re.compile(r"^@([\w.:-]+)$", re.UNICODE)
 _TOKEN = re.compile(
-    rf"(?P<key>[A-Za-z_]+=)?[{QUOTES}](?P<quoted>[^{QUOTES}]*)[{QUOTES}]"  # "Acme, Inc." or key="a b"
+    r"(?P<key>[A-Za-z_]+=)?"  # "Acme, Inc." or key="a b"; inside each pair the other kinds are ordinary letters
+    r'(?:"(?P<straight>[^"]*)"|[\u201c\u201d\u201e](?P<curly>[^\u201c\u201d]*)[\u201c\u201d]|\u00ab(?P<angled>[^\u00bb]*)\u00bb)'
     r"|(?P<word>\S+)"
 )
 _ALLOWED_CONTROLS = frozenset("\t\n\r")
@@ -57,9 +59,14 @@ class Command:
     def option(self, name: str) -> str | None:
         return self.options.get(name)
 
+    def free_text_after_first_word(self) -> str:
+        """A note or reason as typed after the invoice number, quotes and @mentions kept
+        ("«паллеты» битые, see @anna"); runs of spaces and line breaks become one space."""
+        return " ".join(self.text.split()[1:])
+
 
 def split_words(text: str) -> list[str]:
-    """Whitespace splitting where `"Acme, Inc."` (straight or curly double quotes) stays one word
+    """Whitespace splitting where `"Acme, Inc."` (straight, curly „…“ or «…» quotes) stays one word
     and `key="value with spaces"` stays one option (returned as `key=value with spaces`).
 
     Apostrophes are ordinary letters, so `O'Brien's Bakery` survives. A double quote that does not
@@ -75,7 +82,7 @@ def split_words(text: str) -> list[str]:
                     'in a pair of double quotes, like "Acme, Inc." or contact="Anna Weber".', word=shorten(word)))
             words.append(word)
             continue
-        quoted = match.group("quoted")
+        quoted = next(value for value in match.group("straight", "curly", "angled") if value is not None)
         if not quoted.strip():
             raise InputError(_('Empty quotes ("") hold nothing; write the value between them, or leave them out.'))
         words.append((match.group("key") or "") + quoted)

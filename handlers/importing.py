@@ -35,7 +35,8 @@ from bot.floor.errors import UsageError
 from handlers.grammar import Command, IncomingFile
 from handlers.countries import calendar_country, country_problem
 from handlers.invoices import INVOICE_NUMBER, name_key
-from bot.floor.money import check_amount, format_money, parse_amount, parse_currency
+from scheduling.event_texts import history_event
+from bot.floor.money import check_amount, parse_amount, parse_currency
 from bot.floor.reply import BulletList, Button, Facts, Reply
 
 # TRANSLATORS: keep "/import", translate the words in brackets.
@@ -349,11 +350,11 @@ def store(ctx: Context, checked: Checked, progress: Callable[[int], None] | None
     numbers = {row.number for row in checked.new}
     invoices = [i for i in session.exec(select(Invoice).where(Invoice.team_id == ctx.team.id, col(Invoice.created_at) == ctx.now))
                 if i.number in numbers]
-    events = [dict(team_id=ctx.team.id, invoice_id=i.id, actor_id=ctx.person.id, kind="added", at=ctx.now,
-                   summary=f"added {i.number}: {format_money(i.amount, i.currency, ctx.locale)} due {i.due_date.isoformat()} "
-                           f"(imported from {checked.filename})",
-                   details={"amount": str(i.amount), "currency": i.currency, "due_date": i.due_date.isoformat(),
-                            "file": checked.filename}) for i in invoices]
+    events = [history_event("added", {"number": i.number, "amount": str(i.amount), "currency": i.currency,
+                                      "due_date": i.due_date.isoformat(), "file": checked.filename},
+                            team_id=ctx.team.id, invoice_id=i.id, actor_id=ctx.person.id,  # type: ignore[arg-type]
+                            at=ctx.now).model_dump(exclude={"id"})
+              for i in invoices]
     for chunk in chunks(events):
         session.execute(sa.insert(Event), chunk)
     for hook in ctx.services.invoice_hooks:

@@ -9,13 +9,13 @@ from decimal import Decimal
 from sqlmodel import col, func, select
 
 from bot.i18n import N_, _
-from scheduling.step_texts import shown_step_text
+from scheduling.step_texts import step_name
 from bot.store.models import Customer, Invoice, InvoiceStatus, LadderStep, Person, StepState
 from handlers.context import Context
 from handlers.countries import calendar_country, country_problem
 from handlers.customer_profile import DRAFT_OPTIONS, apply_customer_changes, draft_settings_facts, languages_of, read_customer_changes
 from bot.floor.dates import looks_like_date, parse_date, show_date, show_moment
-from bot.floor.errors import NotAllowed, UsageError
+from bot.floor.errors import NotAllowed, UsageError, about
 from handlers.grammar import Command
 from handlers.history import history_lines
 from handlers.invoice_lookup import customer_of, days_label, find_invoice, visible_invoices
@@ -81,34 +81,40 @@ def parse_new_invoice(command: Command, ctx: Context) -> NewInvoice:
     if not INVOICE_NUMBER.match(number):
         raise UsageError(
             _("{number!r} is not a usable invoice number: use up to 64 letters, digits and . / # - _", number=number),
-            ADD_EXAMPLE)
+            ADD_EXAMPLE, "number")
     amount_text = words.pop(0)
     while _FIRST_GROUP.match(amount_text.split(" ")[0]) and words and _SPACE_GROUP.match(words[0]) and not re.search(r"[.,]", amount_text):
         amount_text += " " + words.pop(0)
-    amount = parse_amount(amount_text)
+    with about("amount"):
+        amount = parse_amount(amount_text)
     currency = ctx.team.default_currency
     if words and not looks_like_date(words[0]) and ((len(words[0]) == 3 and words[0].isalpha()) or words[0] in "€$£¥₽"):
-        currency = parse_currency(words.pop(0))
-    check_amount(amount, currency, ctx.services.settings.max_invoice_amount)
+        with about("currency"):
+            currency = parse_currency(words.pop(0))
+    with about("amount"):
+        check_amount(amount, currency, ctx.services.settings.max_invoice_amount)
     if not words:
-        raise UsageError(_("The due date is missing after the amount."), ADD_EXAMPLE)
-    due_date = parse_date(words.pop(0), ctx.today, ADD_EXAMPLE)
+        raise UsageError(_("The due date is missing after the amount."), ADD_EXAMPLE, "due")
+    with about("due"):
+        due_date = parse_date(words.pop(0), ctx.today, ADD_EXAMPLE)
     customer_name = " ".join(words).strip()
     if not customer_name:
-        raise UsageError(_("The customer's name is missing after the due date."), ADD_EXAMPLE)
+        raise UsageError(_("The customer's name is missing after the due date."), ADD_EXAMPLE, "customer")
     if len(customer_name) > 200:
-        raise UsageError(_("The customer's name is longer than 200 characters; shorten it."), ADD_EXAMPLE)
+        raise UsageError(_("The customer's name is longer than 200 characters; shorten it."), ADD_EXAMPLE, "customer")
     if len(command.mentions) > 1:
         raise UsageError(
             _("Mention one owner at most; name a collector with collector=@person."),
-            ADD_EXAMPLE + " @bob collector=@carol",
+            ADD_EXAMPLE + " @bob collector=@carol", "owner",
         )
-    owner = resolve_mention(ctx.session, ctx.team, command.mentions[0], ADD_EXAMPLE) if command.mentions else ctx.person
+    with about("owner"):
+        owner = resolve_mention(ctx.session, ctx.team, command.mentions[0], ADD_EXAMPLE) if command.mentions else ctx.person
     collector_ref = command.option("collector")
-    collector = resolve_mention(ctx.session, ctx.team, collector_ref.lstrip("@"), ADD_EXAMPLE) if collector_ref else None
+    with about("collector"):
+        collector = resolve_mention(ctx.session, ctx.team, collector_ref.lstrip("@"), ADD_EXAMPLE) if collector_ref else None
     typed = command.option("country") or ctx.team.default_country
     if (country := calendar_country(typed)) is None:
-        raise UsageError(f"{country_problem(typed)}.", ADD_EXAMPLE + " country=NO")
+        raise UsageError(f"{country_problem(typed)}.", ADD_EXAMPLE + " country=NO", "country")
     return NewInvoice(
         number=number,
         amount=amount,
@@ -157,7 +163,7 @@ def add_invoice(command: Command, ctx: Context) -> Reply:
         raise UsageError(
             _("Invoice {invoice} is already on the list. Use another number, or see it with /show {invoice}.",
               invoice=duplicate.number),
-            ADD_EXAMPLE,
+            ADD_EXAMPLE, "number",
         )
     customer = find_or_create_customer(ctx, new.customer_name, new.country)
     apply_customer_changes(ctx, customer, new.customer_changes)
@@ -197,8 +203,8 @@ def add_invoice(command: Command, ctx: Context) -> Reply:
     if first is not None:
         person = ctx.session.get(Person, first.responsible_id) if first.responsible_id else new.owner
         when = show_moment(first.due_at, ctx.timezone, ctx.locale)
-        facts.append((_("First step"), _("{step} (@{handle}), {when}", step=_(first.name), handle=person.handle, when=when)
-                       if person else _("{step}, {when}", step=_(first.name), when=when)))
+        facts.append((_("First step"), _("{step} (@{handle}), {when}", step=step_name(first, ctx.locale), handle=person.handle, when=when)
+                       if person else _("{step}, {when}", step=step_name(first, ctx.locale), when=when)))
     return Reply(title=_("Added invoice {invoice}", invoice=invoice.number), blocks=[Facts(tuple(facts))])
 
 
@@ -279,7 +285,7 @@ def show_invoice(command: Command, ctx: Context) -> Reply:
     steps = list(ctx.session.exec(select(LadderStep).where(LadderStep.invoice_id == invoice.id).order_by(col(LadderStep.position))))
     if steps:
         reply.add(BulletList(tuple(
-            f"{step.position}. {shown_step_text(step.name)} · {action_name(step.action)} · "
+            f"{step.position}. {step_name(step, ctx.locale)} · {action_name(step.action)} · "
             f"{show_moment(step.due_at, ctx.timezone, ctx.locale)} · {state_name(step.state)}"
             for step in steps
         ), title=_("Ladder steps")))
@@ -324,7 +330,8 @@ def record_payment(command: Command, ctx: Context) -> Reply:
             )
     else:
         paid = invoice.balance
-    twin = course.identical_payment_today(ctx, invoice, paid, ctx.timezone)
+    earlier = course.payments_of(ctx.session, invoice)
+    twin = course.identical_payment_today(ctx, earlier, paid, ctx.timezone)
     if twin is not None and not confirmed:
         by = ctx.session.get(Person, twin.recorded_by) if twin.recorded_by else None
         raise UsageError(
@@ -338,7 +345,7 @@ def record_payment(command: Command, ctx: Context) -> Reply:
                when=show_moment(twin.recorded_at, ctx.timezone, ctx.locale))),
             f"/paid {invoice.number} {paid} confirm",
         )
-    result = course.pay(ctx, invoice, paid)
+    result = course.pay(ctx, invoice, paid, earlier)
     shown_paid = money(ctx, paid, invoice.currency)
     title = (_("Invoice {invoice} is paid in full", invoice=invoice.number) if result.full
              else _("Partial payment recorded on {invoice}", invoice=invoice.number))
@@ -357,7 +364,7 @@ def cancel_invoice(command: Command, ctx: Context) -> Reply:
     if not command.words:
         raise UsageError(_("Which invoice, and why? Give its number and the reason."), CANCEL_EXAMPLE)
     invoice = find_invoice(ctx, command.words[0], CANCEL_EXAMPLE)
-    reason = " ".join(command.words[1:]).strip()
+    reason = command.free_text_after_first_word()
     if not reason:
         raise UsageError(_("Why is {invoice} cancelled? The reason goes into its history.", invoice=invoice.number), CANCEL_EXAMPLE)
     if invoice.status == InvoiceStatus.CANCELLED:
@@ -409,4 +416,5 @@ def next_step(ctx: Context, invoice: Invoice) -> list[Block]:
     upcoming = course.steps_of(ctx.session, invoice, [StepState.PENDING])
     if not upcoming:
         return []
-    return [Facts(((_("Next step"), f"{_(upcoming[0].name)} · {show_moment(upcoming[0].due_at, ctx.timezone, ctx.locale)}"),))]
+    step = upcoming[0]
+    return [Facts(((_("Next step"), f"{step_name(step, ctx.locale)} · {show_moment(step.due_at, ctx.timezone, ctx.locale)}"),))]

@@ -4,7 +4,6 @@ from __future__ import annotations
 from babel.dates import format_timedelta
 
 from bot.i18n import _, ngettext
-from scheduling.step_texts import shown_step_text
 from handlers.context import Context
 from bot.floor.errors import UsageError
 from handlers.grammar import Command
@@ -28,7 +27,7 @@ def list_ladders(command: Command, ctx: Context) -> Reply:
                                      name=policy.name)).say(_(policy.description))
         return reply.add(Table(
             ("#", _("Step"), _("When"), _("Action"), _("Who"), _("Draft")),
-            tuple((str(n), shown_step_text(s.name), when_text(s.when, ctx.locale), action_name(s.action.value),
+            tuple((str(n), _(s.name), when_text(s.when, ctx.locale), action_name(s.action.value),
                    responsible_name(s.responsible.value), draft_text(s)) for n, s in enumerate(policy.steps, start=1)),
         ))
     default = ctx.team.default_ladder

@@ -24,7 +24,7 @@ from handlers.invoice_lookup import find_invoice
 from bot.floor.money import check_amount, format_money, parse_amount
 from bot.floor.reply import Block, Button, Facts, Reply, Table
 from scheduling import course
-from scheduling.step_texts import INSTALMENT_LABEL, shown_step_text, stored_text
+from scheduling.step_texts import step_name
 
 # TRANSLATORS: an example command: keep "/done INV-1042", translate the note after it.
 DONE_EXAMPLE = N_("/done INV-1042 spoke to Anna, paying Friday")
@@ -60,7 +60,7 @@ def open_invoice(ctx: Context, command: Command, example: str, *, allow_disputed
 
 def done(command: Command, ctx: Context) -> Reply:
     invoice = open_invoice(ctx, command, DONE_EXAMPLE, allow_disputed=True)
-    note = " ".join(command.words[1:]) or None
+    note = command.free_text_after_first_word() or None
     steps, early = course.steps_to_mark_done(ctx, invoice)
     if not steps:
         upcoming = course.steps_of(ctx.session, invoice, [StepState.PENDING])
@@ -71,13 +71,13 @@ def done(command: Command, ctx: Context) -> Reply:
                 problem = _("No step of {invoice} is waiting for you today.", invoice=invoice.number)
             else:
                 problem = _("No step of {invoice} is waiting for you today; the next one is “{step}” on {when}.",
-                            invoice=invoice.number, step=_(nxt.name), when=show_moment(nxt.due_at, ctx.timezone, ctx.locale))
+                            invoice=invoice.number, step=step_name(nxt, ctx.locale), when=show_moment(nxt.due_at, ctx.timezone, ctx.locale))
             raise UsageError(problem, f"/show {invoice.number}")
         steps, early = [nxt], True
     if invoice.status == InvoiceStatus.DISPUTED and any(s.kind != StepKind.DISPUTE for s in steps):
         raise disputed_error(invoice)
     result = course.done(ctx, invoice, steps, note, early=early)
-    names = ", ".join(f"“{shown_step_text(step.name)}”" for step in result.answered)
+    names = ", ".join(f"“{step_name(step, ctx.locale)}”" for step in result.answered)
     return Reply(title=_("Marked done on {invoice}: {steps}", invoice=invoice.number, steps=names),
                  blocks=next_step_facts(ctx, invoice))
 
@@ -127,7 +127,7 @@ def _promise(command: Command, ctx: Context, *, written: bool) -> Reply:
 
 def dispute(command: Command, ctx: Context) -> Reply:
     invoice = open_invoice(ctx, command, DISPUTE_EXAMPLE)
-    reason = " ".join(command.words[1:]).strip()
+    reason = command.free_text_after_first_word()
     if not reason:
         raise UsageError(_("Why does the customer dispute {invoice}? Give the reason after the number.", invoice=invoice.number),
                          DISPUTE_EXAMPLE)
@@ -178,13 +178,9 @@ def plan(command: Command, ctx: Context) -> Reply:
         raise UsageError(ngettext("Invoice {invoice} already has a payment plan of {n} instalment.",
                                   "Invoice {invoice} already has a payment plan of {n} instalments.", len(existing),
                                   invoice=invoice.number), f"/show {invoice.number}")
-    rows, labels = [], []
-    for sequence, (due, amount) in enumerate(zip(dates, amounts, strict=True), start=1):
-        shown = format_money(amount, invoice.currency, ctx.locale)
-        labels.append(stored_text(INSTALMENT_LABEL, number=sequence, count=len(dates), amount=shown,  # English in the database
-                                  date=show_date(due, ctx.locale)))
-        rows.append((str(sequence), show_date(due, ctx.locale), shown))
-    course.payment_plan(ctx, invoice, dates, amounts, labels)
+    rows = [(str(sequence), show_date(due, ctx.locale), format_money(amount, invoice.currency, ctx.locale))
+            for sequence, (due, amount) in enumerate(zip(dates, amounts, strict=True), start=1)]
+    course.payment_plan(ctx, invoice, dates, amounts)
     return Reply(title=ngettext("Payment plan for {invoice}: {n} instalment", "Payment plan for {invoice}: {n} instalments",
                                 len(dates), invoice=invoice.number),
                  blocks=[Table(("#", _("Due"), _("Amount")), tuple(rows))])
@@ -250,14 +246,14 @@ def snooze(command: Command, ctx: Context) -> Reply:
     base = max(ctx.now, step.due_at) if step.state == StepState.PENDING else ctx.now
     until = course.within_hours(ctx, step, snooze_until(ctx, command.words[1], base))
     if until <= step.due_at and step.state == StepState.PENDING:
-        raise UsageError(_("“{step}” is already planned for {when}; a snooze only moves a step later.", step=shown_step_text(step.name),
+        raise UsageError(_("“{step}” is already planned for {when}; a snooze only moves a step later.", step=step_name(step, ctx.locale),
                            when=show_moment(step.due_at, ctx.timezone, ctx.locale)), SNOOZE_EXAMPLE)
     later = course.next_after(ctx, invoice, step)
     if later is not None and until >= later.due_at:
         raise UsageError(_("That is past the next step, “{step}” on {when}; a snooze can only move a step up to the next one.",
-                           step=_(later.name), when=show_moment(later.due_at, ctx.timezone, ctx.locale)), SNOOZE_EXAMPLE)
+                           step=step_name(later, ctx.locale), when=show_moment(later.due_at, ctx.timezone, ctx.locale)), SNOOZE_EXAMPLE)
     course.snooze(ctx, invoice, step, until)
-    return Reply(title=_("Snoozed “{step}” of {invoice}", step=shown_step_text(step.name), invoice=invoice.number),
+    return Reply(title=_("Snoozed “{step}” of {invoice}", step=step_name(step, ctx.locale), invoice=invoice.number),
                  blocks=[Facts(((_("New time"), show_moment(until, ctx.timezone, ctx.locale)),))])
 
 
@@ -286,7 +282,7 @@ def no_answer(command: Command, ctx: Context) -> Reply:
     result = course.no_answer(ctx, invoice, waiting[-1])
     step = result.step
     if result.gave_up or result.retry_at is None:
-        return Reply(title=_("“{step}” of {invoice} counted as done without contact", step=shown_step_text(step.name),
+        return Reply(title=_("“{step}” of {invoice} counted as done without contact", step=step_name(step, ctx.locale),
                              invoice=invoice.number),
                      blocks=next_step_facts(ctx, invoice))
     return Reply(title=_("No answer on {invoice}: I'll remind you again", invoice=invoice.number),
@@ -299,7 +295,7 @@ def next_step_facts(ctx: Context, invoice: Invoice) -> list[Block]:
     if not upcoming:
         return []
     step = upcoming[0]
-    return [Facts(((_("Next step"), f"{shown_step_text(step.name)} · {show_moment(step.due_at, ctx.timezone, ctx.locale)}"),))]
+    return [Facts(((_("Next step"), f"{step_name(step, ctx.locale)} · {show_moment(step.due_at, ctx.timezone, ctx.locale)}"),))]
 
 
 def ping_buttons(invoice: Invoice, step: LadderStep) -> list[Button]:

@@ -46,10 +46,14 @@ def active_members(session: Session, team: Team) -> list[Person]:
     )
 
 
+ACCOUNT_REFERENCE = re.compile(r"^[a-z][a-z0-9_]*:.")
+"""`platform:external-id`; a handle never holds a colon (HANDLE), so no list of platforms is needed:
+whether the account exists is for the stored chat identities to say."""
+
+
 def is_account_reference(mention: str) -> bool:
     """`telegram:123` / `slack:T1:U2` / `console:bob`: a linked chat account, not a handle."""
-    platform, _colon, external_id = mention.partition(":")
-    return bool(external_id) and platform in ("telegram", "slack", "console")
+    return ACCOUNT_REFERENCE.match(mention) is not None
 
 
 def resolve_mention(session: Session, team: Team, mention: str, example: str) -> Person:

@@ -157,11 +157,24 @@ DEFAULT_ACCESS = (Grant(N_("use this command"), MEMBERS),)
 
 
 def find_named_invoice(session: object, team_id: int, number: str) -> Invoice | None:
-    return session.exec(  # type: ignore[attr-defined]
+    """The team's invoice of this number (exactly, else in any case). Found once per session: the
+    permission check and the command that follows it share the row."""
+    found: dict[tuple[int, str], Invoice] = session.info.setdefault(NAMED_INVOICES, {})  # type: ignore[attr-defined]
+    invoice = found.get((team_id, number))
+    if invoice is not None and invoice in session and invoice.number.lower() == number.lower():  # type: ignore[operator]
+        return invoice
+    invoice = session.exec(  # type: ignore[attr-defined]
         select(Invoice).where(Invoice.team_id == team_id, Invoice.number == number)
     ).first() or session.exec(  # type: ignore[attr-defined]
         select(Invoice).where(Invoice.team_id == team_id, func.lower(Invoice.number) == number.lower())
     ).first()
+    if invoice is not None:
+        found[(team_id, number)] = invoice
+    return invoice
+
+
+NAMED_INVOICES = "named_invoices"
+"""The session's `info` key of the invoices `find_named_invoice` found."""
 
 
 def not_visible(number: str, example: str | None = None) -> UsageError:

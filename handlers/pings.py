@@ -1,7 +1,7 @@
 """The message a person gets when ladder steps fall due: what to do, the numbers, a draft, buttons."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Literal
@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from babel.dates import format_timedelta
 from bot.i18n import N_, _, locale_for, ngettext, speaking
-from scheduling.step_texts import shown_step_text
+from scheduling.step_texts import step_instruction, step_name
 from bot.store.models import Customer, Invoice, LadderStep, Person, StepKind, Team
 from bot.floor.dates import local_today, show_date, show_moment
 from handlers.invoice_lookup import days_label
@@ -71,7 +71,7 @@ def compose_ping(
         if len(steps) == 1:
             label = step_label(steps[0])
             title = _("{step} for {invoice}: {instruction}", step=label[:1].upper() + label[1:],
-                      invoice=invoices[steps[0].invoice_id].number, instruction=shown_step_text(steps[0].instruction or steps[0].name))
+                      invoice=invoices[steps[0].invoice_id].number, instruction=step_instruction(steps[0], locale))
         else:
             title = ngettext("{n} ladder step to do", "{n} ladder steps to do", len(steps))
         reply = Reply(title=title, private=True, step_ids=tuple(step.id for step in steps if step.id is not None))
@@ -82,8 +82,10 @@ def compose_ping(
                 reply.say(_("Late by {delay}: delivery kept failing.", delay=late_by))
             else:
                 reply.say(_("Late by {delay}: I was not running when it fell due.", delay=late_by))
-        if any(step.attempts > 1 for step in steps):
+        repeated = {step.id for step in steps if step.attempts > 1}
+        if len(repeated) == len(steps):
             reply.say(_(REPEAT_NOTE))
+            repeated = set()
         sections: dict[int, list[LadderStep]] = {}
         for step in steps:
             sections.setdefault(step.invoice_id, []).append(step)
@@ -91,7 +93,7 @@ def compose_ping(
         for invoice_id, invoice_steps in sections.items():
             invoice = invoices[invoice_id]
             customer = customers[invoice.customer_id]
-            reply.blocks.extend(invoice_section(invoice_steps, invoice, customer, person, locale, now))
+            reply.blocks.extend(invoice_section(invoice_steps, invoice, customer, person, locale, now, repeated))
             for step in invoice_steps:  # a call script and a letter are different drafts: each step keeps its own
                 draft = draft_for(session, step, invoice, customer, person, now) if draft_for else None
                 reply.add(draft or DraftText(label=_("Draft"), text=_("(Drafts for this step arrive with the phrasebook.)")))
@@ -112,15 +114,23 @@ MERGED_BUTTONS = 4
 the others are one command away."""
 
 
+def repeat_label(step: LadderStep, repeated: Collection[int | None]) -> str:
+    """The step's label, marked when it alone (not the whole ping) may have reached its reader
+    before: taken over from an instance that stopped before confirming it."""
+    if step.id in repeated:
+        return _("{step} (repeat: may have reached you before)", step=step_label(step))
+    return step_label(step)
+
+
 def invoice_section(steps: Sequence[LadderStep], invoice: Invoice, customer: Customer, person: Person, locale: str,
-                    now: datetime) -> list[Block]:
+                    now: datetime, repeated: Collection[int | None] = ()) -> list[Block]:
     """One invoice's part of a ping: a line per due step, then the invoice's numbers once."""
     if len(steps) == 1:
-        return step_blocks(steps[0], invoice, customer, person, locale, now)
+        return step_blocks(steps[0], invoice, customer, person, locale, now, repeated)
     heading = ngettext("{invoice} · {customer} — {n} step due", "{invoice} · {customer} — {n} steps due", len(steps),
                        invoice=invoice.number, customer=customer.name)
-    lines = [_("{step}: {name} ({action}) — {instruction}", step=step_label(step), name=shown_step_text(step.name),
-               action=action_name(step.action), instruction=shown_step_text(step.instruction or step.name)) for step in steps]
+    lines = [_("{step}: {name} ({action}) — {instruction}", step=repeat_label(step, repeated), name=step_name(step, locale),
+               action=action_name(step.action), instruction=step_instruction(step, locale)) for step in steps]
     blocks = step_blocks(steps[-1], invoice, customer, person, locale, now)
     facts = blocks[1]
     assert isinstance(facts, Facts)
@@ -128,14 +138,15 @@ def invoice_section(steps: Sequence[LadderStep], invoice: Invoice, customer: Cus
     return [BulletList(tuple(lines), title=heading), Facts(kept)]
 
 
-def step_blocks(step: LadderStep, invoice: Invoice, customer: Customer, person: Person, locale: str, now: datetime) -> list[Block]:
+def step_blocks(step: LadderStep, invoice: Invoice, customer: Customer, person: Person, locale: str, now: datetime,
+                repeated: Collection[int | None] = ()) -> list[Block]:
     today = local_today(now, person.timezone)
     answer_by = max(step.due_at, now) + timedelta(seconds=step.ack_within_seconds)
     return [
         Paragraph(_("{invoice} · {customer} — {step}: {name} ({action})", invoice=invoice.number, customer=customer.name,
-                    step=step_label(step), name=shown_step_text(step.name), action=action_name(step.action))),
+                    step=repeat_label(step, repeated), name=step_name(step, locale), action=action_name(step.action))),
         Facts((
-            (_("What to do"), shown_step_text(step.instruction or step.name)),
+            (_("What to do"), step_instruction(step, locale)),
             (_("Customer"), _("{customer} ({contact})", customer=customer.name, contact=customer.contact_name)
              if customer.contact_name else customer.name),
             (_("Invoice"), invoice.number),

@@ -250,7 +250,7 @@ def add_status(reply: Reply, ctx: Context, status: CollectionStatus, manager: bo
             f"{i.number} · {format_money(i.balance, i.currency, ctx.locale)} · {i.dispute_reason or _('disputed')}"
             for i in status.disputes) + _more(disputes, len(status.disputes)),
             title=_("Open disputes ({count}: {amounts})", count=disputes, amounts=amounts_text(ctx, status.disputes_amounts))))
-    if status.plans_on_track or status.plans_behind:
+    if status.plans_behind:  # plans on track need nothing from anyone
         reply.add(BulletList(tuple(
             _("{invoice} · behind by {amount}", invoice=i.number, amount=format_money(short, i.currency, ctx.locale))
             for i, short in status.plans_behind[:5]

@@ -6,7 +6,7 @@ from datetime import time
 
 from sqlmodel import select
 
-from bot.i18n import LOCALES, N_, _, language_of, ngettext
+from bot.i18n import LOCALES, N_, _, language_of, ngettext, speaking
 from bot.store.models import ChatIdentity, Person, Role
 from handlers.context import Context
 from handlers.countries import calendar_country, country_problem
@@ -116,7 +116,7 @@ def add_member(command: Command, ctx: Context) -> Reply:
     apply_settings(ctx, person, command.options, TEAM_EXAMPLE)
     ctx.session.add(person)
     ctx.session.flush()
-    record_event(ctx, "team_add", f"added @{handle} as {person.role.value}")
+    record_event(ctx, "team_add", handle=handle, role=person.role.value)
     hours = person.work_start.strftime("%H:%M") + "-" + person.work_end.strftime("%H:%M")
     return Reply(title=_("@{handle} joined the team as {role}", handle=handle, role=person.role.value)).say(_(
         "Time zone {zone}, working hours {hours} {days}, language {language}, public holidays of {country}.",
@@ -141,8 +141,9 @@ def set_member(command: Command, ctx: Context) -> Reply:
     apply_settings(ctx, person, command.options, example)
     ctx.session.add(person)
     changed = ", ".join(f"{key}={value}" for key, value in command.options.items())
-    record_event(ctx, "team_set", f"changed @{person.handle}: {changed}")
-    return Reply(title=_("Updated @{handle}", handle=person.handle)).say(changed)
+    record_event(ctx, "team_set", handle=person.handle, settings=dict(command.options))
+    with speaking(ctx.speaks) as language:  # someone who has just changed their own language reads this in the new one
+        return Reply(title=_("Updated @{handle}", handle=person.handle), language=language).say(changed)
 
 
 def remove_member(command: Command, ctx: Context) -> Reply:
@@ -151,19 +152,25 @@ def remove_member(command: Command, ctx: Context) -> Reply:
     person = resolve_mention(ctx.session, ctx.team, target_handle(command, example), example)
     if person.id == ctx.person.id:
         raise UsageError(_("You cannot remove yourself; another admin can."), example)
-    hand_over_work(command, ctx, person)
+    handed = hand_over_work(command, ctx, person)
     person.active = False
     for identity in ctx.session.exec(select(ChatIdentity).where(ChatIdentity.person_id == person.id)):
         ctx.session.delete(identity)
     ctx.session.add(person)
-    record_event(ctx, "team_remove", f"removed @{person.handle} from the team")
-    return Reply(title=_("@{handle} left the team", handle=person.handle)).say(
-        _("Their invoices keep their history; give them a new owner with /team or reassign them.")
-    )
+    record_event(ctx, "team_remove", handle=person.handle)
+    reply = Reply(title=_("@{handle} left the team", handle=person.handle))
+    if handed is not None and (handed[1].invoices or handed[1].steps):
+        successor, work = handed
+        reply.say(_("@{successor} took over their {invoices} and {steps}.", successor=successor.handle,
+                    invoices=ngettext("{n} open invoice", "{n} open invoices", work.invoices),
+                    steps=ngettext("{n} step", "{n} steps", work.steps)))
+    return reply.say(_("Their invoices keep their history. Should one of them open again, give it a new owner with {command}.",
+                       command="/change <invoice-no> owner=@person"))
 
 
-def hand_over_work(command: Command, ctx: Context, person: Person) -> None:
-    """Someone leaving with open invoices or steps says who takes them over (`to=@carol`)."""
+def hand_over_work(command: Command, ctx: Context, person: Person) -> tuple[Person, course.Handover] | None:
+    """Someone leaving with open invoices or steps says who takes them over (`to=@carol`): the
+    successor and what they took over."""
     example = f"/team remove @{person.handle} to=@carol"
     work = course.open_work_of(ctx.session, person)
     successor_ref = command.option("to")
@@ -176,11 +183,11 @@ def hand_over_work(command: Command, ctx: Context, person: Person) -> None:
             raise UsageError(_("@{handle} still holds {invoices} and {steps} to come. Say who takes them over with to=@person.",
                                handle=person.handle, invoices=invoices, steps=ngettext("{n} step", "{n} steps", work.steps)),
                              example)
-        return
+        return None
     successor = resolve_mention(ctx.session, ctx.team, successor_ref.lstrip("@"), example)
     if successor.id == person.id or not successor.active:
         raise UsageError(_("Hand @{handle}'s work to someone else who stays on the team.", handle=person.handle), example)
-    course.hand_over(ctx, person, successor)
+    return successor, course.hand_over(ctx, person, successor)
 
 
 def apply_settings(ctx: Context, person: Person, options: dict[str, str], example: str) -> None:
@@ -220,9 +227,8 @@ def apply_settings(ctx: Context, person: Person, options: dict[str, str], exampl
 def refuse_stray_words(words: tuple[str, ...], example: str) -> None:
     """Words no setting claims (`name=Larry Law` leaves `Law` behind) are refused, never dropped."""
     if words:
-        raise UsageError(
-            f"I don't know where {' '.join(words)!r} belongs. Every setting is key=value; put a value with spaces in "
-            'double quotes, like name="Larry Law".', example)
+        raise UsageError(_("I don't know where {words} belongs. Every setting is key=value; put a value with spaces in "
+                           'double quotes, like name="Larry Law".', words=repr(" ".join(words))), example)
 
 
 def parse_name(text: str, example: str) -> str:
@@ -284,9 +290,8 @@ def parse_role(text: str) -> Role:
     try:
         return Role(text.lower())
     except ValueError:
-        raise UsageError(
-            f"{text!r} is not a role; choose {', '.join(role.value for role in Role)}.", TEAM_EXAMPLE
-        ) from None
+        raise UsageError(_("{text} is not a role; choose {roles}.", text=repr(text), roles=", ".join(role.value for role in Role)),
+                         TEAM_EXAMPLE) from None
 
 
 def parse_timezone(text: str, example: str) -> str:

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from sqlmodel import col, select
 
 from bot.i18n import N_, _
-from scheduling.step_texts import shown_step_text
+from scheduling.event_texts import event_text
+from scheduling.step_texts import step_name
 from bot.store.models import Event, Invoice, LadderStep, Person, StepState
 from handlers.context import Context
 from handlers.pings import describe_delay, step_label
@@ -30,27 +31,27 @@ class Entry:
 def timeline(ctx: Context, invoice: Invoice) -> list[Entry]:
     people = {p.id: f"@{p.handle}" for p in ctx.session.exec(select(Person).where(Person.team_id == ctx.team.id))}
     entries = [
-        Entry(event.at, people.get(event.actor_id, "collectbot"), event.kind, event.summary)
+        Entry(event.at, people.get(event.actor_id, "collectbot"), event.kind, event_text(event, ctx.locale, ctx.timezone))
         for event in ctx.session.exec(select(Event).where(Event.invoice_id == invoice.id))
     ]
     steps = ctx.session.exec(select(LadderStep).where(LadderStep.invoice_id == invoice.id).order_by(col(LadderStep.due_at)))
     for step in steps:
         who = people.get(step.responsible_id, step.responsible_role)
-        entries.append(Entry(step.due_at, who, f"step_{step.state.value}", step_summary(step)))
+        entries.append(Entry(step.due_at, who, f"step_{step.state.value}", step_summary(step, ctx.locale)))
         if step.sent_at is not None:
             delay = step.sent_at - step.due_at
-            text = (_("pinged {who} for “{step}” (on time)", who=who, step=shown_step_text(step.name)) if delay <= ON_TIME
-                    else _("pinged {who} for “{step}” (late by {delay})", who=who, step=shown_step_text(step.name),
+            text = (_("pinged {who} for “{step}” (on time)", who=who, step=step_name(step, ctx.locale)) if delay <= ON_TIME
+                    else _("pinged {who} for “{step}” (late by {delay})", who=who, step=step_name(step, ctx.locale),
                            delay=describe_delay(delay, ctx.locale)))
             entries.append(Entry(step.sent_at, "collectbot", "ping", text))
         if step.acknowledged_at is not None:
             entries.append(Entry(step.acknowledged_at, "collectbot", "answer",
-                                 _("“{step}” closed: {outcome}", step=shown_step_text(step.name), outcome=step.outcome or _("answered"))))
+                                 _("“{step}” closed: {outcome}", step=step_name(step, ctx.locale), outcome=step.outcome or _("answered"))))
     return sorted(entries, key=lambda entry: (entry.at, ORDER_AT_SAME_MOMENT.get(entry.kind.split("_")[0], 3)))
 
 
-def step_summary(step: LadderStep) -> str:
-    return _("{step}: {name} — {action} — {state}", step=step_label(step), name=shown_step_text(step.name), action=action_name(step.action),
+def step_summary(step: LadderStep, locale: str) -> str:
+    return _("{step}: {name} — {action} — {state}", step=step_label(step), name=step_name(step, locale), action=action_name(step.action),
              state=_(STEP_SUMMARIES[step.state]))
 
 

@@ -13,14 +13,22 @@ from babel.dates import format_date, format_timedelta
 
 from bot.store.models import Customer, Invoice, Person, Team
 from bot.floor.money import format_money
+from phrasebook.book import NAMELESS_SENDER
 from phrasebook.salutations import contact_from, salutation
+from scheduling.notice import MINIMUM_NOTICE_DAYS
 
 LOCALES = ("en_GB", "en_US", "en_IE", "nb_NO", "ru_RU", "bg_BG")
 """The locales a team or a customer can choose; a draft in another language uses that language's own."""
 DEFAULT_COMPANY_NAMES = frozenset({"our company", "my company", "company", "team"})
 """Names that are settings defaults, never a company's real name: drafts leave them out."""
-PRETRIAL_DAYS = 30
+PRETRIAL_DAYS = MINIMUM_NOTICE_DAYS["RU"]
 """Russian law: the pre-trial claim period before a court claim, unless the contract sets another."""
+LATE_INTEREST = {"en_US": "interest as permitted by law"}
+"""How an English draft names interest on late payment, per locale: statutory interest where one
+statute sets it (the UK's Late Payment of Commercial Debts (Interest) Act 1998, Ireland's Late
+Payment Regulations 2012); in the US no single statute does — the contract and each state's law
+decide."""
+STATUTORY_INTEREST = "statutory interest"
 SUBSCRIPTION_LADDER = "subscription"
 LATE_FEE_DAYS = 10
 SUSPENSION_DAYS = 20
@@ -96,8 +104,7 @@ def introduction(name: str | None, company: str | None, language: str) -> str:
     joiner = {"en": " from ", "nb": " fra ", "ru": ", ", "bg": " от "}.get(language, ", ")
     if name and company:
         return f"{name}{joiner}{company}"
-    return name or company or {"en": "your supplier", "nb": "leverandøren din", "ru": "ваш поставщик",
-                               "bg": "Вашият доставчик"}.get(language, "")
+    return name or company or NAMELESS_SENDER.get(language, "")
 
 
 PAID_NOTES = {
@@ -164,6 +171,7 @@ def draft_facts(
         "payment_details": payment_details or None,
         "contract": customer.contract or None,
         "pretrial_days": PRETRIAL_DAYS,
+        "late_interest": LATE_INTEREST.get(locale, STATUTORY_INTEREST),
         "late_fee_date": long_date(invoice.due_date + timedelta(days=LATE_FEE_DAYS), locale) if subscription else None,
         "suspension_date": long_date(invoice.due_date + timedelta(days=SUSPENSION_DAYS), locale) if subscription else None,
     }

@@ -29,7 +29,8 @@ Each problem names the variant's file:line, the fact set and what is wrong. The 
 - each language's own rules from its style guide (`phrases/<language>/STYLE.md`): words that must
   not appear (English "penalties", Norwegian reminder fees "from the due date"), and words the legal
   stages must carry (the Norwegian inkassovarsel's collection costs, the Russian claim's contract and
-  pre-trial period, English statutory interest, Bulgarian законна лихва).
+  pre-trial period, English interest on late payment, Bulgarian законна лихва);
+- "statutory" interest in a locale where no statute sets it (en_US: `late_interest`).
 """
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ from typing import Any
 
 from bot.store.models import Customer, Invoice, Person, Role, Team
 from phrasebook.book import Phrasebook
-from phrasebook.facts import draft_facts
+from phrasebook.facts import STATUTORY_INTEREST, draft_facts
 
 DEFAULT_WORDS = ("Our company", "our company", "Наша компания", "«Our", "Vårt firma", "Нашата фирма", "@alice", "alice",
                  "None", "[name]", "Company Name")
@@ -251,6 +252,9 @@ def text_problems(text: str, body: str, facts: dict[str, Any], language: str, st
         problems.append(f"'{match.group(0)}' where a native says tomorrow (use due_in)")
     if "№ №" in plain or "№№" in plain:
         problems.append("the number sign doubled: '№ №'")
+    no_statute = facts.get("late_interest", STATUTORY_INTEREST) != STATUTORY_INTEREST
+    if no_statute and (match := re.search(r"\bstatutory\b[^.]*", text, re.IGNORECASE)):
+        problems.append(f"statutory interest where no statute sets it (say `late_interest`): {match.group(0)!r}")
     if language == "en" and channel == "letter" and re.search(r"^Sincerely,$", body, re.MULTILINE) and facts["yours"] != "Sincerely,":
         problems.append(f"an American 'Sincerely,' in a {facts['yours']!r} letter (close with `yours`)")
     opening = body.splitlines()[0] if body else ""

@@ -22,12 +22,12 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 from sqlmodel import Session, col, func, select
 
+from bot.store.row_locks import locked_in_id_order
 from bot.store.models import Customer, Instalment, Invoice, InvoiceStatus, LadderStep, Payment, Person, Role, StepKind, StepState, Team
 from scheduling.business_calendar import add_business_days, local_moment, next_working_slot
 from scheduling.course_events import CourseEvent, record
 from scheduling.step_machine import OPEN_STATES, move
-from scheduling import step_texts
-from scheduling.step_texts import stored_text
+from scheduling.step_texts import StoredText, day, english, money, name_of, text
 from scheduling.working_hours import hours_of
 
 if TYPE_CHECKING:
@@ -151,7 +151,7 @@ def steps_delivered(connection: Connection, step_ids: Sequence[int]) -> None:
         .scalar_subquery()
     )
     connection.execute(
-        sa.update(invoices).where(invoices.c.id.in_(touched)).values(
+        sa.update(invoices).where(locked_in_id_order(connection, invoices, invoices.c.id.in_(touched))).values(
             broken_promises=sa.case((gone_out > invoices.c.broken_promises, gone_out), else_=invoices.c.broken_promises))
     )
 
@@ -167,8 +167,8 @@ def add_step(
     kind: StepKind,
     person: Person,
     due_at: datetime,
-    name: str,
-    instruction: str,
+    name: StoredText,
+    instruction: StoredText,
     stage: str,
     tone: str,
     action: str = "call",
@@ -177,10 +177,10 @@ def add_step(
 ) -> LadderStep:
     position = max((s.position for s in steps_of(session, invoice, list(StepState))), default=0)
     step = LadderStep(
-        invoice_id=invoice.id, position=position, name=name, action=action, responsible_role=person.role.value,  # type: ignore[arg-type]
-        responsible_id=person.id, stage=stage, tone=tone, instruction=instruction,
+        invoice_id=invoice.id, position=position, name=english(name), action=action, responsible_role=person.role.value,  # type: ignore[arg-type]
+        responsible_id=person.id, stage=stage, tone=tone, instruction=english(instruction),
         ack_within_seconds=ack_within_seconds, due_at=due_at, kind=kind,
-        follows_step_id=follows.id if follows is not None else None,
+        follows_step_id=follows.id if follows is not None else None, texts={"name": name, "instruction": instruction},
     )
     session.add(step)
     return step
@@ -281,26 +281,34 @@ def answer(session: Session, steps: Sequence[LadderStep], outcome: str, now: dat
     return answered
 
 
-def answer_all(session: Session, invoice: Invoice, outcome: str, now: datetime, *, closing: bool = False) -> list[LadderStep]:
+def answer_all(session: Session, invoice: Invoice, outcome: str, now: datetime) -> list[LadderStep]:
     """An outcome that changes the whole course answers every delivered ping of the invoice. A
-    gate (the formal claim) answered so is not confirmed sent: unless the invoice is closing, it
-    goes out again after the pause."""
+    gate (the formal claim) answered so is not confirmed sent: it goes out again after the pause
+    (unless the invoice closes: `close_course`)."""
     waiting = awaiting_answer(session, invoice)
     answered = answer(session, waiting, outcome, now)
-    for gate in [s for s in answered if s.gate and not closing]:
+    for gate in [s for s in answered if s.gate]:
         again = LadderStep(**{k: v for k, v in gate.model_dump().items()
                               if k not in ("id", "state", "claimed_by", "claimed_at", "sent_at", "first_sent_at", "acknowledged_at",
                                            "attempts", "nudges", "retries", "outcome")})
         holder = session.get(Person, gate.responsible_id) if gate.responsible_id else None
         again.due_at = working_slot(session, holder, now) if holder else now
         session.add(again)
-    if any(s.gate for s in answered) and not closing:
+    if any(s.gate for s in answered):
         session.flush()
     return answered
 
 
 def close_open_steps(session: Session, invoice: Invoice, outcome: str, now: datetime) -> int:
     return cancel_steps(session, steps_of(session, invoice, OPEN_STATES), now, outcome)
+
+
+def close_course(session: Session, invoice: Invoice, outcome: str, now: datetime) -> int:
+    """The invoice closes (paid, cancelled): its delivered pings are answered and every step still
+    to come is cancelled, its steps loaded once. Returns how many were cancelled."""
+    steps = steps_of(session, invoice, [StepState.SENT, *OPEN_STATES])
+    answer(session, [step for step in steps if step.state == StepState.SENT and step.acknowledged_at is None], outcome, now)
+    return cancel_steps(session, [step for step in steps if step.state in OPEN_STATES], now, outcome)
 
 
 def event(ctx: "Context", kind: str, invoice: Invoice, **facts: Any) -> CourseEvent:
@@ -342,25 +350,26 @@ class PaymentResult:
     balance: Decimal
 
 
-def identical_payment_today(ctx: "Context", invoice: Invoice, amount: Decimal, zone: str) -> Payment | None:
+def identical_payment_today(ctx: "Context", earlier: Sequence[Payment], amount: Decimal, zone: str) -> Payment | None:
+    """Of an invoice's payments (`payments_of`), one of this amount recorded today."""
     today = ctx.now.astimezone(ZoneInfo(zone)).date()
-    return next((p for p in payments_of(ctx.session, invoice)
-                 if p.amount == amount and p.recorded_at.astimezone(ZoneInfo(zone)).date() == today), None)
+    return next((p for p in earlier if p.amount == amount and p.recorded_at.astimezone(ZoneInfo(zone)).date() == today), None)
 
 
-def pay(ctx: "Context", invoice: Invoice, amount: Decimal) -> PaymentResult:
+def pay(ctx: "Context", invoice: Invoice, amount: Decimal, earlier: Sequence[Payment] | None = None) -> PaymentResult:
     """Full payment: every step to come is cancelled at once and delivered pings are answered.
-    Partial: the balance shrinks, the ladder goes on; instalments it covers lose their checks."""
+    Partial: the balance shrinks, the ladder goes on; instalments it covers lose their checks.
+    `earlier`: the invoice's payments so far (`payments_of`), when the caller has them already."""
     session, now = ctx.session, ctx.now
+    before = paid_so_far(session, invoice) if earlier is None else sum((p.amount for p in earlier), Decimal(0))
     session.add(Payment(invoice_id=invoice.id, amount=amount, recorded_by=ctx.actor.id if ctx.actor else None,  # type: ignore[arg-type]
                         recorded_at=now))
     session.flush()
-    invoice.balance = invoice.amount - paid_so_far(session, invoice)
+    invoice.balance = invoice.amount - before - amount
     if invoice.balance <= 0:
         invoice.status, invoice.paid_at = InvoiceStatus.PAID, now
         session.add(invoice)
-        answer_all(session, invoice, "paid", now, closing=True)
-        close_open_steps(session, invoice, "paid", now)
+        close_course(session, invoice, "paid", now)
         event(ctx, "paid", invoice, amount=str(amount), currency=invoice.currency)
         return PaymentResult(amount, True, invoice.balance)
     session.add(invoice)
@@ -414,11 +423,10 @@ def promise(ctx: "Context", invoice: Invoice, promised: date, *, written: bool, 
     person = responsible_person(session, invoice, Role.COLLECTOR)
     grace = promise_grace_days(ctx, invoice)
     check_at = morning_after(session, invoice, person, promised, grace)
-    not_kept = step_texts.LETTER_NOT_KEPT if written else step_texts.PROMISE_NOT_KEPT
     add_step(
         session, invoice, kind=StepKind.BROKEN_PROMISE, person=person, due_at=check_at,
-        name=step_texts.PROMISE_FOLLOW_UP, stage="broken_promise", tone="firm",
-        instruction=stored_text(not_kept, date=promised.isoformat()),
+        name=text("promise_follow_up"), stage="broken_promise", tone="firm",
+        instruction=text("letter_not_kept" if written else "promise_not_kept", date=day(promised)),
     )
     push_ladder_after(session, invoice, check_at)
     invoice.promised_date = promised
@@ -455,8 +463,8 @@ def dispute(ctx: "Context", invoice: Invoice, reason: str) -> DisputeResult:
 def add_dispute_step(session: Session, invoice: Invoice, holder: Person, due_at: datetime, reason: str, *, first: bool) -> LadderStep:
     return add_step(
         session, invoice, kind=StepKind.DISPUTE, person=holder, due_at=due_at,
-        name=step_texts.DISPUTE_TO_RESOLVE if first else step_texts.DISPUTE_STILL_OPEN, stage="dispute", tone="neutral",
-        action="check-in", instruction=stored_text(step_texts.DISPUTE_INSTRUCTION, invoice=invoice.number, reason=reason),
+        name=text("dispute_to_resolve" if first else "dispute_still_open"), stage="dispute", tone="neutral",
+        action="check-in", instruction=text("dispute_instruction", invoice=invoice.number, reason=reason),
     )
 
 
@@ -506,23 +514,23 @@ def resolve(ctx: "Context", invoice: Invoice, new_amount: Decimal | None) -> Res
     return ResolveResult(reason, old_amount, new_amount, invoice.status == InvoiceStatus.PAID)
 
 
-def payment_plan(ctx: "Context", invoice: Invoice, dates: Sequence[date], amounts: Sequence[Decimal],
-                 labels: Sequence[str]) -> None:
+def payment_plan(ctx: "Context", invoice: Invoice, dates: Sequence[date], amounts: Sequence[Decimal]) -> None:
     """Each instalment gets a reminder the business day before and a check the business day after;
     the main ladder waits behind the first check (and, as instalments are paid, the next)."""
     session, now = ctx.session, ctx.now
     answer_all(session, invoice, "payment plan", now)
     person = responsible_person(session, invoice, Role.COLLECTOR)
-    for sequence, (due, amount, label) in enumerate(zip(dates, amounts, labels, strict=True), start=1):
+    for sequence, (due, amount) in enumerate(zip(dates, amounts, strict=True), start=1):
+        label = text("instalment_label", number=sequence, count=len(dates), amount=money(amount, invoice.currency), date=day(due))
         session.add(Instalment(invoice_id=invoice.id, sequence=sequence, amount=amount, due_date=due, created_at=now))  # type: ignore[arg-type]
         add_step(session, invoice, kind=StepKind.INSTALMENT, person=person,
                  due_at=max(morning_after(session, invoice, person, due, -1), working_slot(session, person, now)),
-                 name=stored_text(step_texts.INSTALMENT_REMINDER, sequence=sequence), stage="pre_due", tone="warm",
-                 instruction=stored_text(step_texts.INSTALMENT_REMINDER_INSTRUCTION, label=label))
+                 name=text("instalment_reminder", sequence=sequence), stage="pre_due", tone="warm",
+                 instruction=text("instalment_reminder_instruction", label=label))
         add_step(session, invoice, kind=StepKind.INSTALMENT, person=person,
                  due_at=morning_after(session, invoice, person, due, 1),
-                 name=stored_text(step_texts.INSTALMENT_CHECK, sequence=sequence), stage="first_reminder", tone="neutral",
-                 instruction=stored_text(step_texts.INSTALMENT_CHECK_INSTRUCTION, label=label))
+                 name=text("instalment_check", sequence=sequence), stage="first_reminder", tone="neutral",
+                 instruction=text("instalment_check_instruction", label=label))
     session.flush()
     first_check = [s for s in steps_of(session, invoice, [StepState.PENDING], [StepKind.INSTALMENT]) if s.name.endswith("check")][0]
     push_ladder_after(session, invoice, first_check.due_at)
@@ -558,7 +566,7 @@ def snooze(ctx: "Context", invoice: Invoice, step: LadderStep, until: datetime) 
         move(ctx.session, step, StepState.PENDING, ctx.now, "snoozed")
     step.due_at = until
     ctx.session.add(step)
-    event(ctx, "snooze", invoice, step=step.id, name=step.name, until=until.isoformat())
+    event(ctx, "snooze", invoice, step=step.id, name=name_of(step), until=until.isoformat())
 
 
 @dataclass(frozen=True)
@@ -574,7 +582,7 @@ def no_answer(ctx: "Context", invoice: Invoice, step: LadderStep) -> NoAnswerRes
     if step.retries >= MAX_RETRIES:
         answer(session, [step], "no contact", now)
         confirm_gate(ctx, invoice, step)
-        event(ctx, "no_contact", invoice, step=step.id, name=step.name, tries=MAX_RETRIES + 1)
+        event(ctx, "no_contact", invoice, step=step.id, name=name_of(step), tries=MAX_RETRIES + 1)
         return NoAnswerResult(step, True, None)
     person = (session.get(Person, step.responsible_id) if step.responsible_id else None) or ctx.person
     retry_at = working_slot(session, person, now + RETRY_AFTER)
@@ -582,7 +590,7 @@ def no_answer(ctx: "Context", invoice: Invoice, step: LadderStep) -> NoAnswerRes
     move(session, step, StepState.PENDING, now, "no answer")
     step.due_at = retry_at
     session.add(step)
-    event(ctx, "no_answer", invoice, step=step.id, name=step.name, retry=step.retries, of=MAX_RETRIES, at=retry_at.isoformat())
+    event(ctx, "no_answer", invoice, step=step.id, name=name_of(step), retry=step.retries, of=MAX_RETRIES, at=retry_at.isoformat())
     return NoAnswerResult(step, False, retry_at)
 
 
@@ -625,7 +633,7 @@ def done(ctx: "Context", invoice: Invoice, steps: Sequence[LadderStep], note: st
         again = morning_after(session, invoice, holder, now.astimezone(ZoneInfo(holder.timezone)).date(),
                               DISPUTE_REMINDER_BUSINESS_DAYS)
         add_dispute_step(session, invoice, holder, again, invoice.dispute_reason or "", first=False)
-    event(ctx, "done", invoice, steps=[s.id for s in answered], names=[s.name for s in answered], note=note)
+    event(ctx, "done", invoice, steps=[s.id for s in answered], names=[name_of(s) for s in answered], note=note)
     return DoneResult(answered, early)
 
 
@@ -661,7 +669,7 @@ def confirm_gate(ctx: "Context", invoice: Invoice, step: LadderStep) -> None:
         move(session, later, StepState.PENDING, now, "gate confirmed")
         if later.gate:
             break
-    event(ctx, "gate_confirmed", invoice, step=step.id, name=step.name,
+    event(ctx, "gate_confirmed", invoice, step=step.id, name=name_of(step),
           deadline=step.deadline.isoformat() if step.deadline else None)
 
 
@@ -670,8 +678,7 @@ def cancel(ctx: "Context", invoice: Invoice, reason: str) -> int:
     session, now = ctx.session, ctx.now
     invoice.status = InvoiceStatus.CANCELLED
     session.add(invoice)
-    answer_all(session, invoice, "cancelled", now, closing=True)
-    count = close_open_steps(session, invoice, "cancelled", now)
+    count = close_course(session, invoice, "cancelled", now)
     event(ctx, "cancelled", invoice, reason=reason)
     return count
 
@@ -764,7 +771,7 @@ class ChangeResult:
 
 
 def change(ctx: "Context", invoice: Invoice, *, due: date | None, owner: Person | None, collector: Person | None,
-           ladder: str | None, facts: list[tuple[str, str]]) -> ChangeResult:
+           ladder: str | None, history: dict[str, Any]) -> ChangeResult:
     """New facts: undelivered steps are planned again from now (delivered ones are not repeated).
     Once a gate (the claim) has gone out, the steps behind it keep counting from it: a new due
     date does not move them; a new person takes them over."""
@@ -797,7 +804,7 @@ def change(ctx: "Context", invoice: Invoice, *, due: date | None, owner: Person 
             if assignee is not None:
                 step.responsible_id = assignee.person_id
                 session.add(step)
-    event(ctx, "changed", invoice, changes=[[label, value] for label, value in facts], replanned=replanned)
+    event(ctx, "changed", invoice, replanned=replanned, **history)
     return ChangeResult(replanned)
 
 

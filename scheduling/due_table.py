@@ -8,7 +8,9 @@ overlapping steps wait for each other instead of deadlocking.
 
 A claim stays its holder's while the holder's heartbeat (one `instance_heartbeat` row, renewed by
 one small UPDATE per beat) is alive, however long the step takes to send; only a step whose
-claimant stopped beating is taken over, once it was claimed more than a lease ago.
+claimant stopped beating is taken over, once it was claimed more than a lease ago. An instance
+that stops cleanly does not leave the others waiting: it deletes its heartbeat and hands its
+unconfirmed claims back (`release`).
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bot.store.row_locks import locked_in_id_order
 from bot.store.models import InstanceHeartbeat, Invoice, InvoiceStatus, LadderStep, StepKind, StepState
 from scheduling import course
 from scheduling.step_machine import CANCEL_CLAIMED, CANCEL_DUE, CANCEL_OPEN, CLAIM, CONFIRM_SENT, HAND_BACK
@@ -56,20 +59,8 @@ def _claimed(rows: Iterable[sa.Row[Any]]) -> list[ClaimedStep]:
 
 
 def _locked_in_id_order(connection: Connection, *conditions: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
-    """`id IN (the steps matching conditions)`, those rows locked in id order first (on PostgreSQL
-    `WITH locked AS (SELECT id … ORDER BY id FOR UPDATE)`). SQLite has one writer at a time anyway,
-    and a statement that starts with WITH gets no row count from its driver: the conditions alone.
-
-    An UPDATE locks rows in whatever order its plan visits them; two instances updating overlapping
-    steps in different orders would each wait for the other (a deadlock). In one global order,
-    one of them simply waits."""
-    if connection.dialect.name != "postgresql":
-        return sa.and_(*conditions)
-    locked = (
-        sa.select(STEPS.c.id).where(*conditions).order_by(STEPS.c.id).with_for_update(of=STEPS)
-        .cte("locked_steps")
-    )
-    return sa.and_(STEPS.c.id.in_(sa.select(locked.c.id)), *conditions)
+    """The steps matching conditions, locked in id order first (bot.store.row_locks)."""
+    return locked_in_id_order(connection, STEPS, *conditions)
 
 
 def earliest_pending(connection: Connection) -> datetime | None:
@@ -161,6 +152,22 @@ def alive_until(connection: Connection, instance: str) -> datetime | None:
     return connection.execute(
         sa.select(HEARTBEATS.c.alive_until).where(HEARTBEATS.c.instance == instance)
     ).scalar_one_or_none()
+
+
+def release(engine: Engine, instance: str) -> int:
+    """A clean stop: the instance's heartbeat row goes, and its claims still unconfirmed are
+    pending again at once (the claim still counts as an attempt, so they go out marked as a
+    repeat), for any other instance to send now instead of a lease later. Returns how many."""
+    with engine.begin() as connection:
+        released = connection.execute(
+            sa.update(STEPS)
+            .where(_locked_in_id_order(connection, STEPS.c.state.in_(HAND_BACK.sources), STEPS.c.claimed_by == instance))
+            .values(state=HAND_BACK.target, claimed_by=None, claimed_at=None)
+        ).rowcount
+        connection.execute(sa.delete(HEARTBEATS).where(HEARTBEATS.c.instance == instance))
+        if released and connection.dialect.name == "postgresql":
+            connection.execute(sa.text(f"NOTIFY {NOTIFY_CHANNEL}"))
+        return released
 
 
 def _claimant_alive(now: datetime) -> sa.ColumnElement[bool]:

@@ -12,11 +12,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
-from bot.store.models import Event, Invoice, LadderStep, Person, StepKind, StepState, Team
+from bot.store.models import Invoice, LadderStep, Person, StepKind, StepState, Team
 from scheduling import course
 from scheduling.business_calendar import add_working_time
-from scheduling.policies import ESCALATION_NAME_PREFIX, NUDGE_NAME_PREFIX
-from scheduling.step_texts import ESCALATION_INSTRUCTION, NUDGE_INSTRUCTION, stored_text
+from scheduling.event_texts import invoice_event
+from scheduling.step_texts import name_of, text
 from scheduling.working_hours import hours_of
 
 ANSWERED_BY_FOLLOW_UP = (StepKind.NUDGE, StepKind.ESCALATION)
@@ -86,8 +86,8 @@ def claim_follow_up(session: Session, step: LadderStep) -> bool:
 
 def nudge(session: Session, invoice: Invoice, step: LadderStep, person: Person, now: datetime) -> None:
     course.add_step(
-        session, invoice, kind=follow_up_kind(step, StepKind.NUDGE), person=person, due_at=now, name=NUDGE_NAME_PREFIX + step.name,
-        instruction=stored_text(NUDGE_INSTRUCTION, step=step.name, invoice=invoice.number),
+        session, invoice, kind=follow_up_kind(step, StepKind.NUDGE), person=person, due_at=now, name=text("nudge", step=name_of(step)),
+        instruction=text("nudge_instruction", step=name_of(step), invoice=invoice.number),
         stage=step.stage, tone=step.tone, action=step.action, ack_within_seconds=step.ack_within_seconds, follows=step,
     )
 
@@ -100,16 +100,13 @@ def follow_up_kind(step: LadderStep, kind: StepKind) -> StepKind:
 def escalate(session: Session, invoice: Invoice, step: LadderStep, person: Person, now: datetime) -> None:
     manager = course.manager_of(session, person)
     if manager is None:
-        session.add(Event(team_id=invoice.team_id, invoice_id=invoice.id, kind="escalation_failed", at=now,
-                          summary=f"“{step.name}” unanswered by @{person.handle}, and there is no manager to escalate to",
-                          details={"step": step.id}))
+        session.add(invoice_event(invoice, "escalation_failed", now, step=step.id, name=name_of(step), person=person.handle))
         return
     course.add_step(
         session, invoice, kind=follow_up_kind(step, StepKind.ESCALATION), person=manager, due_at=now,
-        name=ESCALATION_NAME_PREFIX + step.name,
-        instruction=stored_text(ESCALATION_INSTRUCTION, handle=person.handle, step=step.name, invoice=invoice.number),
+        name=text("escalation", step=name_of(step)),
+        instruction=text("escalation_instruction", handle=person.handle, step=name_of(step), invoice=invoice.number),
         stage=step.stage, tone=step.tone, action=step.action, ack_within_seconds=step.ack_within_seconds, follows=step,
     )
-    session.add(Event(team_id=invoice.team_id, invoice_id=invoice.id, kind="escalated", at=now,
-                      summary=f"escalated to @{manager.handle}: @{person.handle} did not answer “{step.name}”",
-                      details={"step": step.id, "manager": manager.handle, "person": person.handle}))
+    session.add(invoice_event(invoice, "escalated", now, step=step.id, name=name_of(step), manager=manager.handle,
+                              person=person.handle))

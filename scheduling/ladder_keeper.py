@@ -33,7 +33,8 @@ class LadderKeeper:
             known = ", ".join(sorted(self.policies))
             raise UsageError(_("There is no ladder called {name}. Ladders: {known}. /ladders describes them.", name=repr(name),
                                known=known),
-                             f"/add INV-1042 1200 EUR 2026-12-01 Acme ladder={next(iter(sorted(self.policies)), 'standard')}") from None
+                             f"/add INV-1042 1200 EUR 2026-12-01 Acme ladder={next(iter(sorted(self.policies)), 'standard')}",
+                             "ladder") from None
 
     def planned(self, ctx: "Context", invoice: Invoice, resume_at: int | None = None) -> list[PlannedStep]:
         return plan(

@@ -2,8 +2,11 @@
 
 Norway (inkassoloven § 9): an inkassovarsel gives at least 14 days from the day it is sent before
 collection may start; we add a margin of days so that a letter posted late in the day, or read a
-day later, still holds. The ladder's stored claim deadline, the legal handover that waits for it,
-and the date a final-warning draft names all come from `claim_deadline`.
+day later, still holds. Russia (ч. 5 ст. 4 АПК РФ): a dispute goes to the arbitrazh court only
+30 calendar days after the pre-trial claim was sent (unless the contract sets another period), so
+the claim's deadline — after which the case goes to court — is no earlier. The ladder's stored
+claim deadline, the legal handover that waits for it, and the date a final-warning draft names all
+come from `claim_deadline`.
 """
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from datetime import date, timedelta
 
 from scheduling.business_calendar import next_business_day
 
-MINIMUM_NOTICE_DAYS: dict[str, int] = {"NO": 14}
+MINIMUM_NOTICE_DAYS: dict[str, int] = {"NO": 14, "RU": 30}
 """Full calendar days a claim must give from the day it is sent, per customer country."""
 NOTICE_MARGIN_DAYS = 2
 

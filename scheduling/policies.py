@@ -13,14 +13,16 @@ from typing import Literal
 import yaml
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from scheduling.step_texts import TEMPLATES
+
 BUILT_IN = Path(__file__).parent / "ladders"
 STAGES = ("pre_due", "due_today", "first_reminder", "repeat_reminder", "broken_promise", "final_warning",
           "legal_handover", "thank_you")
 TONES = ("warm", "neutral", "firm", "formal")
 STEP_NAME_COLUMN = 64
 """`ladder_step.name` holds 64 characters; follow-up steps are named after the step they follow."""
-NUDGE_NAME_PREFIX = "No answer yet: "
-ESCALATION_NAME_PREFIX = "Escalated: "
+NUDGE_NAME_PREFIX = TEMPLATES["nudge"].removesuffix("{step}")
+ESCALATION_NAME_PREFIX = TEMPLATES["escalation"].removesuffix("{step}")
 DERIVED_NAME_PREFIXES = (NUDGE_NAME_PREFIX, ESCALATION_NAME_PREFIX)
 """The names `scheduling/follow_ups.py` gives a nudge and an escalation: prefix + step name."""
 MAX_STEP_NAME = STEP_NAME_COLUMN - max(len(prefix) for prefix in DERIVED_NAME_PREFIXES)

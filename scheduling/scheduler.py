@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import gc
 import heapq
 import logging
@@ -31,16 +32,18 @@ from sqlmodel import Session, col, select
 
 from bot.floor.clock import Clock
 from bot.floor.health import LoopHealth
-from bot.store.models import ChatIdentity, Event, Invoice, LadderStep, Person, PingMessage, StepState, Team
+from bot.store.models import ChatIdentity, Invoice, LadderStep, Person, PingMessage, StepState, Team
 from bot.floor.reply import Reply
 from scheduling import course, due_table
 from scheduling.business_calendar import next_working_slot
 from scheduling.due_table import ClaimedStep
+from scheduling.event_texts import invoice_event
 from scheduling.follow_ups import ANSWERED_BY_FOLLOW_UP, escalate, follow_up_unanswered
 from scheduling.notifier import Notifier, PartsNotifier, RateLimits
 from scheduling.ping_port import ComposePing, DraftFor
 from scheduling.send_queue import RETRY_PAUSES, Outgoing, PreparedPing, SendQueue
 from scheduling.step_machine import move
+from scheduling.step_texts import name_of
 from scheduling.supervision import Backoff, keep_running
 from scheduling.working_hours import hours_of
 
@@ -168,6 +171,21 @@ class Scheduler:
         for queue in self.queues.values():
             await queue.flush()
 
+    async def stop(self, flush_for: float = 5.0) -> None:
+        """A clean stop, once `run` has ended: send what may still go (for up to `flush_for`
+        seconds), then release this instance's heartbeat and unconfirmed claims so another
+        instance takes them over at once."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.flush(), timeout=flush_for)
+        try:
+            released = await asyncio.to_thread(due_table.release, self.engine, self.instance)
+        except Exception as error:
+            log.warning("could not release this instance's claims (%s: %s); they are taken over once its heartbeat "
+                        "runs out", type(error).__name__, error)
+            return
+        if released:
+            log.info("handed %d unconfirmed step(s) back for the other instances", released)
+
     async def run(self) -> None:
         """Fire steps at their minute until cancelled.
 
@@ -283,8 +301,8 @@ class Scheduler:
 
     def _time_hand_offs(self, timed: list[Timed], horizon: datetime) -> None:
         """Hand off what is due now; file the rest for one timer, armed at the earliest. (A timer per
-        step made filing a pass of a few thousand steps hold the loop for milliseconds, making the
-        steps falling due meanwhile that late.)"""
+        step put every step through asyncio's own timer heap, compared in Python, on the loop that
+        hands the others off at their moment.)"""
         loop = self._loop
         assert loop is not None
         lead = (horizon - self.clock.now()).total_seconds()
@@ -425,11 +443,7 @@ class Scheduler:
                 invoice = session.get(Invoice, step.invoice_id)
                 if invoice is None:
                     continue
-                session.add(Event(
-                    team_id=invoice.team_id, invoice_id=invoice.id, kind="ping_unreachable",
-                    summary="reminder not delivered: the responsible person has no linked chat", at=now,
-                    details={"step_id": step.id},
-                ))
+                session.add(invoice_event(invoice, "ping_unreachable", now, step_id=step.id))
             session.commit()
 
     # -- the ping book: what the send queues ask of the scheduler -------------------------------
@@ -540,11 +554,8 @@ class Scheduler:
                 assert invoice is not None
                 person = session.get(Person, step.responsible_id or invoice.owner_id)
                 assert person is not None
-                session.add(Event(
-                    team_id=invoice.team_id, invoice_id=invoice.id, kind="ping_undeliverable", at=now,
-                    summary=f"reminder “{step.name}” could not be delivered to @{person.handle} on {platform}: {reason}",
-                    details={"step_id": step.id, "platform": platform, "reason": reason},
-                ))
+                session.add(invoice_event(invoice, "ping_undeliverable", now, step_id=step.id, name=name_of(step),
+                                          person=person.handle, platform=platform, reason=reason))
                 move(session, step, StepState.UNDELIVERABLE, now, outcome="undeliverable")
                 if step.kind not in ANSWERED_BY_FOLLOW_UP and step.nudges < 2:
                     step.nudges = 2

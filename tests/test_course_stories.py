@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -233,3 +234,25 @@ async def test_a_second_broken_promise_counts_even_while_the_first_follow_up_was
     assert invoice(engine, "INV-7").broken_promises == 2, "two promises broken, whatever became of the first follow-up"
     third = team.say("carol", "/promise INV-7 2027-01-08").replace("  ", " ")
     assert "Broken promises so far: 2" in third, third
+
+
+def test_paid_in_full_reads_the_invoice_its_payments_and_its_steps_once(team: ChatDriver, engine: Engine) -> None:
+    """Bob records the last payment of INV-30: the permission check, the duplicate check and
+    the closing of the ladder share what they read, one query per table."""
+    team.say("bob", "/add INV-30 1000 EUR 2026-12-10 Acme")
+    team.say("bob", "/paid INV-30 400")
+    reads: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        words = statement.split()
+        if words[0].upper() == "SELECT" and "FROM" in words:
+            reads.append(words[words.index("FROM") + 1])
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert "Invoice INV-30 is paid in full" in team.say("bob", "/paid INV-30")
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    assert {table: reads.count(table) for table in ("invoice", "payment", "ladder_step")} == \
+        {"invoice": 1, "payment": 1, "ladder_step": 1}, reads
+    assert all(s.state == StepState.CANCELLED for s in steps(engine, "INV-30") if s.state != StepState.SKIPPED)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import tomllib
 from pathlib import Path
 
 import yaml
@@ -67,3 +68,13 @@ def test_the_image_copies_every_package_and_checks_health_on_the_metrics_port() 
 def test_the_build_context_leaves_out_secrets_and_local_databases() -> None:
     ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
     assert {".env", ".venv", ".git", "*.db"} <= set(ignored)
+
+
+def test_the_package_declares_its_license_the_way_current_setuptools_reads_it() -> None:
+    """An SPDX expression (a table is deprecated and warns on every install), with a setuptools
+    new enough to read it (77)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert project["project"]["license"] == "MIT"
+    assert not any(c.startswith("License ::") for c in project["project"].get("classifiers", ())), "one or the other"
+    [setuptools] = [r for r in project["build-system"]["requires"] if r.startswith("setuptools")]
+    assert setuptools == "setuptools>=77"

@@ -2,6 +2,7 @@
 found has a story here, and the linter that guards the whole phrasebook runs in CI."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -12,11 +13,12 @@ from bot.floor.clock import MovableClock
 from bot.store.models import Customer, Invoice, Person, Role, Team
 from handlers.drafts import draft_deadline
 from handlers.grammar import parse_command
-from phrasebook.book import Phrasebook, Variant, load_phrasebook, tidy
+from phrasebook.book import NAMELESS_SENDER, SAMPLE_BARE_FACTS, Phrasebook, Variant, load_phrasebook, tidy
 from phrasebook.facts import days_text, draft_facts, due_in, money
 from phrasebook.legal import final_deadline
 from phrasebook.linter import facts_for, lint, scenarios, text_problems
 from phrasebook.salutations import contact_from, salutation
+from scheduling.business_calendar import add_business_days
 from scheduling.policies import load_policies
 from scheduling.scheduler import Scheduler
 from tests.conftest import OSLO
@@ -339,6 +341,40 @@ def test_a_norwegian_inkassovarsel_gives_at_least_fourteen_days_and_warns_of_cos
     assert "at least 14 days from sending" in letter
 
 
+def test_a_russian_claim_gives_the_thirty_day_pre_trial_period_before_court_in_its_message_and_letter(team: ChatDriver) -> None:
+    """The claim letter says court comes only after 30 calendar days from sending (ч. 5 ст. 4 АПК
+    РФ); the message about it names its deadline as the day after which the case goes to court.
+    Both name the same date, 30 days and a margin away, not the ladder's 10 business days."""
+    team.say("bob", "/add INV-12 90000 RUB 2026-12-10 Вектор country=RU")
+    sent = date(2026, 11, 24)
+    deadline = final_deadline(sent, 10, "RU")
+    assert (deadline - sent).days >= 32 and deadline > add_business_days(sent, 10, "RU")
+    shown = f"{deadline.day} {('декабря', 'января')[deadline.month == 1]}"
+    letter = flat(team.say("bob", "/draft INV-12 final formal letter ru"))
+    message = flat(team.say("bob", "/draft INV-12 final firm message ru"))
+    assert "30 календарных дней" in letter and shown in letter, letter
+    assert shown in message and ("суд" in message or "юрист" in message), message
+    assert "a Russian pre-trial claim" in letter
+
+
+def test_an_american_customer_is_promised_interest_as_permitted_by_law_a_british_one_statutory_interest(team: ChatDriver) -> None:
+    """The US has no single statute on late-payment interest (the contract and each state decide);
+    the UK's Late Payment Act sets one."""
+    team.say("bob", "/add INV-13 12000 USD 2026-11-10 Oakfield Supplies Inc country=US")
+    team.say("bob", '/customer "Oakfield Supplies Inc" locale=en_US')
+    for command in ("/draft INV-13 final formal letter en", "/draft INV-13 first firm letter en",
+                    "/draft INV-13 legal formal letter en"):
+        american = flat(team.say("bob", command))
+        assert "statutory" not in american.lower(), american
+    assert "interest as permitted by law" in flat(team.say("bob", "/draft INV-13 final formal letter en"))
+    team.say("bob", '/customer "Oakfield Supplies Inc" locale=en_GB')
+    assert "statutory interest" in flat(team.say("bob", "/draft INV-13 final formal letter en")).lower()
+    american = {**SAMPLE_BARE_FACTS, "late_interest": "interest as permitted by law"}
+    assert any("statutory" in problem for problem in
+               text_problems("Statutory interest will be added.", "Statutory interest will be added.", american, "en",
+                             "final_warning", "letter"))
+
+
 def test_the_norwegian_minimum_holds_whatever_the_ladder_says() -> None:
     for sent in (date(2026, 12, 18), date(2026, 4, 1), date(2026, 11, 24)):
         assert (final_deadline(sent, 1, "NO") - sent).days >= 14
@@ -540,3 +576,18 @@ def test_the_native_review_sample_renders_thirty_drafts_per_language() -> None:
         drafts = list(sample(language, 14))
         assert len(drafts) == 30 and all(rendered.text.strip() for _, _, rendered in drafts)
         assert len({label.split()[0] for _, label, _ in drafts}) >= 6, "many stages, tones and channels"
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "nb"])
+def test_a_sender_without_name_or_company_opens_a_sentence_with_a_capital(language: str) -> None:
+    book = load_phrasebook()
+    nameless = NAMELESS_SENDER[language]
+    opened = 0
+    for key in book.entries:
+        if key[0] != language:
+            continue
+        for variant in book.entries[key]:
+            text = book.render(variant, {**SAMPLE_BARE_FACTS, "me": nameless}).text
+            assert not re.search(rf"(^|[.!?]\s+){re.escape(nameless)}", text, re.MULTILINE), (variant.id, text)
+            opened += len(re.findall(rf"(^|[.!?]\s+){re.escape(nameless[0].upper() + nameless[1:])}", text, re.MULTILINE))
+    assert opened, "some variant opens a sentence with the nameless sender"

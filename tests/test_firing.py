@@ -220,3 +220,29 @@ async def test_the_loop_fires_steps_a_few_seconds_apart_in_real_time(team: ChatD
     assert len(arrivals) == 3
     for offset, arrived in zip(offsets, arrivals, strict=True):
         assert timedelta(0) <= arrived - (start + offset) < timedelta(seconds=1)
+
+
+async def test_a_taken_over_step_merged_with_a_first_time_step_marks_only_itself_as_a_repeat(
+    team: ChatDriver, engine: Engine, clock: MovableClock,
+) -> None:
+    """A crashed instance may have sent INV-8's step; INV-9's step falls due now for the first
+    time. Bob gets one message: the taken-over step says it may have reached him before, the new
+    one does not, and the message as a whole is not called a repeat."""
+    team.say("bob", "/add INV-8 100 EUR 2026-12-01 Acme")
+    team.say("bob", "/add INV-9 100 EUR 2026-12-01 Borealis")
+    [taken_over] = add_steps(engine, "INV-8", "bob", NOON)
+    [first_time] = add_steps(engine, "INV-9", "bob", NOON + timedelta(minutes=3))
+    clock.set(NOON)
+    due_table.claim_due(engine, clock.now(), "crashed-instance")
+    notifier = RecordingNotifier()
+    survivor = scheduler_for(engine, clock, notifier, lease=timedelta(minutes=2))
+    clock.advance(timedelta(minutes=3))
+    assert await survivor.recover() == 1
+    assert await survivor.fire_due() == 1
+    await survivor.flush()
+    [text] = notifier.texts()
+    assert "2 ladder steps to do" in text
+    assert "Repeat: delivery of this reminder was not confirmed" not in text
+    assert "INV-8 · Acme — step 1 (repeat: may have reached you before): step-1" in text
+    assert "INV-9 · Borealis — step 1: step-1" in text
+    assert states(engine, [taken_over, first_time]) == ["sent", "sent"]

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from bot.floor.clock import MovableClock, SystemClock
 from bot.floor.reply import Reply
+from bot.store.models import StepKind
 from handlers.core import Core
 from scheduling import due_table
 from scheduling.ladder_keeper import LadderKeeper
@@ -164,21 +165,71 @@ def test_a_bulk_confirmation_locks_its_steps_in_id_order_so_two_instances_cannot
 
         thread = threading.Thread(target=confirm)
         thread.start()
-        deadline = time.monotonic() + 10
-        with engine.connect() as watcher:
-            while time.monotonic() < deadline:
-                waiting = "pid" in confirmer and watcher.execute(sa.text(
-                    "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :pid"), {"pid": confirmer["pid"]}).scalar()
-                if waiting:
-                    break
-                time.sleep(0.05)
-        assert waiting, "A waits for the step B holds"
+        assert waits_for_a_lock(engine, confirmer), "A waits for the step B holds"
         with engine.begin() as probe:
             free = probe.execute(sa.text("SELECT id FROM ladder_step WHERE id = :id FOR UPDATE SKIP LOCKED"), {"id": second}).all()
         assert free, "A locked the second step before the first: out of order"
     thread.join(timeout=10)
     assert not thread.is_alive()
     assert states(engine, [first, second]) == ["sent", "sent"]
+
+
+def waits_for_a_lock(engine: Engine, session: dict[str, object]) -> bool:
+    """True once the backend whose pid `session` holds waits for a row lock (within 10 s)."""
+    deadline = time.monotonic() + 10
+    with engine.connect() as watcher:
+        while time.monotonic() < deadline:
+            if "pid" in session and watcher.execute(sa.text(
+                    "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :pid"), {"pid": session["pid"]}).scalar():
+                return True
+            time.sleep(0.05)
+    return False
+
+
+@on_postgresql_only  # SQLite has one writer at a time: no row locks to order
+def test_delivered_promise_follow_ups_lock_their_invoices_in_id_order_so_two_instances_cannot_deadlock(
+    team: ChatDriver, engine: Engine, clock: MovableClock,
+) -> None:
+    """A delivered promise follow-up counts a broken promise on its invoice. Instance A confirms
+    follow-ups of INV-75 and INV-76 while instance B holds INV-75's row (confirming its own, in the
+    opposite order): A waits at INV-75 and has not locked INV-76, so B can go on and both finish."""
+    team.say("bob", "/add INV-75 100 EUR 2026-12-01 Acme")
+    team.say("bob", "/add INV-76 100 EUR 2026-12-01 Acme")
+    [first] = add_steps(engine, "INV-75", "bob", NOON)
+    [second] = add_steps(engine, "INV-76", "bob", NOON)
+    invoices = due_table.INVOICES
+    with engine.begin() as connection:
+        connection.execute(sa.update(due_table.STEPS).where(due_table.STEPS.c.id.in_([first, second]))
+                           .values(kind=StepKind.BROKEN_PROMISE.value))
+        ids = dict(connection.execute(sa.select(invoices.c.number, invoices.c.id)
+                                      .where(invoices.c.number.in_(["INV-75", "INV-76"]))).all())
+        # INV-75's row now lies after INV-76's in the table
+        connection.execute(sa.update(invoices).where(invoices.c.id == ids["INV-75"]).values(broken_promises=0))
+    clock.set(NOON)
+    assert {claim.id for claim in due_table.claim_due(engine, clock.now(), "a")} == {first, second}
+    with engine.connect() as b, b.begin():
+        b.execute(sa.select(invoices.c.id).where(invoices.c.id == ids["INV-75"]).with_for_update())
+        confirmer: dict[str, object] = {}
+
+        def confirm() -> None:
+            with engine.begin() as connection:
+                confirmer["pid"] = connection.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+                connection.execute(sa.text("SET LOCAL enable_indexscan = off"))
+                connection.execute(sa.text("SET LOCAL enable_bitmapscan = off"))
+                due_table.mark_sent_in(connection, [second, first], clock.now(), "a")
+
+        thread = threading.Thread(target=confirm)
+        thread.start()
+        assert waits_for_a_lock(engine, confirmer), "A waits for the invoice B holds"
+        with engine.begin() as probe:
+            free = probe.execute(sa.select(invoices.c.id).where(invoices.c.id == ids["INV-76"])
+                                 .with_for_update(skip_locked=True)).all()
+        assert free, "A locked INV-76 before INV-75: out of order, a deadlock with B"
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert states(engine, [first, second]) == ["sent", "sent"]
+    with engine.connect() as connection:
+        assert connection.execute(sa.select(invoices.c.broken_promises).where(invoices.c.id.in_(ids.values()))).scalars().all() == [1, 1]
 
 
 def test_cancelling_an_invoices_steps_says_how_many_it_cancelled(team: ChatDriver, engine: Engine) -> None:
@@ -191,3 +242,27 @@ def test_cancelling_an_invoices_steps_says_how_many_it_cancelled(team: ChatDrive
                                      {"i": invoice_id}).scalar_one()
         assert pending >= 3
         assert due_table.cancel_open_steps(connection, invoice_id) == pending
+
+
+async def test_a_cleanly_stopped_instances_claims_are_sent_by_another_instance_at_once_marked_repeat(
+    team: ChatDriver, engine: Engine, clock: MovableClock,
+) -> None:
+    """A rolling restart: instance A claimed a step but its platform was down; A is stopped
+    cleanly. Instance B sends the step right away, not a lease later, and A's heartbeat is gone."""
+    team.say("bob", "/add INV-73 100 EUR 2026-12-01 Acme")
+    [step] = add_steps(engine, "INV-73", "bob", NOON)
+    down, up = RecordingNotifier(failures=100), RecordingNotifier()
+    a = scheduler_for(engine, clock, down, instance="instance-a", lease=LEASE)
+    b = scheduler_for(engine, clock, up, instance="instance-b", lease=LEASE)
+    clock.set(NOON)
+    await a.beat()
+    await b.beat()
+    assert await a.fire_due() == 1
+    await a.stop()
+    assert await b.recover() + await b.fire_due() == 1, "taken at once, no lease to wait for"
+    await b.flush()
+    assert len(up.texts()) == 1 and REPEAT in up.texts()[0], "A may have sent it: marked as a repeat"
+    assert states(engine, [step]) == ["sent"]
+    with engine.connect() as connection:
+        assert due_table.alive_until(connection, "instance-a") is None
+        assert due_table.alive_until(connection, "instance-b") is not None

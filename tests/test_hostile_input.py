@@ -40,11 +40,15 @@ def test_a_long_but_allowed_list_filter_finds_nothing_instead_of_failing(team: C
     assert "No open invoices match" in reply or "Nothing here" in reply, reply
 
 
-def test_quoted_values_with_spaces_are_stored_whole(team: ChatDriver) -> None:
+def test_quoted_values_with_spaces_are_stored_whole_in_every_languages_quotes(team: ChatDriver) -> None:
     for index, (line, customer, contact) in enumerate([
         ('/add Q-{n} 100 EUR 2026-12-10 Acme GmbH contact="Anna Weber"', "Acme GmbH", "Anna Weber"),
         ("/add Q-{n} 100 EUR 2026-12-10 “Acme, Inc.” contact=“Anna Weber”", "Acme, Inc.", "Anna Weber"),
         ('/add Q-{n} 100 EUR 2026-12-10 "Weber & Söhne" contact=Anna', "Weber & Söhne", "Anna"),
+        ("/add Q-{n} 100 EUR 2026-12-10 „Палети и Ко“ contact=„Иван Петров“", "Палети и Ко", "Иван Петров"),
+        ("/add Q-{n} 100 EUR 2026-12-10 «Ромашка, ООО» contact=«Анна Иванова»", "Ромашка, ООО", "Анна Иванова"),
+        ('/add Q-{n} 100 EUR 2026-12-10 "ООО «Север»" contact=Анна', "ООО «Север»", "Анна"),
+        ("/add Q-{n} 100 EUR 2026-12-10 «Nordlys AS» contact=„Kari Nordmann”", "Nordlys AS", "Kari Nordmann"),
     ]):
         assert f"Added invoice Q-{index}" in team.say("bob", line.format(n=index))
         with Session(team.core.services.engine) as session:
@@ -58,6 +62,7 @@ def test_a_value_the_parser_cannot_place_is_refused_never_stored(team: ChatDrive
         '/add Q-1 100 EUR 2026-12-10 Acme" contact=Anna',
         '/add Q-1 100 EUR 2026-12-10 "Acme contact=Anna',
         '/team set @bob name="Larry',
+        "/add Q-1 100 EUR 2026-12-10 „Палети contact=Иван",
     ):
         refused(team, "alice", line, "where the quoted text")
     for line in ("/team set @bob name=Larry Law", "/team add @larry lawyer name=Larry Law", "/team set tz=Europe/Oslo now"):

@@ -120,7 +120,19 @@ def test_the_chase_shows_promises_disputes_plans_and_steps_left_undone(team: Cha
     assert "Open disputes (1: €99.00)" in reply and "D-2 · €99.00 · goods damaged" in reply
     assert "Payment plans: 0 on track, 1 behind" in reply and "B-4 · behind by €300.00" in reply
     team.say("bob", "/paid B-4 300")
-    assert "Payment plans: 1 on track, 0 behind" in team.say("alice", "/overdue")
+    reply = team.say("alice", "/overdue")
+    assert "B-4 · behind" not in reply and "Payment plans" not in reply, "a plan on track is nothing to chase"
+
+
+def test_nothing_overdue_says_so_without_an_empty_list_of_payment_plans(team: ChatDriver, clock: MovableClock) -> None:
+    """Bob's customer pays in instalments and is on track: alice's /overdue says nothing is
+    overdue, and not "Payment plans: 1 on track, 0 behind" over an empty list."""
+    team.say("bob", "/add P-1 900 EUR 2026-12-20 Plan Co")
+    assert "plan" in team.say("bob", "/plan P-1 2026-12-20 2027-01-20 2027-02-20").lower()
+    clock.set(datetime(2026, 11, 26, 9, 0, tzinfo=OSLO))
+    reply = team.say("alice", "/overdue")
+    assert "Nothing overdue for the team" in reply
+    assert "Payment plans" not in reply, reply
 
 
 def test_collected_this_week_and_this_month(team: ChatDriver, clock: MovableClock) -> None:

@@ -290,6 +290,35 @@ async def test_add_modal_shows_field_errors_then_adds(team: ChatDriver, standin:
     assert "*Ladder*\nsoft" in block_text(added["blocks"]) and "NOK\u00a01,500.00" in block_text(added["blocks"])
     again = await slack_sends.interaction(submission("collect_add", values))
     assert "already on the list" in again["errors"]["number"], "the core's own refusal lands on its field"
+    values["number"] = {"type": "plain_text_input", "value": "INV-3"}
+    values["customer"] = {"type": "plain_text_input", "value": "ООО «Север» „Юг“"}
+    assert not (await slack_sends.interaction(submission("collect_add", values))).get("errors"), "quotes of ru and bg names are kept"
+    assert "ООО «Север» „Юг“" in block_text((await message_with(standin, BOB_DM, "Added invoice INV-3"))["blocks"])
+
+
+@pytest.mark.parametrize("language", ["ru", "nb", "bg"])
+async def test_the_cores_refusals_of_the_add_form_land_on_their_own_fields_in_every_language(
+        team: ChatDriver, standin: SlackStandIn, slack_sends: Transport, language: str) -> None:
+    await link(team, slack_sends, standin)
+    team.say("alice", f"/team set @bob lang={language}")
+    good = {"number": {"type": "plain_text_input", "value": "INV-3"}, "customer": {"type": "plain_text_input", "value": "Fjord AS"},
+            "amount": {"type": "plain_text_input", "value": "1500"}, "currency": {"type": "static_select", "selected_option": {"value": "NOK"}},
+            "due": {"type": "datepicker", "selected_date": "2026-12-20"}, "owner": {"type": "users_select", "selected_user": BOB},
+            "ladder": {"type": "static_select", "selected_option": {"value": "standard"}}}
+    wrong = {  # each field's wrong value, and a word of the English refusal
+        "amount": ({"type": "plain_text_input", "value": "5000000000"}, "limit"),
+        "currency": ({"type": "static_select", "selected_option": {"value": "XYZ"}}, "currency"),
+        "due": ({"type": "datepicker", "selected_date": "2099-12-20"}, "years"),
+        "owner": ({"type": "users_select", "selected_user": "U0NOBODY"}, "know"),
+        "ladder": ({"type": "static_select", "selected_option": {"value": "nosuch"}}, "no ladder"),
+    }
+    for block, (value, english) in wrong.items():
+        answer = await slack_sends.interaction(submission("collect_add", {**good, block: value}))
+        assert answer["response_action"] == "errors" and list(answer["errors"]) == [block], (block, answer)
+        assert english not in answer["errors"][block], f"the refusal reads in {language}"
+    assert not (await slack_sends.interaction(submission("collect_add", good))).get("errors")
+    again = await slack_sends.interaction(submission("collect_add", good))
+    assert list(again["errors"]) == ["number"], "a number already on the list"
 
 
 # -- pings and their buttons -----------------------------------------------------------------------------

@@ -1,9 +1,13 @@
 """Admins manage the team; newcomers are told politely how to join."""
+import re
+from datetime import datetime, timezone
+
 import pytest
 from sqlmodel import Session, select
 
-from bot.i18n import _, speaking
-from bot.store.models import Person, Role
+from bot.i18n import DEFAULT_LOCALES, LANGUAGES, _, speaking, translated
+from bot.floor.reply import Paragraph
+from bot.store.models import ChatIdentity, Person, Role
 from tests.support import ChatDriver, count_rows, refused
 from handlers.context import Sender
 
@@ -74,6 +78,19 @@ def test_only_admins_change_the_team_but_anyone_sets_their_own_time_zone(team: C
     assert person(team, "bob").timezone == "Asia/Tokyo"
 
 
+@pytest.mark.parametrize("language", [language for language in LANGUAGES if language != "en"])
+def test_someone_who_changes_their_own_language_is_answered_in_the_new_one(team: ChatDriver, language: str) -> None:
+    assert translated(language, "Updated @{handle}", handle="bob") in team.say("bob", f"/team set lang={language}")
+    assert team.last is not None and team.last.language == language
+    assert translated(language, "Updated @{handle}", handle="bob") in team.say("bob", "/team set name=Bobby"), "the next answer too"
+    assert "Updated @bob" in team.say("bob", "/team set lang=en"), "and back"
+    assert team.last.language == "en"
+    assert "Updated @bob" in team.say("alice", f"/team set @bob lang={language}"), "an admin changing someone else reads her own"
+    assert team.last.language == "en"
+    locale = DEFAULT_LOCALES[language]
+    assert translated(language, "Updated @{handle}", handle="alice") in team.say("alice", f"/team set locale={locale}")
+
+
 def test_admin_promotes_and_removes_people(team: ChatDriver) -> None:
     assert "Updated @bob" in team.say("alice", "/team set @bob role=manager admin=yes")
     bob = person(team, "bob")
@@ -83,6 +100,32 @@ def test_admin_promotes_and_removes_people(team: ChatDriver) -> None:
     assert "@dave" not in team.say("alice", "/team")
     assert "cannot remove yourself" in team.say("alice", "/team remove @alice")
     assert "cannot take away your own admin rights" in team.say("alice", "/team set @alice admin=no")
+
+
+def said(chat: ChatDriver, who: str, text: str) -> str:
+    """The reply's sentences and example, unwrapped."""
+    chat.say(who, text)
+    assert chat.last is not None
+    return "\n".join([*(block.text for block in chat.last.blocks if isinstance(block, Paragraph)), chat.last.example or ""])
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_removing_someone_advises_commands_that_exist_and_work(team: ChatDriver, language: str) -> None:
+    team.say("alice", f"/team set lang={language}")
+    team.say("bob", "/add INV-1 100 EUR 2026-12-20 Acme")
+    refused = said(team, "alice", "/team remove @bob")
+    removed = said(team, "alice", "/team remove @bob to=@dave")
+    assert "@dave" in removed and "INV-1" in team.say("dave", "/list")
+    catalogue = team.core.catalogue
+    for text in (refused, removed):
+        for verb, options in re.findall(r"/([a-z]+)((?: [^ /\n]+)*)", text):
+            assert verb in catalogue, f"/{verb} in {text}"
+            for option in re.findall(r"([a-z]+)=", options):
+                assert option in catalogue[verb].options, f"/{verb} {option}= in {text}"
+    change = re.search(r"/change (\S+) owner=@(\S+?)\b", removed)
+    assert change is not None, removed
+    followed = team.say("alice", change.group(0).replace(change.group(1), "INV-1").replace(change.group(2), "carol"))
+    assert team.last is not None and not team.last.is_error, followed
 
 
 def test_a_removed_person_can_be_added_back(team: ChatDriver) -> None:
@@ -118,3 +161,16 @@ def test_an_admin_invites_a_colleague_who_links_their_account_with_the_code(team
     again = team.core.handle_text(stranger, f"/start {code}")
     assert again.is_error and "unknown, used or expired" in again.blocks[0].text  # type: ignore[union-attr]
     assert "Only admins" in team.say("bob", "/team invite @carol")
+
+
+def test_a_colleague_is_mentioned_by_their_account_on_a_platform_the_commands_never_heard_of(team: ChatDriver) -> None:
+    """The commands do not list the platforms: carol linked on a platform added later (here
+    "matrix") is mentioned by that account like by a Telegram or Slack one."""
+    with Session(team.core.services.engine) as session:
+        carol = session.exec(select(Person).where(Person.handle == "carol")).one()
+        session.add(ChatIdentity(person_id=carol.id, platform="matrix", external_id="carol.42",  # type: ignore[arg-type]
+                                 chat_id="!room:example.org", created_at=datetime.now(timezone.utc)))
+        session.commit()
+    reply = team.say("alice", "/add INV-60 100 EUR 2026-12-01 Acme @matrix:carol.42")
+    assert "Added invoice INV-60" in reply and "Owner:      @carol" in reply, reply
+    assert "I don't know @matrix:dave.7" in team.say("alice", "/add INV-61 100 EUR 2026-12-01 Acme @matrix:dave.7")

@@ -21,6 +21,7 @@ from bot.platforms.telegram import TelegramPlatform, build_platform
 from bot.platforms.telegram.buttons import ButtonBook
 from bot.platforms.telegram.render import render_messages
 from handlers.core import Core
+from bot.i18n import translated
 from bot.floor.reply import Attachment, BulletList, Button, DraftText, Facts, Paragraph, Reply
 from bot.platforms.telegram.limits import TELEGRAM_LIMITS
 from scheduling.scheduler import Scheduler
@@ -575,3 +576,24 @@ async def test_a_person_who_chose_english_keeps_it_whatever_their_phone_says(
     russian_phone = User(BOB.id, BOB.first_name, BOB.username, language_code="ru")
     await standin.say(russian_phone, "/help")
     await last_text(standin, BOB.id, "What I can do")
+
+
+@pytest.mark.parametrize("language", ["ru", "nb", "bg"])
+async def test_changing_your_own_language_answers_and_turns_your_command_menu_to_it(
+        standin: TelegramStandIn, team: ChatDriver, telegram: TelegramPlatform, core: Core, language: str) -> None:
+    await link_bob(team, standin)
+
+    def chat_menus() -> list[dict[str, str]]:
+        return [{c["command"]: c["description"] for c in call.params["commands"]} for call in standin.calls_of("setMyCommands")
+                if call.params.get("scope") == {"type": "chat", "chat_id": BOB.id}]
+
+    assert chat_menus() == [], "an English phone shows the English menu already"
+    await standin.say(BOB, f"/team set lang={language}")
+    await last_text(standin, BOB.id, translated(language, "Updated @{handle}", handle="bob"))
+    assert chat_menus() == [{verb: translated(language, spec.summary) for verb, spec in core.catalogue.items()}]
+    await standin.say(BOB, "/help")
+    await last_text(standin, BOB.id, translated(language, "What I can do"))
+    assert len(chat_menus()) == 1, "set once"
+    await standin.say(BOB, "/team set lang=en")
+    await last_text(standin, BOB.id, "Updated @bob")
+    assert chat_menus()[-1]["add"] == core.catalogue["add"].summary

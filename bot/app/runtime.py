@@ -102,8 +102,7 @@ class Runtime:
             for task in background:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.scheduler.flush(), timeout=5)
+            await self.scheduler.stop()
             if metrics is not None:
                 await metrics.stop()
 

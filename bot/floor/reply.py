@@ -88,8 +88,11 @@ class Reply:
     """True when the reply holds facts only its reader may see (kept out of group chats)."""
     step_ids: tuple[int, ...] = ()
     """For pings: the ladder steps this message delivers (adapters keep it to edit the message later)."""
-    language: str = "en"
-    """The reader's language (en, ru, nb, bg): the core sets it; renderers write their own labels in it."""
+    language: str | None = None
+    """The reader's language (en, ru, nb, bg): the core sets it, unless the handler answered in another
+    (someone who has just changed their own); renderers write their own labels in it (None: English)."""
+    field: str | None = None
+    """A refusal's argument (`UsageError.field`: "amount", "due", "owner"…): a form shows the problem beside it."""
 
     def add(self, block: Block) -> "Reply":
         self.blocks.append(block)
@@ -99,7 +102,7 @@ class Reply:
         return self.add(Paragraph(text))
 
 
-def error_reply(problem: str, example: str | None = None) -> Reply:
+def error_reply(problem: str, example: str | None = None, field: str | None = None) -> Reply:
     """A refusal with its correct example; an example marked with `N_` (one with words around the
     command: "/done INV-1042 spoke to Anna, paying Friday") comes out in the speaker's language."""
-    return Reply(blocks=[Paragraph(problem)], is_error=True, example=_(example) if example else example)
+    return Reply(blocks=[Paragraph(problem)], is_error=True, example=_(example) if example else example, field=field)

@@ -214,6 +214,9 @@ class LadderStep(SQLModel, table=True):
     gate: bool = Field(default=False, description="later ladder steps wait until this one is confirmed done")
     follows_step_id: int | None = Field(default=None, foreign_key="ladder_step.id",
                                         description="the step a nudge, escalation or dispute reminder is about")
+    texts: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True),
+                                         description="a run-time step's name and instruction as stored texts "
+                                                     "(scheduling/step_texts.py), rendered in the reader's language")
 
 
 class InstanceHeartbeat(SQLModel, table=True):

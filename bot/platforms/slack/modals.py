@@ -18,7 +18,6 @@ ADD_CALLBACK = "collect_add"
 ASK_CALLBACK = "collect_ask"
 ANSWER_BLOCK = "answer"
 CURRENCIES = ("EUR", "USD", "GBP", "NOK", "SEK", "DKK", "CHF", "PLN")
-QUOTES = '"\u201c\u201d'
 MAX_ERROR = 150
 
 
@@ -74,7 +73,7 @@ def add_form_errors(form: dict[str, str]) -> dict[str, str]:
     customer = form.get("customer", "")
     if not customer:
         errors["customer"] = _("The customer's name is needed, like Acme Trading Ltd.")
-    elif any(quote in customer for quote in QUOTES):
+    elif '"' in customer:  # the form's value goes into /add between straight quotes; „…“ and «…» are fine
         errors["customer"] = _("Leave out the double quotes, like Acme Trading Ltd.")
     try:
         parse_amount(form.get("amount", ""))
@@ -91,14 +90,14 @@ def add_command(form: dict[str, str], team_id: str, default_ladder: str) -> str:
             f"{owner} ladder={form.get('ladder') or default_ladder}")
 
 
-def field_for(problem: str) -> str:
-    """Which field of the add modal an error from the core is about."""
-    lowered = problem.lower()
-    for keyword, block in (("amount", "amount"), ("currency", "currency"), ("date", "due"), ("customer", "customer"),
-                           ("ladder", "ladder"), ("@", "owner"), ("invoice", "number")):
-        if keyword in lowered:
-            return block
-    return "number"
+ADD_BLOCKS = ("number", "customer", "amount", "currency", "due", "owner", "ladder")
+"""The add modal's inputs, each named by the `/add` argument it holds (`UsageError.field`)."""
+
+
+def block_for(field: str | None) -> str:
+    """The add modal's input a refusal from the core is about; one about nothing the form asks
+    (country=, an option) shows at the top."""
+    return field if field in ADD_BLOCKS else ADD_BLOCKS[0]
 
 
 @dataclass(frozen=True)

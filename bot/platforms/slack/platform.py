@@ -36,7 +36,7 @@ from bot.floor.config import Settings, reveal
 from bot.platforms.slack.home import home_view
 from bot.platforms.slack.identity import PLATFORM, command_text, plain_text, sender_from, team_and_user
 from bot.platforms.slack.modals import (ADD_CALLBACK, ANSWER_BLOCK, ASK_CALLBACK, MAX_ERROR, AskContext, add_command,
-                              add_form_errors, add_modal, ask_modal, field_for, submitted_values)
+                              add_form_errors, add_modal, ask_modal, block_for, submitted_values)
 from bot.platforms.slack.outbox import Outbox, SlackNotifier
 from bot.platforms.slack.render import ACTION_PREFIX, fallback_text, pressed_button, render_blocks
 from bot.platforms.slack.seen_events import SeenRequests, once_for
@@ -243,8 +243,7 @@ class SlackPlatform:
             return
         reply = await self.run(sender, add_command(form, team, self.settings.default_ladder))
         if reply.is_error:
-            problem = first_problem(reply)
-            await ack(response_action="errors", errors={field_for(problem): problem})
+            await ack(response_action="errors", errors={block_for(reply.field): first_problem(reply)})
             return
         await ack()
         await self.outbox.post(user, reply)

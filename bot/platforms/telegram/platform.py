@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from html import escape
 from urllib.parse import urlparse
 
-from telegram import CallbackQuery, ForceReply, InputFile, Message, ReplyParameters, Update
+from telegram import BotCommandScopeChat, CallbackQuery, ForceReply, InputFile, Message, ReplyParameters, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -34,7 +34,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.i18n import N_, _, speaking, translated
+from bot.i18n import N_, _, language_of, speaking, translated
 from bot.floor.config import Settings, reveal
 from bot.floor.logs import keep_secret
 from bot.store.stored_state import InteractionStore, LeaseKeeper
@@ -83,6 +83,8 @@ class TelegramPlatform:
         self.polling_lease = LeaseKeeper(core.services.engine, core.services.clock, POLLING_LEASE, self.instance,
                                          timedelta(seconds=settings.telegram_polling_lease_seconds))
         self._polling: asyncio.Task[None] | None = None
+        self.menus: dict[int, str] = {}
+        """The language of the command menu each private chat shows, where this instance set one (`follow_language`)."""
         self.notifier = TelegramNotifier(self)
         self.application = self._build_application()
 
@@ -236,6 +238,8 @@ class TelegramPlatform:
         chat = update.effective_chat
         user = update.effective_user
         assert message is not None and chat is not None
+        if chat.type == ChatType.PRIVATE and user is not None:
+            await self.follow_language(chat.id, user.language_code, reply.language)
         if reply.private and chat.type != ChatType.PRIVATE:
             username = self.core.services.bot_usernames.get(PLATFORM, "")
             try:
@@ -254,6 +258,20 @@ class TelegramPlatform:
                         "That answer holds details meant for you only, so I don't show it in a group. "
                         "Ask me in a private chat: https://t.me/{username}", username=username))
         await self.send_reply(chat.id, reply, reply_to=message.message_id if chat.type != ChatType.PRIVATE else None)
+
+    async def follow_language(self, chat_id: int, app_language: str | None, language: str | None) -> None:
+        """A private chat's command menu in the language its person chose (`/team set lang=…`) where
+        that is not the one their app shows (the menus per app language are set at start)."""
+        chosen = language_of(language)
+        if chosen == self.menus.get(chat_id, language_of(app_language)):
+            return
+        try:
+            await self.application.bot.set_my_commands(commands_for(self.core.catalogue.values(), chosen),
+                                                       scope=BotCommandScopeChat(chat_id))
+        except TelegramError:
+            log.warning("could not set the command menu of chat %s", chat_id, exc_info=True)
+            return
+        self.menus[chat_id] = chosen
 
     # -- receiving --------------------------------------------------------------------------
     async def gate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
