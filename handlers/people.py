@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, func, select
 
@@ -20,12 +21,19 @@ def normalise_handle(text: str) -> str:
 
 def find_sender(session: Session, sender: Sender) -> Person | None:
     """The active person the sender's account is linked to, in one query (every command asks)."""
-    return session.exec(
-        select(Person).join(ChatIdentity, col(ChatIdentity.person_id) == col(Person.id)).where(
-            ChatIdentity.platform == sender.platform, ChatIdentity.external_id == sender.external_id,
-            col(Person.active).is_(True),
-        )
-    ).first()
+    return session.exec(select(Person).join(ChatIdentity, col(ChatIdentity.person_id) == col(Person.id)).where(
+        *linked_to(sender))).first()
+
+
+def sender_language(session: Session, sender: Sender) -> str | None:
+    """`find_sender(…).language`, without loading the person (every command asks first)."""
+    return session.exec(select(Person.language).join(ChatIdentity, col(ChatIdentity.person_id) == col(Person.id)).where(
+        *linked_to(sender))).first()
+
+
+def linked_to(sender: Sender) -> tuple[Any, ...]:
+    return (ChatIdentity.platform == sender.platform, ChatIdentity.external_id == sender.external_id,
+            col(Person.active).is_(True))
 
 
 def find_by_handle(session: Session, team: Team, handle: str) -> Person | None:
