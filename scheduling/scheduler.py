@@ -332,10 +332,12 @@ class Scheduler:
         assert self._loop is not None
         self._timer = None
         timed, clock = self._timed, self._loop.time
-        while timed and timed[0][0] < clock() + CLOCK_RESOLUTION:
-            _, _, step, targets = heapq.heappop(timed)
-            self._hand_off(step, targets)
-        self._arm()
+        try:
+            while timed and timed[0][0] < clock() + CLOCK_RESOLUTION:
+                _, _, step, targets = heapq.heappop(timed)
+                self._hand_off(step, targets)
+        finally:  # a failed hand-off (the loop logs it) does not hold up the others
+            self._arm()
 
     def _claim_and_route(self, horizon: datetime) -> tuple[list[Routed], datetime | None]:
         """Claim every pending step due by `horizon` and find where each goes; also the next due
