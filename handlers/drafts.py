@@ -209,15 +209,19 @@ def draft_deadline(stage: str, deadline: date | None, today: date, customer: Cus
 
 DEFAULT_DEADLINE = "default"
 MOVED_DEADLINE = "moved"
-MINIMUM_NOTICES = {
-    "NO": (N_("A Norwegian inkassovarsel must give at least {n} day from sending, so it is {n} day plus a margin at the least."),
-           N_("A Norwegian inkassovarsel must give at least {n} days from sending, so it is {n} days plus a margin at the least.")),
-    "RU": (N_("A Russian pre-trial claim gives {n} calendar day from sending before court (ч. 5 ст. 4 АПК РФ), so it is "
-              "{n} day plus a margin at the least."),
-           N_("A Russian pre-trial claim gives {n} calendar days from sending before court (ч. 5 ст. 4 АПК РФ), so it is "
-              "{n} days plus a margin at the least.")),
-}
-"""Why a final warning's deadline is no earlier, per customer country (the days: scheduling/notice.py)."""
+def minimum_notice(country: str) -> str | None:
+    """Why a final warning's deadline is no earlier in the customer's country (the days: scheduling/notice.py)."""
+    if country == "NO":
+        return ngettext("A Norwegian inkassovarsel must give at least {n} day from sending, so it is {n} day plus a margin "
+                        "at the least.",
+                        "A Norwegian inkassovarsel must give at least {n} days from sending, so it is {n} days plus a margin "
+                        "at the least.", MINIMUM_NOTICE_DAYS[country])
+    if country == "RU":
+        return ngettext("A Russian pre-trial claim gives {n} calendar day from sending before court (ч. 5 ст. 4 АПК РФ), so it "
+                        "is {n} day plus a margin at the least.",
+                        "A Russian pre-trial claim gives {n} calendar days from sending before court (ч. 5 ст. 4 АПК РФ), so it "
+                        "is {n} days plus a margin at the least.", MINIMUM_NOTICE_DAYS[country])
+    return None
 
 
 def deadline_note(written: WrittenDraft, country: str, locale: str) -> str:
@@ -230,8 +234,8 @@ def deadline_note(written: WrittenDraft, country: str, locale: str) -> str:
                               written.deadline_days, date=shown)]
     else:
         sentences = [_("The step's deadline was moved to {date}.", date=shown)]
-    if country in MINIMUM_NOTICES:
-        sentences.append(ngettext(*MINIMUM_NOTICES[country], MINIMUM_NOTICE_DAYS[country]))
+    if minimum := minimum_notice(country):
+        sentences.append(minimum)
     if written.deadline_note == DEFAULT_DEADLINE:
         sentences.append(_("Change the step or pick another date with the customer before sending."))
     return " ".join(sentences)
