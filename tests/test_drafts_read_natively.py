@@ -366,7 +366,7 @@ def test_a_russian_claim_gives_the_thirty_day_pre_trial_period_before_court_in_i
     message = flat(team.say("bob", "/draft INV-12 final firm message ru"))
     assert "30 календарных дней" in letter and shown in letter, letter
     assert shown in message and ("суд" in message or "юрист" in message), message
-    assert "a Russian pre-trial claim" in letter
+    assert "A Russian pre-trial claim gives 30 calendar days from sending" in letter
 
 
 def test_an_american_customer_is_promised_interest_as_permitted_by_law_a_british_one_statutory_interest(team: ChatDriver) -> None:
