@@ -153,6 +153,11 @@ def parsed(source: str) -> nodes.Template:
     return ENVIRONMENT.parse(source)
 
 
+NAMELESS_SENDER = {"en": "your supplier", "nb": "leverandøren din", "ru": "ваш поставщик", "bg": "Вашият доставчик"}
+"""Who speaks in a draft when the sender gave no name and the team no company ("This is your supplier")."""
+NAMELESS_SENDER_STARTING_A_SENTENCE = re.compile(
+    r"(^|[.!?]\s+)(" + "|".join(re.escape(words) for words in NAMELESS_SENDER.values() if words[0].islower()) + ")", re.MULTILINE)
+"""The same words opening a sentence ("Good afternoon. {{ me }}.") take a capital: "Your supplier.", "Ваш поставщик."."""
 ABBREVIATION_STOP = re.compile(r"(?<=\w\.)\.(?!\.)")
 """A sentence that ends in an abbreviation (Russian and Bulgarian dates end in "г.", lev in "лв.")
 takes no second full stop: "до 14 декабря 2026 г." — never "г.."."""
@@ -163,9 +168,11 @@ SPACE_BEFORE_PUNCTUATION = re.compile(r"[ \t]+([,.;:!?])")
 
 def tidy(text: str) -> str:
     """Lines whose optional parts were empty, doubled spaces, a space left before punctuation and a
-    full stop doubled by an abbreviation at the end of a sentence: take them out."""
+    full stop doubled by an abbreviation at the end of a sentence: take them out; a nameless sender
+    opening a sentence takes its capital."""
     lines = [ORDINARY_SPACES.sub(" ", line).strip() for line in text.strip().splitlines()]
     kept = "\n".join(line for line in lines if line)
+    kept = NAMELESS_SENDER_STARTING_A_SENTENCE.sub(lambda match: match.group(1) + match.group(2)[0].upper() + match.group(2)[1:], kept)
     return ABBREVIATION_STOP.sub("", SPACE_BEFORE_PUNCTUATION.sub(r"\1", kept)).strip()
 
 

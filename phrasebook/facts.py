@@ -13,6 +13,7 @@ from babel.dates import format_date, format_timedelta
 
 from bot.store.models import Customer, Invoice, Person, Team
 from bot.floor.money import format_money
+from phrasebook.book import NAMELESS_SENDER
 from phrasebook.salutations import contact_from, salutation
 from phrasebook.legal import final_deadline
 from scheduling.notice import MINIMUM_NOTICE_DAYS
@@ -104,8 +105,7 @@ def introduction(name: str | None, company: str | None, language: str) -> str:
     joiner = {"en": " from ", "nb": " fra ", "ru": ", ", "bg": " от "}.get(language, ", ")
     if name and company:
         return f"{name}{joiner}{company}"
-    return name or company or {"en": "your supplier", "nb": "leverandøren din", "ru": "ваш поставщик",
-                               "bg": "Вашият доставчик"}.get(language, "")
+    return name or company or NAMELESS_SENDER.get(language, "")
 
 
 PAID_NOTES = {

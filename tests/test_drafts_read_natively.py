@@ -2,6 +2,7 @@
 found has a story here, and the linter that guards the whole phrasebook runs in CI."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -12,7 +13,7 @@ from bot.floor.clock import MovableClock
 from bot.store.models import Customer, Invoice, Person, Role, Team
 from handlers.drafts import MOVED_DEADLINE, draft_deadline
 from handlers.grammar import parse_command
-from phrasebook.book import SAMPLE_BARE_FACTS, Phrasebook, Variant, load_phrasebook, tidy
+from phrasebook.book import NAMELESS_SENDER, SAMPLE_BARE_FACTS, Phrasebook, Variant, load_phrasebook, tidy
 from phrasebook.facts import days_text, draft_facts, due_in, long_date, money
 from phrasebook.legal import final_deadline
 from phrasebook.linter import facts_for, lint, scenarios, text_problems
@@ -601,3 +602,18 @@ def test_an_english_final_warning_without_a_date_gives_the_period_of_the_custome
     texts = [book.render(variant, facts).text for (language, stage, _tone, _channel), variants in book.entries.items()
              if language == "en" and stage == "final_warning" for variant in variants]
     assert texts and all(f"{days} days" in text and (days == 14 or "14 days" not in text) for text in texts)
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "nb"])
+def test_a_sender_without_name_or_company_opens_a_sentence_with_a_capital(language: str) -> None:
+    book = load_phrasebook()
+    nameless = NAMELESS_SENDER[language]
+    opened = 0
+    for key in book.entries:
+        if key[0] != language:
+            continue
+        for variant in book.entries[key]:
+            text = book.render(variant, {**SAMPLE_BARE_FACTS, "me": nameless}).text
+            assert not re.search(rf"(^|[.!?]\s+){re.escape(nameless)}", text, re.MULTILINE), (variant.id, text)
+            opened += len(re.findall(rf"(^|[.!?]\s+){re.escape(nameless[0].upper() + nameless[1:])}", text, re.MULTILINE))
+    assert opened, "some variant opens a sentence with the nameless sender"
