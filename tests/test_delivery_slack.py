@@ -7,8 +7,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, update
-from sqlmodel import Session, col, select
+from sqlalchemy import Engine
+from sqlmodel import Session, select
 
 from bot.floor.clock import MovableClock
 from bot.store.models import LadderStep, StepKind
@@ -22,7 +22,7 @@ from scheduling.notifier import REPEAT_NOTE, RateLimits
 from scheduling.scheduler import Scheduler
 from scheduling.supervision import Backoff
 from tests.slack_standin import SlackStandIn, block_text
-from tests.support import ChatDriver, add_steps, fire_at, invoice_with_steps, states
+from tests.support import claimed_by_a_stopped_instance, ChatDriver, add_steps, fire_at, invoice_with_steps, states
 from tests.test_delivery_faults import FAST_RETRIES
 from tests.test_delivery_telegram import events
 from tests.test_firing import NOON
@@ -126,10 +126,8 @@ async def test_a_russian_slack_ping_resent_after_a_late_answer_says_once_in_russ
     await link(team, Http(standin, http_slack), standin)
     [step] = invoice_with_steps(team, "LATE-1", NOON)
     team.say("bob", "/team set lang=ru")
-    if claimed_before:  # an instance claimed it and stopped: the ping is composed saying it may be a repeat
-        with Session(engine) as session:
-            session.exec(update(LadderStep).where(col(LadderStep.id) == step).values(attempts=1))  # type: ignore[call-overload]
-            session.commit()
+    if claimed_before:
+        claimed_by_a_stopped_instance(engine, step)
     http_slack.outbox.client.timeout = 1
     standin.delay_next.append(("chat.postMessage", 1.5))
     scheduler = slack_scheduler(core, http_slack, clock)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.floor.clock import MovableClock
@@ -24,7 +24,7 @@ from bot.i18n import translated
 from scheduling.notifier import REPEAT_NOTE, RateLimits
 from scheduling.scheduler import Scheduler
 from scheduling.supervision import Backoff
-from tests.support import ChatDriver, add_steps, fire_at, invoice_with_steps, states
+from tests.support import claimed_by_a_stopped_instance, ChatDriver, add_steps, fire_at, invoice_with_steps, states
 from tests.telegram_standin import TelegramStandIn, parse_html
 from tests.test_delivery_faults import FAST_RETRIES, until
 from tests.test_firing import NOON
@@ -248,10 +248,8 @@ async def test_a_russian_ping_resent_after_a_timeout_says_once_in_russian_that_i
     await link_bob(team, standin)
     [step] = invoice_with_steps(team, "TMO-2", NOON)
     team.say("bob", "/team set lang=ru")
-    if claimed_before:  # an instance claimed it and stopped: the ping is composed saying it may be a repeat
-        with Session(engine) as session:
-            session.exec(update(LadderStep).where(col(LadderStep.id) == step).values(attempts=1))  # type: ignore[call-overload]
-            session.commit()
+    if claimed_before:
+        claimed_by_a_stopped_instance(engine, step)
     telegram.notifier.read_timeout = 0.3
     standin.delay_next.append(("sendMessage", 1.0))
     scheduler = telegram_scheduler(core, telegram, clock)
