@@ -76,6 +76,10 @@ def resolve_mention(session: Session, team: Team, mention: str, example: str) ->
     else:
         person = find_by_handle(session, team, mention)
     if person is None or not person.active:
+        if is_account_reference(mention):  # a chat account is linked with an invite, never by a handle typed for it
+            raise UsageError(_("This {platform} account is not on the team yet: an admin runs /team add @name salesperson, "
+                               "then /team invite @name, and they send me the code.",
+                               platform=mention.partition(":")[0].capitalize()), example)
         known = ", ".join(f"@{member.handle}" for member in active_members(session, team)) or _("nobody yet")
         raise UsageError(
             _("I don't know @{mention} on this team (members: {known}). An admin can add them with /team add @{handle} salesperson.",

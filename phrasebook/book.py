@@ -47,7 +47,7 @@ VARIABLES = frozenset({
     "customer", "contact_name", "first_name", "dear", "hello", "yours", "invoice_number", "amount", "paid", "balance",
     "partially_paid", "balance_note", "paid_note", "currency", "due_date", "days_overdue", "days_overdue_text", "days_until_due",
     "days_until_due_text", "due_in", "deadline", "promised_date", "our_company", "sender_name", "me", "signature",
-    "payment_details", "contract", "pretrial_days", "late_interest", "late_fee_date", "suspension_date",
+    "payment_details", "contract", "pretrial_days", "claim_days", "late_interest", "late_fee_date", "suspension_date",
 })
 MIN_VARIANTS = {"en": 3}
 DEFAULT_MIN_VARIANTS = 2
@@ -62,7 +62,7 @@ SAMPLE_FACTS: dict[str, Any] = {
     "days_until_due": 0, "days_until_due_text": "0 days", "due_in": "in 3 days", "deadline": "December 8, 2026",
     "promised_date": "December 3, 2026", "our_company": "Nordlys AS", "sender_name": "Carol Collector",
     "me": "Carol Collector from Nordlys AS", "signature": "Carol Collector\nCredit Controller\nNordlys AS",
-    "payment_details": "IBAN NO93 8601 1117 947", "contract": "No. 12/2026 of 1 March 2026", "pretrial_days": 30,
+    "payment_details": "IBAN NO93 8601 1117 947", "contract": "No. 12/2026 of 1 March 2026", "pretrial_days": 30, "claim_days": 16,
     "late_interest": "statutory interest", "late_fee_date": "December 15, 2026", "suspension_date": "December 29, 2026",
 }
 SAMPLE_BARE_FACTS: dict[str, Any] = {**SAMPLE_FACTS, "contact_name": None, "first_name": None, "dear": "Dear Sir or Madam,",

@@ -15,6 +15,7 @@ from bot.store.models import Customer, Invoice, Person, Team
 from bot.floor.money import format_money
 from phrasebook.book import NAMELESS_SENDER
 from phrasebook.salutations import contact_from, salutation
+from phrasebook.legal import final_deadline
 from scheduling.notice import MINIMUM_NOTICE_DAYS
 
 LOCALES = ("en_GB", "en_US", "en_IE", "nb_NO", "ru_RU", "bg_BG")
@@ -171,6 +172,7 @@ def draft_facts(
         "payment_details": payment_details or None,
         "contract": customer.contract or None,
         "pretrial_days": PRETRIAL_DAYS,
+        "claim_days": (final_deadline(today, None, customer.country) - today).days,
         "late_interest": LATE_INTEREST.get(locale, STATUTORY_INTEREST),
         "late_fee_date": long_date(invoice.due_date + timedelta(days=LATE_FEE_DAYS), locale) if subscription else None,
         "suspension_date": long_date(invoice.due_date + timedelta(days=SUSPENSION_DAYS), locale) if subscription else None,
