@@ -24,7 +24,7 @@ from handlers.context import Context
 from handlers.grammar import Command
 from handlers.permissions import (
     ADMIN_ONLY_TEAM, ADMINS, DEFAULT_ACCESS, EVERYONE, LAWYER_TOO, MANAGERS, MEMBERS, MEMBERS_NOT_LAWYERS, READ_INVOICE,
-    WORK_INVOICE, Grant, Permission, changes_team, has_amount, invites_people, reassigns, reloads, scopes, sets_options,
+    SELF_SETTABLE, WORK_INVOICE, Grant, Permission, changes_team, has_amount, invites_people, reassigns, reloads, scopes, sets_options,
     sets_others, sets_own, sets_rates, sets_team_locale,
 )
 from bot.floor.reply import Reply
@@ -275,7 +275,7 @@ def report_and_team_commands() -> list[CommandSpec]:
                         Form("/team", N_("Everyone on the team, with roles, time zones, working hours and languages"), "/team"),
                         Form("/team set [@person] key=value… "
                              "(role=, tz=, lang=, locale=, hours=, days=, holidays=, manager=, name=, admin=)",
-                             N_("Change someone (admins) or your own tz, lang, hours, days, name or holidays (holidays=team "
+                             N_("Change someone (admins) or your own tz, lang, locale, hours, days, name or holidays (holidays=team "
                              "for the team's country)"), team.TEAM_SET_EXAMPLE),
                         Form("/team remove @person [to=@p]",
                              N_("Admins take someone off the team; their open invoices and steps go to to= (asked for when "
@@ -286,7 +286,7 @@ def report_and_team_commands() -> list[CommandSpec]:
                     access=(
                         Grant(N_("see the team"), MEMBERS),
                         Grant(N_("change their own settings"), scopes("—", "own", "own", "own", "own", "all"),
-                              "set (own tz, lang, hours, days, name, holidays)", sets_own),
+                              f"set (own {', '.join(SELF_SETTABLE)})", sets_own),
                         Grant(N_("change the team"), ADMINS, "add, remove, or set someone else / role, admin, manager",
                               lambda command, actor: changes_team(command, actor) or sets_others(command, actor), ADMIN_ONLY_TEAM),
                         Grant(N_("invite people"), ADMINS, "invite", invites_people,

@@ -23,7 +23,7 @@ from handlers.context import Context, Sender, Services
 from bot.floor.errors import NotAllowed, UsageError
 from handlers.grammar import Command, IncomingFile, InputError, parse_arguments, parse_command
 from handlers.history import dispatch
-from handlers.people import create_first_admin, find_by_handle, find_sender, link_identity, team_size
+from handlers.people import create_first_admin, find_by_handle, find_sender, link_identity, sender_language, team_size
 from handlers.permissions import Scope, authorize, find_named_invoice
 from bot.floor.reply import Reply, error_reply
 from handlers.once import Once, Repeated
@@ -74,9 +74,9 @@ class Core:
         """The language to answer `sender` in: the linked person's, else the app's (when the bot
         speaks it), else the team's default."""
         with Session(self.services.engine) as session:
-            person = find_sender(session, sender)
-            if person is not None:
-                return person.language
+            language = sender_language(session, sender)
+            if language is not None:
+                return language
             team = session.exec(select(Team).order_by(col(Team.id))).first()
             if team is not None and sender.verified_handle:  # the console: linked on its first command
                 person = find_by_handle(session, team, sender.verified_handle)

@@ -28,8 +28,8 @@ from handlers.invoice_lookup import customer_of, find_invoice
 from scheduling.ping_port import DraftFor
 from bot.floor.reply import BulletList, Button, DraftText, Reply, Table
 from phrasebook.book import CHANNELS, STAGES, TONES, Phrasebook, PhrasebookError, Rendered, fitted, load_phrasebook, shape_of
-from phrasebook.facts import company_name, draft_facts, long_date, locale_for, signer_name
-from phrasebook.legal import final_deadline
+from phrasebook.facts import company_name, draft_facts, long_date, signer_name
+from phrasebook.legal import DEFAULT_FINAL_BUSINESS_DAYS, MINIMUM_NOTICE_DAYS, final_deadline
 from scheduling.business_calendar import add_business_days
 from scheduling.notice import earliest_deadline
 from scheduling.event_texts import history_event
@@ -86,7 +86,7 @@ def draft_command(command: Command, ctx: Context) -> Reply:
                           stage=stage.replace("_", " "), tone=tone, channel=channel, language=language), private=True)
     reply.add(DraftText(label=f"{channel.capitalize()} ({rendered.variant})", text=rendered.text, subject=rendered.subject))
     if written.deadline_note:
-        reply.say(written.deadline_note)
+        reply.say(deadline_note(written, customer.country, ctx.locale))
     if question := signature_question(ctx, invoice):
         reply.say(question)
     base = f"draft {invoice.number} {stage}"
@@ -156,7 +156,10 @@ class WrittenDraft:
     rendered: Rendered
     deadline: date | None
     deadline_note: str | None = None
-    """Said to the user (not the customer) when the draft's deadline is a default or was moved."""
+    """DEFAULT_DEADLINE or MOVED_DEADLINE when the draft's deadline is a default or was moved: said
+    to the user (not the customer) in their language, see `deadline_note`."""
+    deadline_days: int = DEFAULT_FINAL_BUSINESS_DAYS
+    """The ladder's rule a default deadline follows (business days from today)."""
 
 
 def write_draft(
@@ -174,7 +177,7 @@ def write_draft(
     ids = [variant.id for variant in variants]
     variant = variants[(ids.index(last) + 1) % len(variants)] if last in ids else variants[0]
     today = local_today(now, sender.timezone)
-    deadline, note = draft_deadline(stage, deadline, today, customer, language, team, ladder_deadline_days)
+    deadline, note = draft_deadline(stage, deadline, today, customer, ladder_deadline_days)
     facts = draft_facts(invoice=invoice, customer=customer, sender=sender, team=team, language=language, today=today,
                         deadline=deadline, payment_details=payment_details)
     rendered = book.render(variant, facts)
@@ -184,39 +187,58 @@ def write_draft(
                   "deadline": deadline.isoformat() if deadline else None},
         team_id=invoice.team_id, invoice_id=invoice.id, actor_id=sender.id, at=now,
     ))
-    return WrittenDraft(rendered, deadline, note)
+    return WrittenDraft(rendered, deadline, note, ladder_deadline_days or DEFAULT_FINAL_BUSINESS_DAYS)
 
 
-def draft_deadline(stage: str, deadline: date | None, today: date, customer: Customer, language: str, team: Team,
+def draft_deadline(stage: str, deadline: date | None, today: date, customer: Customer,
                    ladder_deadline_days: int | None) -> tuple[date | None, str | None]:
     """A final warning always names a date: the step's, else the ladder's own rule from today; never
     shorter than the customer's country requires (Norway: 14 days from sending, Russia: 30, plus a margin)."""
     if stage == "final_warning":
         ruled = final_deadline(today, ladder_deadline_days, customer.country)
-        days = ladder_deadline_days or 10
-        shown_locale = locale_for(language, customer.locale, team.locale)
         if deadline is None:
-            return ruled, (f"The deadline {long_date(ruled, shown_locale)} is a default: the ladder's rule of {days} business "
-                           f"days from today{minimum_clause(customer.country)}. Change the step or pick another date "
-                           "with the customer before sending.")
+            return ruled, DEFAULT_DEADLINE
         floor = earliest_deadline(today, customer.country)
         if floor is not None and deadline < floor:
-            return floor, (f"The step's deadline was moved to {long_date(floor, shown_locale)}{minimum_clause(customer.country)}.")
+            return floor, MOVED_DEADLINE
         return deadline, None
     if deadline is None and stage in OVERDUE_STAGES:
         return add_business_days(today, PAY_BY_BUSINESS_DAYS, customer.country), None
     return deadline, None
 
 
-def minimum_clause(country: str) -> str:
-    return MINIMUM_CLAUSES.get(country, "")
+DEFAULT_DEADLINE = "default"
+MOVED_DEADLINE = "moved"
+def minimum_notice(country: str) -> str | None:
+    """Why a final warning's deadline is no earlier in the customer's country (the days: scheduling/notice.py)."""
+    if country == "NO":
+        return ngettext("A Norwegian inkassovarsel must give at least {n} day from sending, so it is {n} day plus a margin "
+                        "at the least.",
+                        "A Norwegian inkassovarsel must give at least {n} days from sending, so it is {n} days plus a margin "
+                        "at the least.", MINIMUM_NOTICE_DAYS[country])
+    if country == "RU":
+        return ngettext("A Russian pre-trial claim gives {n} calendar day from sending before court (ч. 5 ст. 4 АПК РФ), so it "
+                        "is {n} day plus a margin at the least.",
+                        "A Russian pre-trial claim gives {n} calendar days from sending before court (ч. 5 ст. 4 АПК РФ), so it "
+                        "is {n} days plus a margin at the least.", MINIMUM_NOTICE_DAYS[country])
+    return None
 
 
-MINIMUM_CLAUSES = {
-    "NO": "; a Norwegian inkassovarsel must give at least 14 days from sending, so it is 14 days plus a margin at the least",
-    "RU": "; a Russian pre-trial claim gives 30 calendar days from sending before court (ч. 5 ст. 4 АПК РФ), so it is "
-          "30 days plus a margin at the least",
-}
+def deadline_note(written: WrittenDraft, country: str, locale: str) -> str:
+    """What the user is told about a final warning's default or moved deadline, in their language."""
+    assert written.deadline is not None
+    shown = long_date(written.deadline, locale)
+    if written.deadline_note == DEFAULT_DEADLINE:
+        sentences = [ngettext("The deadline {date} is a default: the ladder's rule of {n} business day from today.",
+                              "The deadline {date} is a default: the ladder's rule of {n} business days from today.",
+                              written.deadline_days, date=shown)]
+    else:
+        sentences = [_("The step's deadline was moved to {date}.", date=shown)]
+    if minimum := minimum_notice(country):
+        sentences.append(minimum)
+    if written.deadline_note == DEFAULT_DEADLINE:
+        sentences.append(_("Change the step or pick another date with the customer before sending."))
+    return " ".join(sentences)
 
 
 def final_step_deadline_days(services: Services, invoice: Invoice) -> int | None:

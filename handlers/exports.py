@@ -14,11 +14,17 @@ import sqlalchemy as sa
 from babel.numbers import get_currency_precision
 from sqlmodel import Session, col
 
+from bot.i18n import N_, _, ngettext
 from bot.store.models import Customer, Instalment, Invoice, InvoiceStatus, LadderStep, Person, StepState
-from handlers.overdue_figures import Scope, bucket_of
+from handlers.overdue_figures import Scope, bucket_label, bucket_of
+from scheduling.step_texts import step_name
 
-COLUMNS = ("Customer", "Number", "Amount", "Balance", "Currency", "Due date", "Days overdue", "Bucket", "Owner",
-           "Collector", "Current step", "Next step", "Next step at", "Promise date", "Dispute", "Plan")
+COLUMNS = (N_("Customer"), N_("Number"), N_("Amount"), N_("Balance"), N_("Currency"), N_("Due date"), N_("Days overdue"),
+           N_("Bucket"), N_("Owner"), N_("Collector"), N_("Current step"), N_("Next step"), N_("Next step at"),
+           N_("Promise date"), N_("Dispute"), N_("Plan"))
+"""The header row, written in the requester's language; the cells keep machine-readable forms (ISO
+dates, plain decimal amounts, currency codes)."""
+SHEET = N_("Overdue")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BATCH = 2000
 MAX_ROWS = 200_000
@@ -31,8 +37,9 @@ def neutralise(value: str) -> str:
 Row = tuple[str, str, Decimal, Decimal, str, date, int, str, str, str, str, str, datetime | None, date | None, str, str]
 
 
-def export_rows(session: Session, scope: Scope, timezone: str) -> Iterator[Row]:
-    """Overdue invoices in scope, oldest first, with their ladder's current and next step."""
+def export_rows(session: Session, scope: Scope, timezone: str, locale: str) -> Iterator[Row]:
+    """Overdue invoices in scope, oldest first, with their ladder's current and next step (words in
+    the speaker's language, step names in `locale`)."""
     zone = ZoneInfo(timezone)
     people = {p.id: p.handle for p in session.execute(sa.select(Person).where(col(Person.team_id) == scope.team_id)).scalars()}
     last_id: int | None = None
@@ -48,7 +55,7 @@ def export_rows(session: Session, scope: Scope, timezone: str) -> Iterator[Row]:
         batch = session.execute(query.order_by(col(Invoice.due_date), col(Invoice.id)).limit(BATCH)).all()
         if not batch:
             return
-        ids = [invoice.id for invoice, _ in batch]
+        ids = [invoice.id for invoice, _customer in batch]
         steps = _steps(session, ids)
         plans: dict[int, int] = dict(session.execute(
             sa.select(col(Instalment.invoice_id), sa.func.count()).where(col(Instalment.invoice_id).in_(ids))
@@ -58,13 +65,13 @@ def export_rows(session: Session, scope: Scope, timezone: str) -> Iterator[Row]:
             days = (scope.today - invoice.due_date).days
             yield (
                 customer, invoice.number, invoice.amount, invoice.balance, invoice.currency, invoice.due_date, days,
-                bucket_of(days).label, people.get(invoice.owner_id, "?"),
+                bucket_label(bucket_of(days).label), people.get(invoice.owner_id, "?"),
                 people.get(invoice.collector_id, "") if invoice.collector_id is not None else "",
-                current.name if current else "", upcoming.name if upcoming else "",
+                step_name(current, locale) if current else "", step_name(upcoming, locale) if upcoming else "",
                 upcoming.due_at.astimezone(zone).replace(tzinfo=None) if upcoming else None,
                 invoice.promised_date,
-                invoice.dispute_reason or ("disputed" if invoice.status == InvoiceStatus.DISPUTED else ""),
-                f"{plans[invoice.id]} instalments" if invoice.id in plans else "",
+                invoice.dispute_reason or (_("disputed") if invoice.status == InvoiceStatus.DISPUTED else ""),
+                ngettext("{n} instalment", "{n} instalments", plans[invoice.id]) if invoice.id in plans else "",
             )
             produced += 1
         last_due, last_id = batch[-1][0].due_date, batch[-1][0].id
@@ -105,7 +112,7 @@ def _cells(row: Row) -> list[str]:
 def export_csv(rows: Iterator[Row]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(COLUMNS)
+    writer.writerow([_(name) for name in COLUMNS])
     for row in rows:
         writer.writerow(_cells(row))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
@@ -118,14 +125,14 @@ def export_xlsx(rows: Iterator[Row]) -> bytes:
     from openpyxl.styles import Font
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Overdue")
+    sheet = workbook.create_sheet(_(SHEET))
     sheet.freeze_panes = "A2"
     header_font = Font(bold=True)
     from openpyxl.cell import WriteOnlyCell
 
     header = []
     for name in COLUMNS:
-        cell = WriteOnlyCell(sheet, value=name)
+        cell = WriteOnlyCell(sheet, value=_(name))
         cell.font = header_font
         header.append(cell)
     sheet.append(header)

@@ -297,7 +297,7 @@ def check_row(ctx: Context, line: int, values: dict[str, str], people: dict[str,
     if not customer or len(customer) > 200:
         raise UsageError(_("the customer's name is missing or longer than {most} characters", most=200))
     currency = parse_currency(values.get("currency") or ctx.team.default_currency)
-    amount = check_amount(parse_amount(values.get("amount", "")), currency, ctx.services.settings.max_invoice_amount)
+    amount = check_amount(parse_amount(values.get("amount", "")), currency, ctx.services.settings.max_invoice_amount, locale=ctx.locale)
     due_date = parse_date(values.get("due_date", ""), ctx.today, "2026-12-01")
     issue_date = parse_date(values["issue_date"], ctx.today, "2026-11-01") if values.get("issue_date") else None
     if issue_date and issue_date > due_date:

@@ -92,7 +92,7 @@ def parse_new_invoice(command: Command, ctx: Context) -> NewInvoice:
         with about("currency"):
             currency = parse_currency(words.pop(0))
     with about("amount"):
-        check_amount(amount, currency, ctx.services.settings.max_invoice_amount)
+        check_amount(amount, currency, ctx.services.settings.max_invoice_amount, locale=ctx.locale)
     if not words:
         raise UsageError(_("The due date is missing after the amount."), ADD_EXAMPLE, "due")
     with about("due"):
@@ -320,7 +320,7 @@ def record_payment(command: Command, ctx: Context) -> Reply:
             )
     if rest:
         paid = check_amount(parse_amount(" ".join(rest), PAID_EXAMPLE), invoice.currency, ctx.services.settings.max_invoice_amount,
-                            PAID_EXAMPLE)
+                            PAID_EXAMPLE, ctx.locale)
         if paid > invoice.balance:
             raise UsageError(
                 _("{amount} is more than the balance of {balance}. For a full payment just write /paid {invoice}.",

@@ -108,7 +108,7 @@ def _promise(command: Command, ctx: Context, *, written: bool) -> Reply:
     amount = None
     if len(command.words) > 2:
         amount = check_amount(parse_amount(" ".join(command.words[2:]), example), invoice.currency,
-                              ctx.services.settings.max_invoice_amount, example)
+                              ctx.services.settings.max_invoice_amount, example, ctx.locale)
     result = course.promise(ctx, invoice, promised, written=written, amount=amount)
     grace = result.grace
     shown = show_date(promised, ctx.locale)
@@ -156,7 +156,7 @@ def resolve(command: Command, ctx: Context) -> Reply:
     new_amount = None
     if len(command.words) > 1:
         new_amount = check_amount(parse_amount(" ".join(command.words[1:]), RESOLVE_EXAMPLE), invoice.currency,
-                                  ctx.services.settings.max_invoice_amount, RESOLVE_EXAMPLE)
+                                  ctx.services.settings.max_invoice_amount, RESOLVE_EXAMPLE, ctx.locale)
         paid = course.paid_so_far(ctx.session, invoice)
         if new_amount < paid:
             raise UsageError(_("{amount} is less than the {paid} already paid.",

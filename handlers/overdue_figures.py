@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy import ColumnElement, Select, case, func, literal, or_, type_coerce
 from sqlmodel import Session, col
 
+from bot.i18n import N_, _
 from bot.store.db_types import ExactAmount
 from bot.store.models import Customer, Invoice, InvoiceStatus, ReceivableDay, ReceivableMonth
 
@@ -38,6 +39,13 @@ class Bucket:
 
 BUCKETS = (Bucket("1-30 days", 1, 30), Bucket("31-60 days", 31, 60), Bucket("61-90 days", 61, 90),
            Bucket("over 90 days", 91, None))
+BUCKET_LABELS = {"1-30 days": N_("1-30 days"), "31-60 days": N_("31-60 days"), "61-90 days": N_("61-90 days"),
+                 "over 90 days": N_("over 90 days")}
+"""The aging buckets as a reader sees them (`Bucket.label` is the English key)."""
+
+
+def bucket_label(label: str) -> str:
+    return _(BUCKET_LABELS.get(label, label))
 BUCKET_NAMES = {"1-30": BUCKETS[0], "31-60": BUCKETS[1], "61-90": BUCKETS[2], "90+": BUCKETS[3], "91+": BUCKETS[3]}
 
 
@@ -212,7 +220,7 @@ def _as_date(value: Any) -> date:
 
 def _merged(rows: list[GroupRow]) -> dict[int, Amounts]:
     result: dict[int, Amounts] = defaultdict(dict)
-    for key, currency, count, balance, _ in rows:
+    for key, currency, count, balance, _first_due in rows:
         add_amount(result[key], currency, count, balance)
     return dict(result)
 
@@ -296,7 +304,7 @@ def _top_customers(session: Session, scope: Scope, rows: list[GroupRow] | None, 
         rows, customer_count = _ranked_customers(session, scope, limit * 5)
     counts: dict[int, int] = defaultdict(int)
     oldest: dict[int, date] = {}
-    for customer, _, count, _, first_due in rows:
+    for customer, _currency, count, _balance, first_due in rows:
         counts[customer] += count
         oldest[customer] = min(oldest.get(customer, first_due), first_due)
     # month rows know the month, not the day: rank roughly, then exactly among the leaders

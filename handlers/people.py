@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, func, select
 
@@ -19,15 +20,20 @@ def normalise_handle(text: str) -> str:
 
 
 def find_sender(session: Session, sender: Sender) -> Person | None:
-    identity = session.exec(
-        select(ChatIdentity).where(
-            ChatIdentity.platform == sender.platform, ChatIdentity.external_id == sender.external_id
-        )
-    ).first()
-    if identity is not None:
-        person = session.get(Person, identity.person_id)
-        return person if person is not None and person.active else None
-    return None
+    """The active person the sender's account is linked to, in one query (every command asks)."""
+    return session.exec(select(Person).join(ChatIdentity, col(ChatIdentity.person_id) == col(Person.id)).where(
+        *linked_to(sender))).first()
+
+
+def sender_language(session: Session, sender: Sender) -> str | None:
+    """`find_sender(…).language`, without loading the person (every command asks first)."""
+    return session.exec(select(Person.language).join(ChatIdentity, col(ChatIdentity.person_id) == col(Person.id)).where(
+        *linked_to(sender))).first()
+
+
+def linked_to(sender: Sender) -> tuple[Any, ...]:
+    return (ChatIdentity.platform == sender.platform, ChatIdentity.external_id == sender.external_id,
+            col(Person.active).is_(True))
 
 
 def find_by_handle(session: Session, team: Team, handle: str) -> Person | None:
@@ -70,6 +76,10 @@ def resolve_mention(session: Session, team: Team, mention: str, example: str) ->
     else:
         person = find_by_handle(session, team, mention)
     if person is None or not person.active:
+        if is_account_reference(mention):  # a chat account is linked with an invite, never by a handle typed for it
+            raise UsageError(_("This {platform} account is not on the team yet: an admin runs /team add @name salesperson, "
+                               "then /team invite @name, and they send me the code.",
+                               platform=mention.partition(":")[0].capitalize()), example)
         known = ", ".join(f"@{member.handle}" for member in active_members(session, team)) or _("nobody yet")
         raise UsageError(
             _("I don't know @{mention} on this team (members: {known}). An admin can add them with /team add @{handle} salesperson.",

@@ -47,7 +47,8 @@ class Scope(StrEnum):
 COLUMNS = ("stranger", "salesperson", "collector", "lawyer", "manager", "admin")
 PLURALS = {"stranger": N_("People not on the team"), "salesperson": N_("Salespeople"), "collector": N_("Collectors"),
            "lawyer": N_("Lawyers"), "manager": N_("Managers"), "admin": N_("Admins")}
-SELF_SETTABLE = frozenset(("tz", "lang", "hours", "days", "name", "holidays"))
+SELF_SETTABLE = ("tz", "lang", "locale", "hours", "days", "name", "holidays")
+"""What anyone may `/team set` for themselves; the rest of a person's settings are an admin's."""
 
 
 def _always(command: Command, actor: Person) -> bool:
@@ -122,7 +123,7 @@ def sets_others(command: Command, actor: Person) -> bool:
     if _team_action(command) != "set":
         return False
     others = [m for m in command.mentions if m.lower() != actor.handle]
-    return bool(others) or bool(set(command.options) - SELF_SETTABLE)
+    return bool(others) or bool(set(command.options) - set(SELF_SETTABLE))
 
 
 def sets_rates(command: Command, actor: Person) -> bool:

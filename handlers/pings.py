@@ -85,6 +85,7 @@ def compose_ping(
         repeated = {step.id for step in steps if step.attempts > 1}
         if len(repeated) == len(steps):
             reply.say(_(REPEAT_NOTE))
+            reply.repeat = True
             repeated = set()
         sections: dict[int, list[LadderStep]] = {}
         for step in steps:

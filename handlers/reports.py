@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from babel.numbers import format_decimal, list_currencies
 from sqlmodel import col, select
 
-from bot.i18n import N_, _, ngettext
+from bot.i18n import _, ngettext
 from bot.store.models import Customer, Invoice, Person
 from handlers.charts import bar_chart
 from handlers.collection_status import CollectionStatus, collection_status
@@ -23,7 +23,7 @@ from handlers.grammar import Command
 from handlers.invoice_lookup import sees_all
 from handlers.invoices import name_key
 from bot.floor.money import format_money
-from handlers.overdue_figures import BUCKET_NAMES, BUCKETS, Amounts, OverdueFigures, Scope, overdue_figures
+from handlers.overdue_figures import BUCKET_NAMES, BUCKETS, Amounts, OverdueFigures, Scope, bucket_label, overdue_figures
 from handlers.people import resolve_mention
 from handlers.rates import converted_total, team_rates
 from bot.floor.reply import Attachment, BulletList, Facts, Reply, Table
@@ -33,15 +33,6 @@ OVERDUE_USAGE = "/overdue [chart] [export csv|xlsx] [@person] [customer text] [c
 TOP_ROWS = 8
 """Rows per table: the whole summary stays within one Telegram message and Slack's 50 blocks."""
 OPTIONS = ("currency", "bucket")
-BUCKET_LABELS = {"1-30 days": N_("1-30 days"), "31-60 days": N_("31-60 days"), "61-90 days": N_("61-90 days"),
-                 "over 90 days": N_("over 90 days")}
-"""The aging buckets as a reader sees them (overdue_figures names them in English)."""
-
-
-def bucket_label(label: str) -> str:
-    return _(BUCKET_LABELS.get(label, label))
-
-
 def overdue_summary(command: Command, ctx: Context) -> Reply:
     """Everything past its due date that you can see, and how its chase goes."""
     request = parse_request(command, ctx)
@@ -289,7 +280,7 @@ def aging_chart(figures: OverdueFigures) -> bytes:
 
 
 def export_reply(ctx: Context, scope: Scope, kind: str) -> Reply:
-    rows = export_rows(ctx.session, scope, ctx.timezone)
+    rows = export_rows(ctx.session, scope, ctx.timezone, ctx.locale)
     if kind == "csv":
         content, mime = export_csv(rows), "text/csv"
     else:

@@ -15,6 +15,7 @@ from bot.floor.errors import NotAllowed, UsageError
 from handlers.grammar import Command
 from handlers.history import record_event
 from handlers.invites import invite
+from handlers.permissions import SELF_SETTABLE
 from handlers.people import HANDLE, active_members, find_by_handle, is_account_reference, normalise_handle, resolve_mention
 from bot.floor.reply import Reply, Table
 from scheduling import course
@@ -28,7 +29,6 @@ LANGUAGES = {"en": N_("English"), "ru": N_("Russian"), "nb": N_("Norwegian Bokm√
 MAX_NAME = 100
 MAX_ZONE = 64
 SETTABLE = ("role", "tz", "lang", "locale", "hours", "days", "manager", "admin", "name", "holidays")
-SELF_SETTABLE = ("tz", "lang", "locale", "hours", "days", "name", "holidays")
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HOURS = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
 

@@ -47,7 +47,7 @@ VARIABLES = frozenset({
     "customer", "contact_name", "first_name", "dear", "hello", "yours", "invoice_number", "amount", "paid", "balance",
     "partially_paid", "balance_note", "paid_note", "currency", "due_date", "days_overdue", "days_overdue_text", "days_until_due",
     "days_until_due_text", "due_in", "deadline", "promised_date", "our_company", "sender_name", "me", "signature",
-    "payment_details", "contract", "pretrial_days", "late_interest", "late_fee_date", "suspension_date",
+    "payment_details", "contract", "pretrial_days", "claim_days", "late_interest", "late_fee_date", "suspension_date",
 })
 MIN_VARIANTS = {"en": 3}
 DEFAULT_MIN_VARIANTS = 2
@@ -62,7 +62,7 @@ SAMPLE_FACTS: dict[str, Any] = {
     "days_until_due": 0, "days_until_due_text": "0 days", "due_in": "in 3 days", "deadline": "December 8, 2026",
     "promised_date": "December 3, 2026", "our_company": "Nordlys AS", "sender_name": "Carol Collector",
     "me": "Carol Collector from Nordlys AS", "signature": "Carol Collector\nCredit Controller\nNordlys AS",
-    "payment_details": "IBAN NO93 8601 1117 947", "contract": "No. 12/2026 of 1 March 2026", "pretrial_days": 30,
+    "payment_details": "IBAN NO93 8601 1117 947", "contract": "No. 12/2026 of 1 March 2026", "pretrial_days": 30, "claim_days": 16,
     "late_interest": "statutory interest", "late_fee_date": "December 15, 2026", "suspension_date": "December 29, 2026",
 }
 SAMPLE_BARE_FACTS: dict[str, Any] = {**SAMPLE_FACTS, "contact_name": None, "first_name": None, "dear": "Dear Sir or Madam,",
@@ -153,6 +153,11 @@ def parsed(source: str) -> nodes.Template:
     return ENVIRONMENT.parse(source)
 
 
+NAMELESS_SENDER = {"en": "your supplier", "nb": "leverandøren din", "ru": "ваш поставщик", "bg": "Вашият доставчик"}
+"""Who speaks in a draft when the sender gave no name and the team no company ("This is your supplier")."""
+NAMELESS_SENDER_STARTING_A_SENTENCE = re.compile(
+    r"(^|[.!?]\s+)(" + "|".join(re.escape(words) for words in NAMELESS_SENDER.values() if words[0].islower()) + ")", re.MULTILINE)
+"""The same words opening a sentence ("Good afternoon. {{ me }}.") take a capital: "Your supplier.", "Ваш поставщик."."""
 ABBREVIATION_STOP = re.compile(r"(?<=\w\.)\.(?!\.)")
 """A sentence that ends in an abbreviation (Russian and Bulgarian dates end in "г.", lev in "лв.")
 takes no second full stop: "до 14 декабря 2026 г." — never "г.."."""
@@ -163,9 +168,11 @@ SPACE_BEFORE_PUNCTUATION = re.compile(r"[ \t]+([,.;:!?])")
 
 def tidy(text: str) -> str:
     """Lines whose optional parts were empty, doubled spaces, a space left before punctuation and a
-    full stop doubled by an abbreviation at the end of a sentence: take them out."""
+    full stop doubled by an abbreviation at the end of a sentence: take them out; a nameless sender
+    opening a sentence takes its capital."""
     lines = [ORDINARY_SPACES.sub(" ", line).strip() for line in text.strip().splitlines()]
     kept = "\n".join(line for line in lines if line)
+    kept = NAMELESS_SENDER_STARTING_A_SENTENCE.sub(lambda match: match.group(1) + match.group(2)[0].upper() + match.group(2)[1:], kept)
     return ABBREVIATION_STOP.sub("", SPACE_BEFORE_PUNCTUATION.sub(r"\1", kept)).strip()
 
 

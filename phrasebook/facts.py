@@ -13,7 +13,9 @@ from babel.dates import format_date, format_timedelta
 
 from bot.store.models import Customer, Invoice, Person, Team
 from bot.floor.money import format_money
+from phrasebook.book import NAMELESS_SENDER
 from phrasebook.salutations import contact_from, salutation
+from phrasebook.legal import final_deadline
 from scheduling.notice import MINIMUM_NOTICE_DAYS
 
 LOCALES = ("en_GB", "en_US", "en_IE", "nb_NO", "ru_RU", "bg_BG")
@@ -103,8 +105,7 @@ def introduction(name: str | None, company: str | None, language: str) -> str:
     joiner = {"en": " from ", "nb": " fra ", "ru": ", ", "bg": " от "}.get(language, ", ")
     if name and company:
         return f"{name}{joiner}{company}"
-    return name or company or {"en": "your supplier", "nb": "leverandøren din", "ru": "ваш поставщик",
-                               "bg": "Вашият доставчик"}.get(language, "")
+    return name or company or NAMELESS_SENDER.get(language, "")
 
 
 PAID_NOTES = {
@@ -171,6 +172,7 @@ def draft_facts(
         "payment_details": payment_details or None,
         "contract": customer.contract or None,
         "pretrial_days": PRETRIAL_DAYS,
+        "claim_days": (final_deadline(today, None, customer.country) - today).days,
         "late_interest": LATE_INTEREST.get(locale, STATUTORY_INTEREST),
         "late_fee_date": long_date(invoice.due_date + timedelta(days=LATE_FEE_DAYS), locale) if subscription else None,
         "suspension_date": long_date(invoice.due_date + timedelta(days=SUSPENSION_DAYS), locale) if subscription else None,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 __all__ = ["REPEAT_NOTE", "NotDelivered", "Notifier", "Part", "PartsNotifier", "RateLimits", "Undeliverable", "WholeReplies",
-           "parts_notifier"]
+           "parts_notifier", "repeat_note"]
 
 from bot.i18n import N_, translated
 from bot.floor.reply import Paragraph, Reply
@@ -18,6 +18,11 @@ from bot.floor.reply_codec import reply_from_json, reply_to_json
 
 REPEAT_NOTE = N_("Repeat: delivery of this reminder was not confirmed before, so you may have seen it already.")
 """Put above a ping sent again because its delivery was not confirmed."""
+
+
+def repeat_note(language: str | None) -> str:
+    """The repeat note in the reader's language."""
+    return translated(language, REPEAT_NOTE)
 
 Part = Any
 """One message as a platform sends it, in JSON-able form."""
@@ -56,7 +61,8 @@ class PartsNotifier(Protocol):
         ...
 
     def mark_repeat(self, part: Part) -> Part:
-        """The same message marked as a repeat."""
+        """The same message marked as a repeat in its reader's language, unless it says so already
+        (the part carries `repeat`)."""
         ...
 
     async def send_part(self, chat_id: str, part: Part) -> None:
@@ -76,9 +82,9 @@ class WholeReplies:
 
     def mark_repeat(self, part: Part) -> Part:
         reply = reply_from_json(part)
-        note = translated(reply.language, REPEAT_NOTE)
-        if not any(isinstance(block, Paragraph) and block.text == note for block in reply.blocks):
-            reply.blocks.insert(0, Paragraph(note))
+        if not reply.repeat:
+            reply.blocks.insert(0, Paragraph(repeat_note(reply.language)))
+            reply.repeat = True
         return reply_to_json(reply)
 
     async def send_part(self, chat_id: str, part: Part) -> None:

@@ -10,12 +10,15 @@ is alive, however long sending takes.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import gc
+import heapq
 import logging
 import os
 import socket
 import sys
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -52,6 +55,10 @@ would then delay the timer by up to that much. A shorter interval keeps firing w
 
 
 Routed = tuple[ClaimedStep, list[tuple[str, str]]]
+Timed = tuple[float, int, ClaimedStep, list[tuple[str, str]]]
+"""A routed step with its moment: seconds (from a pass's horizon, or on the loop's clock) and its id."""
+CLOCK_RESOLUTION = time.get_clock_info("monotonic").resolution
+"""asyncio runs a timer this close to its moment (its own rule), so its steps go with it."""
 FOLLOW_UP_EVERY = timedelta(minutes=1)
 CATCH_UP_AFTER = timedelta(minutes=15)
 """A step this late fell due while nobody could send it (downtime, an outage), not in a busy
@@ -117,6 +124,9 @@ class Scheduler:
         """Claimed by us but not yet handed to a queue (the database failed in between)."""
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._timed: list[Timed] = []
+        """Claimed steps waiting for their moment (a heap on the loop's clock), under one timer."""
+        self._timer: asyncio.TimerHandle | None = None
         self._beating: ThreadPoolExecutor | None = None
         """The heartbeat's own thread, so a backlog of work in the shared pool never delays a beat."""
 
@@ -186,7 +196,7 @@ class Scheduler:
         locked) is logged, shows in `health`, and is tried again after a growing pause; the send
         queues and housekeeping run supervised beside it.
         """
-        loop = self._loop = asyncio.get_running_loop()
+        self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL))
         gc.freeze()  # everything built at start-up lives for good: keep it out of collection pauses
@@ -203,7 +213,8 @@ class Scheduler:
                         await self.beat()  # alive before claiming anything
                         await self.recover()
                         recovered = True
-                    routed, next_due = await asyncio.to_thread(self._claim_and_route, self.clock.now() + self.lookahead)
+                    horizon = self.clock.now() + self.lookahead
+                    routed, next_due = await asyncio.to_thread(self._claim_and_time, horizon)
                 except Exception as error:
                     pause = self.backoff.failed()
                     self.health.failed(FIRING, error)
@@ -215,16 +226,13 @@ class Scheduler:
                     log.warning("firing pass works again after %d failure(s)", self.backoff.failures)
                 self.backoff.reset()
                 self.health.beat(FIRING)
-                now = self.clock.now()
-                for step, targets in routed:
-                    wait = (step.due_at - now).total_seconds()
-                    if wait > 0:
-                        loop.call_at(loop.time() + wait, self._hand_off, step, targets)
-                    else:
-                        self._hand_off(step, targets)
+                self._time_hand_offs(routed, horizon)
                 delay = self.max_sleep.total_seconds()
                 if next_due is not None:
-                    delay = min(delay, max(0.0, (next_due - self.lookahead - self.clock.now()).total_seconds()))
+                    # Steps falling due back to back are claimed every half lookahead, each at least
+                    # that long before its moment, rather than in a pass after every hand-off.
+                    delay = min(delay, max(self.lookahead.total_seconds() / 2,
+                                           (next_due - self.lookahead - self.clock.now()).total_seconds()))
                 if delay > 0:
                     await self._sleep(delay)
         finally:
@@ -283,6 +291,54 @@ class Scheduler:
     async def follow_up(self) -> int:
         """Repeat unanswered pings once, then escalate them to a manager (see follow_ups)."""
         return await asyncio.to_thread(follow_up_unanswered, self.engine, self.clock.now(), self.round_the_clock)
+
+    def _claim_and_time(self, horizon: datetime) -> tuple[list[Timed], datetime | None]:
+        """`_claim_and_route`, each step with its seconds from `horizon`, in due order (worker
+        thread work, so that the event loop only files them)."""
+        routed, next_due = self._claim_and_route(horizon)
+        timed = [((step.due_at - horizon).total_seconds(), step.id, step, targets) for step, targets in routed]
+        timed.sort(key=lambda entry: entry[:2])
+        return timed, next_due
+
+    def _time_hand_offs(self, timed: list[Timed], horizon: datetime) -> None:
+        """Hand off what is due now; file the rest for one timer, armed at the earliest. (A timer per
+        step put every step through asyncio's own timer heap, compared in Python, on the loop that
+        hands the others off at their moment.)"""
+        loop = self._loop
+        assert loop is not None
+        lead = (horizon - self.clock.now()).total_seconds()
+        first_later = bisect.bisect_right(timed, 0.0, key=lambda entry: entry[0] + lead)
+        for _, _, step, targets in timed[:first_later]:
+            self._hand_off(step, targets)
+        if first_later == len(timed):
+            return
+        start = loop.time() + lead
+        for offset, step_id, step, targets in timed[first_later:]:
+            heapq.heappush(self._timed, (start + offset, step_id, step, targets))
+        self._arm()
+
+    def _arm(self) -> None:
+        assert self._loop is not None
+        if not self._timed:
+            return
+        when = self._timed[0][0]
+        if self._timer is not None:
+            if self._timer.when() <= when:
+                return
+            self._timer.cancel()
+        self._timer = self._loop.call_at(when, self._hand_off_due)
+
+    def _hand_off_due(self) -> None:
+        """The timer: hand off every filed step whose moment has come, then re-arm."""
+        assert self._loop is not None
+        self._timer = None
+        timed, clock = self._timed, self._loop.time
+        try:
+            while timed and timed[0][0] < clock() + CLOCK_RESOLUTION:
+                _, _, step, targets = heapq.heappop(timed)
+                self._hand_off(step, targets)
+        finally:  # a failed hand-off (the loop logs it) does not hold up the others
+            self._arm()
 
     def _claim_and_route(self, horizon: datetime) -> tuple[list[Routed], datetime | None]:
         """Claim every pending step due by `horizon` and find where each goes; also the next due

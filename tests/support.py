@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session, SQLModel, col, func, select
+from sqlmodel import Session, SQLModel, col, func, select, update
 
 import bot.platforms.telegram.tables  # noqa: F401  (Telegram's table is among the tables counted below)
 from bot.floor.clock import MovableClock
@@ -125,6 +125,13 @@ async def fire_at(scheduler: "Scheduler", clock: MovableClock, moment: datetime)
     fired = await scheduler.fire_due()
     await scheduler.flush()
     return fired
+
+
+def claimed_by_a_stopped_instance(engine: Engine, step: int) -> None:
+    """An instance claimed the step and stopped before it knew: its ping is composed saying it may be a repeat."""
+    with Session(engine) as session:
+        session.exec(update(LadderStep).where(col(LadderStep.id) == step).values(attempts=1))  # type: ignore[call-overload]
+        session.commit()
 
 
 def states(engine: Engine, ids: list[int]) -> list[str]:

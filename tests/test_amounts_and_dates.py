@@ -7,6 +7,7 @@ import pytest
 from bot.floor.dates import parse_date
 from bot.floor.errors import UsageError
 from bot.floor.money import check_amount, format_money, parse_amount, parse_currency
+from tests.support import ChatDriver
 
 TODAY = date(2026, 11, 24)
 
@@ -87,3 +88,14 @@ def test_impossible_or_unreadable_dates_are_explained(typed: str, reason: str) -
     with pytest.raises(UsageError, match=reason) as refused:
         parse_date(typed, TODAY, "/add INV-1 10 2026-12-01 Acme")
     assert refused.value.example == "/add INV-1 10 2026-12-01 Acme"
+
+
+@pytest.mark.parametrize("language,limit,amount", [
+    ("en_GB", "€1,000,000,000.00", "€5,000,000,000.00"), ("ru", "1\u00a0000\u00a0000\u00a0000,00\u00a0€", "5\u00a0000\u00a0000\u00a0000,00\u00a0€"),
+    ("nb", "1\u00a0000\u00a0000\u00a0000,00\u00a0€", "5\u00a0000\u00a0000\u00a0000,00\u00a0€"),
+    ("bg", "1\u00a0000\u00a0000\u00a0000,00\u00a0€", "5\u00a0000\u00a0000\u00a0000,00\u00a0€"),
+])
+def test_the_amount_limit_is_written_as_the_reader_writes_money(team: ChatDriver, language: str, limit: str, amount: str) -> None:
+    team.say("bob", f"/team set {'locale' if '_' in language else 'lang'}={language}")
+    refusal = team.say("bob", "/add INV-9 5000000000 EUR 2026-12-01 Acme")
+    assert limit in refusal and amount in refusal, refusal

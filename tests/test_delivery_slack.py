@@ -17,11 +17,12 @@ from handlers.core import Core
 from bot.floor.reply import DraftText
 from handlers.pings import compose_ping
 from scheduling.ladder_keeper import LadderKeeper
-from scheduling.notifier import RateLimits
+from bot.i18n import translated
+from scheduling.notifier import REPEAT_NOTE, RateLimits
 from scheduling.scheduler import Scheduler
 from scheduling.supervision import Backoff
 from tests.slack_standin import SlackStandIn, block_text
-from tests.support import ChatDriver, add_steps, fire_at, invoice_with_steps, states
+from tests.support import claimed_by_a_stopped_instance, ChatDriver, add_steps, fire_at, invoice_with_steps, states
 from tests.test_delivery_faults import FAST_RETRIES
 from tests.test_delivery_telegram import events
 from tests.test_firing import NOON
@@ -115,3 +116,29 @@ async def test_slack_500s_and_a_late_answer_still_deliver_each_step_once_or_mark
     second_pings = [block_text(m["blocks"]) for m in pings_to_bob(standin) if "ERR-2" in block_text(m["blocks"])]
     assert len(second_pings) == 2 and "Repeat" not in second_pings[0] and "Repeat" in second_pings[1]
     assert states(engine, [first, second]) == ["sent", "sent"]
+
+
+@pytest.mark.parametrize("claimed_before", [False, True], ids=["first-try", "claimed-before"])
+async def test_a_russian_slack_ping_resent_after_a_late_answer_says_once_in_russian_that_it_may_be_a_repeat(
+    team: ChatDriver, engine: Engine, clock: MovableClock, core: Core, standin: SlackStandIn,  # noqa: F811
+    http_slack: SlackPlatform, claimed_before: bool,  # noqa: F811
+) -> None:
+    await link(team, Http(standin, http_slack), standin)
+    [step] = invoice_with_steps(team, "LATE-1", NOON)
+    team.say("bob", "/team set lang=ru")
+    if claimed_before:
+        claimed_by_a_stopped_instance(engine, step)
+    http_slack.outbox.client.timeout = 1
+    standin.delay_next.append(("chat.postMessage", 1.5))
+    scheduler = slack_scheduler(core, http_slack, clock)
+    clock.set(NOON)
+    await scheduler.fire_due()
+    for _ in range(5):
+        await scheduler.flush()
+        await asyncio.sleep(0.4)
+    pings = [block_text(m["blocks"]) for m in pings_to_bob(standin) if "LATE-1" in block_text(m["blocks"])]
+    note = translated("ru", REPEAT_NOTE)
+    assert note != REPEAT_NOTE and len(pings) == 2
+    assert [ping.count(note) for ping in pings] == [1 if claimed_before else 0, 1], "said once, in Russian"
+    assert "Repeat" not in pings[1]
+    assert states(engine, [step]) == ["sent"]

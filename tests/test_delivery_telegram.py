@@ -20,10 +20,11 @@ from handlers.core import Core
 from bot.floor.reply import DraftText, Facts, Paragraph, Reply
 from handlers.pings import compose_ping
 from scheduling.ladder_keeper import LadderKeeper
-from scheduling.notifier import RateLimits
+from bot.i18n import translated
+from scheduling.notifier import REPEAT_NOTE, RateLimits
 from scheduling.scheduler import Scheduler
 from scheduling.supervision import Backoff
-from tests.support import ChatDriver, add_steps, fire_at, invoice_with_steps, states
+from tests.support import claimed_by_a_stopped_instance, ChatDriver, add_steps, fire_at, invoice_with_steps, states
 from tests.telegram_standin import TelegramStandIn, parse_html
 from tests.test_delivery_faults import FAST_RETRIES, until
 from tests.test_firing import NOON
@@ -236,6 +237,30 @@ async def test_a_ping_whose_answer_timed_out_is_resent_once_marked_as_a_repeat(
     pings = [text for text in texts_to_bob(standin) if "TMO-1" in text]
     assert len(pings) == 2, "Telegram got it although the answer came too late; so it is there twice"
     assert not pings[0].startswith(REPEAT) and pings[1].startswith(REPEAT), "the second time says it is a repeat"
+    assert states(engine, [step]) == ["sent"]
+
+
+@pytest.mark.parametrize("claimed_before", [False, True], ids=["first-try", "claimed-before"])
+async def test_a_russian_ping_resent_after_a_timeout_says_once_in_russian_that_it_may_be_a_repeat(
+    team: ChatDriver, engine: Engine, clock: MovableClock, core: Core, standin: TelegramStandIn,  # noqa: F811
+    telegram: TelegramPlatform, claimed_before: bool,  # noqa: F811
+) -> None:
+    await link_bob(team, standin)
+    [step] = invoice_with_steps(team, "TMO-2", NOON)
+    team.say("bob", "/team set lang=ru")
+    if claimed_before:
+        claimed_by_a_stopped_instance(engine, step)
+    telegram.notifier.read_timeout = 0.3
+    standin.delay_next.append(("sendMessage", 1.0))
+    scheduler = telegram_scheduler(core, telegram, clock)
+    await fire_at(scheduler, clock, NOON)
+    await asyncio.sleep(0.2)
+    await scheduler.flush()
+    pings = [text for text in texts_to_bob(standin) if "TMO-2" in text]
+    note = translated("ru", REPEAT_NOTE)
+    assert note != REPEAT_NOTE and len(pings) == 2
+    assert [ping.count(note) for ping in pings] == [1 if claimed_before else 0, 1], "said once, in Russian"
+    assert "Repeat" not in pings[1] and pings[1].startswith("🔁 " + note) != claimed_before
     assert states(engine, [step]) == ["sent"]
 
 

@@ -2,6 +2,7 @@
 found has a story here, and the linter that guards the whole phrasebook runs in CI."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -10,10 +11,10 @@ import pytest
 
 from bot.floor.clock import MovableClock
 from bot.store.models import Customer, Invoice, Person, Role, Team
-from handlers.drafts import draft_deadline
+from handlers.drafts import MOVED_DEADLINE, draft_deadline
 from handlers.grammar import parse_command
-from phrasebook.book import SAMPLE_BARE_FACTS, Phrasebook, Variant, load_phrasebook, tidy
-from phrasebook.facts import days_text, draft_facts, due_in, money
+from phrasebook.book import NAMELESS_SENDER, SAMPLE_BARE_FACTS, Phrasebook, Variant, load_phrasebook, tidy
+from phrasebook.facts import days_text, draft_facts, due_in, long_date, money
 from phrasebook.legal import final_deadline
 from phrasebook.linter import facts_for, lint, scenarios, text_problems
 from phrasebook.salutations import contact_from, salutation
@@ -330,6 +331,19 @@ def test_a_manual_final_warning_names_the_ladders_deadline_and_says_it_is_a_defa
     assert "is a default: the ladder's rule of 10 business days from today" in reply
 
 
+@pytest.mark.parametrize("language,locale,words", [
+    ("ru", "ru_RU", "30 календарных дней"), ("nb", "nb_NO", "30 kalenderdager"), ("bg", "bg_BG", "30 календарни дни"),
+])
+def test_the_note_on_a_default_deadline_reads_in_the_users_language(team: ChatDriver, language: str, locale: str,
+                                                                     words: str) -> None:
+    team.say("bob", "/add INV-19 1200 EUR 2026-12-10 Acme Trading Ltd country=RU")
+    team.say("bob", f"/team set lang={language}")
+    reply = flat(team.say("bob", "/draft INV-19 final neutral message en"))
+    deadline = final_deadline(date(2026, 11, 24), 10, "RU")
+    note = reply[reply.index(flat(long_date(deadline, locale) or "")) - 40:]
+    assert words in note and "default" not in note and "Russian" not in note, note
+
+
 def test_a_norwegian_inkassovarsel_gives_at_least_fourteen_days_and_warns_of_costs(team: ChatDriver) -> None:
     team.say("bob", "/add INV-10 12500 NOK 2026-12-10 Haugen Elektro AS country=NO")
     letter = flat(team.say("bob", "/draft INV-10 final formal letter nb"))
@@ -353,7 +367,7 @@ def test_a_russian_claim_gives_the_thirty_day_pre_trial_period_before_court_in_i
     message = flat(team.say("bob", "/draft INV-12 final firm message ru"))
     assert "30 календарных дней" in letter and shown in letter, letter
     assert shown in message and ("суд" in message or "юрист" in message), message
-    assert "a Russian pre-trial claim" in letter
+    assert "A Russian pre-trial claim gives 30 calendar days from sending" in letter
 
 
 def test_an_american_customer_is_promised_interest_as_permitted_by_law_a_british_one_statutory_interest(team: ChatDriver) -> None:
@@ -558,14 +572,12 @@ def test_facts_name_the_subscription_dates_only_for_subscriptions() -> None:
 
 def test_a_ladder_step_deadline_shorter_than_the_norwegian_minimum_is_moved_and_said() -> None:
     customer = Customer(team_id=1, name="Fjord AS", name_key="fjord as", country="NO", created_at=CREATED)
-    team = Team(name="Nordlys AS", default_currency="NOK", default_timezone="Europe/Oslo", default_country="NO",
-                created_at=CREATED)
     sent = date(2026, 11, 24)
     ten_business_days = date(2026, 12, 8)
-    deadline, note = draft_deadline("final_warning", ten_business_days, sent, customer, "nb", team, 10)
-    assert deadline is not None and (deadline - sent).days >= 14 and note and "moved" in note
+    deadline, note = draft_deadline("final_warning", ten_business_days, sent, customer, 10)
+    assert deadline is not None and (deadline - sent).days >= 14 and note == MOVED_DEADLINE
     customer.country = "GB"
-    assert draft_deadline("final_warning", ten_business_days, sent, customer, "en", team, 10) == (ten_business_days, None)
+    assert draft_deadline("final_warning", ten_business_days, sent, customer, 10) == (ten_business_days, None)
 
 
 def test_the_native_review_sample_renders_thirty_drafts_per_language() -> None:
@@ -575,3 +587,33 @@ def test_the_native_review_sample_renders_thirty_drafts_per_language() -> None:
         drafts = list(sample(language, 14))
         assert len(drafts) == 30 and all(rendered.text.strip() for _, _, rendered in drafts)
         assert len({label.split()[0] for _, label, _ in drafts}) >= 6, "many stages, tones and channels"
+
+
+@pytest.mark.parametrize("country,days", [("GB", 14), ("NO", 17), ("RU", 38)])
+def test_an_english_final_warning_without_a_date_gives_the_period_of_the_customers_country(country: str, days: int) -> None:
+    """4 December 2026 (a Friday): the ladder's 10 business days are 14 days; Norway's 14 days plus
+    a margin, then the next business day; Russia's 30 days plus a margin, then the first business day after
+    the New Year holidays."""
+    book = load_phrasebook(required=("en",))
+    invoice = Invoice(team_id=1, number="INV-5", customer_id=1, amount=Decimal("100"), balance=Decimal("100"),
+                      currency="EUR", due_date=date(2026, 10, 1), owner_id=1, ladder="standard", created_at=CREATED)
+    facts = facts_of_one(invoice, "Acme", country, "en")
+    assert facts["claim_days"] == days == (final_deadline(date(2026, 12, 4), None, country) - date(2026, 12, 4)).days
+    texts = [book.render(variant, facts).text for (language, stage, _tone, _channel), variants in book.entries.items()
+             if language == "en" and stage == "final_warning" for variant in variants]
+    assert texts and all(f"{days} days" in text and (days == 14 or "14 days" not in text) for text in texts)
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "nb"])
+def test_a_sender_without_name_or_company_opens_a_sentence_with_a_capital(language: str) -> None:
+    book = load_phrasebook()
+    nameless = NAMELESS_SENDER[language]
+    opened = 0
+    for key in book.entries:
+        if key[0] != language:
+            continue
+        for variant in book.entries[key]:
+            text = book.render(variant, {**SAMPLE_BARE_FACTS, "me": nameless}).text
+            assert not re.search(rf"(^|[.!?]\s+){re.escape(nameless)}", text, re.MULTILINE), (variant.id, text)
+            opened += len(re.findall(rf"(^|[.!?]\s+){re.escape(nameless[0].upper() + nameless[1:])}", text, re.MULTILINE))
+    assert opened, "some variant opens a sentence with the nameless sender"

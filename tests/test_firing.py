@@ -246,3 +246,27 @@ async def test_a_taken_over_step_merged_with_a_first_time_step_marks_only_itself
     assert "INV-8 · Acme — step 1 (repeat: may have reached you before): step-1" in text
     assert "INV-9 · Borealis — step 1: step-1" in text
     assert states(engine, [taken_over, first_time]) == ["sent", "sent"]
+
+
+async def test_steps_claimed_together_are_each_handed_off_at_their_own_moment(team: ChatDriver, engine: Engine) -> None:
+    """Forty steps 20 ms apart: each claim pass takes several ahead of their moment, and each step
+    still leaves at its own moment, none early."""
+    from bot.floor.clock import SystemClock
+
+    team.say("bob", "/add INV-9 100 EUR 2026-12-01 Acme")
+    clock = SystemClock()
+    start = clock.now() + timedelta(seconds=0.3)
+    add_steps(engine, "INV-9", "bob", *(start + timedelta(milliseconds=20 * n) for n in range(40)))
+    scheduler = Scheduler(engine, clock, compose=compose_ping, max_sleep=timedelta(seconds=5))
+    scheduler.attach(RecordingNotifier(), CONSOLE_LIMITS)
+    task = asyncio.create_task(scheduler.run())
+    try:
+        for _ in range(100):
+            if scheduler.stats.handed_off == 40:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert scheduler.stats.handed_off == 40
+    assert all(timedelta(0) <= late < timedelta(seconds=1) for late in scheduler.stats.lateness)

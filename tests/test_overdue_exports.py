@@ -9,13 +9,15 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 
 from bot.platforms.console.chat import ConsoleChat
 from handlers.core import Core
-from handlers.exports import neutralise
+from bot.i18n import _, speaking, translated
+from handlers.exports import COLUMNS, SHEET, neutralise
 from bot.floor.money import format_money
-from handlers.overdue_figures import Scope, overdue_figures
+from handlers.overdue_figures import Scope, bucket_label, overdue_figures
 from bot.floor.reply import Table
 from handlers.reports import aging_series
 from tests.support import ChatDriver
@@ -127,3 +129,27 @@ def test_the_console_writes_files_to_a_folder_and_prints_the_path(core: Core, tm
     assert written == ["overdue-2026-11-24-2.csv", "overdue-2026-11-24.csv"], "never overwritten"
     assert f"Saved overdue-2026-11-24.csv to {tmp_path / 'files' / 'overdue-2026-11-24.csv'}" in output.getvalue()
     assert b"B-1" in (tmp_path / "files" / "overdue-2026-11-24.csv").read_bytes()
+
+
+@pytest.mark.parametrize("language", ["ru", "nb", "bg"])
+def test_an_export_reads_in_the_requesters_language_and_keeps_machine_readable_cells(team: ChatDriver, language: str) -> None:
+    add_book(team)
+    english = {row[1]: row for row in csv.reader(io.StringIO(export(team, "alice", "csv").decode("utf-8-sig")))}
+    team.say("alice", f"/team set lang={language}")
+    with speaking(language):
+        headers = [_(name) for name in COLUMNS]
+        bucket, disputed = bucket_label("1-30 days"), _("disputed")
+    assert not set(headers) & set(COLUMNS), "every header in the requester's language"
+    rows = list(csv.reader(io.StringIO(export(team, "alice", "csv").decode("utf-8-sig"))))
+    assert rows[0] == headers
+    by_number = {row[1]: row for row in rows[1:]}
+    b1 = by_number["B-1"]
+    assert b1[2:8] == ["1000.00", "1000.00", "EUR", "2026-11-20", "4", bucket], "numbers, codes and ISO dates as before"
+    assert b1[12] == english["B-1"][12] and b1[13] == "2026-12-01"
+    assert b1[11] and b1[11] != english["B-1"][11], "the next step's name in the requester's language"
+    assert by_number["D-2"][14].startswith("'=cmd") and disputed
+    sheet = load_workbook(io.BytesIO(export(team, "alice", "xlsx"))).active
+    assert sheet is not None and sheet.title == translated(language, SHEET)
+    values = list(sheet.iter_rows(values_only=True))
+    assert list(values[0]) == headers
+    assert {row[1]: row for row in values[1:]}["B-1"][7] == bucket

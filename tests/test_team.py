@@ -173,4 +173,5 @@ def test_a_colleague_is_mentioned_by_their_account_on_a_platform_the_commands_ne
         session.commit()
     reply = team.say("alice", "/add INV-60 100 EUR 2026-12-01 Acme @matrix:carol.42")
     assert "Added invoice INV-60" in reply and "Owner:      @carol" in reply, reply
-    assert "I don't know @matrix:dave.7" in team.say("alice", "/add INV-61 100 EUR 2026-12-01 Acme @matrix:dave.7")
+    refused(team, "alice", "/add INV-61 100 EUR 2026-12-01 Acme @matrix:dave.7", "This Matrix account is not on the team yet",
+            "/team add @name salesperson")

@@ -38,7 +38,7 @@ def test_a_bad_team_setting_is_refused_with_an_example_and_stores_nothing(team: 
 
 
 def test_a_member_sets_their_own_holidays_and_team_shows_every_setting(team: ChatDriver) -> None:
-    assert "Updated @bob" in team.say("bob", "/team set holidays=se hours=08:00-16:00 days=mon-thu lang=nb")
+    assert "@bob er oppdatert" in team.say("bob", "/team set holidays=se hours=08:00-16:00 days=mon-thu lang=nb"), "read in the new language"
     listing = team.say("alice", "/team")
     bob_row = next(line for line in listing.splitlines() if line.strip().startswith("@bob"))
     for shown in ("salesperson", "Europe/Oslo", "08:00-16:00 mon-thu", "nb", "SE"):
@@ -76,3 +76,11 @@ def test_a_person_with_a_bad_stored_setting_does_not_break_adding_invoices_for_a
         assert session.exec(select(LadderStep)).first() is not None, "their ladders were planned"
     assert "Team Our company" in team.say("dave", "/team")
     assert "Your open invoices" in team.say("dave", "/list")
+
+
+def test_a_salesperson_chooses_their_own_locale_and_help_says_they_may(team: ChatDriver) -> None:
+    assert "Updated @bob" in team.say("bob", "/team set locale=en_US")
+    with Session(team.core.services.engine) as session:
+        assert session.exec(select(Person).where(Person.handle == "bob")).one().language == "en_US"
+    assert "locale" in team.say("bob", "/help team").split("your own", 1)[1].split("\n", 1)[0]
+    assert "Only an admin" in team.say("bob", "/team set @carol locale=en_US")

@@ -15,7 +15,7 @@ from babel.numbers import (
     parse_decimal,
 )
 
-from bot.i18n import N_, _, ngettext
+from bot.i18n import N_, _, current_language, locale_for, ngettext
 from bot.floor.errors import UsageError
 
 AMOUNT_EXAMPLE = "/add INV-1042 1200.50 EUR 2026-12-01 Acme Trading Ltd"
@@ -88,14 +88,17 @@ def _separators(raw: str, compact: str, has_space_groups: bool, example: str) ->
     return mark, ("." if mark == "," else ",")
 
 
-def check_amount(amount: Decimal, currency: str, maximum: Decimal, example: str = AMOUNT_EXAMPLE) -> Decimal:
-    """An invoice amount must be positive, within the limit and in the currency's minor units."""
+def check_amount(amount: Decimal, currency: str, maximum: Decimal, example: str = AMOUNT_EXAMPLE,
+                 locale: str | None = None) -> Decimal:
+    """An invoice amount must be positive, within the limit and in the currency's minor units; a
+    refusal writes money in `locale` (default: the current speaker's usual one)."""
     if amount <= 0:
         raise UsageError(_("The amount must be above zero, not {amount}.", amount=amount), example)
     if amount > maximum:
+        shown = locale or locale_for(current_language())
         raise UsageError(
             _("{amount} is above the limit of {limit} per invoice. Check for an extra digit.",
-              amount=format_money(amount, currency, "en_US"), limit=format_money(maximum, currency, "en_US")),
+              amount=format_money(amount, currency, shown), limit=format_money(maximum, currency, shown)),
             example,
         )
     precision = get_currency_precision(currency)

@@ -91,6 +91,8 @@ class Reply:
     language: str | None = None
     """The reader's language (en, ru, nb, bg): the core sets it, unless the handler answered in another
     (someone who has just changed their own); renderers write their own labels in it (None: English)."""
+    repeat: bool = False
+    """For pings: the message already says it may have been seen before (a resend does not say it again)."""
     field: str | None = None
     """A refusal's argument (`UsageError.field`: "amount", "due", "owner"…): a form shows the problem beside it."""
 

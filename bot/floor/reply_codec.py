@@ -13,7 +13,7 @@ def reply_to_json(reply: Reply) -> dict[str, Any]:
     assert not reply.files, "pings carry no files"
     return {
         "title": reply.title, "is_error": reply.is_error, "example": reply.example, "private": reply.private,
-        "step_ids": list(reply.step_ids), "language": reply.language,
+        "step_ids": list(reply.step_ids), "language": reply.language, "repeat": reply.repeat,
         "blocks": [{"type": type(block).__name__, **asdict(block)} for block in reply.blocks],
         "buttons": [asdict(button) for button in reply.buttons],
     }
@@ -30,4 +30,4 @@ def reply_from_json(data: dict[str, Any]) -> Reply:
         blocks.append(BLOCK_TYPES[raw["type"]](**fields))
     return Reply(title=data["title"], blocks=blocks, buttons=[Button(**button) for button in data["buttons"]],
                  is_error=data["is_error"], example=data["example"], private=data["private"],
-                 step_ids=tuple(data["step_ids"]), language=data.get("language", "en"))
+                 step_ids=tuple(data["step_ids"]), language=data.get("language", "en"), repeat=data.get("repeat", False))

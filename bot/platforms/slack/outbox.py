@@ -9,7 +9,6 @@ deliver (`NotDelivered`); a timeout may have delivered, and the resend is marked
 """
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -20,9 +19,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.platforms.slack.identity import PLATFORM
 from bot.platforms.slack.render import MAX_BLOCKS, escape, fallback_text, render_blocks, render_messages
 from bot.floor.reply import Attachment, Reply
-from scheduling.notifier import REPEAT_NOTE, NotDelivered, Undeliverable
+from bot.i18n import N_, translated
+from scheduling.notifier import NotDelivered, Undeliverable, repeat_note
 
 log = logging.getLogger(__name__)
+DONE = N_("Done")
+# TRANSLATORS: under a message someone answered: {what} is what was done (bold), {who} the Slack user.
+DONE_BY = N_("{what} — by {who}")
+# TRANSLATORS: the notification text of the second and later messages of a long ping.
+PART_OF = N_("{text} (part {part} of {parts})")
 
 
 class Outbox:
@@ -62,7 +67,8 @@ class Outbox:
         """Keep the conversation truthful: the message keeps its text, says what was done and by
         whom, and loses its buttons."""
         kept = [block for block in blocks if block.get("type") != "actions"]
-        kept.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"✔ *{escape(reply.title or 'Done')}* — by <@{user}>"}]})
+        done = translated(reply.language, DONE_BY, what=f"*{escape(reply.title or translated(reply.language, DONE))}*", who=f"<@{user}>")
+        kept.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"✔ {done}"}]})
         try:
             await self.client.chat_update(channel=channel, ts=ts, blocks=kept, text=fallback_text(reply))
         except SlackApiError:  # an old or deleted message: the answer itself still goes out
@@ -92,14 +98,15 @@ class SlackNotifier:
     async def render(self, chat_id: str, reply: Reply) -> list[dict[str, Any]]:
         text = fallback_text(reply)
         messages = render_messages(reply, MAX_BLOCKS - 1)  # room for the repeat mark
-        return [{"text": text if index == 0 else f"{text} (part {index + 1} of {len(messages)})", "blocks": blocks}
+        return [{"text": text if index == 0 else translated(reply.language, PART_OF, text=text, part=index + 1, parts=len(messages)),
+                 "blocks": blocks, "language": reply.language, "repeat": reply.repeat and index == 0}
                 for index, blocks in enumerate(messages)]
 
     def mark_repeat(self, part: dict[str, Any]) -> dict[str, Any]:
-        if escape(REPEAT_NOTE) in json.dumps(part["blocks"], ensure_ascii=False):
-            return part  # composed as a repeat already (the step was claimed before)
-        note = {"type": "context", "elements": [{"type": "mrkdwn", "text": f"🔁 {escape(REPEAT_NOTE)}"}]}
-        return {**part, "blocks": [note, *part["blocks"]]}
+        if part.get("repeat"):
+            return part  # its blocks say so already (the ping was composed as a repeat)
+        note = {"type": "context", "elements": [{"type": "mrkdwn", "text": f"🔁 {escape(repeat_note(part.get('language')))}"}]}
+        return {**part, "blocks": [note, *part["blocks"]], "repeat": True}
 
     async def send_part(self, chat_id: str, part: dict[str, Any]) -> None:
         try:

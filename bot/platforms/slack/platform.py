@@ -31,7 +31,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.i18n import _, speaking
+from bot.i18n import N_, _, speaking, translated
 from bot.floor.config import Settings, reveal
 from bot.platforms.slack.home import home_view
 from bot.platforms.slack.identity import PLATFORM, command_text, plain_text, sender_from, team_and_user
@@ -65,8 +65,12 @@ def first_header(headers: Mapping[str, Sequence[str]], name: str) -> str | None:
     return values[0] if values else None
 
 
+DID_NOT_WORK = N_("That did not work.")
+
+
 def first_problem(reply: Reply) -> str:
-    return next((block.text for block in reply.blocks if isinstance(block, Paragraph)), "That did not work.")[:MAX_ERROR]
+    return next((block.text for block in reply.blocks if isinstance(block, Paragraph)),
+                translated(reply.language, DID_NOT_WORK))[:MAX_ERROR]
 
 
 class SlackPlatform:

@@ -30,6 +30,12 @@ def key_of(button: Button) -> str:
     return urlsafe_b64encode(hashlib.sha256(content.encode()).digest()).decode()[:16]
 
 
+def inline_data(button: Button) -> str | None:
+    """The callback data carrying the action itself, when it fits and nothing is asked first."""
+    inline = f"b:{button.action}"
+    return inline if button.asks is None and len(inline.encode()) <= CALLBACK_LIMIT else None
+
+
 class ButtonBook:
     def __init__(self, engine: Engine, clock: Clock, cache_size: int = 10_000) -> None:
         self.engine = engine
@@ -39,22 +45,27 @@ class ButtonBook:
 
     async def data_for(self, buttons: Sequence[Button]) -> list[str]:
         """Each button's callback data; the ones that need a key are stored first."""
-        data: list[str] = []
-        to_keep: dict[str, Button] = {}
-        for button in buttons:
-            inline = f"b:{button.action}"
-            if button.asks is None and len(inline.encode()) <= CALLBACK_LIMIT:
-                data.append(inline)
-                continue
-            key = key_of(button)
-            if key not in self._recent:
-                to_keep[key] = button
-            data.append(f"k:{key}")
+        to_keep = self._unknown(buttons)
         if to_keep:
             await asyncio.to_thread(self._store, to_keep)
-            for key, button in to_keep.items():
-                self._remember(key, button)
-        return data
+            self.remember(to_keep)
+        return [inline_data(button) or f"k:{key_of(button)}" for button in buttons]
+
+    def keep(self, buttons: Sequence[Button]) -> dict[str, Button]:
+        """Store the buttons that need a key, in the caller's thread (a worker's, right after the
+        command, so the answer does not queue for a worker again); `remember` the result on the loop."""
+        to_keep = self._unknown(buttons)
+        if to_keep:
+            self._store(to_keep)
+        return to_keep
+
+    def remember(self, kept: dict[str, Button]) -> None:
+        for key, button in kept.items():
+            self._remember(key, button)
+
+    def _unknown(self, buttons: Sequence[Button]) -> dict[str, Button]:
+        return {key_of(button): button for button in buttons
+                if inline_data(button) is None and key_of(button) not in self._recent}
 
     async def button_for(self, data: str) -> Button | None:
         """The button behind pressed callback data, or None when it is unknown."""

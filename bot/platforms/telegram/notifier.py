@@ -25,11 +25,16 @@ from bot.platforms.telegram.buttons import ButtonBook
 from bot.platforms.telegram.render import LIMIT, keyboard, render_messages, utf16_len
 from bot.platforms.telegram.updates import PLATFORM
 from bot.floor.reply import Reply
-from scheduling.notifier import REPEAT_NOTE, NotDelivered, Undeliverable
+from bot.i18n import LANGUAGES
+from scheduling.notifier import NotDelivered, Undeliverable, repeat_note
 
-REPEAT_MARK = f"<i>🔁 {escape(REPEAT_NOTE)}</i>\n"
-PART_LIMIT = LIMIT - utf16_len(REPEAT_MARK)
-"""Room left in every part for the repeat mark, so a marked resend still fits."""
+
+def repeat_mark(language: str | None) -> str:
+    return f"<i>🔁 {escape(repeat_note(language))}</i>\n"
+
+
+PART_LIMIT = LIMIT - max(utf16_len(repeat_mark(language)) for language in LANGUAGES)
+"""Room left in every part for the repeat mark in any language, so a marked resend still fits."""
 
 
 @dataclass
@@ -63,15 +68,16 @@ class TelegramNotifier:
     async def render(self, chat_id: str, reply: Reply) -> list[dict[str, Any]]:
         data = await self.telegram.buttons.data_for(reply.buttons)
         rows = [[button.label, key] for button, key in zip(reply.buttons, data, strict=True)]
-        parts: list[dict[str, Any]] = [{"text": text} for text in render_messages(reply, PART_LIMIT)]
+        parts: list[dict[str, Any]] = [{"text": text, "language": reply.language, "repeat": reply.repeat and index == 0}
+                                       for index, text in enumerate(render_messages(reply, PART_LIMIT))]
         if rows:
             parts[-1]["keyboard"] = rows
         return parts
 
     def mark_repeat(self, part: dict[str, Any]) -> dict[str, Any]:
-        if escape(REPEAT_NOTE) in part["text"]:
-            return part  # composed as a repeat already (the step was claimed before)
-        return {**part, "text": REPEAT_MARK + part["text"]}
+        if part.get("repeat"):
+            return part  # its text says so already (the ping was composed as a repeat)
+        return {**part, "text": repeat_mark(part.get("language")) + part["text"], "repeat": True}
 
     async def send_part(self, chat_id: str, part: dict[str, Any]) -> None:
         markup = keyboard([(label, data) for label, data in part.get("keyboard", [])])

@@ -14,8 +14,10 @@ import os
 import secrets
 import socket
 import uuid
+from collections.abc import Callable
 from datetime import date, timedelta
 from html import escape
+from typing import Any
 from urllib.parse import urlparse
 
 from telegram import BotCommandScopeChat, CallbackQuery, ForceReply, InputFile, Message, ReplyParameters, Update
@@ -293,8 +295,18 @@ class TelegramPlatform:
         return await asyncio.to_thread(self.core.is_member, sender_of(update))
 
     async def run_text(self, update: Update, text: str, files: tuple[IncomingFile, ...] = ()) -> None:
-        reply = await asyncio.to_thread(self.core.handle_text, sender_of(update), text, files)
+        reply = await self.in_worker(self.core.handle_text, sender_of(update), text, files)
         await self.answer(update, reply)
+
+    async def in_worker(self, work: Callable[..., Reply], *arguments: Any) -> Reply:
+        """The core's reply, with its buttons stored in the same worker thread's turn."""
+        def run() -> tuple[Reply, dict[str, Button]]:
+            reply = work(*arguments)
+            return reply, self.buttons.keep(reply.buttons)
+
+        reply, kept = await asyncio.to_thread(run)
+        self.buttons.remember(kept)
+        return reply
 
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -363,7 +375,7 @@ class TelegramPlatform:
         content = bytes(await telegram_file.download_as_bytearray())
         incoming = IncomingFile(message.document.file_name or "upload.csv", content, message.document.mime_type or "text/csv")
         command = without_bot_name(message.caption or "/import")
-        reply = await asyncio.to_thread(self.core.handle_text, sender_of(update), command, (incoming,))
+        reply = await self.in_worker(self.core.handle_text, sender_of(update), command, (incoming,))
         await self.answer(update, reply)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -437,7 +449,7 @@ class TelegramPlatform:
         return await asyncio.to_thread(self.core.today_of, sender_of(update))
 
     async def press(self, update: Update, query: CallbackQuery | None, action: str, original: Message | None) -> None:
-        reply = await asyncio.to_thread(self.core.press, sender_of(update), action)
+        reply = await self.in_worker(self.core.press, sender_of(update), action)
         if query is not None:
             await query.answer(toast(reply), show_alert=reply.is_error)
         if original is not None and not reply.is_error:

@@ -27,7 +27,7 @@ BUTTONS_PER_ROW = 3
 
 def utf16_len(text: str) -> int:
     """Length as Telegram counts it: UTF-16 code units (a character beyond the BMP counts 2)."""
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+    return len(text.encode("utf-16-le")) // 2
 
 
 def fit(text: str, limit: int) -> str:
