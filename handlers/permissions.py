@@ -22,13 +22,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
+from sqlalchemy import ColumnElement
 from sqlmodel import func, select
 
 from babel.lists import format_list
 
 from bot.i18n import N_, _, current_language, locale_for
 from bot.store.models import Invoice, Person
-from bot.store.row_locks import lock_invoices
+from bot.store.row_locks import invoices_held
 from bot.floor.errors import NotAllowed, UsageError
 from handlers.readme_sections import generate, replace_section
 from handlers.grammar import Command
@@ -161,20 +162,21 @@ DEFAULT_ACCESS = (Grant(N_("use this command"), MEMBERS),)
 def find_named_invoice(session: object, team_id: int, number: str, *, lock: bool = False) -> Invoice | None:
     """The team's invoice of this number (exactly, else in any case). Found once per session: the
     permission check and the command that follows it share the row. With `lock`, its row is held
-    until the transaction ends (bot.store.row_locks) and read again once held."""
+    until the transaction ends (bot.store.row_locks) and read as it is once held."""
     found: dict[tuple[int, str], Invoice] = session.info.setdefault(NAMED_INVOICES, {})  # type: ignore[attr-defined]
     invoice = found.get((team_id, number))
     if invoice is not None and invoice in session and invoice.number.lower() == number.lower() and not lock:  # type: ignore[operator]
         return invoice
-    invoice = session.exec(  # type: ignore[attr-defined]
-        select(Invoice).where(Invoice.team_id == team_id, Invoice.number == number)
-    ).first() or session.exec(  # type: ignore[attr-defined]
-        select(Invoice).where(Invoice.team_id == team_id, func.lower(Invoice.number) == number.lower())
-    ).first()
+    connection = session.connection() if lock else None  # type: ignore[attr-defined]
+
+    def named(*conditions: ColumnElement[bool]) -> Invoice | None:
+        query = select(Invoice).where(Invoice.team_id == team_id, *conditions)
+        if connection is not None:
+            query = invoices_held(connection, query, Invoice.team_id == team_id, *conditions)  # type: ignore[arg-type]
+        return session.exec(query).first()  # type: ignore[attr-defined]
+
+    invoice = named(Invoice.number == number) or named(func.lower(Invoice.number) == number.lower())  # type: ignore[arg-type]
     if invoice is not None:
-        if lock:
-            lock_invoices(session.connection(), [invoice.id])  # type: ignore[attr-defined]
-            session.refresh(invoice)  # type: ignore[attr-defined]
         found[(team_id, number)] = invoice
     return invoice
 

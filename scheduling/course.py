@@ -7,7 +7,10 @@ outcome calls for, and records a domain event (`course_events`) that the dispatc
 history entry. Handlers parse, call one of these and render the result; they set no fields.
 
 The rules are written down in the README table "How outcomes change the ladder".
-All functions work inside the caller's transaction (a command's session).
+All functions work inside the caller's transaction (a command's session), which holds the
+invoice's row from before it read anything about it (`handlers.core` takes it for every command
+that changes a course; bot.store.row_locks): what they compute from the invoice, its payments and
+its steps no other command changes before it commits.
 """
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ next is already what no other writer can change before it commits.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -29,6 +29,7 @@ from bot.store.models import Invoice, LadderStep
 
 INVOICES = Invoice.__table__  # type: ignore[attr-defined]
 STEPS = LadderStep.__table__  # type: ignore[attr-defined]
+Query = TypeVar("Query", bound=sa.Select[Any])
 
 
 def locked_in_id_order(connection: Connection, table: sa.Table, *conditions: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
@@ -59,6 +60,16 @@ def lock_invoices(connection: Connection, ids: Iterable[int] | sa.Select[Any]) -
         )
     else:
         connection.execute(sa.update(INVOICES).where(INVOICES.c.id.in_(chosen)).values(id=INVOICES.c.id))
+
+
+def invoices_held(connection: Connection, query: Query, *conditions: sa.ColumnElement[bool]) -> Query:
+    """`query`, a SELECT of the invoices matching conditions, made to hold the rows it finds until
+    the transaction ends and to read them as they are once held: on PostgreSQL it reads them `FOR NO
+    KEY UPDATE`; on SQLite the writer's turn is taken first, by a write of them that changes nothing."""
+    if connection.dialect.name != "postgresql":
+        connection.execute(sa.update(INVOICES).where(*conditions).values(id=INVOICES.c.id))
+        return query.execution_options(populate_existing=True)
+    return query.with_for_update(key_share=True, of=INVOICES).execution_options(populate_existing=True)
 
 
 def lock_invoices_of_steps(connection: Connection, *conditions: sa.ColumnElement[bool]) -> None:
