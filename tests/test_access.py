@@ -74,7 +74,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("phrasebook", ""): Case("/phrasebook", "Phrasebook"),
     ("phrasebook", "reload"): Case("/phrasebook reload", "hrasebook"),
     ("team", ""): Case("/team", "Team Our company"),
-    ("team", "set (own tz, lang, hours, days, name, holidays)"): Case("/team set tz=Asia/Tokyo", "Updated @{me}"),
+    ("team", "set (own tz, lang, locale, hours, days, name, holidays)"): Case("/team set tz=Asia/Tokyo", "Updated @{me}"),
     ("team", "add, remove, or set someone else / role, admin, manager"): Case("/team add @{tag} salesperson", "joined the team"),
     ("team", "invite"): Case("/team invite @dave", "Invite for @dave"),
 }
