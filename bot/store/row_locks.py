@@ -3,13 +3,17 @@ other instead of deadlocking.
 
 The order, everywhere (commands, the scheduler, every instance):
 
-1. invoice rows first, in id order (`lock_invoices`, `lock_invoices_of_steps`);
-2. then their ladder steps, in id order (`locked_in_id_order`).
+1. invoice rows first, in id order (`lock_invoices`, `invoices_held`, `lock_invoices_of_steps`);
+2. then steps of those invoices, in id order (`locked_in_id_order`).
 
-A transaction never waits for an invoice while it holds a step of another invoice: a command
-takes the row of the invoice it names before it reads anything about it (`handlers.core`), and
-every bulk change of steps locks their invoices first (`scheduling.due_table`). Claims take steps
-with `SKIP LOCKED`: they never wait, so they need no invoice lock.
+So a transaction holds a step only while it holds the step's invoice, and two transactions that
+want the same steps meet at the invoice first, where one simply waits. (Claims are the exception:
+they take steps with `SKIP LOCKED`, never wait, and so can close no circle.) Who takes them: a
+command, the invoice it names, before it reads anything about it (`handlers.core`); the
+scheduler's bulk changes of steps (`scheduling.due_table`), a promise holding a step back
+(`course.held_by_promise`) and a ping refused for good (`scheduling.scheduler`); the follow-up
+pass, invoice by invoice in id order (`scheduling.follow_ups`); a hand-over, all the leaving
+person's invoices at once (`course.hand_over`).
 
 Invoice rows are taken `FOR NO KEY UPDATE`, the lock an UPDATE of the row takes itself: inserting
 a step, a payment or a history entry of the invoice (a foreign key's `KEY SHARE`) never waits for it.
@@ -59,7 +63,7 @@ def lock_invoices(connection: Connection, ids: Iterable[int] | sa.Select[Any]) -
             .with_for_update(key_share=True, of=INVOICES)
         )
     else:
-        connection.execute(sa.update(INVOICES).where(INVOICES.c.id.in_(chosen)).values(id=INVOICES.c.id))
+        _take_the_writers_turn(connection, INVOICES.c.id.in_(chosen))
 
 
 def invoices_held(connection: Connection, query: Query, *conditions: sa.ColumnElement[bool]) -> Query:
@@ -67,9 +71,15 @@ def invoices_held(connection: Connection, query: Query, *conditions: sa.ColumnEl
     the transaction ends and to read them as they are once held: on PostgreSQL it reads them `FOR NO
     KEY UPDATE`; on SQLite the writer's turn is taken first, by a write of them that changes nothing."""
     if connection.dialect.name != "postgresql":
-        connection.execute(sa.update(INVOICES).where(*conditions).values(id=INVOICES.c.id))
+        _take_the_writers_turn(connection, *conditions)
         return query.execution_options(populate_existing=True)
     return query.with_for_update(key_share=True, of=INVOICES).execution_options(populate_existing=True)
+
+
+def _take_the_writers_turn(connection: Connection, *conditions: sa.ColumnElement[bool]) -> None:
+    """SQLite: a write of these invoices that changes nothing (their number: no foreign key or tally
+    trigger reads it) takes the one writer's turn for the rest of the transaction."""
+    connection.execute(sa.update(INVOICES).where(*conditions).values(number=INVOICES.c.number))
 
 
 def lock_invoices_of_steps(connection: Connection, *conditions: sa.ColumnElement[bool]) -> None:
