@@ -167,7 +167,7 @@ def test_a_delivery_confirmed_while_the_invoice_is_paid_waits_for_the_payment_or
                                  .with_for_update(skip_locked=True)).all()
         assert free, "the confirmation holds the step while it waits for the invoice: a deadlock with a command"
         payer, paid = in_background(lambda: team.say("bob", "/paid INV-81"))
-        assert waiting_behind(engine, holder, 2), "the payment waits too"
+        assert waiting_behind(engine, holder, 2), f"the payment waits too (payer alive: {payer.is_alive()}, {paid})"
     confirmer.join(timeout=20)
     payer.join(timeout=20)
     assert "error" not in confirmed, confirmed
