@@ -340,8 +340,8 @@ class DeliveryLog:
         self.instance = instance
 
     async def send(self, chat_id: str, reply: Reply) -> None:
-        repeat = any("Repeat:" in getattr(block, "text", "") for block in reply.blocks)
-        rows = [dict(step_id=step, instance=self.instance, repeat=repeat, at=datetime.now(timezone.utc)) for step in reply.step_ids]
+        rows = [dict(step_id=step, instance=self.instance, repeat=reply.repeat or step in reply.repeated_step_ids,
+                     at=datetime.now(timezone.utc)) for step in reply.step_ids]
         await asyncio.to_thread(self._write, rows)
 
     def _write(self, rows: list[dict[str, object]]) -> None:

@@ -87,6 +87,7 @@ def compose_ping(
             reply.say(_(REPEAT_NOTE))
             reply.repeat = True
             repeated = set()
+        reply.repeated_step_ids = tuple(sorted(step_id for step_id in repeated if step_id is not None))
         sections: dict[int, list[LadderStep]] = {}
         for step in steps:
             sections.setdefault(step.invoice_id, []).append(step)

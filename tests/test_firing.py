@@ -245,6 +245,8 @@ async def test_a_taken_over_step_merged_with_a_first_time_step_marks_only_itself
     assert "Repeat: delivery of this reminder was not confirmed" not in text
     assert "INV-8 · Acme — step 1 (repeat: may have reached you before): step-1" in text
     assert "INV-9 · Borealis — step 1: step-1" in text
+    [(_chat, ping)] = notifier.sent
+    assert (ping.repeat, ping.repeated_step_ids) == (False, (taken_over,)), "the platforms and the fail-over bench read which"
     assert states(engine, [taken_over, first_time]) == ["sent", "sent"]
 
 

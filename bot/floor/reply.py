@@ -93,6 +93,8 @@ class Reply:
     (someone who has just changed their own); renderers write their own labels in it (None: English)."""
     repeat: bool = False
     """For pings: the message already says it may have been seen before (a resend does not say it again)."""
+    repeated_step_ids: tuple[int, ...] = ()
+    """For pings: the steps marked one by one as possibly seen before (taken over from a stopped instance)."""
     field: str | None = None
     """A refusal's argument (`UsageError.field`: "amount", "due", "owner"…): a form shows the problem beside it."""
 

@@ -14,6 +14,7 @@ def reply_to_json(reply: Reply) -> dict[str, Any]:
     return {
         "title": reply.title, "is_error": reply.is_error, "example": reply.example, "private": reply.private,
         "step_ids": list(reply.step_ids), "language": reply.language, "repeat": reply.repeat,
+        "repeated_step_ids": list(reply.repeated_step_ids),
         "blocks": [{"type": type(block).__name__, **asdict(block)} for block in reply.blocks],
         "buttons": [asdict(button) for button in reply.buttons],
     }
@@ -30,4 +31,5 @@ def reply_from_json(data: dict[str, Any]) -> Reply:
         blocks.append(BLOCK_TYPES[raw["type"]](**fields))
     return Reply(title=data["title"], blocks=blocks, buttons=[Button(**button) for button in data["buttons"]],
                  is_error=data["is_error"], example=data["example"], private=data["private"],
-                 step_ids=tuple(data["step_ids"]), language=data.get("language", "en"), repeat=data.get("repeat", False))
+                 step_ids=tuple(data["step_ids"]), language=data.get("language", "en"), repeat=data.get("repeat", False),
+                 repeated_step_ids=tuple(data.get("repeated_step_ids", ())))
