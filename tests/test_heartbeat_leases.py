@@ -179,8 +179,10 @@ def waits_for_a_lock(engine: Engine, session: dict[str, object]) -> bool:
     deadline = time.monotonic() + 10
     with engine.connect() as watcher:
         while time.monotonic() < deadline:
-            if "pid" in session and watcher.execute(sa.text(
-                    "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :pid"), {"pid": session["pid"]}).scalar():
+            waiting = "pid" in session and watcher.execute(sa.text(
+                "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :pid"), {"pid": session["pid"]}).scalar()
+            watcher.rollback()  # pg_stat_activity is read once per transaction: each look needs a new one
+            if waiting:
                 return True
             time.sleep(0.05)
     return False

@@ -73,6 +73,7 @@ def waiting_behind(engine: Engine, holder: int, count: int) -> bool:
         while time.monotonic() < deadline:
             waiting = watcher.execute(sa.text(
                 "SELECT pid, pg_blocking_pids(pid) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")).all()
+            watcher.rollback()  # pg_stat_activity is read once per transaction: each look needs a new one
             behind = {holder}
             grown = True
             while grown:
