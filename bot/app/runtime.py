@@ -10,7 +10,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.app.bootstrap import build_core, build_scheduler, build_services
 from bot.floor.clock import Clock
@@ -99,9 +99,7 @@ class Runtime:
             for platform in reversed(started):
                 with contextlib.suppress(Exception):
                     await platform.stop()
-            for task in background:
-                task.cancel()
-            await asyncio.gather(*background, return_exceptions=True)
+            await cancel_until_stopped(background)
             await self.scheduler.stop()
             if metrics is not None:
                 await metrics.stop()
@@ -126,3 +124,16 @@ def platforms_from_settings(runtime: Runtime) -> list[Platform]:
 
         platforms.append(build_slack(runtime.core, settings))
     return platforms
+
+
+async def cancel_until_stopped(tasks: Sequence[asyncio.Task[Any]], patience: float = 2.0) -> None:
+    """Cancel the background loops and wait for them, cancelling again any that is still running
+    after `patience` seconds: Python 3.11's `wait_for` can swallow a cancellation that arrives as
+    its inner wait completes, and a supervised loop would then run on and keep the bot from exiting."""
+    pending = set(tasks)
+    while pending:
+        for task in pending:
+            task.cancel()
+        _done, pending = await asyncio.wait(pending, timeout=patience)
+        if pending:
+            log.warning("%d background loop(s) did not stop when cancelled; cancelling again", len(pending))
