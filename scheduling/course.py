@@ -70,31 +70,47 @@ def responsible_person(session: Session, invoice: Invoice, role: Role | str) -> 
     """Who does a step of this role on this invoice: the collector falls back to the owner; a
     lawyer step goes to the team's lawyer; a manager role (and a lawyer step without a lawyer) to
     the owner's manager, then any manager, then the owner."""
+    return responsible_people(session, invoice, (role,))[role]
+
+
+def responsible_people(session: Session, invoice: Invoice, roles: Iterable[Role | str] = tuple(Role)) -> dict[Role | str, Person]:
+    """`responsible_person` for each of `roles`, the owner's manager looked up once."""
     owner = session.get(Person, invoice.owner_id)
     assert owner is not None
-    if role == Role.COLLECTOR and invoice.collector_id:
-        collector = session.get(Person, invoice.collector_id)
-        if collector is not None and collector.active:
-            return collector
-    if role == Role.LAWYER:
-        lawyer = session.exec(select(Person).where(Person.team_id == invoice.team_id, Person.role == Role.LAWYER,
-                                                   Person.active == True).order_by(col(Person.id))).first()  # noqa: E712
-        if lawyer is not None:
-            return lawyer
-    if role in (Role.MANAGER, Role.LAWYER):
-        return manager_of(session, owner) or owner
-    return owner
+    manager: list[Person] = []
+
+    def owners_manager() -> Person:
+        if not manager:
+            manager.append(manager_of(session, owner) or owner)
+        return manager[0]
+
+    people: dict[Role | str, Person] = {}
+    for role in roles:
+        person = owner
+        if role == Role.COLLECTOR and invoice.collector_id:
+            collector = session.get(Person, invoice.collector_id)
+            if collector is not None and collector.active:
+                person = collector
+        elif role == Role.LAWYER:
+            person = session.exec(select(Person).where(Person.team_id == invoice.team_id, Person.role == Role.LAWYER,
+                                                       Person.active == True).order_by(col(Person.id))).first() or owners_manager()  # noqa: E712
+        elif role == Role.MANAGER:
+            person = owners_manager()
+        people[role] = person
+    return people
 
 
 def manager_of(session: Session, person: Person) -> Person | None:
+    """The person's own manager, else the team's first manager, else its first admin."""
     if person.manager_id:
         manager = session.get(Person, person.manager_id)
         if manager is not None and manager.active and manager.id != person.id:
             return manager
-    others = select(Person).where(Person.team_id == person.team_id, Person.active == True,  # noqa: E712
-                                  Person.id != person.id).order_by(col(Person.id)).limit(1)
-    return (session.exec(others.where(Person.role == Role.MANAGER)).first()
-            or session.exec(others.where(Person.is_admin == True)).first())  # noqa: E712
+    is_manager = Person.role == Role.MANAGER
+    return session.exec(select(Person).where(
+        Person.team_id == person.team_id, Person.active == True, Person.id != person.id,  # noqa: E712
+        is_manager | (Person.is_admin == True),  # noqa: E712
+    ).order_by(sa.case((is_manager, 0), else_=1), col(Person.id)).limit(1)).first()
 
 
 def country_of(session: Session, invoice: Invoice) -> str:
@@ -343,12 +359,12 @@ def promise_grace_days(ctx: "Context", invoice: Invoice) -> int:
 # The outcomes
 
 
-def start(ctx: "Context", invoice: Invoice, **facts: Any) -> list[LadderStep]:
+def start(ctx: "Context", invoice: Invoice, **facts: Any) -> None:
     """A new invoice: its ladder is planned (an overdue one starts at the late-entry step)."""
     keeper = ctx.services.ladder_keeper
-    steps = keeper.start(ctx, invoice) if keeper is not None else []
+    if keeper is not None:
+        keeper.start(ctx, invoice)
     event(ctx, "added", invoice, **facts)
-    return steps
 
 
 @dataclass(frozen=True)

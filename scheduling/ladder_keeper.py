@@ -47,11 +47,10 @@ class LadderKeeper:
             resume_at=resume_at,
         )
 
-    def start(self, ctx: "Context", invoice: Invoice) -> list[LadderStep]:
+    def start(self, ctx: "Context", invoice: Invoice) -> None:
+        """Plan a new invoice's ladder: one insert of plain rows (no ORM objects to build and flush)."""
         ctx.session.flush()
-        steps = [stored_step(invoice, step) for step in self.planned(ctx, invoice)]
-        ctx.session.add_all(steps)
-        return steps
+        insert_steps(ctx.session.connection(), [step_row(invoice, step) for step in self.planned(ctx, invoice)])
 
     def plan_again(self, ctx: "Context", invoice: Invoice, delivered: int) -> list[LadderStep]:
         """The ladder's steps after position `delivered` (already gone out), planned from now. With
@@ -86,11 +85,9 @@ class LadderKeeper:
 
     def people_for(self, ctx: "Context", invoice: Invoice) -> dict[str, Assignee]:
         team = ctx.session.get(Team, invoice.team_id)
-        people: dict[str, Assignee] = {}
-        for role in (Role.SALESPERSON, Role.COLLECTOR, Role.MANAGER, Role.LAWYER):
-            person = course.responsible_person(ctx.session, invoice, role)
-            people[role_key(role)] = Assignee(person.id, hours_of(person, team))  # type: ignore[arg-type]
-        return people
+        people = course.responsible_people(ctx.session, invoice, (Role.SALESPERSON, Role.COLLECTOR, Role.MANAGER, Role.LAWYER))
+        return {role_key(Role(role)): Assignee(person.id, hours_of(person, team))  # type: ignore[arg-type]
+                for role, person in people.items()}
 
 
 def role_key(role: Role) -> str:
