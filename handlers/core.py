@@ -23,7 +23,7 @@ from handlers.context import Context, Sender, Services
 from bot.floor.errors import NotAllowed, UsageError
 from handlers.grammar import Command, IncomingFile, InputError, parse_arguments, parse_command
 from handlers.history import dispatch
-from handlers.people import create_first_admin, find_by_handle, find_sender, link_identity, sender_language, team_size
+from handlers.people import create_first_admin, find_by_handle, find_sender, find_sender_and_team, link_identity, sender_language, team_size
 from handlers.permissions import Scope, authorize, find_named_invoice
 from bot.floor.reply import Reply, error_reply
 from handlers.once import Once, Repeated
@@ -73,10 +73,11 @@ class Core:
     def language_of(self, sender: Sender) -> str:
         """The language to answer `sender` in: the linked person's, else the app's (when the bot
         speaks it), else the team's default."""
+        with self.services.engine.connect() as connection:
+            language = sender_language(connection, sender)
+        if language is not None:
+            return language
         with Session(self.services.engine) as session:
-            language = sender_language(session, sender)
-            if language is not None:
-                return language
             team = session.exec(select(Team).order_by(col(Team.id))).first()
             if team is not None and sender.verified_handle:  # the console: linked on its first command
                 person = find_by_handle(session, team, sender.verified_handle)
@@ -234,9 +235,10 @@ class Core:
             return self._context(session, sender).today
 
     def _context(self, session: Session, sender: Sender) -> Context:
-        ctx = Context(session=session, services=self.services, team=ensure_team(session, self.services), sender=sender,
-                      now=self.services.clock.now())
-        ctx.actor = identify(ctx)
+        linked = find_sender_and_team(session, sender)
+        team = linked[1] if linked is not None else ensure_team(session, self.services)
+        ctx = Context(session=session, services=self.services, team=team, sender=sender, now=self.services.clock.now())
+        ctx.actor = linked[0] if linked is not None else first_contact(ctx)
         return ctx
 
     def _run(self, session: Session, sender: Sender, command: Command, spec: CommandSpec, once: Once | None = None) -> Reply:
@@ -258,12 +260,9 @@ class Core:
         return spec.run(command, ctx)
 
 
-def identify(ctx: Context) -> Person | None:
-    """The team member behind the sender: a linked account, a handle the platform vouches for, or
-    (on a fresh bot) the first person to write, who becomes the admin."""
-    person = find_sender(ctx.session, ctx.sender)
-    if person is not None:
-        return person
+def first_contact(ctx: Context) -> Person | None:
+    """The team member behind a sender whose account is not linked yet: a handle the platform
+    vouches for, or (on a fresh bot) the first person to write, who becomes the admin."""
     if ctx.sender.verified_handle:
         person = find_by_handle(ctx.session, ctx.team, ctx.sender.verified_handle)
         if person is not None and person.active:

@@ -5,6 +5,8 @@ import re
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy import Connection
 from sqlmodel import Session, col, func, select
 
 from bot.i18n import _, supported_language
@@ -25,10 +27,17 @@ def find_sender(session: Session, sender: Sender) -> Person | None:
         *linked_to(sender))).first()
 
 
-def sender_language(session: Session, sender: Sender) -> str | None:
-    """`find_sender(…).language`, without loading the person (every command asks first)."""
-    return session.exec(select(Person.language).join(ChatIdentity, col(ChatIdentity.person_id) == col(Person.id)).where(
-        *linked_to(sender))).first()
+def find_sender_and_team(session: Session, sender: Sender) -> tuple[Person, Team] | None:
+    """`find_sender` with the person's team, in one query (the start of every command)."""
+    found = session.exec(select(Person, Team).join(ChatIdentity, col(ChatIdentity.person_id) == col(Person.id))
+                         .join(Team, col(Team.id) == col(Person.team_id)).where(*linked_to(sender))).first()
+    return (found[0], found[1]) if found is not None else None
+
+
+def sender_language(connection: Connection, sender: Sender) -> str | None:
+    """`find_sender(…).language`, without an ORM session or loading the person (every command asks first)."""
+    return connection.execute(sa.select(col(Person.language)).join(ChatIdentity, col(ChatIdentity.person_id) == col(Person.id))
+                              .where(*linked_to(sender))).scalar()
 
 
 def linked_to(sender: Sender) -> tuple[Any, ...]:

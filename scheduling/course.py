@@ -29,7 +29,7 @@ from bot.store.row_locks import lock_invoices, locked_in_id_order
 from bot.store.models import Customer, Instalment, Invoice, InvoiceStatus, LadderStep, Payment, Person, Role, StepKind, StepState, Team
 from scheduling.business_calendar import add_business_days, local_moment, next_working_slot
 from scheduling.course_events import CourseEvent, record
-from scheduling.step_machine import OPEN_STATES, move
+from scheduling.step_machine import CANCEL_OPEN, OPEN_STATES, TRANSITIONS_KEY, move, move_all
 from scheduling.step_texts import StoredText, day, english, money, name_of, text
 from scheduling.working_hours import hours_of
 
@@ -106,10 +106,10 @@ def manager_of(session: Session, person: Person) -> Person | None:
         manager = session.get(Person, person.manager_id)
         if manager is not None and manager.active and manager.id != person.id:
             return manager
-    is_manager = Person.role == Role.MANAGER
+    is_manager = col(Person.role) == Role.MANAGER
     return session.exec(select(Person).where(
         Person.team_id == person.team_id, Person.active == True, Person.id != person.id,  # noqa: E712
-        is_manager | (Person.is_admin == True),  # noqa: E712
+        is_manager | (col(Person.is_admin) == True),  # noqa: E712
     ).order_by(sa.case((is_manager, 0), else_=1), col(Person.id)).limit(1)).first()
 
 
@@ -329,10 +329,23 @@ def close_open_steps(session: Session, invoice: Invoice, outcome: str, now: date
 
 def close_course(session: Session, invoice: Invoice, outcome: str, now: datetime) -> int:
     """The invoice closes (paid, cancelled): its delivered pings are answered and every step still
-    to come is cancelled, its steps loaded once. Returns how many were cancelled."""
-    steps = steps_of(session, invoice, [StepState.SENT, *OPEN_STATES])
-    answer(session, [step for step in steps if step.state == StepState.SENT and step.acknowledged_at is None], outcome, now)
-    return cancel_steps(session, [step for step in steps if step.state in OPEN_STATES], now, outcome)
+    to come is cancelled. Its steps are read once as plain rows, and cancelled in one statement.
+    Returns how many were cancelled."""
+    steps = LadderStep.__table__  # type: ignore[attr-defined]
+    session.flush()
+    rows = session.connection().execute(
+        sa.select(steps.c.id, steps.c.invoice_id, steps.c.name, steps.c.state, steps.c.acknowledged_at)
+        .where(steps.c.invoice_id == invoice.id, steps.c.state.in_([StepState.SENT.value, *CANCEL_OPEN.sources]))
+        .order_by(steps.c.due_at, steps.c.id)).all()
+    unanswered = [row.id for row in rows if row.state == StepState.SENT.value and row.acknowledged_at is None]
+    moved: set[int] = set()
+    if unanswered:
+        delivered = session.exec(select(LadderStep).where(col(LadderStep.id).in_(unanswered))
+                                 .order_by(col(LadderStep.due_at), col(LadderStep.id))).all()
+        before = len(session.info.get(TRANSITIONS_KEY, ()))
+        answer(session, delivered, outcome, now)
+        moved = {transition.step_id for transition in session.info.get(TRANSITIONS_KEY, [])[before:]}
+    return move_all(session, [row for row in rows if row.id not in moved], CANCEL_OPEN, now, outcome)
 
 
 def event(ctx: "Context", kind: str, invoice: Invoice, **facts: Any) -> CourseEvent:
