@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import os
 import pstats
+import signal
 import socket
 import statistics
 import subprocess
@@ -156,6 +157,30 @@ async def wait_until_listening(port: int, bot: subprocess.Popen[bytes], timeout:
     raise TimeoutError("the bot did not start listening")
 
 
+def stop_bots(bots: list[subprocess.Popen[bytes]], patience: float = 30) -> bytes:
+    """Stop each bot as Ctrl+C does (it stops cleanly, and cProfile writes its file); one still
+    running after `patience` seconds, or when the wait itself is interrupted, is killed. Their stderr."""
+    for bot in bots:
+        if bot.poll() is None:
+            bot.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + patience
+    errors = b""
+    try:
+        for bot in bots:
+            try:
+                _, stderr = bot.communicate(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                bot.kill()
+                _, stderr = bot.communicate()
+            errors += stderr or b""
+    finally:
+        for bot in bots:
+            if bot.poll() is None:
+                bot.kill()
+                bot.wait()
+    return errors
+
+
 async def load(database: str, url: str, commands: int, clients: int, pace: str, profile: Path | None,
                instances: int = 1) -> None:
     standin = TimedSlack()
@@ -163,16 +188,15 @@ async def load(database: str, url: str, commands: int, clients: int, pace: str, 
     await standin.start()
     ports = [free_port() for _ in range(instances)]
     bots: list[subprocess.Popen[bytes]] = []
-    for index, port in enumerate(ports):
-        environment = {**os.environ, "DATABASE_URL": url, "SLACK_BOT_TOKEN": "xoxb-test-token",
-                       "SLACK_SIGNING_SECRET": standin.signing_secret, "SLACK_API_URL": standin.api_url,
-                       "SLACK_HTTP_HOST": "127.0.0.1", "SLACK_HTTP_PORT": str(port), "TELEGRAM_BOT_TOKEN": ""}
-        program = [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "bot.app.cli", "run"] if profile and index == 0 else \
-            [sys.executable, "-m", "bot.app.cli", "run"]
-        bots.append(subprocess.Popen(program, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
     run = Run()
-    errors = b""
     try:
+        for index, port in enumerate(ports):
+            environment = {**os.environ, "DATABASE_URL": url, "SLACK_BOT_TOKEN": "xoxb-test-token",
+                           "SLACK_SIGNING_SECRET": standin.signing_secret, "SLACK_API_URL": standin.api_url,
+                           "SLACK_HTTP_HOST": "127.0.0.1", "SLACK_HTTP_PORT": str(port), "TELEGRAM_BOT_TOKEN": ""}
+            program = [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "bot.app.cli", "run"] if profile and index == 0 \
+                else [sys.executable, "-m", "bot.app.cli", "run"]
+            bots.append(subprocess.Popen(program, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
         ready = max([await wait_until_listening(port, started) for port, started in zip(ports, bots, strict=False)])
         load_before = os.getloadavg()[0]
         cpu_before = sum(cpu_seconds(b.pid) for b in bots)
@@ -190,15 +214,7 @@ async def load(database: str, url: str, commands: int, clients: int, pace: str, 
         finished = max(standin.answered.values(), default=time.perf_counter())
         bot_cpu = sum(cpu_seconds(b.pid) for b in bots) - cpu_before
     finally:
-        for each in bots:
-            each.send_signal(2)  # Ctrl+C: the bot stops cleanly (and cProfile writes its file)
-        for each in bots:
-            try:
-                _, stderr = each.communicate(timeout=30)
-            except subprocess.TimeoutExpired:
-                each.kill()
-                _, stderr = each.communicate()
-            errors += stderr or b""
+        errors = stop_bots(bots)
         await standin.stop()
     answers = [standin.answered[key] - sent for key, sent in run.sent_at.items() if key in standin.answered]
     sent = len(run.sent_at)

@@ -30,7 +30,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from bench.slack_load import cpu_seconds, drop_schema, percentile, postgres_schema, sqlite_url
+from bench.slack_load import cpu_seconds, drop_schema, percentile, postgres_schema, sqlite_url, stop_bots
 from bench.verdict import load_note, verdict
 from bot.app.bootstrap import build_core, build_services
 from bot.floor.config import Settings
@@ -118,10 +118,11 @@ async def load(database: str, url: str, commands: int, clients: int, telegram_li
                    "TELEGRAM_POLL_TIMEOUT": "10", "SLACK_BOT_TOKEN": ""}
     if not telegram_limit:
         environment["TELEGRAM_MESSAGES_PER_SECOND"] = "100000"
-    bot = subprocess.Popen([sys.executable, "-m", "bot.app.cli", "run"], env=environment,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    bots: list[subprocess.Popen[bytes]] = []
     latencies: list[float] = []
     try:
+        bots.append(bot := subprocess.Popen([sys.executable, "-m", "bot.app.cli", "run"], env=environment,
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
         ready = await wait_until_polling(standin, bot)
         await asyncio.sleep(0.5)  # the first long poll is out
         note = load_note()
@@ -134,12 +135,7 @@ async def load(database: str, url: str, commands: int, clients: int, telegram_li
         loop_cpu = cpu_seconds(bot.pid, bot.pid) - loop_before
         polls = len(standin.calls_of("getUpdates")) - polls_before
     finally:
-        bot.send_signal(2)
-        try:
-            _, errors = bot.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            bot.kill()
-            _, errors = bot.communicate()
+        errors = stop_bots(bots)
         await standin.stop()
     limit = "Telegram's 30 messages/s kept" if telegram_limit else "the 30 messages/s limit lifted"
     print(f"telegram load on {database}: {len(latencies):,} commands from {clients} people (add/list/show/paid), "

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import importlib.util
+import time
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel, col, func, select, update
 
@@ -137,6 +140,38 @@ def claimed_by_a_stopped_instance(engine: Engine, step: int) -> None:
 def states(engine: Engine, ids: list[int]) -> list[str]:
     with Session(engine) as session:
         return [session.get(LadderStep, step_id).state.value for step_id in ids]  # type: ignore[union-attr]
+
+
+# -- PostgreSQL row locks -------------------------------------------------------------------------
+
+def backend_pid(connection: sa.Connection) -> int:
+    """The PostgreSQL backend serving `connection`: whoever holds a lock taken through it."""
+    return int(connection.execute(sa.text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def waiting_behind(engine: Engine, holder: int, count: int = 1) -> bool:
+    """True once `count` backends wait, directly or in a queue, for a lock the backend `holder` holds (within 10 s)."""
+    deadline = time.monotonic() + 10
+    with engine.connect() as watcher:
+        while time.monotonic() < deadline:
+            waiting = watcher.execute(sa.text(
+                "SELECT pid, pg_blocking_pids(pid) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")).all()
+            watcher.rollback()  # pg_stat_activity is read once per transaction: each look needs a new one
+            if len(_queued_behind(holder, waiting)) >= count:
+                return True
+            time.sleep(0.05)
+    return False
+
+
+def _queued_behind(holder: int, waiting: Sequence[Sequence[Any]]) -> set[int]:
+    """The backends among `waiting` (pid, the pids blocking it) that wait for `holder`, directly or behind another waiter."""
+    behind: set[int] = set()
+    grown = True
+    while grown:
+        before = len(behind)
+        behind |= {pid for pid, blockers in waiting if ({holder} | behind) & set(blockers)}
+        grown = len(behind) > before
+    return behind
 
 
 on_sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

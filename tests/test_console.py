@@ -2,6 +2,7 @@
 console chat itself where a story needs a moving clock (pings and their buttons)."""
 import io
 import os
+import re
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -208,3 +209,19 @@ async def test_the_console_speaks_its_own_lines_in_the_persons_language(core: Co
     for norwegian in ("Påminnelse til @alice", "skriv svaret, eller /cancel", "Velg et tall fra 1 til", "Avbrutt.",
                       "Du er @alice", "Det finnes ingen fil på"):
         assert norwegian in shown, f"{norwegian!r} missing:\n{shown}"
+
+
+async def test_on_a_narrow_console_a_newcomer_is_told_how_to_join_with_each_command_example_on_one_line(core: Core) -> None:
+    """Zoe is not on the team yet and types /list in a terminal 48 columns wide. The reply tells her
+    what to ask an admin for; she copies the commands from the screen, so "/team" is never left at
+    the end of one line with "invite" on the next, nor a bracketed example cut in two."""
+    alice, zoe = io.StringIO(), io.StringIO()
+    await ConsoleChat(core, "alice", alice).say("/start")
+    reply = await ConsoleChat(core, "zoe", zoe, width=48).say("/list")
+    assert reply is not None and reply.is_error
+    lines = zoe.getvalue().splitlines()
+    assert any("(/team add @yourname salesperson)" in line for line in lines), zoe.getvalue()
+    assert any("(/team invite @yourname)" in line for line in lines), zoe.getvalue()
+    assert any("/start <code>" in line for line in lines), zoe.getvalue()
+    assert not [line for line in lines if re.search(r"(^|[\s(])/[a-z]+$", line)], "no line ends with a command cut from its words"
+    assert len(lines) > 4 and all(len(line) <= 48 for line in lines if "(/team" not in line), "the rest is wrapped to 48 columns"

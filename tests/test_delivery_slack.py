@@ -3,7 +3,7 @@ longer than Slack's 50 blocks, a deactivated person, 500s and answers that come 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -44,6 +44,25 @@ def slack_scheduler(core: Core, slack: SlackPlatform, clock: MovableClock, **opt
 
 def pings_to_bob(standin: SlackStandIn) -> list[dict[str, Any]]:  # noqa: F811
     return [message for message in standin.posted_to(BOB_DM) if "linked" not in block_text(message["blocks"])]
+
+
+async def fire_and_retry(scheduler: Scheduler, clock: MovableClock, moment: datetime, pause: float) -> None:
+    """The clock reaches `moment`: what is due is fired, and the queues flushed five times, `pause` seconds apart (retries)."""
+    clock.set(moment)
+    await scheduler.fire_due()
+    for _ in range(5):
+        await scheduler.flush()
+        await asyncio.sleep(pause)
+
+
+async def fired_with_a_late_answer(scheduler: Scheduler, slack: SlackPlatform, standin: SlackStandIn,  # noqa: F811
+                                   clock: MovableClock, moment: datetime, number: str) -> list[str]:
+    """At `moment` Slack takes the ping but answers after the client stopped waiting, so the ping
+    is sent again: the texts about invoice `number` that Bob got."""
+    slack.outbox.client.timeout = 1
+    standin.delay_next.append(("chat.postMessage", 1.5))
+    await fire_and_retry(scheduler, clock, moment, pause=0.4)
+    return [block_text(m["blocks"]) for m in pings_to_bob(standin) if number in block_text(m["blocks"])]
 
 
 async def test_ten_steps_merged_on_slack_all_arrive_split_across_messages_none_cut(
@@ -99,21 +118,10 @@ async def test_slack_500s_and_a_late_answer_still_deliver_each_step_once_or_mark
     [second] = invoice_with_steps(team, "ERR-2", NOON + timedelta(minutes=5), customer="Borealis")
     standin.fail_next.append(("chat.postMessage", 500, "internal_error", None))
     scheduler = slack_scheduler(core, http_slack, clock)
-    clock.set(NOON)
-    await scheduler.fire_due()
-    for _ in range(5):
-        await scheduler.flush()
-        await asyncio.sleep(0.1)
+    await fire_and_retry(scheduler, clock, NOON, pause=0.1)
     [ping] = pings_to_bob(standin)
     assert "ERR-1" in block_text(ping["blocks"]) and "Repeat" not in block_text(ping["blocks"]), "a 500 did not deliver"
-    http_slack.outbox.client.timeout = 1
-    standin.delay_next.append(("chat.postMessage", 1.5))
-    clock.set(NOON + timedelta(minutes=5))
-    await scheduler.fire_due()
-    for _ in range(5):
-        await scheduler.flush()
-        await asyncio.sleep(0.4)
-    second_pings = [block_text(m["blocks"]) for m in pings_to_bob(standin) if "ERR-2" in block_text(m["blocks"])]
+    second_pings = await fired_with_a_late_answer(scheduler, http_slack, standin, clock, NOON + timedelta(minutes=5), "ERR-2")
     assert len(second_pings) == 2 and "Repeat" not in second_pings[0] and "Repeat" in second_pings[1]
     assert states(engine, [first, second]) == ["sent", "sent"]
 
@@ -128,15 +136,8 @@ async def test_a_russian_slack_ping_resent_after_a_late_answer_says_once_in_russ
     team.say("bob", "/team set lang=ru")
     if claimed_before:
         claimed_by_a_stopped_instance(engine, step)
-    http_slack.outbox.client.timeout = 1
-    standin.delay_next.append(("chat.postMessage", 1.5))
     scheduler = slack_scheduler(core, http_slack, clock)
-    clock.set(NOON)
-    await scheduler.fire_due()
-    for _ in range(5):
-        await scheduler.flush()
-        await asyncio.sleep(0.4)
-    pings = [block_text(m["blocks"]) for m in pings_to_bob(standin) if "LATE-1" in block_text(m["blocks"])]
+    pings = await fired_with_a_late_answer(scheduler, http_slack, standin, clock, NOON, "LATE-1")
     note = translated("ru", REPEAT_NOTE)
     assert note != REPEAT_NOTE and len(pings) == 2
     assert [ping.count(note) for ping in pings] == [1 if claimed_before else 0, 1], "said once, in Russian"

@@ -222,19 +222,26 @@ async def test_a_one_part_ping_taken_over_after_a_crash_is_the_text_rendered_bef
     assert states(engine, [step]) == ["sent"]
 
 
-async def test_a_ping_whose_answer_timed_out_is_resent_once_marked_as_a_repeat(
-    team: ChatDriver, engine: Engine, clock: MovableClock, core: Core, standin: TelegramStandIn,  # noqa: F811
-    telegram: TelegramPlatform,  # noqa: F811
-) -> None:
-    await link_bob(team, standin)
-    [step] = invoice_with_steps(team, "TMO-1", NOON)
+async def fired_with_a_late_answer(core: Core, telegram: TelegramPlatform, standin: TelegramStandIn,  # noqa: F811
+                                   clock: MovableClock, number: str) -> list[str]:
+    """Noon comes and Telegram takes the ping but answers after the client stopped waiting, so the
+    ping is sent again: the texts about invoice `number` that Bob got."""
     telegram.notifier.read_timeout = 0.3
     standin.delay_next.append(("sendMessage", 1.0))
     scheduler = telegram_scheduler(core, telegram, clock)
     await fire_at(scheduler, clock, NOON)
     await asyncio.sleep(0.2)
     await scheduler.flush()
-    pings = [text for text in texts_to_bob(standin) if "TMO-1" in text]
+    return [text for text in texts_to_bob(standin) if number in text]
+
+
+async def test_a_ping_whose_answer_timed_out_is_resent_once_marked_as_a_repeat(
+    team: ChatDriver, engine: Engine, clock: MovableClock, core: Core, standin: TelegramStandIn,  # noqa: F811
+    telegram: TelegramPlatform,  # noqa: F811
+) -> None:
+    await link_bob(team, standin)
+    [step] = invoice_with_steps(team, "TMO-1", NOON)
+    pings = await fired_with_a_late_answer(core, telegram, standin, clock, "TMO-1")
     assert len(pings) == 2, "Telegram got it although the answer came too late; so it is there twice"
     assert not pings[0].startswith(REPEAT) and pings[1].startswith(REPEAT), "the second time says it is a repeat"
     assert states(engine, [step]) == ["sent"]
@@ -250,13 +257,7 @@ async def test_a_russian_ping_resent_after_a_timeout_says_once_in_russian_that_i
     team.say("bob", "/team set lang=ru")
     if claimed_before:
         claimed_by_a_stopped_instance(engine, step)
-    telegram.notifier.read_timeout = 0.3
-    standin.delay_next.append(("sendMessage", 1.0))
-    scheduler = telegram_scheduler(core, telegram, clock)
-    await fire_at(scheduler, clock, NOON)
-    await asyncio.sleep(0.2)
-    await scheduler.flush()
-    pings = [text for text in texts_to_bob(standin) if "TMO-2" in text]
+    pings = await fired_with_a_late_answer(core, telegram, standin, clock, "TMO-2")
     note = translated("ru", REPEAT_NOTE)
     assert note != REPEAT_NOTE and len(pings) == 2
     assert [ping.count(note) for ping in pings] == [1 if claimed_before else 0, 1], "said once, in Russian"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -20,7 +19,7 @@ from handlers.core import Core
 from scheduling import due_table
 from scheduling.ladder_keeper import LadderKeeper
 from scheduling.scheduler import HEARTBEAT
-from tests.support import ChatDriver, RecordingNotifier, add_steps, on_postgresql_only, states
+from tests.support import ChatDriver, RecordingNotifier, add_steps, backend_pid, on_postgresql_only, states, waiting_behind
 from tests.test_delivery_faults import until
 from tests.test_firing import NOON, scheduler_for
 
@@ -153,39 +152,24 @@ def test_a_bulk_confirmation_locks_its_steps_in_id_order_so_two_instances_cannot
     with engine.begin() as connection:  # the first step's row now lies after the second's (a change of an indexed column)
         connection.execute(sa.update(due_table.STEPS).where(due_table.STEPS.c.id == first).values(due_at=NOON + timedelta(seconds=1)))
     with engine.connect() as b, b.begin():
+        holder = backend_pid(b)
         b.execute(sa.select(due_table.STEPS.c.id).where(due_table.STEPS.c.id == first).with_for_update())
-        confirmer: dict[str, object] = {}
 
         def confirm() -> None:
             with engine.begin() as connection:
-                confirmer["pid"] = connection.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
                 # the plan PostgreSQL picks for a long list of steps: rows visited as they lie in the table
                 connection.execute(sa.text("SET LOCAL enable_indexscan = off"))
                 due_table.mark_sent_in(connection, [second, first], clock.now(), "a")
 
         thread = threading.Thread(target=confirm)
         thread.start()
-        assert waits_for_a_lock(engine, confirmer), "A waits for the step B holds"
+        assert waiting_behind(engine, holder), "A waits for the step B holds"
         with engine.begin() as probe:
             free = probe.execute(sa.text("SELECT id FROM ladder_step WHERE id = :id FOR UPDATE SKIP LOCKED"), {"id": second}).all()
         assert free, "A locked the second step before the first: out of order"
     thread.join(timeout=10)
     assert not thread.is_alive()
     assert states(engine, [first, second]) == ["sent", "sent"]
-
-
-def waits_for_a_lock(engine: Engine, session: dict[str, object]) -> bool:
-    """True once the backend whose pid `session` holds waits for a row lock (within 10 s)."""
-    deadline = time.monotonic() + 10
-    with engine.connect() as watcher:
-        while time.monotonic() < deadline:
-            waiting = "pid" in session and watcher.execute(sa.text(
-                "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :pid"), {"pid": session["pid"]}).scalar()
-            watcher.rollback()  # pg_stat_activity is read once per transaction: each look needs a new one
-            if waiting:
-                return True
-            time.sleep(0.05)
-    return False
 
 
 @on_postgresql_only  # SQLite has one writer at a time: no row locks to order
@@ -210,19 +194,18 @@ def test_delivered_promise_follow_ups_lock_their_invoices_in_id_order_so_two_ins
     clock.set(NOON)
     assert {claim.id for claim in due_table.claim_due(engine, clock.now(), "a")} == {first, second}
     with engine.connect() as b, b.begin():
+        holder = backend_pid(b)
         b.execute(sa.select(invoices.c.id).where(invoices.c.id == ids["INV-75"]).with_for_update())
-        confirmer: dict[str, object] = {}
 
         def confirm() -> None:
             with engine.begin() as connection:
-                confirmer["pid"] = connection.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
                 connection.execute(sa.text("SET LOCAL enable_indexscan = off"))
                 connection.execute(sa.text("SET LOCAL enable_bitmapscan = off"))
                 due_table.mark_sent_in(connection, [second, first], clock.now(), "a")
 
         thread = threading.Thread(target=confirm)
         thread.start()
-        assert waits_for_a_lock(engine, confirmer), "A waits for the invoice B holds"
+        assert waiting_behind(engine, holder), "A waits for the invoice B holds"
         with engine.begin() as probe:
             free = probe.execute(sa.select(invoices.c.id).where(invoices.c.id == ids["INV-76"])
                                  .with_for_update(skip_locked=True)).all()

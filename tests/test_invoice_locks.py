@@ -25,7 +25,7 @@ from bot.store.models import Invoice, InvoiceStatus, LadderStep, StepKind, StepS
 from scheduling import due_table
 from scheduling.ladder_keeper import LadderKeeper
 from scheduling.step_machine import OPEN_STATES
-from tests.support import ChatDriver, add_steps, on_postgresql_only, on_sqlite_only, states
+from tests.support import ChatDriver, add_steps, backend_pid, on_postgresql_only, on_sqlite_only, states, waiting_behind
 from tests.test_firing import NOON
 
 
@@ -66,26 +66,6 @@ def in_background(work: Callable[[], object]) -> tuple[threading.Thread, dict[st
     return thread, outcome
 
 
-def waiting_behind(engine: Engine, holder: int, count: int) -> bool:
-    """True once `count` backends wait, directly or in a queue, for a lock the backend `holder` holds (within 10 s)."""
-    deadline = time.monotonic() + 10
-    with engine.connect() as watcher:
-        while time.monotonic() < deadline:
-            waiting = watcher.execute(sa.text(
-                "SELECT pid, pg_blocking_pids(pid) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")).all()
-            watcher.rollback()  # pg_stat_activity is read once per transaction: each look needs a new one
-            behind = {holder}
-            grown = True
-            while grown:
-                before = len(behind)
-                behind |= {pid for pid, blockers in waiting if behind & set(blockers)}
-                grown = len(behind) > before
-            if len(behind) - 1 >= count:
-                return True
-            time.sleep(0.05)
-    return False
-
-
 @on_postgresql_only  # SQLite has one writer at a time: a command takes it before it reads
 def test_two_partial_payments_recorded_at_the_same_moment_on_two_instances_together_pay_the_invoice(
     team: ChatDriver, other_instance: ChatDriver, engine: Engine, conflicts: Callable[[], list[str]],
@@ -96,7 +76,7 @@ def test_two_partial_payments_recorded_at_the_same_moment_on_two_instances_toget
     assert "Added invoice INV-80" in team.say("bob", "/add INV-80 1000 EUR 2026-12-01 Acme")
     assert open_steps(engine, "INV-80"), "its ladder is planned"
     with engine.connect() as busy, busy.begin():
-        holder = busy.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+        holder = backend_pid(busy)
         busy.execute(sa.select(due_table.INVOICES.c.id).where(due_table.INVOICES.c.id == invoice_id(engine, "INV-80"))
                      .with_for_update())
         bob, bob_says = in_background(lambda: team.say("bob", "/paid INV-80 600"))
@@ -158,7 +138,7 @@ def test_a_delivery_confirmed_while_the_invoice_is_paid_waits_for_the_payment_or
             due_table.mark_sent_in(connection, [step], clock.now(), "instance-a")
 
     with engine.connect() as busy, busy.begin():
-        holder = busy.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+        holder = backend_pid(busy)
         busy.execute(sa.select(due_table.INVOICES.c.id).where(due_table.INVOICES.c.id == invoice_id(engine, "INV-81"))
                      .with_for_update())
         confirmer, confirmed = in_background(confirm)

@@ -92,9 +92,9 @@ class Reply:
     """The reader's language (en, ru, nb, bg): the core sets it, unless the handler answered in another
     (someone who has just changed their own); renderers write their own labels in it (None: English)."""
     repeat: bool = False
-    """For pings: the message already says it may have been seen before (a resend does not say it again)."""
+    """For pings: the whole message says at its top it may be a repeat (all steps taken over, or resent); not said twice."""
     repeated_step_ids: tuple[int, ...] = ()
-    """For pings: the steps marked one by one as possibly seen before (taken over from a stopped instance)."""
+    """For pings: only some steps, each marked on its own line (a merged ping); `repeat` marks the whole message instead."""
     field: str | None = None
     """A refusal's argument (`UsageError.field`: "amount", "due", "owner"…): a form shows the problem beside it."""
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.platforms.console.import_path import import_with_path
-from bot.platforms.text import render_buttons, render_text
+from bot.platforms.text import WIDTH, render_buttons, render_text
 from handlers.context import Sender
 from handlers.grammar import IncomingFile
 from handlers.core import Core
@@ -51,8 +51,10 @@ def console_sender(name: str, files_by_path: bool = False) -> Sender:
 
 
 class ConsoleChat:
-    def __init__(self, core: Core, identity: str, output: TextIO = sys.stdout) -> None:
+    def __init__(self, core: Core, identity: str, output: TextIO = sys.stdout, width: int = WIDTH) -> None:
         self.core = core
+        self.width = width
+        """Columns the replies' paragraphs are wrapped to."""
         self.files_dir = core.services.settings.files_dir
         """Where the files of replies (charts, exports, case files) are written; their path is printed."""
         self.sender = console_sender(identity, files_by_path=True)
@@ -124,7 +126,7 @@ class ConsoleChat:
         if reply is None:
             reply = await asyncio.to_thread(self.core.press, self.sender, button.with_input(text))
         if reply.is_error:
-            self.write(render_text(reply))
+            self.write(render_text(reply, width=self.width))
             self.ask(button)
             return reply
         self.waiting_for = None
@@ -159,7 +161,7 @@ class ConsoleChat:
         with speaking(reply.language):
             saved = [_("  Saved {file} to {path}", file=attachment.filename, path=save_file(self.files_dir, attachment))
                      for attachment in reply.files]
-        self.write("\n".join([render_text(reply, files=False), *saved]))
+        self.write("\n".join([render_text(reply, files=False, width=self.width), *saved]))
 
     def said(self, message: str, /, **values: object) -> str:
         """`message` (a console-only line) in the language of the person at the terminal."""
