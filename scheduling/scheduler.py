@@ -32,6 +32,7 @@ from sqlmodel import Session, col, select
 
 from bot.floor.clock import Clock
 from bot.floor.health import LoopHealth
+from bot.store.database import refresh_query_statistics
 from bot.store.models import ChatIdentity, Invoice, LadderStep, Person, PingMessage, StepState, Team
 from bot.store.row_locks import lock_invoices
 from bot.floor.reply import Reply
@@ -49,6 +50,8 @@ from scheduling.supervision import Backoff, keep_running
 from scheduling.working_hours import hours_of
 
 log = logging.getLogger(__name__)
+STATISTICS_EVERY = timedelta(hours=1)
+"""How often SQLite's query statistics are sampled again (bot.store.database.refresh_query_statistics)."""
 GIL_SWITCH_INTERVAL = 0.0005
 """Python lets a busy thread hold the GIL for 5 ms by default; composing messages in worker threads
 would then delay the timer by up to that much. A shorter interval keeps firing within a millisecond."""
@@ -212,6 +215,7 @@ class Scheduler:
                     if not recovered:
                         await self.beat()  # alive before claiming anything
                         await self.recover()
+                        await asyncio.to_thread(refresh_query_statistics, self.engine)
                         recovered = True
                     horizon = self.clock.now() + self.lookahead
                     routed, next_due = await asyncio.to_thread(self._claim_and_time, horizon)
@@ -267,9 +271,10 @@ class Scheduler:
 
     async def _housekeeping(self) -> None:
         """Take over the claims of stopped instances every third of a lease; look for unanswered
-        pings once a minute (answer windows are hours long; scanning them is not free)."""
+        pings once a minute (answer windows are hours long; scanning them is not free); sample
+        SQLite's query statistics again every hour."""
         interval = max(self.lease.total_seconds() / 3, 0.05)
-        followed_up = self.clock.now()
+        followed_up = analysed = self.clock.now()
         backoff = Backoff(first=min(interval, self.backoff.first), cap=self.backoff.cap)
         while True:
             await asyncio.sleep(interval)
@@ -279,6 +284,9 @@ class Scheduler:
                     followed_up = self.clock.now()
                     if await self.follow_up():
                         self.poke()
+                if self.clock.now() - analysed >= STATISTICS_EVERY:
+                    analysed = self.clock.now()
+                    await asyncio.to_thread(refresh_query_statistics, self.engine)
             except Exception as error:
                 pause = backoff.failed()
                 self.health.failed(HOUSEKEEPING, error)

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, event
 
 WAIT = 30.0
-WRITES = ("insert", "update", "delete", "replace", "create", "drop", "alter")
+WRITES = ("insert", "update", "delete", "replace", "create", "drop", "alter", "analyze")
 
 
 class QueuedConnection(sqlite3.Connection):
