@@ -74,6 +74,8 @@ class Core:
         """The language to answer `sender` in: the linked person's, else the app's (when the bot
         speaks it), else the team's default."""
         with self.services.engine.connect() as connection:
+            if connection.dialect.name == "postgresql":  # one round trip: no BEGIN before, no ROLLBACK after
+                connection = connection.execution_options(isolation_level="AUTOCOMMIT")
             language = sender_language(connection, sender)
         if language is not None:
             return language
