@@ -461,19 +461,28 @@ class Scheduler:
     async def prepare(self, notifier: PartsNotifier, chat_id: str, step_ids: list[int],
                       failures: int) -> tuple[PreparedPing | None, list[int]]:
         """The ping for these steps as rendered before (stored after a crash), or rendered now."""
-        found = await asyncio.to_thread(self._find_prepared, notifier.platform, chat_id, step_ids)
+        found = await asyncio.to_thread(self._find_or_compose, notifier.platform, chat_id, step_ids, failures)
         if isinstance(found, PreparedPing):
             return found, sorted(set(step_ids) - set(found.step_ids))
-        deliverable = found
-        if not deliverable:
+        if found is None:
             return None, []
-        reply = await asyncio.to_thread(self._compose_sync, deliverable, failures)
-        if reply is None:
-            return None, []
+        deliverable, reply = found
         parts = await notifier.render(chat_id, reply)
         ping = PreparedPing(step_ids=list(reply.step_ids) or deliverable, parts=parts)
         ping.stored_id = await asyncio.to_thread(self._store, notifier.platform, chat_id, ping)  # rendered once
         return ping, []
+
+    def _find_or_compose(self, platform: str, chat_id: str, step_ids: list[int],
+                         failures: int) -> PreparedPing | tuple[list[int], Reply] | None:
+        """The stored ping of these steps, or else the steps still to deliver and their ping
+        composed now (one trip to a worker thread), or None when nothing is left to send."""
+        found = self._find_prepared(platform, chat_id, step_ids)
+        if isinstance(found, PreparedPing):
+            return found
+        if not found:
+            return None
+        reply = self._compose_sync(found, failures)
+        return (found, reply) if reply is not None else None
 
     def _find_prepared(self, platform: str, chat_id: str, step_ids: list[int]) -> PreparedPing | list[int]:
         """A stored ping of these steps still to finish, or else the steps still to deliver."""
