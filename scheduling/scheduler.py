@@ -59,7 +59,7 @@ would then delay the timer by up to that much. A shorter interval keeps firing w
 
 Routed = tuple[ClaimedStep, list[tuple[str, str]]]
 Timed = tuple[float, int, ClaimedStep, list[tuple[str, str]]]
-"""A routed step with its moment: seconds (from a pass's horizon, or on the loop's clock) and its id."""
+"""A routed step with its moment on the event loop's clock, and its id."""
 CLOCK_RESOLUTION = time.get_clock_info("monotonic").resolution
 """asyncio runs a timer this close to its moment (its own rule), so its steps go with it."""
 FOLLOW_UP_EVERY = timedelta(minutes=1)
@@ -230,7 +230,7 @@ class Scheduler:
                     log.warning("firing pass works again after %d failure(s)", self.backoff.failures)
                 self.backoff.reset()
                 self.health.beat(FIRING)
-                self._time_hand_offs(routed, horizon)
+                self._time_hand_offs(routed)
                 delay = self.max_sleep.total_seconds()
                 if next_due is not None:
                     # Steps falling due back to back are claimed every half lookahead, each at least
@@ -301,28 +301,28 @@ class Scheduler:
         return await asyncio.to_thread(follow_up_unanswered, self.engine, self.clock.now(), self.round_the_clock)
 
     def _claim_and_time(self, horizon: datetime) -> tuple[list[Timed], datetime | None]:
-        """`_claim_and_route`, each step with its seconds from `horizon`, in due order (worker
-        thread work, so that the event loop only files them)."""
+        """`_claim_and_route`, each step with the event-loop time of its moment, in due order
+        (worker thread work, so that the event loop only files them)."""
         routed, next_due = self._claim_and_route(horizon)
-        timed = [((step.due_at - horizon).total_seconds(), step.id, step, targets) for step, targets in routed]
+        assert self._loop is not None
+        loop_now, now = self._loop.time(), self.clock.now()
+        timed = [(loop_now + (step.due_at - now).total_seconds(), step.id, step, targets) for step, targets in routed]
         timed.sort(key=lambda entry: entry[:2])
         return timed, next_due
 
-    def _time_hand_offs(self, timed: list[Timed], horizon: datetime) -> None:
+    def _time_hand_offs(self, timed: list[Timed]) -> None:
         """Hand off what is due now; file the rest for one timer, armed at the earliest. (A timer per
         step put every step through asyncio's own timer heap, compared in Python, on the loop that
-        hands the others off at their moment.)"""
-        loop = self._loop
-        assert loop is not None
-        lead = (horizon - self.clock.now()).total_seconds()
-        first_later = bisect.bisect_right(timed, 0.0, key=lambda entry: entry[0] + lead)
+        hands the others off at their moment; the filing itself is one C-level heapify, not a push
+        per step, so a pass of thousands of steps does not hold up the steps falling due.)"""
+        assert self._loop is not None
+        first_later = bisect.bisect_right(timed, self._loop.time(), key=lambda entry: entry[0])
         for _, _, step, targets in timed[:first_later]:
             self._hand_off(step, targets)
         if first_later == len(timed):
             return
-        start = loop.time() + lead
-        for offset, step_id, step, targets in timed[first_later:]:
-            heapq.heappush(self._timed, (start + offset, step_id, step, targets))
+        self._timed.extend(timed[first_later:])
+        heapq.heapify(self._timed)
         self._arm()
 
     def _arm(self) -> None:
