@@ -28,7 +28,10 @@ messages: install
 		--sort-by-file -c "TRANSLATORS:" -o $(I18N)/locale/collectbot.pot .
 	$(BIN)/pybabel update -D collectbot -i $(I18N)/locale/collectbot.pot -d $(I18N)/locale --no-wrap --ignore-obsolete --no-fuzzy-matching
 
+# The project's own modules are compiled ahead (an editable install leaves them to the first import,
+# which cannot keep the result where PYTHONDONTWRITEBYTECODE is set): ~0.1 s of every start.
 install: $(BIN)/.installed catalogs
+	$(BIN)/python -m compileall -q bot handlers scheduling phrasebook
 
 run: install
 	$(BIN)/collectbot run
