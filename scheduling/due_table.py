@@ -27,7 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bot.store.row_locks import lock_invoices_of_steps, locked_in_id_order
 from bot.store.models import InstanceHeartbeat, Invoice, InvoiceStatus, LadderStep, StepKind, StepState
 from scheduling import course
-from scheduling.step_machine import CANCEL_CLAIMED, CANCEL_DUE, CANCEL_OPEN, CLAIM, CONFIRM_SENT, HAND_BACK
+from scheduling.step_machine import CANCEL_CLAIMED, CANCEL_DUE, CLAIM, CONFIRM_SENT, HAND_BACK
 
 STEPS = LadderStep.__table__  # type: ignore[attr-defined]
 INVOICES = Invoice.__table__  # type: ignore[attr-defined]
@@ -246,15 +246,6 @@ def mark_sent_in(connection: Connection, step_ids: Sequence[int], at: datetime, 
         .values(state=CONFIRM_SENT.target, sent_at=at, first_sent_at=sa.func.coalesce(STEPS.c.first_sent_at, at))
     )
     course.steps_delivered(connection, step_ids)
-
-
-def cancel_open_steps(connection: Connection, invoice_id: int) -> int:
-    """Cancel every step not yet delivered (pending, paused, or claimed but not sent) of one invoice."""
-    return connection.execute(
-        sa.update(STEPS)
-        .where(_locked_in_id_order(connection, STEPS.c.invoice_id == invoice_id, STEPS.c.state.in_(CANCEL_OPEN.sources)))
-        .values(state=CANCEL_OPEN.target)
-    ).rowcount
 
 
 def insert_steps(connection: Connection, rows: Sequence[dict[str, object]]) -> None:
