@@ -14,6 +14,7 @@ its steps no other command changes before it commits.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -331,12 +332,8 @@ def close_course(session: Session, invoice: Invoice, outcome: str, now: datetime
     """The invoice closes (paid, cancelled): its delivered pings are answered and every step still
     to come is cancelled. Its steps are read once as plain rows, and cancelled in one statement.
     Returns how many were cancelled."""
-    steps = LadderStep.__table__  # type: ignore[attr-defined]
     session.flush()
-    rows = session.connection().execute(
-        sa.select(steps.c.id, steps.c.invoice_id, steps.c.name, steps.c.state, steps.c.acknowledged_at)
-        .where(steps.c.invoice_id == invoice.id, steps.c.state.in_([StepState.SENT.value, *CANCEL_OPEN.sources]))
-        .order_by(steps.c.due_at, steps.c.id)).all()
+    rows = session.connection().execute(_steps_to_close(), {"invoice": invoice.id}).all()
     unanswered = [row.id for row in rows if row.state == StepState.SENT.value and row.acknowledged_at is None]
     moved: set[int] = set()
     if unanswered:
@@ -346,6 +343,16 @@ def close_course(session: Session, invoice: Invoice, outcome: str, now: datetime
         answer(session, delivered, outcome, now)
         moved = {transition.step_id for transition in session.info.get(TRANSITIONS_KEY, [])[before:]}
     return move_all(session, [row for row in rows if row.id not in moved], CANCEL_OPEN, now, outcome)
+
+
+@functools.cache
+def _steps_to_close() -> sa.Select[Any]:
+    """`close_course`'s read, built once, its states written into the SQL."""
+    steps = LadderStep.__table__  # type: ignore[attr-defined]
+    states: list[sa.ColumnElement[str]] = [sa.literal_column(f"'{state}'") for state in (StepState.SENT.value, *CANCEL_OPEN.sources)]
+    return (sa.select(steps.c.id, steps.c.invoice_id, steps.c.name, steps.c.state, steps.c.acknowledged_at)
+            .where(steps.c.invoice_id == sa.bindparam("invoice"), steps.c.state.in_(states))
+            .order_by(steps.c.due_at, steps.c.id))
 
 
 def event(ctx: "Context", kind: str, invoice: Invoice, **facts: Any) -> CourseEvent:

@@ -8,11 +8,13 @@ the machine), so no code outside this module decides which state a step may go t
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+import sqlalchemy as sa
 from sqlmodel import Session
 
 from bot.store.models import LadderStep, StepState
@@ -115,10 +117,8 @@ def move_all(session: Session, steps: Sequence[StepRow], bulk: BulkMove, at: dat
     moving = [step for step in steps if step.state in bulk.sources]
     if not moving:
         return 0
-    table = LadderStep.__table__  # type: ignore[attr-defined]
     session.flush()
-    session.connection().execute(table.update().where(table.c.id.in_([step.id for step in moving]))
-                                 .values(state=bulk.target, outcome=outcome))
+    session.connection().execute(_move_by_ids(), {"ids": [step.id for step in moving], "to": bulk.target, "why": outcome})
     ids = {step.id for step in moving}
     for held in [item for item in session.identity_map.values() if isinstance(item, LadderStep) and item.id in ids]:
         session.expire(held)
@@ -126,6 +126,14 @@ def move_all(session: Session, steps: Sequence[StepRow], bulk: BulkMove, at: dat
         Transition(step.id, step.invoice_id, step.name, StepState(step.state), StepState(bulk.target), at, outcome)
         for step in moving)
     return len(moving)
+
+
+@functools.cache
+def _move_by_ids() -> sa.Update:
+    """`move_all`'s statement, built once (closing an invoice runs it; building it cost as much as running it)."""
+    table: sa.Table = LadderStep.__table__  # type: ignore[attr-defined]
+    return table.update().where(table.c.id.in_(sa.bindparam("ids", expanding=True))).values(
+        state=sa.bindparam("to"), outcome=sa.bindparam("why"))
 
 
 class StepRow(Protocol):
