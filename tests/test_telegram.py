@@ -549,6 +549,21 @@ async def test_a_long_button_action_fits_telegrams_64_bytes_and_survives_a_resta
     assert await after_restart.button_for("k:unknown") is None
 
 
+async def test_a_button_two_instances_store_at_once_is_kept_once_and_works_on_both(core: Core) -> None:
+    """Two instances answer with the same question button (Promised → which date?) before either
+    has seen the other's: both store it, neither fails, and a press on either finds it."""
+    services = core.services
+    promised = Button("Promised", "promise INV-1", asks="Which date did they promise?", input="date")
+    first, second = ButtonBook(services.engine, services.clock), ButtonBook(services.engine, services.clock)
+    [data] = await first.data_for([promised])
+    assert await second.data_for([promised]) == [data]
+    for book in (first, second, ButtonBook(services.engine, services.clock)):
+        pressed = await book.button_for(data)
+        assert pressed is not None and (pressed.action, pressed.asks, pressed.input) == (promised.action, promised.asks, "date")
+    with services.engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM chatbutton").scalar() == 1
+
+
 @pytest.mark.parametrize(("code", "hello", "help_title"), [
     ("ru", "Здравствуйте, я collectbot", "Что я умею"),
     ("nb", "Hei, jeg er collectbot", "Dette kan jeg"),

@@ -162,13 +162,13 @@ def claim_once(connection: Connection | Session, kind: str, key: str, ttl: timed
     bind = connection if isinstance(connection, Connection) else connection.get_bind()
     values = {"kind": kind, "key": key, "data": {}, "created_at": now, "expires_at": now + ttl}
     fresh: dict[str, Any] = {"holder": None, "data": {}, "content": None, "created_at": now, "expires_at": now + ttl}
-    statement = _insert_for(bind.dialect.name)(table).values(**values)
+    statement = insert_for(bind.dialect.name)(table).values(**values)
     statement = statement.on_conflict_do_update(index_elements=[table.c.kind, table.c.key], set_=fresh,
                                                 where=table.c.expires_at <= now).returning(table.c.key)
     return connection.execute(statement).first() is not None
 
 
-def _insert_for(dialect: str) -> Any:
+def insert_for(dialect: str) -> Any:
     """`INSERT … ON CONFLICT` of the engine's dialect (SQLite and PostgreSQL both have it)."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as postgresql_insert

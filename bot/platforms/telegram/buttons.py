@@ -14,10 +14,10 @@ from collections import OrderedDict
 from collections.abc import Sequence
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot.floor.clock import Clock
+from bot.store.stored_state import insert_for
 from bot.platforms.telegram.tables import ChatButton
 from bot.floor.reply import Button
 
@@ -88,24 +88,14 @@ class ButtonBook:
             self._recent.popitem(last=False)
 
     def _store(self, buttons: dict[str, Button]) -> None:
-        with Session(self.engine) as session:
-            try:
-                self._add_missing(session, buttons)
-                session.commit()
-            except IntegrityError:  # another instance stored some of them at the same moment
-                session.rollback()
-                for key, button in buttons.items():
-                    try:
-                        self._add_missing(session, {key: button})
-                        session.commit()
-                    except IntegrityError:
-                        session.rollback()
-
-    def _add_missing(self, session: Session, buttons: dict[str, Button]) -> None:
-        for key, button in buttons.items():
-            if session.get(ChatButton, key) is None:
-                session.add(ChatButton(key=key, platform=PLATFORM, action=button.action, asks=button.asks,
-                                       input=button.input, created_at=self.clock.now()))
+        """One `INSERT … ON CONFLICT DO NOTHING`: a button stored already (by this instance before a
+        restart, or by another at the same moment) is the same button, its key being its content."""
+        table = ChatButton.__table__  # type: ignore[attr-defined]
+        rows = [{"key": key, "platform": PLATFORM, "action": button.action, "asks": button.asks, "input": button.input,
+                 "created_at": self.clock.now()} for key, button in buttons.items()]
+        with self.engine.begin() as connection:
+            connection.execute(insert_for(connection.dialect.name)(table).values(rows).on_conflict_do_nothing(
+                index_elements=[table.c.key]))
 
     def _load(self, key: str) -> Button | None:
         with Session(self.engine) as session:
