@@ -183,8 +183,8 @@ def add_invoice(command: Command, ctx: Context) -> Reply:
     ctx.session.add(invoice)
     ctx.session.flush()
     shown_amount = money(ctx, new.amount, new.currency)
-    course.start(ctx, invoice, number=invoice.number, amount=str(new.amount), currency=new.currency,
-                 due_date=new.due_date.isoformat(), owner=new.owner.handle)
+    planned = course.start(ctx, invoice, number=invoice.number, amount=str(new.amount), currency=new.currency,
+                           due_date=new.due_date.isoformat(), owner=new.owner.handle)
     facts = [
         (_("Customer"), customer.name),
         (_("Amount"), shown_amount),
@@ -195,11 +195,7 @@ def add_invoice(command: Command, ctx: Context) -> Reply:
         facts.append((_("Collector"), f"@{new.collector.handle}"))
     facts.append((_("Ladder"), invoice.ladder))
     facts.extend((_(label), value) for label, value in draft_settings_facts(customer))
-    ctx.session.flush()
-    first = ctx.session.exec(
-        select(LadderStep).where(LadderStep.invoice_id == invoice.id, LadderStep.state == StepState.PENDING)
-        .order_by(col(LadderStep.due_at)).limit(1)
-    ).first()
+    first = min((step for step in planned if step.state == StepState.PENDING), key=lambda step: step.due_at, default=None)
     if first is not None:
         person = ctx.session.get(Person, first.responsible_id) if first.responsible_id else new.owner
         when = show_moment(first.due_at, ctx.timezone, ctx.locale)

@@ -36,6 +36,7 @@ from scheduling.working_hours import hours_of
 
 if TYPE_CHECKING:
     from scheduling.course_context import CourseContext as Context
+    from scheduling.planning import PlannedStep
     from scheduling.policies import LadderPolicy
 
 CHECK_TIME = time(10, 0)
@@ -379,12 +380,13 @@ def promise_grace_days(ctx: "Context", invoice: Invoice) -> int:
 # The outcomes
 
 
-def start(ctx: "Context", invoice: Invoice, **facts: Any) -> None:
-    """A new invoice: its ladder is planned (an overdue one starts at the late-entry step)."""
+def start(ctx: "Context", invoice: Invoice, **facts: Any) -> list["PlannedStep"]:
+    """A new invoice: its ladder is planned (an overdue one starts at the late-entry step).
+    Returns the steps as planned."""
     keeper = ctx.services.ladder_keeper
-    if keeper is not None:
-        keeper.start(ctx, invoice)
+    planned = keeper.start(ctx, invoice) if keeper is not None else []
     event(ctx, "added", invoice, **facts)
+    return planned
 
 
 @dataclass(frozen=True)

@@ -47,10 +47,13 @@ class LadderKeeper:
             resume_at=resume_at,
         )
 
-    def start(self, ctx: "Context", invoice: Invoice) -> None:
-        """Plan a new invoice's ladder: one insert of plain rows (no ORM objects to build and flush)."""
+    def start(self, ctx: "Context", invoice: Invoice) -> list[PlannedStep]:
+        """Plan a new invoice's ladder: one insert of plain rows (no ORM objects to build and flush).
+        Returns the steps as planned."""
         ctx.session.flush()
-        insert_steps(ctx.session.connection(), [step_row(invoice, step) for step in self.planned(ctx, invoice)])
+        planned = self.planned(ctx, invoice)
+        insert_steps(ctx.session.connection(), [step_row(invoice, step) for step in planned])
+        return planned
 
     def plan_again(self, ctx: "Context", invoice: Invoice, delivered: int) -> list[LadderStep]:
         """The ladder's steps after position `delivered` (already gone out), planned from now. With

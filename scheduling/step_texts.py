@@ -15,12 +15,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.floor.dates import show_date
 from bot.floor.money import format_money
 from bot.i18n import N_, _, locale_for, speaking
 from bot.store.models import LadderStep
+
+if TYPE_CHECKING:
+    from scheduling.planning import PlannedStep
 
 StoredText = dict[str, Any]
 
@@ -92,12 +95,13 @@ def english(stored: StoredText) -> str:
         return shown(stored, ENGLISH)
 
 
-def name_of(step: LadderStep) -> StoredText:
-    """The step's name as a value of another stored text (a nudge's, a history entry's)."""
-    return (step.texts or {}).get("name") or {"text": step.name}
+def name_of(step: "LadderStep | PlannedStep") -> StoredText:
+    """The step's name as a value of another stored text (a nudge's, a history entry's); a step
+    as planned from its ladder has only its policy's name."""
+    return (getattr(step, "texts", None) or {}).get("name") or {"text": step.name}
 
 
-def step_name(step: LadderStep, locale: str) -> str:
+def step_name(step: "LadderStep | PlannedStep", locale: str) -> str:
     return shown(name_of(step), locale)
 
 
