@@ -60,10 +60,6 @@ class Settings(BaseSettings):
     telegram_poll_timeout: int = 30
     telegram_polling_lease_seconds: int = 30
     telegram_messages_per_second: float = Field(30, gt=0)
-    telegram_connections: int = Field(8, ge=1, le=256)
-    """HTTP connections to the Bot API for sending. httpcore looks at every pooled connection (a
-    system call each) twice per request, so python-telegram-bot's default of 256 cost the event loop
-    more than the answers did under load; 8 carry 30 messages/s at Telegram's round-trip times."""
     """What the bot sends per second in all (Telegram's limit for a bot: about 30; paid broadcasts
     allow more). Answers beyond it wait their turn."""
     """Only the instance holding the polling lease polls; it lapses this long after its holder stopped renewing."""

@@ -61,8 +61,6 @@ QUESTION_HINT = N_("(reply to this message; /cancel to stop)")
 QUESTION = "tg-question"
 QUESTION_OPEN_FOR = timedelta(days=1)
 GATE = -1
-CONNECTION_WAIT_SECONDS = 30.0
-"""How long a send waits for one of the TELEGRAM_CONNECTIONS to be free (the library's default is 1 s)."""
 """The handler group of the gate, run before every listener (PTB runs groups in ascending order)."""
 POLLING_LEASE = "telegram-polling"
 POLLING_LOOP = "telegram polling lease"
@@ -101,8 +99,6 @@ class TelegramPlatform:
             .base_file_url(self.settings.telegram_file_base_url)
             .rate_limiter(AIORateLimiter(overall_max_rate=self.settings.telegram_messages_per_second, max_retries=5))
             .concurrent_updates(OneChatAtATime())
-            .connection_pool_size(self.settings.telegram_connections)
-            .pool_timeout(CONNECTION_WAIT_SECONDS)
             .build()
         )
         verbs = sorted(self.core.catalogue)
