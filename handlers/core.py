@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from bot.i18n import _, speaking, supported_language
+from bot.store.database import reading
 from bot.store.models import Person, Team
 from bot.store.stored_state import claim_once
 from handlers.catalogue import CommandSpec, build_catalogue
@@ -73,9 +74,7 @@ class Core:
     def language_of(self, sender: Sender) -> str:
         """The language to answer `sender` in: the linked person's, else the app's (when the bot
         speaks it), else the team's default."""
-        with self.services.engine.connect() as connection:
-            if connection.dialect.name == "postgresql":  # one round trip: no BEGIN before, no ROLLBACK after
-                connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        with reading(self.services.engine) as connection:
             language = sender_language(connection, sender)
         if language is not None:
             return language

@@ -30,7 +30,7 @@ from bot.store.row_locks import lock_invoices, locked_in_id_order
 from bot.store.models import Customer, Instalment, Invoice, InvoiceStatus, LadderStep, Payment, Person, Role, StepKind, StepState, Team
 from scheduling.business_calendar import add_business_days, local_moment, next_working_slot
 from scheduling.course_events import CourseEvent, record
-from scheduling.step_machine import CANCEL_OPEN, OPEN_STATES, TRANSITIONS_KEY, move, move_all
+from scheduling.step_machine import CANCEL_OPEN, OPEN_STATES, move, move_all, moved_during
 from scheduling.step_texts import StoredText, day, english, money, name_of, text
 from scheduling.working_hours import hours_of
 
@@ -340,9 +340,7 @@ def close_course(session: Session, invoice: Invoice, outcome: str, now: datetime
     if unanswered:
         delivered = session.exec(select(LadderStep).where(col(LadderStep.id).in_(unanswered))
                                  .order_by(col(LadderStep.due_at), col(LadderStep.id))).all()
-        before = len(session.info.get(TRANSITIONS_KEY, ()))
-        answer(session, delivered, outcome, now)
-        moved = {transition.step_id for transition in session.info.get(TRANSITIONS_KEY, [])[before:]}
+        moved = moved_during(session, lambda: answer(session, delivered, outcome, now))
     return move_all(session, [row for row in rows if row.id not in moved], CANCEL_OPEN, now, outcome)
 
 

@@ -88,7 +88,7 @@ class LadderKeeper:
 
     def people_for(self, ctx: "Context", invoice: Invoice) -> dict[str, Assignee]:
         team = ctx.session.get(Team, invoice.team_id)
-        people = course.responsible_people(ctx.session, invoice, (Role.SALESPERSON, Role.COLLECTOR, Role.MANAGER, Role.LAWYER))
+        people = course.responsible_people(ctx.session, invoice)  # every role
         return {role_key(Role(role)): Assignee(person.id, hours_of(person, team))  # type: ignore[arg-type]
                 for role, person in people.items()}
 

@@ -9,7 +9,7 @@ the machine), so no code outside this module decides which state a step may go t
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -107,6 +107,14 @@ def move(session: Session, step: LadderStep, to: StepState, at: datetime, outcom
     assert step.id is not None
     session.info.setdefault(TRANSITIONS_KEY, []).append(
         Transition(step.id, step.invoice_id, step.name, before, to, at, outcome))
+
+
+def moved_during(session: Session, work: Callable[[], object]) -> set[int]:
+    """The ids of the steps `work` moved (by `move`)."""
+    noted: list[Transition] = session.info.setdefault(TRANSITIONS_KEY, [])
+    before = len(noted)
+    work()
+    return {transition.step_id for transition in session.info[TRANSITIONS_KEY][before:]}
 
 
 def move_all(session: Session, steps: Sequence[StepRow], bulk: BulkMove, at: datetime, outcome: str | None = None) -> int:

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -44,6 +44,15 @@ def create_database_engine(url: str, *, schema: str | None = None, **kwargs: Any
         event.listen(engine, "connect", _tune_sqlite_connection)
         queue_writers(engine)
     return engine
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A connection for a read of one statement. On PostgreSQL it runs in autocommit: one round
+    trip, where a transaction would add a BEGIN before and a ROLLBACK after (every command reads
+    its sender's language so, before its own transaction)."""
+    with engine.connect() as connection:
+        yield connection.execution_options(isolation_level="AUTOCOMMIT") if engine.dialect.name == "postgresql" else connection
 
 
 STATISTICS_SAMPLE_ROWS = 400
